@@ -1,0 +1,68 @@
+// Builds every bundle into dist/: the extension host, the engine worker and the CLI (Node, CJS)
+// and the webviews (browser, IIFE). DuckDB's native package stays external and is copied beside
+// the bundles so the VSIX ships it.
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  external: ['vscode', '@duckdb/node-api'],
+  define: { __PRODML_VERSION__: JSON.stringify(pkg.version) },
+  // vega-canvas's Node build probes for the native `canvas` package with a top-level await,
+  // which CommonJS cannot hold; we render SVG only, so its browser build (no canvas) serves.
+  alias: { 'vega-canvas': './node_modules/vega-canvas/build/vega-canvas.browser.js' },
+};
+
+const builds = [
+  { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { engine: 'src/worker/engine.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: production ? false : 'linked',
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: { profile: 'webview/profile/main.ts' },
+    outdir: 'dist/webview',
+    loader: { '.css': 'css' },
+  },
+];
+
+/** Copies a package and, recursively, its dependencies into dist/node_modules. */
+function copyPackage(name, seen = new Set()) {
+  if (seen.has(name)) return;
+  seen.add(name);
+  const from = path.join('node_modules', name);
+  if (!fs.existsSync(from)) return; // an optional dependency for another platform
+  const to = path.join('dist/node_modules', name);
+  fs.rmSync(to, { recursive: true, force: true });
+  fs.cpSync(from, to, { recursive: true, dereference: true });
+  const meta = JSON.parse(fs.readFileSync(path.join(from, 'package.json'), 'utf8'));
+  for (const dep of Object.keys({ ...meta.dependencies, ...meta.optionalDependencies })) copyPackage(dep, seen);
+}
+
+fs.mkdirSync('dist/webview', { recursive: true });
+copyPackage('@duckdb/node-api');
+fs.copyFileSync('webview/profile/profile.css', 'dist/webview/profile.css');
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('esbuild: watching');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  fs.chmodSync('dist/cli.js', 0o755);
+}

@@ -1,0 +1,105 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { cancelled } from '../errors';
+
+export interface QueryOptions {
+  signal?: AbortSignal;
+  /** Called with DuckDB's own progress estimate in [0, 1] while the query runs. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface SessionOptions {
+  /** SQL may read files only under these directories (DuckDB `allowed_directories`). */
+  allowedDirectories: string[];
+  threads?: number;
+}
+
+export type Row = Record<string, unknown>;
+
+/** A DuckDB connection whose SQL is confined to the given directories. */
+export class DuckSession {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+  ) {}
+
+  static async open(opts: SessionOptions): Promise<DuckSession> {
+    // Loaded on first use so that activating the extension or starting the CLI stays cheap.
+    // (require, not import(): every bundle is CommonJS and keeps this native package external.)
+    const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:', {
+      threads: String(opts.threads ?? os.availableParallelism()),
+    });
+    const conn = await instance.connect();
+    const dirs = opts.allowedDirectories.map((d) => sqlString(withTrailingSep(path.resolve(d))));
+    await conn.run(`SET allowed_directories = [${dirs.join(', ')}]`);
+    await conn.run(`SET enable_external_access = false`);
+    // Progress is only tracked with the progress bar on; we read it, DuckDB must not print it.
+    await conn.run(`SET enable_progress_bar = true`);
+    await conn.run(`SET enable_progress_bar_print = false`);
+    await conn.run(`SET progress_bar_time = 0`);
+    await conn.run(`SET lock_configuration = true`);
+    return new DuckSession(instance, conn);
+  }
+
+  async rows(sql: string, opts: QueryOptions = {}): Promise<Row[]> {
+    const { signal, onProgress } = opts;
+    if (signal?.aborted) throw cancelled();
+    const onAbort = () => this.conn.interrupt();
+    signal?.addEventListener('abort', onAbort);
+    const timer = onProgress
+      ? setInterval(() => {
+          const p = this.conn.progress.percentage;
+          if (p >= 0) onProgress(Math.min(1, p / 100));
+        }, 100)
+      : undefined;
+    try {
+      const reader = await this.conn.runAndReadAll(sql);
+      return reader.getRowObjectsJS().map(normalizeRow);
+    } catch (e) {
+      if (signal?.aborted) throw cancelled();
+      throw e;
+    } finally {
+      if (timer) clearInterval(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async run(sql: string, opts: QueryOptions = {}): Promise<void> {
+    await this.rows(sql, opts);
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** A SQL string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** A SQL identifier, quoted so any column name is safe. */
+export function sqlIdent(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+function withTrailingSep(d: string): string {
+  return d.endsWith(path.sep) ? d : d + path.sep;
+}
+
+/** BigInts become numbers (counts fit easily), Dates stay Dates, nested values are walked. */
+function normalizeValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(normalizeValue);
+  if (v instanceof Date || v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = normalizeValue(x);
+  return out;
+}
+
+function normalizeRow(r: Record<string, unknown>): Row {
+  return normalizeValue(r) as Row;
+}

@@ -1,0 +1,407 @@
+import { badInput, cancelled, isProdmlError } from '../errors';
+import { DuckSession, sqlIdent, sqlString, type QueryOptions, type Row } from './duckdb';
+import { explainReadError, findRaggedLine, type DataSource } from './source';
+import {
+  QUANTILE_KEYS,
+  QUANTILE_LEVELS,
+  type ColumnProfile,
+  type ColumnWarning,
+  type DatasetProfile,
+  type FeatureType,
+  type ProfileResult,
+} from './profileTypes';
+
+export interface ProfileOptions {
+  signal?: AbortSignal;
+  /** Overall progress in [0, 1] with a short label of the phase. */
+  onProgress?: (fraction: number, phase: string) => void;
+  /** Bins for continuous histograms. */
+  bins?: number;
+  /** Reservoir size for quantiles. */
+  sampleSize?: number;
+  topK?: number;
+}
+
+interface ColumnPlan {
+  name: string;
+  ident: string;
+  duckdbType: string;
+  type: FeatureType;
+}
+
+/** Pass-one aggregates of one column, before binning. */
+interface ColumnStats {
+  plan: ColumnPlan;
+  count: number;
+  distinct: number;
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
+  quantiles: (number | null)[] | null;
+  topValues: string[];
+  trueCount: number;
+}
+
+interface Binning {
+  lo: number;
+  width: number;
+  bins: number;
+}
+
+const DEFAULTS = { bins: 20, sampleSize: 8192, topK: 10 };
+/** Integer columns spanning at most this many values get one bin per value. */
+const MAX_UNIT_BINS = 40;
+/** Columns whose approximate distinct count is at most this get an exact count in pass two. */
+const EXACT_DISTINCT_LIMIT = 1_000_000;
+
+/**
+ * Profiles a dataset, and optionally a second one on the same bins and categories so they can
+ * be overlaid. Each dataset is read in two fused passes over all columns: one for counts,
+ * moments, extrema, reservoir quantiles, HyperLogLog distinct counts and approximate top-k;
+ * one for histograms (whose edges need pass one's min/max) and exact top-value counts.
+ */
+export async function profileDatasets(
+  session: DuckSession,
+  base: DataSource,
+  compare?: DataSource,
+  options: ProfileOptions = {},
+): Promise<ProfileResult> {
+  const opts = { ...DEFAULTS, ...options };
+  const sources = compare ? [base, compare] : [base];
+  const started = sources.map(() => 0);
+  const elapsed = sources.map(() => 0);
+  const steps = sources.length * 3;
+  let step = 0;
+  const progressFor = (phase: string): QueryOptions => {
+    const first = step++;
+    return {
+      signal: opts.signal,
+      onProgress: (f) => opts.onProgress?.((first + f) / steps, phase),
+    };
+  };
+
+  const tables: string[] = [];
+  try {
+    const stats: { rows: number; columns: ColumnStats[] }[] = [];
+    for (const [i, src] of sources.entries()) {
+      started[i] = performance.now();
+      const table = `prodml_profile_${i}`;
+      tables.push(table);
+      await readIntoTable(session, src, table, progressFor(`Reading ${src.display}`));
+      stats.push(await passOne(session, src, table, opts, progressFor(`Profiling ${src.display}`)));
+      elapsed[i] = performance.now() - (started[i] ?? 0);
+    }
+    const binnings = alignBinnings(stats.map((s) => s.columns), opts.bins);
+    const topSets = alignTopValues(stats.map((s) => s.columns), opts.topK);
+    const profiles: DatasetProfile[] = [];
+    for (const [i, src] of sources.entries()) {
+      const t0 = performance.now();
+      const s = stats[i]!;
+      const table = tables[i]!;
+      profiles.push(
+        await passTwo(session, src, table, s.rows, s.columns, binnings, topSets, progressFor(`Binning ${src.display}`)),
+      );
+      profiles[i]!.elapsedMs = Math.round((elapsed[i] ?? 0) + performance.now() - t0);
+    }
+    opts.onProgress?.(1, 'Done');
+    const [first, second] = profiles;
+    return second ? { ...first!, compare: second } : first!;
+  } catch (e) {
+    if (opts.signal?.aborted) throw cancelled();
+    throw e;
+  } finally {
+    for (const t of tables) {
+      await session.run(`DROP VIEW IF EXISTS ${t}`).catch(() => undefined);
+      await session.run(`DROP TABLE IF EXISTS ${t}_data`).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Parquet is read in place (columnar, cheap to scan twice). Text formats are parsed once into a
+ * view over DuckDB's own columnar copy; parsing is their dominant cost.
+ */
+async function readIntoTable(session: DuckSession, src: DataSource, table: string, q: QueryOptions): Promise<void> {
+  try {
+    if (src.format === 'parquet') {
+      await session.run(`CREATE OR REPLACE TEMP VIEW ${table} AS SELECT * FROM ${src.scan}`, q);
+    } else {
+      await session.run(`CREATE OR REPLACE TEMP TABLE ${table}_data AS SELECT * FROM ${src.scan}`, q);
+      await session.run(`CREATE OR REPLACE TEMP VIEW ${table} AS SELECT * FROM ${table}_data`);
+    }
+  } catch (e) {
+    if (q.signal?.aborted) throw cancelled();
+    throw await explainReadError(e, src);
+  }
+  const cols = await describe(session, table);
+  // DuckDB's sniffer falls back to one column named after the whole header line when rows are
+  // ragged; that is a malformed file, not a one-column dataset.
+  if ((src.format === 'csv' || src.format === 'tsv') && cols.length === 1 && /[,;\t|]/.test(cols[0]!.name)) {
+    throw (await findRaggedLine(src)) ?? badInput(src.display, 'could not detect the CSV layout (delimiter, quoting, header)');
+  }
+}
+
+async function describe(session: DuckSession, table: string): Promise<{ name: string; type: string }[]> {
+  const rows = await session.rows(`DESCRIBE SELECT * FROM ${table}`);
+  return rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
+}
+
+export function featureTypeOf(duckdbType: string): FeatureType {
+  const t = duckdbType.toUpperCase();
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/.test(t)) return 'int';
+  if (/^(FLOAT|DOUBLE|REAL|DECIMAL)/.test(t)) return 'float';
+  if (t === 'BOOLEAN') return 'bool';
+  if (/^(DATE|TIMESTAMP)/.test(t)) return 'timestamp';
+  return 'string';
+}
+
+const QUANTILES_SQL = `[${QUANTILE_KEYS.map((k) => QUANTILE_LEVELS[k]).join(', ')}]`;
+
+/** The column as a DOUBLE (numbers) or epoch milliseconds (timestamps). */
+function numericExpr(p: ColumnPlan): string {
+  return p.type === 'timestamp' ? `epoch_ms(${p.ident})::DOUBLE` : `${p.ident}::DOUBLE`;
+}
+
+function stringExpr(p: ColumnPlan): string {
+  return p.duckdbType === 'VARCHAR' ? p.ident : `${p.ident}::VARCHAR`;
+}
+
+async function passOne(
+  session: DuckSession,
+  src: DataSource,
+  table: string,
+  opts: typeof DEFAULTS,
+  q: QueryOptions,
+): Promise<{ rows: number; columns: ColumnStats[] }> {
+  const described = await describe(session, table);
+  const plans: ColumnPlan[] = described.map((c) => ({
+    name: c.name,
+    ident: sqlIdent(c.name),
+    duckdbType: c.type,
+    type: featureTypeOf(c.type),
+  }));
+  const select: string[] = ['count(*) AS rows'];
+  plans.forEach((p, i) => {
+    select.push(`count(${p.ident}) AS c${i}_n`);
+    if (p.type === 'int' || p.type === 'float' || p.type === 'timestamp') {
+      const v = numericExpr(p);
+      select.push(
+        `approx_count_distinct(${p.ident}) AS c${i}_d`,
+        `min(${v}) AS c${i}_min`,
+        `max(${v}) AS c${i}_max`,
+        `reservoir_quantile(${v}, ${QUANTILES_SQL}, ${opts.sampleSize}) AS c${i}_q`,
+      );
+      if (p.type !== 'timestamp') select.push(`avg(${v}) AS c${i}_mean`, `stddev_samp(${v}) AS c${i}_std`);
+    } else if (p.type === 'bool') {
+      select.push(`count_if(${p.ident}) AS c${i}_true`, `count(DISTINCT ${p.ident}) AS c${i}_d`);
+    } else {
+      select.push(`approx_count_distinct(${p.ident}) AS c${i}_d`, `approx_top_k(${stringExpr(p)}, ${opts.topK}) AS c${i}_top`);
+    }
+  });
+  const [row] = await readOrExplain(session, src, `SELECT ${select.join(',\n  ')} FROM ${table}`, q);
+  const r = row ?? {};
+  const rows = num(r['rows']) ?? 0;
+  if (rows === 0) {
+    throw badInput(src.display, plans.length > 0 ? 'has a header but no data rows' : 'has no data');
+  }
+  const columns = plans.map((plan, i): ColumnStats => {
+    const count = num(r[`c${i}_n`]) ?? 0;
+    const quantiles = r[`c${i}_q`];
+    const top = r[`c${i}_top`];
+    return {
+      plan,
+      count,
+      distinct: Math.min(num(r[`c${i}_d`]) ?? 0, count),
+      mean: num(r[`c${i}_mean`]),
+      std: num(r[`c${i}_std`]),
+      min: num(r[`c${i}_min`]),
+      max: num(r[`c${i}_max`]),
+      quantiles: Array.isArray(quantiles) ? quantiles.map(num) : null,
+      topValues: Array.isArray(top) ? top.filter((v): v is string => typeof v === 'string') : [],
+      trueCount: num(r[`c${i}_true`]) ?? 0,
+    };
+  });
+  return { rows, columns };
+}
+
+/** One binning per column name, shared by every dataset that has the column. */
+function alignBinnings(datasets: ColumnStats[][], bins: number): Map<string, Binning> {
+  const out = new Map<string, Binning>();
+  const byName = new Map<string, ColumnStats[]>();
+  for (const cols of datasets) {
+    for (const c of cols) {
+      if (c.plan.type !== 'int' && c.plan.type !== 'float' && c.plan.type !== 'timestamp') continue;
+      byName.set(c.plan.name, [...(byName.get(c.plan.name) ?? []), c]);
+    }
+  }
+  for (const [name, cols] of byName) {
+    const mins = cols.map((c) => c.min).filter((v): v is number => v !== null);
+    const maxs = cols.map((c) => c.max).filter((v): v is number => v !== null);
+    if (mins.length === 0 || maxs.length === 0) continue;
+    const lo = Math.min(...mins);
+    const hi = Math.max(...maxs);
+    const allInt = cols.every((c) => c.plan.type === 'int');
+    if (allInt && hi - lo + 1 <= MAX_UNIT_BINS) {
+      out.set(name, { lo: lo - 0.5, width: 1, bins: hi - lo + 1 });
+    } else if (hi === lo) {
+      out.set(name, { lo: lo - 0.5, width: 1, bins: 1 });
+    } else {
+      out.set(name, { lo, width: (hi - lo) / bins, bins });
+    }
+  }
+  return out;
+}
+
+/** The union of each dataset's top values, so compared bars line up category by category. */
+function alignTopValues(datasets: ColumnStats[][], topK: number): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const cols of datasets) {
+    for (const c of cols) {
+      if (c.plan.type !== 'string') continue;
+      const merged = [...(out.get(c.plan.name) ?? [])];
+      for (const v of c.topValues) if (!merged.includes(v)) merged.push(v);
+      out.set(c.plan.name, merged.slice(0, topK * 2));
+    }
+  }
+  return out;
+}
+
+async function passTwo(
+  session: DuckSession,
+  src: DataSource,
+  table: string,
+  rows: number,
+  stats: ColumnStats[],
+  binnings: Map<string, Binning>,
+  topSets: Map<string, string[]>,
+  q: QueryOptions,
+): Promise<DatasetProfile> {
+  const select: string[] = [];
+  stats.forEach((s, i) => {
+    const p = s.plan;
+    const b = binnings.get(p.name);
+    if (b && s.count > 0) {
+      const bin = `least(greatest(floor((${numericExpr(p)} - ${b.lo}) / ${b.width}), 0), ${b.bins - 1})::INTEGER`;
+      // FILTER, because DuckDB's greatest() skips NULLs and would file them in bin 0.
+      select.push(`histogram(${bin}) FILTER (WHERE ${p.ident} IS NOT NULL) AS c${i}_h`);
+    }
+    const tops = topSets.get(p.name);
+    if (p.type === 'string' && tops && tops.length > 0) {
+      select.push(`histogram_exact(${stringExpr(p)}, [${tops.map(sqlString).join(', ')}]::VARCHAR[]) AS c${i}_top`);
+      // histogram_exact files every other value under '' too, so a real '' is counted apart.
+      if (tops.includes('')) select.push(`count_if(${stringExpr(p)} = '') AS c${i}_empty`);
+    }
+    // Low-cardinality columns get an exact distinct count: cheap there, and "≈57" for 60 misleads.
+    if (p.type !== 'bool' && s.distinct <= EXACT_DISTINCT_LIMIT) select.push(`count(DISTINCT ${p.ident}) AS c${i}_xd`);
+  });
+  const r: Row = select.length > 0 ? ((await readOrExplain(session, src, `SELECT ${select.join(',\n  ')} FROM ${table}`, q))[0] ?? {}) : {};
+  const columns = stats.map((s, i) => {
+    const exact = num(r[`c${i}_xd`]);
+    const topCounts = mapEntries(r[`c${i}_top`]).filter(([k]) => k !== '' && topSets.get(s.plan.name)?.includes(String(k)));
+    const empty = num(r[`c${i}_empty`]);
+    if (empty !== null) topCounts.push(['', empty]);
+    return finishColumn({ ...s, distinct: exact ?? s.distinct }, rows, binnings.get(s.plan.name), r[`c${i}_h`], topCounts);
+  });
+  return { source: src.display, format: src.format, rows, columns, elapsedMs: 0 };
+}
+
+async function readOrExplain(session: DuckSession, src: DataSource, sql: string, q: QueryOptions): Promise<Row[]> {
+  try {
+    return await session.rows(sql, q);
+  } catch (e) {
+    if (q.signal?.aborted || isProdmlError(e)) throw e;
+    throw await explainReadError(e, src);
+  }
+}
+
+/** DuckDB returns MAPs as [{key, value}] entries. */
+function mapEntries(v: unknown): [unknown, number][] {
+  if (!Array.isArray(v)) return [];
+  return v.map((e: { key: unknown; value: unknown }) => [e.key, num(e.value) ?? 0]);
+}
+
+function finishColumn(s: ColumnStats, rows: number, b: Binning | undefined, hist: unknown, top: [unknown, number][]): ColumnProfile {
+  const p = s.plan;
+  const col: ColumnProfile = {
+    name: p.name,
+    type: p.type,
+    duckdbType: p.duckdbType,
+    count: s.count,
+    missing: rows - s.count,
+    distinct: s.distinct,
+    warnings: [],
+  };
+  const isTime = p.type === 'timestamp';
+  if (p.type === 'int' || p.type === 'float' || isTime) {
+    const show = (v: number | null) => (v === null ? null : isTime ? new Date(v).toISOString() : v);
+    if (!isTime) {
+      col.mean = s.mean;
+      col.std = s.std;
+    }
+    col.min = show(s.min);
+    col.max = show(s.max);
+    if (s.quantiles) {
+      col.quantiles = {};
+      QUANTILE_KEYS.forEach((k, j) => {
+        const v = show(s.quantiles?.[j] ?? null);
+        if (v !== null) col.quantiles![k] = v;
+      });
+    }
+    if (b) {
+      const counts = new Array<number>(b.bins).fill(0);
+      for (const [k, c] of mapEntries(hist)) counts[Number(k)] = c;
+      col.histogram = { edges: Array.from({ length: b.bins + 1 }, (_, k) => roundEdge(b.lo + k * b.width)), counts };
+    }
+  } else if (p.type === 'bool') {
+    col.mean = s.count > 0 ? s.trueCount / s.count : null;
+    col.top = [
+      { value: 'true', count: s.trueCount },
+      { value: 'false', count: s.count - s.trueCount },
+    ].sort((a, c) => c.count - a.count);
+    col.otherCount = 0;
+  } else {
+    col.top = top
+      .map(([value, count]) => ({ value: String(value), count }))
+      .filter((t) => t.count > 0)
+      .sort((a, c) => c.count - a.count || a.value.localeCompare(c.value));
+    col.otherCount = s.count - col.top.reduce((acc, t) => acc + t.count, 0);
+  }
+  col.warnings = columnWarnings(col, rows);
+  return col;
+}
+
+/** Edges like 0.1 + 3 * 0.2 print as 0.7000000000000001; 12 significant digits is plenty for a bin edge. */
+function roundEdge(x: number): number {
+  return Number(x.toPrecision(12));
+}
+
+export function columnWarnings(c: ColumnProfile, rows: number): ColumnWarning[] {
+  const w: ColumnWarning[] = [];
+  const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+  if (c.count === 0) {
+    w.push({ code: 'all_missing', message: `All ${rows} values are missing` });
+    return w;
+  }
+  const missingFraction = c.missing / rows;
+  if (missingFraction >= 0.5) w.push({ code: 'mostly_missing', message: `${pct(missingFraction)} of values are missing` });
+  if (c.distinct <= 1) {
+    const only = c.top?.[0]?.value ?? c.min;
+    w.push({ code: 'constant', message: `Only one value${only !== undefined && only !== null ? ` (${only})` : ''}: the column carries no information` });
+  } else if (c.top && c.top[0] && c.top[0].count / c.count >= 0.99) {
+    w.push({ code: 'dominant_value', message: `"${c.top[0].value}" is ${pct(c.top[0].count / c.count)} of values` });
+  }
+  if (c.type === 'string' && c.count >= 20 && c.distinct >= 0.9 * c.count) {
+    w.push({
+      code: 'high_cardinality',
+      message: `Almost every value is unique (${c.distinct} distinct of ${c.count}): an ID or free text, not a useful category`,
+    });
+  }
+  return w;
+}
+
+function num(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,109 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { ColumnProfile, ProfileResult } from '../data/profileTypes';
+
+/** Colours of the base and compared datasets, shared by the webview legend and the HTML report. */
+export const DATASET_COLORS = ['#4c78a8', '#f58518'] as const;
+
+export interface ColumnChart {
+  column: string;
+  spec: TopLevelSpec;
+}
+
+interface Series {
+  label: string;
+  column: ColumnProfile;
+  rows: number;
+}
+
+/**
+ * One Vega-Lite spec per column: a histogram for numbers and dates, a bar chart of top values
+ * for strings and booleans. With a compared dataset the bars show shares, not counts, so
+ * datasets of different sizes overlay fairly.
+ */
+export function profileCharts(result: ProfileResult, width: number | 'container' = 'container'): ColumnChart[] {
+  const baseLabel = result.source;
+  const cmpLabel = result.compare ? result.compare.source + (result.compare.source === baseLabel ? ' (compare)' : '') : '';
+  return result.columns.map((col) => {
+    const series: Series[] = [{ label: baseLabel, column: col, rows: result.rows }];
+    const other = result.compare?.columns.find((c) => c.name === col.name);
+    if (other && result.compare) series.push({ label: cmpLabel, column: other, rows: result.compare.rows });
+    return { column: col.name, spec: columnSpec(series, result.compare !== undefined, width) };
+  });
+}
+
+function columnSpec(series: Series[], comparing: boolean, width: number | 'container'): TopLevelSpec {
+  const base = series[0]!.column;
+  const labels = series.map((s) => s.label);
+  const color = comparing
+    ? { field: 'dataset', type: 'nominal' as const, scale: { domain: labels, range: [...DATASET_COLORS] }, legend: null }
+    : { value: DATASET_COLORS[0] };
+  const measure = comparing ? 'share' : 'count';
+  const measureAxis = { title: comparing ? 'share of values' : 'count', format: comparing ? '.0%' : '~s' };
+  const common = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json' as const,
+    width,
+    height: 150,
+    autosize: { type: 'fit' as const, contains: 'padding' as const },
+    background: 'transparent',
+    description: `Distribution of ${base.name}`,
+  };
+
+  if (base.histogram) {
+    const temporal = base.type === 'timestamp';
+    const values = series.flatMap((s) => {
+      const h = s.column.histogram;
+      if (!h) return [];
+      const total = h.counts.reduce((a, b) => a + b, 0) || 1;
+      return h.counts.map((count, i) => ({
+        dataset: s.label,
+        start: h.edges[i],
+        end: h.edges[i + 1],
+        count,
+        share: count / total,
+      }));
+    });
+    return {
+      ...common,
+      data: { values },
+      mark: { type: 'bar', opacity: comparing ? 0.55 : 0.9, binSpacing: 0 },
+      encoding: {
+        x: { field: 'start', type: temporal ? 'temporal' : 'quantitative', bin: { binned: true }, title: base.name, axis: { labelOverlap: true } },
+        x2: { field: 'end' },
+        y: { field: measure, type: 'quantitative', stack: null, axis: measureAxis },
+        color,
+        tooltip: [
+          { field: 'dataset', type: 'nominal' },
+          { field: 'start', type: temporal ? 'temporal' : 'quantitative', title: 'from' },
+          { field: 'end', type: temporal ? 'temporal' : 'quantitative', title: 'to' },
+          { field: 'count', type: 'quantitative', format: ',' },
+          { field: 'share', type: 'quantitative', format: '.1%' },
+        ],
+      },
+    } as TopLevelSpec;
+  }
+
+  const values = series.flatMap((s) => {
+    const total = s.column.count || 1;
+    return (s.column.top ?? []).map((t) => ({ dataset: s.label, value: t.value, count: t.count, share: t.count / total }));
+  });
+  // Categories in the base dataset's order, then the ones only the compared dataset has.
+  const order = [...new Set(values.map((v) => v.value))];
+  return {
+    ...common,
+    height: Math.max(60, order.length * (comparing ? 22 : 16)),
+    data: { values },
+    mark: { type: 'bar', opacity: 0.9 },
+    encoding: {
+      y: { field: 'value', type: 'nominal', sort: order, title: null, axis: { labelLimit: 120 } },
+      ...(comparing ? { yOffset: { field: 'dataset', type: 'nominal', scale: { domain: labels } } } : {}),
+      x: { field: measure, type: 'quantitative', axis: measureAxis },
+      color,
+      tooltip: [
+        { field: 'dataset', type: 'nominal' },
+        { field: 'value', type: 'nominal' },
+        { field: 'count', type: 'quantitative', format: ',' },
+        { field: 'share', type: 'quantitative', format: '.1%' },
+      ],
+    },
+  } as TopLevelSpec;
+}

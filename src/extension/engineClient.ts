@@ -1,0 +1,78 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Disposable } from 'vscode';
+import { engineResponseSchema, type EngineRequest } from '../protocol/engineMessages';
+
+export class EngineError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Params<M extends EngineRequest['method']> = Extract<EngineRequest, { method: M }>['params'];
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onProgress?: (fraction: number, phase: string) => void;
+}
+
+/** Talks to dist/engine.js, started on first use and restarted if it dies. */
+export class EngineClient implements Disposable {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly distDir: string) {}
+
+  request<M extends Exclude<EngineRequest['method'], 'cancel'>>(
+    method: M,
+    params: Params<M>,
+    opts: { onProgress?: (fraction: number, phase: string) => void; cancel?: { onCancellationRequested: (f: () => void) => unknown } } = {},
+  ): Promise<unknown> {
+    const child = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress: opts.onProgress });
+      opts.cancel?.onCancellationRequested(() => {
+        if (this.pending.has(id)) child.send({ id: this.nextId++, method: 'cancel', params: { target: id } });
+      });
+      child.send({ id, method, params } as EngineRequest);
+    });
+  }
+
+  private ensure(): ChildProcess {
+    if (this.child && this.child.connected) return this.child;
+    // fork() runs the extension host's own Node (Electron as Node in desktop VS Code).
+    const child = fork(path.join(this.distDir, 'engine.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.on('message', (raw) => {
+      const msg = engineResponseSchema.safeParse(raw);
+      if (!msg.success) return;
+      const p = this.pending.get(msg.data.id);
+      if (!p) return;
+      if ('progress' in msg.data) p.onProgress?.(msg.data.progress.fraction, msg.data.progress.phase);
+      else {
+        this.pending.delete(msg.data.id);
+        if ('error' in msg.data) p.reject(new EngineError(msg.data.error.kind, msg.data.error.message));
+        else p.resolve(msg.data.result);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      for (const [id, p] of this.pending) {
+        p.reject(new EngineError('internal', `The ProdML engine stopped (${signal ?? `exit code ${code}`}).`));
+        this.pending.delete(id);
+      }
+    });
+    this.child = child;
+    return child;
+  }
+
+  dispose(): void {
+    this.child?.kill();
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,29 @@
+import * as vscode from 'vscode';
+import { EngineClient } from './engineClient';
+import { pickDataFile } from './pickData';
+import { ProfilePanel } from './profilePanel';
+
+/** Editor glue only: every command calls the engine, which calls src/core. */
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('ProdML', { log: true });
+  const engine = new EngineClient(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath);
+  const deps = { engine, extensionUri: context.extensionUri, log };
+  // Every disposable is registered here, in one place.
+  context.subscriptions.push(
+    log,
+    engine,
+    vscode.commands.registerCommand('prodml.profileDataset', async (uri?: vscode.Uri) => {
+      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
+      if (data) ProfilePanel.show(deps, data);
+    }),
+    vscode.commands.registerCommand('prodml.profileCompare', async (uri?: vscode.Uri) => {
+      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
+      if (!data) return;
+      const other = await pickDataFile(`Compare ${vscode.workspace.asRelativePath(data)} with...`, undefined, data);
+      if (other) ProfilePanel.show(deps, data, other);
+    }),
+  );
+  log.info('ProdML activated');
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,27 @@
+/**
+ * Requests from the extension host to the engine process (dist/engine.js), which runs DuckDB so
+ * that heavy work and native code stay off the extension host.
+ */
+import { z } from 'zod';
+
+export const engineRequestSchema = z.discriminatedUnion('method', [
+  z.object({
+    id: z.number(),
+    method: z.literal('profile'),
+    params: z.object({ data: z.string(), compare: z.string().optional(), allowedDirectories: z.array(z.string()) }),
+  }),
+  z.object({
+    id: z.number(),
+    method: z.literal('profileHtml'),
+    params: z.object({ data: z.string(), compare: z.string().optional(), allowedDirectories: z.array(z.string()), out: z.string() }),
+  }),
+  z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
+]);
+export type EngineRequest = z.infer<typeof engineRequestSchema>;
+
+export const engineResponseSchema = z.union([
+  z.object({ id: z.number(), progress: z.object({ fraction: z.number(), phase: z.string() }) }),
+  z.object({ id: z.number(), result: z.unknown() }),
+  z.object({ id: z.number(), error: z.object({ kind: z.string(), message: z.string() }) }),
+]);
+export type EngineResponse = z.infer<typeof engineResponseSchema>;

@@ -1,0 +1,81 @@
+/**
+ * The engine process: the extension host forks it (node IPC) and sends it requests, so that
+ * DuckDB's native code and heavy queries never run on the extension host. Each request gets a
+ * fresh DuckDB session confined to the directories the host allows.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { DuckSession } from '../core/data/duckdb';
+import { profileDatasets } from '../core/data/profile';
+import { openSource } from '../core/data/source';
+import { isProdmlError } from '../core/errors';
+import { profileHtml } from '../core/report/profileHtml';
+import { profileView } from '../core/report/profileView';
+import { engineRequestSchema, type EngineRequest, type EngineResponse } from '../protocol/engineMessages';
+
+const running = new Map<number, AbortController>();
+
+function send(msg: EngineResponse): void {
+  process.send?.(msg);
+}
+
+async function profile(params: { data: string; compare?: string; allowedDirectories: string[] }, id: number, signal: AbortSignal) {
+  const base = await openSource(params.data);
+  const compare = params.compare ? await openSource(params.compare) : undefined;
+  const session = await DuckSession.open({ allowedDirectories: params.allowedDirectories });
+  try {
+    return await profileDatasets(session, base, compare, {
+      signal,
+      onProgress: (fraction, phase) => send({ id, progress: { fraction, phase } }),
+    });
+  } finally {
+    session.close();
+  }
+}
+
+async function handle(req: EngineRequest): Promise<unknown> {
+  const abort = new AbortController();
+  running.set(req.id, abort);
+  try {
+    switch (req.method) {
+      case 'profile': {
+        const result = await profile(req.params, req.id, abort.signal);
+        return { result, view: profileView(result) };
+      }
+      case 'profileHtml': {
+        const result = await profile(req.params, req.id, abort.signal);
+        await fs.mkdir(path.dirname(req.params.out), { recursive: true });
+        await fs.writeFile(req.params.out, await profileHtml(result));
+        return { out: req.params.out };
+      }
+      case 'cancel':
+        running.get(req.params.target)?.abort();
+        return { cancelled: req.params.target };
+    }
+  } finally {
+    running.delete(req.id);
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  const parsed = engineRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
+    send({ id, error: { kind: 'internal', message: `engine: malformed request: ${parsed.error.message}` } });
+    return;
+  }
+  const req = parsed.data;
+  handle(req).then(
+    (result) => send({ id: req.id, result }),
+    (e: unknown) =>
+      send({
+        id: req.id,
+        error: isProdmlError(e)
+          ? { kind: e.kind, message: e.message }
+          : { kind: 'internal', message: e instanceof Error ? (e.stack ?? e.message) : String(e) },
+      }),
+  );
+});
+
+// The host going away must not leave an orphan engine behind.
+process.on('disconnect', () => process.exit(0));
