@@ -53,7 +53,7 @@ const DEFAULTS = { bins: 20, sampleSize: 8192, topK: 10 };
 /** Integer columns spanning at most this many values get one bin per value. */
 const MAX_UNIT_BINS = 40;
 /** Columns whose approximate distinct count is at most this get an exact count in pass two. */
-const EXACT_DISTINCT_LIMIT = 1_000_000;
+const EXACT_DISTINCT_LIMIT = 10_000;
 
 /**
  * Profiles a dataset, and optionally a second one on the same bins and categories so they can
@@ -277,15 +277,27 @@ async function passTwo(
   topSets: Map<string, string[]>,
   q: QueryOptions,
 ): Promise<DatasetProfile> {
+  // Histograms: every numeric column binned, unpivoted and counted by one GROUP BY, which DuckDB
+  // runs about twice as fast as a histogram() MAP aggregate per column.
+  const bins: string[] = [];
+  stats.forEach((s, i) => {
+    const b = binnings.get(s.plan.name);
+    if (!b || s.count === 0) return;
+    const v = numericExpr(s.plan);
+    bins.push(`CASE WHEN ${v} IS NULL THEN NULL ELSE least(greatest(floor((${v} - ${b.lo}) / ${b.width}), 0), ${b.bins - 1})::INTEGER END AS c${i}`);
+  });
+  const hist = new Map<string, [unknown, number][]>();
+  if (bins.length > 0) {
+    const sql = `SELECT col, bin, count(*) AS n FROM (UNPIVOT (SELECT ${bins.join(',\n  ')} FROM ${table}) ON COLUMNS(*) INTO NAME col VALUE bin) GROUP BY ALL`;
+    for (const r of await readOrExplain(session, src, sql, q)) {
+      const key = String(r['col']);
+      hist.set(key, [...(hist.get(key) ?? []), [r['bin'], num(r['n']) ?? 0]]);
+    }
+  }
+
   const select: string[] = [];
   stats.forEach((s, i) => {
     const p = s.plan;
-    const b = binnings.get(p.name);
-    if (b && s.count > 0) {
-      const bin = `least(greatest(floor((${numericExpr(p)} - ${b.lo}) / ${b.width}), 0), ${b.bins - 1})::INTEGER`;
-      // FILTER, because DuckDB's greatest() skips NULLs and would file them in bin 0.
-      select.push(`histogram(${bin}) FILTER (WHERE ${p.ident} IS NOT NULL) AS c${i}_h`);
-    }
     const tops = topSets.get(p.name);
     if (p.type === 'string' && tops && tops.length > 0) {
       select.push(`histogram_exact(${stringExpr(p)}, [${tops.map(sqlString).join(', ')}]::VARCHAR[]) AS c${i}_top`);
@@ -301,7 +313,9 @@ async function passTwo(
     const topCounts = mapEntries(r[`c${i}_top`]).filter(([k]) => k !== '' && topSets.get(s.plan.name)?.includes(String(k)));
     const empty = num(r[`c${i}_empty`]);
     if (empty !== null) topCounts.push(['', empty]);
-    return finishColumn({ ...s, distinct: exact ?? s.distinct }, rows, binnings.get(s.plan.name), r[`c${i}_h`], topCounts);
+    const column = finishColumn({ ...s, distinct: exact ?? s.distinct }, rows, binnings.get(s.plan.name), hist.get(`c${i}`) ?? [], topCounts);
+    column.distinctExact = exact !== null || s.plan.type === 'bool';
+    return column;
   });
   return { source: src.display, format: src.format, rows, columns, elapsedMs: 0 };
 }
@@ -321,7 +335,7 @@ function mapEntries(v: unknown): [unknown, number][] {
   return v.map((e: { key: unknown; value: unknown }) => [e.key, num(e.value) ?? 0]);
 }
 
-function finishColumn(s: ColumnStats, rows: number, b: Binning | undefined, hist: unknown, top: [unknown, number][]): ColumnProfile {
+function finishColumn(s: ColumnStats, rows: number, b: Binning | undefined, hist: [unknown, number][], top: [unknown, number][]): ColumnProfile {
   const p = s.plan;
   const col: ColumnProfile = {
     name: p.name,
@@ -330,6 +344,7 @@ function finishColumn(s: ColumnStats, rows: number, b: Binning | undefined, hist
     count: s.count,
     missing: rows - s.count,
     distinct: s.distinct,
+    distinctExact: false,
     warnings: [],
   };
   const isTime = p.type === 'timestamp';
@@ -350,7 +365,7 @@ function finishColumn(s: ColumnStats, rows: number, b: Binning | undefined, hist
     }
     if (b) {
       const counts = new Array<number>(b.bins).fill(0);
-      for (const [k, c] of mapEntries(hist)) counts[Number(k)] = c;
+      for (const [k, c] of hist) counts[Number(k)] = c;
       col.histogram = { edges: Array.from({ length: b.bins + 1 }, (_, k) => roundEdge(b.lo + k * b.width)), counts };
     }
   } else if (p.type === 'bool') {

@@ -41,8 +41,9 @@ export interface ColumnProfile {
   /** Non-missing values. */
   count: number;
   missing: number;
-  /** Distinct non-missing values: exact up to about 1,000,000, a HyperLogLog estimate beyond. */
+  /** Distinct non-missing values: exact up to about 10,000, a HyperLogLog estimate beyond (distinctExact false). */
   distinct: number;
+  distinctExact: boolean;
   /** Numeric and bool (fraction true) columns. */
   mean?: number | null;
   std?: number | null;

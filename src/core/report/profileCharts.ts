@@ -90,7 +90,7 @@ function columnSpec(series: Series[], comparing: boolean, width: number | 'conta
   const order = [...new Set(values.map((v) => v.value))];
   return {
     ...common,
-    height: Math.max(60, order.length * (comparing ? 22 : 16)),
+    height: Math.max(70, order.length * (comparing ? 24 : 18)),
     data: { values },
     mark: { type: 'bar', opacity: 0.9 },
     encoding: {

@@ -63,7 +63,7 @@ function statRows(cols: (ColumnProfile | undefined)[], rows: number[]): { label:
   };
   add('count', (c) => fmtInt(c.count));
   add('missing', (c, n) => `${fmtInt(c.missing)} (${fmtPct(n ? c.missing / n : 0)})`);
-  add('distinct', (c) => `≈${fmtInt(c.distinct)}`);
+  add('distinct', (c) => `${c.distinctExact ? '' : '≈'}${fmtInt(c.distinct)}`);
   add('mean', (c) => (c.type === 'bool' ? fmtPct(c.mean) + ' true' : fmtNum(c.mean)));
   add('std', (c) => fmtNum(c.std));
   add('min', (c) => fmtAny(c.min));

@@ -1,0 +1,57 @@
+/** The text files of the demo workspace: prodml.yaml and README.md. */
+import type { DemoFile } from './workspace';
+
+export function demoProdmlYaml(): string {
+  return `# ProdML demo workspace: synthetic US natality data (the "baby weight" lab).
+# Predict a newborn's weight_pounds from facts known before birth.
+datasets:
+  natality:
+    path: data/train/*.csv
+    label: weight_pounds
+    time_column: event_date
+`;
+}
+
+export function demoReadme(m: { seed: number; rowsPerMonth: number; files: DemoFile[] }): string {
+  const table = m.files
+    .filter((f) => f.rows !== undefined)
+    .map((f) => `| \`${f.path}\` | ${f.rows} | ${escapeCell(f.defect ? `**${f.defect.kind}**: ${f.defect.description}` : f.description)} |`);
+  return `# ProdML demo: baby weight
+
+Synthetic US natality records modelled on the classic BigQuery natality "baby weight" lab.
+Each row is a birth; the label \`weight_pounds\` is the baby's weight, and the features are facts
+known before birth. The data is generated (seed ${m.seed}, ${m.rowsPerMonth} rows per month): no real person is in it.
+
+Columns: \`mother_age\` (int), \`gestation_weeks\` (int), \`plurality\` (1 single, 2 twins, 3 triplets),
+\`is_male\`, \`mother_race\`, \`cigarette_use\`, \`alcohol_use\` (bool, about 1.5% missing),
+\`event_date\` (YYYY-MM-DD), \`weight_pounds\` (float, the label).
+
+Built-in relationships: weight grows with gestation (~0.35 lb/week near term, faster before 37
+weeks); twins are ~1.7 lb and triplets ~3 lb lighter; boys ~0.3 lb heavier; smoking costs ~0.45 lb
+and alcohol ~0.2 lb; mother's age has a mild inverted-U effect.
+
+## Files
+
+| file | rows | what it is |
+|---|---|---|
+${table.join('\n')}
+
+\`prodml.yaml\` declares the \`natality\` dataset (the training batches). \`.prodml-demo\` marks this
+folder as a generated demo, so regenerating it may overwrite these files; ProdML's own state in
+\`.prodml/\` is left alone.
+
+## Try it
+
+\`\`\`
+prodml profile 'data/train/*.csv'
+prodml schema infer 'data/train/*.csv' -o natality.schema.yaml --label weight_pounds
+prodml validate data/incoming/natality-2025-02.csv --schema natality.schema.yaml
+prodml validate data/incoming/new-category.csv --schema natality.schema.yaml --baseline 'data/train/*.csv'
+prodml validate data/serving/natality-2025-01.csv --schema natality.schema.yaml --environment SERVING
+\`\`\`
+`;
+}
+
+function escapeCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
