@@ -55,6 +55,8 @@ function copyPackage(name, seen = new Set()) {
   for (const dep of Object.keys({ ...meta.dependencies, ...meta.optionalDependencies })) copyPackage(dep, seen);
 }
 
+// A clean dist/, so nothing stale (old bundles, source maps of a dev build) reaches the VSIX.
+if (!watch) fs.rmSync('dist', { recursive: true, force: true });
 fs.mkdirSync('dist/webview', { recursive: true });
 copyPackage('@duckdb/node-api');
 fs.copyFileSync('webview/profile/profile.css', 'dist/webview/profile.css');

@@ -203,6 +203,9 @@ async function passOne(
   const r = row ?? {};
   const rows = num(r['rows']) ?? 0;
   if (rows === 0) {
+    // The sniffer can read a file with ragged rows as "header only"; say which line is ragged.
+    const ragged = src.format === 'csv' || src.format === 'tsv' ? await findRaggedLine(src) : undefined;
+    if (ragged) throw ragged;
     throw badInput(src.display, plans.length > 0 ? 'has a header but no data rows' : 'has no data');
   }
   const columns = plans.map((plan, i): ColumnStats => {
