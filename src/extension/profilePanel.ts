@@ -82,6 +82,9 @@ export class ProfilePanel {
       case 'cancel':
         this.cancelRun?.cancel();
         return;
+      case 'retry':
+        void this.run();
+        return;
       case 'compare': {
         const other = await pickDataFile(`Compare ${path.basename(this.data.fsPath)} with...`, undefined, this.data);
         if (other) this.setCompare(other);
@@ -102,11 +105,17 @@ export class ProfilePanel {
     void this.run();
   }
 
+  /** Paths relative to the data's workspace folder, so that messages and titles stay short. */
   private params() {
     const dirs = new Set((vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
     dirs.add(path.dirname(this.data.fsPath));
     if (this.compare) dirs.add(path.dirname(this.compare.fsPath));
-    return { data: this.data.fsPath, compare: this.compare?.fsPath, allowedDirectories: [...dirs] };
+    const cwd = vscode.workspace.getWorkspaceFolder(this.data)?.uri.fsPath ?? path.dirname(this.data.fsPath);
+    const rel = (u: vscode.Uri) => {
+      const r = path.relative(cwd, u.fsPath);
+      return r.startsWith('..') || path.isAbsolute(r) ? u.fsPath : r;
+    };
+    return { data: rel(this.data), compare: this.compare ? rel(this.compare) : undefined, cwd, allowedDirectories: [...dirs] };
   }
 
   async run(): Promise<void> {

@@ -4,16 +4,17 @@
  */
 import { z } from 'zod';
 
+/** `data` and `compare` are paths relative to `cwd` (the workspace folder) or absolute. */
 export const engineRequestSchema = z.discriminatedUnion('method', [
   z.object({
     id: z.number(),
     method: z.literal('profile'),
-    params: z.object({ data: z.string(), compare: z.string().optional(), allowedDirectories: z.array(z.string()) }),
+    params: z.object({ data: z.string(), compare: z.string().optional(), cwd: z.string(), allowedDirectories: z.array(z.string()) }),
   }),
   z.object({
     id: z.number(),
     method: z.literal('profileHtml'),
-    params: z.object({ data: z.string(), compare: z.string().optional(), allowedDirectories: z.array(z.string()), out: z.string() }),
+    params: z.object({ data: z.string(), compare: z.string().optional(), cwd: z.string(), allowedDirectories: z.array(z.string()), out: z.string() }),
   }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);

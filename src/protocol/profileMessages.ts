@@ -39,6 +39,8 @@ export const webviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compare') }),
   z.object({ type: z.literal('clearCompare') }),
   z.object({ type: z.literal('cancel') }),
+  /** Profile again, e.g. after fixing the file an error named. */
+  z.object({ type: z.literal('retry') }),
   z.object({ type: z.literal('exportHtml') }),
 ]);
 export type WebviewToHost = z.infer<typeof webviewToHostSchema>;

@@ -19,9 +19,9 @@ function send(msg: EngineResponse): void {
   process.send?.(msg);
 }
 
-async function profile(params: { data: string; compare?: string; allowedDirectories: string[] }, id: number, signal: AbortSignal) {
-  const base = await openSource(params.data);
-  const compare = params.compare ? await openSource(params.compare) : undefined;
+async function profile(params: { data: string; compare?: string; cwd: string; allowedDirectories: string[] }, id: number, signal: AbortSignal) {
+  const base = await openSource(params.data, params.cwd);
+  const compare = params.compare ? await openSource(params.compare, params.cwd) : undefined;
   const session = await DuckSession.open({ allowedDirectories: params.allowedDirectories });
   try {
     return await profileDatasets(session, base, compare, {
@@ -44,9 +44,10 @@ async function handle(req: EngineRequest): Promise<unknown> {
       }
       case 'profileHtml': {
         const result = await profile(req.params, req.id, abort.signal);
-        await fs.mkdir(path.dirname(req.params.out), { recursive: true });
-        await fs.writeFile(req.params.out, await profileHtml(result));
-        return { out: req.params.out };
+        const out = path.resolve(req.params.cwd, req.params.out);
+        await fs.mkdir(path.dirname(out), { recursive: true });
+        await fs.writeFile(out, await profileHtml(result));
+        return { out };
       }
       case 'cancel':
         running.get(req.params.target)?.abort();

@@ -48,7 +48,7 @@ function renderError(msg: Extract<HostToWebview, { type: 'error' }>): void {
   app.replaceChildren(
     el('header', {}, el('h1', {}, msg.title)),
     el('div', { class: 'error', role: 'alert' }, msg.message),
-    el('div', { class: 'actions' }, button('Compare with...', () => send({ type: 'compare' }), true)),
+    el('div', { class: 'actions' }, button('Retry', () => send({ type: 'retry' }))),
   );
 }
 
