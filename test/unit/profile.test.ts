@@ -168,6 +168,27 @@ describe('profileDatasets against pandas', () => {
   });
 });
 
+test('a column whose type changed between the datasets keeps its own statistics', async () => {
+  const a = path.join(dir, 'typed.csv');
+  const b = path.join(dir, 'words.csv');
+  fs.writeFileSync(a, 'plurality,d\n1,2024-01-01\n2,2024-01-02\n1,2024-01-03\n');
+  fs.writeFileSync(b, 'plurality,d\nSingle,5\nTwins,6\nSingle,7\n');
+  const result = await profileDatasets(session, await openSource(a), await openSource(b));
+  const [pa, da] = result.columns;
+  const [pb, db] = result.compare!.columns;
+  assert.equal(pa!.type, 'int');
+  assert.deepEqual(pa!.histogram!.counts, [2, 1]);
+  assert.equal(pb!.type, 'string');
+  assert.equal(pb!.histogram, undefined);
+  assert.deepEqual(pb!.top, [
+    { value: 'Single', count: 2 },
+    { value: 'Twins', count: 1 },
+  ]);
+  assert.equal(da!.type, 'timestamp');
+  assert.equal(db!.type, 'int');
+  assert.deepEqual(db!.histogram!.counts, [1, 1, 1]);
+});
+
 describe('bad input gets a message naming the file and the problem', () => {
   const cases: [string, string | Buffer, RegExp][] = [
     ['empty.csv', '', /empty\.csv: is empty/],

@@ -228,14 +228,22 @@ async function passOne(
   return { rows, columns };
 }
 
-/** One binning per column name, shared by every dataset that has the column. */
+function binKey(p: ColumnPlan): string | undefined {
+  if (p.type === 'timestamp') return `time:${p.name}`;
+  if (p.type === 'int' || p.type === 'float') return `number:${p.name}`;
+  return undefined;
+}
+
+/** One binning per column name and kind, shared by every dataset that has the column. */
 function alignBinnings(datasets: ColumnStats[][], bins: number): Map<string, Binning> {
   const out = new Map<string, Binning>();
   const byName = new Map<string, ColumnStats[]>();
+  // Numbers bin with numbers and dates with dates: a column whose type changed between the
+  // datasets (e.g. numbers in training, words in serving) gets its own binning, if any.
   for (const cols of datasets) {
     for (const c of cols) {
-      if (c.plan.type !== 'int' && c.plan.type !== 'float' && c.plan.type !== 'timestamp') continue;
-      byName.set(c.plan.name, [...(byName.get(c.plan.name) ?? []), c]);
+      const key = binKey(c.plan);
+      if (key) byName.set(key, [...(byName.get(key) ?? []), c]);
     }
   }
   for (const [name, cols] of byName) {
@@ -284,7 +292,8 @@ async function passTwo(
   // runs about twice as fast as a histogram() MAP aggregate per column.
   const bins: string[] = [];
   stats.forEach((s, i) => {
-    const b = binnings.get(s.plan.name);
+    const key = binKey(s.plan);
+    const b = key ? binnings.get(key) : undefined;
     if (!b || s.count === 0) return;
     const v = numericExpr(s.plan);
     bins.push(`CASE WHEN ${v} IS NULL THEN NULL ELSE least(greatest(floor((${v} - ${b.lo}) / ${b.width}), 0), ${b.bins - 1})::INTEGER END AS c${i}`);
@@ -316,7 +325,8 @@ async function passTwo(
     const topCounts = mapEntries(r[`c${i}_top`]).filter(([k]) => k !== '' && topSets.get(s.plan.name)?.includes(String(k)));
     const empty = num(r[`c${i}_empty`]);
     if (empty !== null) topCounts.push(['', empty]);
-    const column = finishColumn({ ...s, distinct: exact ?? s.distinct }, rows, binnings.get(s.plan.name), hist.get(`c${i}`) ?? [], topCounts);
+    const key = binKey(s.plan);
+    const column = finishColumn({ ...s, distinct: exact ?? s.distinct }, rows, key ? binnings.get(key) : undefined, hist.get(`c${i}`) ?? [], topCounts);
     column.distinctExact = exact !== null || s.plan.type === 'bool';
     return column;
   });

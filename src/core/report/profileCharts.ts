@@ -26,9 +26,14 @@ export function profileCharts(result: ProfileResult, width: number | 'container'
   return result.columns.map((col) => {
     const series: Series[] = [{ label: baseLabel, column: col, rows: result.rows }];
     const other = result.compare?.columns.find((c) => c.name === col.name);
-    if (other && result.compare) series.push({ label: cmpLabel, column: other, rows: result.compare.rows });
+    // A column whose type changed cannot share axes; its card says so instead.
+    if (other && result.compare && chartKind(other) === chartKind(col)) series.push({ label: cmpLabel, column: other, rows: result.compare.rows });
     return { column: col.name, spec: columnSpec(series, result.compare !== undefined, width) };
   });
+}
+
+function chartKind(c: ColumnProfile): string {
+  return c.type === 'timestamp' ? 'time' : c.type === 'int' || c.type === 'float' ? 'number' : 'category';
 }
 
 function columnSpec(series: Series[], comparing: boolean, width: number | 'container'): TopLevelSpec {
