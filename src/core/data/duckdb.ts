@@ -17,6 +17,9 @@ export interface SessionOptions {
 
 export type Row = Record<string, unknown>;
 
+/** PRODML_TRACE_SQL=1 prints every statement with its time on stderr. */
+const TRACE = process.env['PRODML_TRACE_SQL'] === '1';
+
 /** A DuckDB connection whose SQL is confined to the given directories. */
 export class DuckSession {
   private constructor(
@@ -54,8 +57,10 @@ export class DuckSession {
           if (p >= 0) onProgress(Math.min(1, p / 100));
         }, 100)
       : undefined;
+    const t0 = TRACE ? performance.now() : 0;
     try {
       const reader = await this.conn.runAndReadAll(sql);
+      if (TRACE) process.stderr.write(`[sql ${(performance.now() - t0).toFixed(1)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
       return reader.getRowObjectsJS().map(normalizeRow);
     } catch (e) {
       if (signal?.aborted) throw cancelled();

@@ -288,22 +288,32 @@ async function passTwo(
   topSets: Map<string, string[]>,
   q: QueryOptions,
 ): Promise<DatasetProfile> {
-  // Histograms: every numeric column binned, unpivoted and counted by one GROUP BY, which DuckDB
-  // runs about twice as fast as a histogram() MAP aggregate per column.
-  const bins: string[] = [];
+  // Histograms: every numeric column binned in one scan and counted by GROUPING SETS, one set per
+  // column. The bin is floor((x - lo) * bins / (hi - lo)), as numpy computes it, left unclamped:
+  // every value lies in [lo, hi] (the edges span all datasets), so only x = hi lands on index
+  // `bins`, folded into the last (closed) bin below. Clamping in SQL with least/greatest costs
+  // more than the counting, and greatest() would file NULLs in bin 0.
+  const binned: { i: number; bins: number }[] = [];
+  const exprs: string[] = [];
   stats.forEach((s, i) => {
     const key = binKey(s.plan);
     const b = key ? binnings.get(key) : undefined;
     if (!b || s.count === 0) return;
-    const v = numericExpr(s.plan);
-    bins.push(`CASE WHEN ${v} IS NULL THEN NULL ELSE least(greatest(floor((${v} - ${b.lo}) / ${b.width}), 0), ${b.bins - 1})::INTEGER END AS c${i}`);
+    binned.push({ i, bins: b.bins });
+    exprs.push(`floor((${numericExpr(s.plan)} - ${b.lo}) * ${1 / b.width})::INTEGER AS b${i}`);
   });
   const hist = new Map<string, [unknown, number][]>();
-  if (bins.length > 0) {
-    const sql = `SELECT col, bin, count(*) AS n FROM (UNPIVOT (SELECT ${bins.join(',\n  ')} FROM ${table}) ON COLUMNS(*) INTO NAME col VALUE bin) GROUP BY ALL`;
+  if (binned.length > 0) {
+    const cols = binned.map(({ i }) => `b${i}`);
+    const sql = `SELECT ${cols.join(', ')}, count(*) AS n FROM (SELECT ${exprs.join(',\n  ')} FROM ${table}) GROUP BY GROUPING SETS (${cols.map((c) => `(${c})`).join(', ')})`;
     for (const r of await readOrExplain(session, src, sql, q)) {
-      const key = String(r['col']);
-      hist.set(key, [...(hist.get(key) ?? []), [r['bin'], num(r['n']) ?? 0]]);
+      // Each row belongs to one set: the one column that is not NULL (an all-NULL row counts missing values).
+      for (const { i, bins } of binned) {
+        const bin = r[`b${i}`];
+        if (bin === null || bin === undefined) continue;
+        const idx = Math.min(Math.max(Number(bin), 0), bins - 1);
+        hist.set(`c${i}`, [...(hist.get(`c${i}`) ?? []), [idx, num(r['n']) ?? 0]]);
+      }
     }
   }
 
@@ -378,7 +388,7 @@ function finishColumn(s: ColumnStats, rows: number, b: Binning | undefined, hist
     }
     if (b) {
       const counts = new Array<number>(b.bins).fill(0);
-      for (const [k, c] of hist) counts[Number(k)] = c;
+      for (const [k, c] of hist) counts[Number(k)] = (counts[Number(k)] ?? 0) + c;
       col.histogram = { edges: Array.from({ length: b.bins + 1 }, (_, k) => roundEdge(b.lo + k * b.width)), counts };
     }
   } else if (p.type === 'bool') {
