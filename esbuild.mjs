@@ -27,6 +27,7 @@ const nodeCommon = {
 const builds = [
   { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { engine: 'src/worker/engine.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { server: 'src/server/server.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     bundle: true,
@@ -60,6 +61,8 @@ if (!watch) fs.rmSync('dist', { recursive: true, force: true });
 fs.mkdirSync('dist/webview', { recursive: true });
 copyPackage('@duckdb/node-api');
 fs.copyFileSync('webview/profile/profile.css', 'dist/webview/profile.css');
+// JSON Schemas of the user's files, for yamlValidation (the YAML extension) and for reference.
+fs.cpSync('schemas', 'dist/schemas', { recursive: true });
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeDemoWorkspace } from '../core/demo/workspace';
+import { DEMO_SCHEMA, prepareDemoWorkspace } from '../core/demo/prepare';
 import { profileHtml } from '../core/report/profileHtml';
 import { profileText, runProfile } from './profileCommand';
 import { progressBar } from './progress';
@@ -14,7 +14,8 @@ export async function demoCommand(dir: string, opts: { seed: number }): Promise<
   const root = path.resolve(dir);
   const out = (s: string) => process.stdout.write(s + '\n');
   out(`Generating the demo workspace in ${root} (seed ${opts.seed})`);
-  await writeDemoWorkspace(root, { seed: opts.seed });
+  await prepareDemoWorkspace(root, { seed: opts.seed });
+  out(`Inferred ${DEMO_SCHEMA} from the training batches`);
 
   const train = path.join(root, 'data/train/*.csv');
   const shifted = path.join(root, 'data/incoming/shifted-distribution.csv');

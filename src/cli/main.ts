@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { profileCommand } from './profileCommand';
 import { demoCommand } from './demoCommand';
+import { registerSchemaCommand } from './schemaCommand';
+import { registerValidateCommand } from './validateCommand';
 import { action } from './run';
 import { VERSION } from '../core/version';
 
@@ -30,6 +32,9 @@ export function buildProgram(): Command {
     .argument('[dir]', 'where to generate the workspace', 'demo-workspace')
     .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 42)
     .action(action(demoCommand));
+
+  registerSchemaCommand(program);
+  registerValidateCommand(program);
 
   return program;
 }

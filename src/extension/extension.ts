@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { EngineClient } from './engineClient';
+import { startLanguageClient } from './languageClient';
 import { pickDataFile } from './pickData';
 import { ProfilePanel } from './profilePanel';
 
@@ -23,6 +24,8 @@ export function activate(context: vscode.ExtensionContext): void {
       if (other) ProfilePanel.show(deps, data, other);
     }),
   );
+  const client = startLanguageClient(context, log);
+  context.subscriptions.push({ dispose: () => void client.stop() });
   log.info('ProdML activated');
 }
 

@@ -5,10 +5,23 @@ export function demoProdmlYaml(): string {
   return `# ProdML demo workspace: synthetic US natality data (the "baby weight" lab).
 # Predict a newborn's weight_pounds from facts known before birth.
 datasets:
+  # Twelve monthly training batches; schemas/natality.schema.yaml was inferred from them.
   natality:
     path: data/train/*.csv
+    schema: schemas/natality.schema.yaml
     label: weight_pounds
     time_column: event_date
+  # New batches land here; each is checked against the schema and for drift from training.
+  incoming:
+    path: data/incoming/*.csv
+    schema: schemas/natality.schema.yaml
+    baseline: data/train/*.csv
+  # What the model sees at prediction time: no label, compared with training for skew.
+  serving:
+    path: data/serving/*.csv
+    schema: schemas/natality.schema.yaml
+    environment: SERVING
+    baseline: data/train/*.csv
 `;
 }
 

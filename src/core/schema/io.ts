@@ -87,6 +87,19 @@ export async function readSchema(file: string): Promise<Schema> {
   return schema;
 }
 
+/**
+ * Where a key path sits in schema text (1-based line and column of the key, or of the nearest
+ * parent that exists): what a diagnostic about a feature points at when the data has no lines.
+ */
+export function locateKey(text: string, p: SchemaPath): { line: number; column: number } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length > 0) return undefined;
+  const [offset] = spanOf(doc, p, true);
+  const pos = lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Positions
 
@@ -307,8 +320,10 @@ export function schemaToYaml(schema: Schema, notes: SchemaNotes = {}): string {
     }
   }
   for (const { path: p, comment } of notes.keys ?? []) {
-    const key = pairOf(doc, p)?.key;
-    if (isScalar(key)) key.comment = ` ${comment}`;
+    const pair = pairOf(doc, p);
+    // After a flow value on the same line: a comment after the key would push the value down.
+    const target = (isMap(pair?.value) || isSeq(pair?.value)) && pair.value.flow ? pair.value : pair?.key;
+    if (isScalar(target) || isMap(target) || isSeq(target)) target.comment = ` ${comment}`;
   }
   for (const { path: p, comment } of notes.values ?? []) {
     const node = doc.getIn(p, true);

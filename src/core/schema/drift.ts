@@ -1,0 +1,164 @@
+/**
+ * Drift (this span vs the previous one) and skew (serving vs training): each feature with a
+ * comparator is profiled in both batches on shared bins and categories (profileDatasets aligns
+ * them), then compared with the distances of stats.ts.
+ */
+import type { DuckSession } from '../data/duckdb';
+import { sqlIdent } from '../data/duckdb';
+import { profileDatasets } from '../data/profile';
+import type { ColumnProfile } from '../data/profileTypes';
+import type { DataSource } from '../data/source';
+import { listElementType, typedValue, type Batch } from './batch';
+import { headerAt, pct, quote } from './checks';
+import { jensenShannonDistance, lInfinityDistance, populationStabilityIndex } from './stats';
+import { DISTANCE_MEASURES, type Anomaly, type Comparator, type DistanceMeasure, type FeatureSchema } from './types';
+
+export type DistributionCheck = 'drift' | 'skew';
+
+/** Categories compared exactly per feature; rarer ones are pooled into one "other" bucket. */
+const TOP_K = 50;
+const OTHER = '(other values)';
+
+const MEASURE_NAME: Record<DistanceMeasure, string> = {
+  jensen_shannon: 'Jensen-Shannon distance',
+  l_infinity: 'L-infinity distance',
+  psi: 'PSI',
+};
+
+/** Two distributions of one feature on the same bins, with a label per bin. */
+interface Aligned {
+  labels: string[];
+  base: number[];
+  cur: number[];
+  numeric: boolean;
+  /** Numeric bins of one integer each, labelled by that integer. */
+  unit: boolean;
+}
+
+export async function distributionChecks(
+  session: DuckSession,
+  data: Batch,
+  baseline: Batch,
+  features: [string, FeatureSchema][],
+  check: DistributionCheck,
+  opts: { signal?: AbortSignal } = {},
+): Promise<Anomaly[]> {
+  const compared = features.filter(([name, f]) => {
+    const c = f[check];
+    if (!c || Object.keys(c).length === 0) return false;
+    return comparable(data, name, f) && comparable(baseline, name, f);
+  });
+  if (compared.length === 0 || data.rows === 0 || baseline.rows === 0) return [];
+  const profile = await profileDatasets(session, typedSource(baseline, compared), typedSource(data, compared), { topK: TOP_K, signal: opts.signal });
+  const out: Anomaly[] = [];
+  for (const [name, f] of compared) {
+    const base = profile.columns.find((c) => c.name === name);
+    const cur = profile.compare?.columns.find((c) => c.name === name);
+    if (!base || !cur) continue;
+    const aligned = align(base, cur);
+    if (!aligned) continue;
+    const comparator = f[check] as Comparator;
+    for (const measure of DISTANCE_MEASURES) {
+      const limit = comparator[measure]?.threshold;
+      if (limit === undefined) continue;
+      const distance = measureDistance(measure, aligned);
+      if (!(distance > limit)) continue;
+      const between = check === 'skew' ? 'serving and training' : 'this batch and the baseline';
+      out.push({
+        feature: name,
+        type: check,
+        // An error, not a warning: a threshold is the schema owner's own statement of how much
+        // movement is too much, and a CI gate that only warns lets a shifted batch reach training
+        // or serving unseen. Drift that is expected is accepted by raising the threshold.
+        severity: 'error',
+        measure,
+        value: distance,
+        threshold: limit,
+        description: `${MEASURE_NAME[measure]} between ${between} is ${fmtDistance(distance, limit)}, above ${fmtDistance(limit, distance)}; ${whatMoved(aligned, base, cur, check)}`,
+        ...headerAt(data, data.column(name)?.index),
+      });
+    }
+  }
+  return out;
+}
+
+function comparable(batch: Batch, name: string, f: FeatureSchema): boolean {
+  const col = batch.column(name);
+  return !!col && listElementType(col.duckdbType) === undefined && typedValue(sqlIdent(name), col.duckdbType, f.type) !== undefined;
+}
+
+/** The batch's compared features as the schema types them, as a source profileDatasets reads. */
+function typedSource(batch: Batch, features: [string, FeatureSchema][]): DataSource {
+  const cols = features.map(([name, f]) => `${typedValue(sqlIdent(name), batch.column(name)!.duckdbType, f.type)} AS ${sqlIdent(name)}`);
+  // 'parquet' makes profileDatasets read the query in place instead of copying it into a table.
+  return { path: batch.source.path, display: batch.source.display, format: 'parquet', scan: `(SELECT ${cols.join(', ')} FROM ${batch.raw})` };
+}
+
+function align(base: ColumnProfile, cur: ColumnProfile): Aligned | undefined {
+  if (base.histogram && cur.histogram) {
+    const e = base.histogram.edges;
+    if (e.length !== cur.histogram.edges.length || e.some((x, i) => x !== cur.histogram!.edges[i])) return undefined;
+    const unit = base.type === 'int' && e.every((x, i) => i === 0 || x - e[i - 1]! === 1);
+    const edge = (x: number) => (base.type === 'timestamp' ? new Date(x).toISOString().slice(0, 10) : fmtEdge(x));
+    const labels = base.histogram.counts.map((_, i) => (unit ? String(e[i]! + 0.5) : `${edge(e[i]!)} .. ${edge(e[i + 1]!)}`));
+    return { labels, base: base.histogram.counts, cur: cur.histogram.counts, numeric: true, unit };
+  }
+  if (base.top && cur.top) {
+    const labels = [...new Set([...base.top.map((t) => t.value), ...cur.top.map((t) => t.value)])];
+    const counts = (c: ColumnProfile) => labels.map((l) => c.top!.find((t) => t.value === l)?.count ?? 0);
+    const b = counts(base);
+    const c = counts(cur);
+    if ((base.otherCount ?? 0) > 0 || (cur.otherCount ?? 0) > 0) {
+      labels.push(OTHER);
+      b.push(base.otherCount ?? 0);
+      c.push(cur.otherCount ?? 0);
+    }
+    return { labels, base: b, cur: c, numeric: false, unit: false };
+  }
+  return undefined;
+}
+
+function measureDistance(measure: DistanceMeasure, a: Aligned): number {
+  if (a.base.every((x) => x === 0) || a.cur.every((x) => x === 0)) return NaN;
+  switch (measure) {
+    case 'jensen_shannon':
+      return jensenShannonDistance(a.base, a.cur);
+    case 'l_infinity':
+      return lInfinityDistance(a.base, a.cur).distance;
+    case 'psi':
+      return populationStabilityIndex(a.base, a.cur);
+  }
+}
+
+/** What a person looks at first: the value whose share moved most, or how far the mean moved. */
+function whatMoved(a: Aligned, base: ColumnProfile, cur: ColumnProfile, check: DistributionCheck): string {
+  const { index } = lInfinityDistance(a.base, a.cur);
+  const share = (v: number[]) => v[index]! / v.reduce((x, y) => x + y, 0);
+  const [was, now] = check === 'skew' ? ['in training', 'in serving'] : ['before', 'now'];
+  if (!a.numeric) {
+    return `the value that moved most is ${a.labels[index] === OTHER ? OTHER : quote(a.labels[index]!)} (${pct(share(a.base))} ${was}, ${pct(share(a.cur))} ${now})`;
+  }
+  const bin = `the ${a.unit ? 'value' : 'bin'} that moved most is ${a.labels[index]} (${pct(share(a.base))} ${was}, ${pct(share(a.cur))} ${now})`;
+  if (typeof base.mean === 'number' && typeof cur.mean === 'number') {
+    const sd = typeof base.std === 'number' && base.std > 0 ? ` (${signed((cur.mean - base.mean) / base.std)} sd)` : '';
+    return `the mean moved from ${fmtNum(base.mean)} to ${fmtNum(cur.mean)}${sd}; ${bin}`;
+  }
+  return bin;
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+}
+
+function fmtNum(x: number): string {
+  return Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString();
+}
+
+function fmtEdge(x: number): string {
+  return Number(x.toPrecision(4)).toString();
+}
+
+/** Two decimals, or three when two would print a distance equal to its threshold. */
+function fmtDistance(x: number, other: number): string {
+  return x.toFixed(2) === other.toFixed(2) ? x.toFixed(3) : x.toFixed(2);
+}

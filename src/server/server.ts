@@ -1,0 +1,278 @@
+/**
+ * The ProdML language server (`node dist/server.js --stdio`): diagnostics inside data files that
+ * a schema governs, in *.schema.yaml and in prodml.yaml; quick fixes that edit the schema; hovers
+ * and completion. All checks are src/core's; this file wires them to LSP.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  CodeActionKind,
+  createConnection,
+  DiagnosticSeverity,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type CodeAction,
+  type Diagnostic,
+  type Hover,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { DuckSession } from '../core/data/duckdb';
+import { openSource } from '../core/data/source';
+import { isProdmlError } from '../core/errors';
+import { governingSchema, parseProjectConfig, PROJECT_FILE, type Governance } from '../core/pipeline/config';
+import { applyFix, fixesFor, fixTitle } from '../core/schema/fixes';
+import { parseSchema } from '../core/schema/io';
+import type { Anomaly, Schema } from '../core/schema/types';
+import { validateData } from '../core/schema/validate';
+import { anomalyDiagnostic, fileDiagnostic, issueDiagnostic, SOURCE, type AnomalyData } from './diagnostics';
+import { headerHover } from './hover';
+import { keyPathAt, keysAt, parentPath, schemaNodeAt } from './schemaKeys';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const TEMP = fs.mkdtempSync(path.join(os.tmpdir(), 'prodml-lsp-'));
+/** Re-validation waits this long after the last keystroke. */
+const DEBOUNCE_MS = 120;
+
+let roots: string[] = [];
+let session: Promise<DuckSession> | undefined;
+/** Validations share one DuckDB connection, so they run one at a time. */
+let queue: Promise<unknown> = Promise.resolve();
+const timers = new Map<string, NodeJS.Timeout>();
+/** Documents edited since they were opened or saved: validated from a copy of the editor text. */
+const dirty = new Set<string>();
+/** Per data document: the last drift/skew anomalies (computed on open and save only) and all anomalies. */
+const lastDistribution = new Map<string, Anomaly[]>();
+const lastResult = new Map<string, { anomalies: Anomaly[]; schema?: Schema; schemaFile?: string }>();
+
+const isData = (uri: string) => /\.(csv|tsv|jsonl|ndjson)$/i.test(uri);
+const isSchema = (uri: string) => /\.schema\.ya?ml$/i.test(uri);
+const isProject = (uri: string) => uri.endsWith(`/${PROJECT_FILE}`);
+const fsPath = (uri: string) => fileURLToPath(uri);
+
+function rootOf(file: string): string | undefined {
+  return roots.filter((r) => file === r || file.startsWith(r + path.sep)).sort((a, b) => b.length - a.length)[0];
+}
+
+function duck(): Promise<DuckSession> {
+  session ??= DuckSession.open({ allowedDirectories: [...roots, TEMP] });
+  return session;
+}
+
+function serial<T>(job: () => Promise<T>): Promise<T> {
+  const run = queue.then(job, job);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+connection.onInitialize((params) => {
+  roots = (params.workspaceFolders ?? []).map((f) => fsPath(f.uri));
+  if (roots.length === 0 && params.rootUri) roots = [fsPath(params.rootUri)];
+  return {
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      hoverProvider: true,
+      completionProvider: { triggerCharacters: [' ', '\n'] },
+    },
+    serverInfo: { name: 'prodml', version: '0.1.0' },
+  };
+});
+
+function schedule(uri: string, full: boolean, delay: number): void {
+  clearTimeout(timers.get(uri));
+  timers.set(
+    uri,
+    setTimeout(() => {
+      timers.delete(uri);
+      void check(uri, full);
+    }, delay),
+  );
+}
+
+async function check(uri: string, full: boolean): Promise<void> {
+  const doc = documents.get(uri);
+  if (!doc) return;
+  try {
+    if (isSchema(uri)) {
+      await connection.sendDiagnostics({ uri, diagnostics: parseSchema(doc.getText()).issues.map(issueDiagnostic) });
+      revalidateDataGovernedBy(fsPath(uri));
+    } else if (isProject(uri)) {
+      await connection.sendDiagnostics({ uri, diagnostics: projectDiagnostics(doc) });
+      for (const d of documents.all()) if (isData(d.uri)) schedule(d.uri, true, 0);
+    } else if (isData(uri)) {
+      await connection.sendDiagnostics({ uri, diagnostics: await serial(() => dataDiagnostics(doc, full)) });
+    }
+  } catch (e) {
+    connection.console.error(`prodml: checking ${uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  }
+}
+
+function revalidateDataGovernedBy(schemaFile: string): void {
+  for (const d of documents.all()) {
+    if (isData(d.uri) && lastResult.get(d.uri)?.schemaFile === schemaFile) schedule(d.uri, false, DEBOUNCE_MS);
+  }
+}
+
+function schemaText(file: string): string | undefined {
+  const open = documents.get(pathToFileURL(file).toString());
+  if (open) return open.getText();
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+async function dataDiagnostics(doc: TextDocument, full: boolean): Promise<Diagnostic[]> {
+  const file = fsPath(doc.uri);
+  const root = rootOf(file);
+  let gov: Governance | undefined;
+  try {
+    gov = await governingSchema(file, root);
+  } catch (e) {
+    return [fileDiagnostic(doc, `prodml.yaml: ${e instanceof Error ? e.message : String(e)}`, DiagnosticSeverity.Warning)];
+  }
+  if (!gov) {
+    lastResult.delete(doc.uri);
+    return [];
+  }
+  const rel = (p: string) => (root ? path.relative(root, p) : p);
+  const text = schemaText(gov.schemaFile);
+  if (text === undefined) return [fileDiagnostic(doc, `The schema ${rel(gov.schemaFile)} that governs this file does not exist.`, DiagnosticSeverity.Warning)];
+  const parsed = parseSchema(text);
+  if (!parsed.schema) {
+    lastResult.set(doc.uri, { anomalies: [], schemaFile: gov.schemaFile });
+    return [fileDiagnostic(doc, `The schema ${rel(gov.schemaFile)} has errors; fix them to check this file.`, DiagnosticSeverity.Warning)];
+  }
+
+  // Unsaved edits are checked from a copy of the editor's text; the file on disk is left alone.
+  let target = file;
+  if (dirty.has(doc.uri)) {
+    const dir = path.join(TEMP, crypto.createHash('sha1').update(doc.uri).digest('hex').slice(0, 12));
+    fs.mkdirSync(dir, { recursive: true });
+    target = path.join(dir, path.basename(file));
+    await fs.promises.writeFile(target, doc.getText());
+  }
+  try {
+    const session = await duck();
+    const source = await openSource(target, root);
+    const baseline = full && gov.baseline ? await openSource(gov.baseline, root) : undefined;
+    const result = await validateData(session, source, parsed.schema, { baseline, environment: gov.environment });
+    let anomalies = result.anomalies;
+    const distribution = (a: Anomaly) => a.type === 'drift' || a.type === 'skew';
+    if (baseline) lastDistribution.set(doc.uri, anomalies.filter(distribution));
+    else anomalies = [...anomalies.filter((a) => !distribution(a)), ...(lastDistribution.get(doc.uri) ?? [])];
+    lastResult.set(doc.uri, { anomalies, schema: parsed.schema, schemaFile: gov.schemaFile });
+    return anomalies.map((a) => anomalyDiagnostic(doc, a, gov.schemaFile));
+  } catch (e) {
+    if (isProdmlError(e)) return [fileDiagnostic(doc, e.message.replace(target, path.basename(file)))];
+    throw e;
+  }
+}
+
+function projectDiagnostics(doc: TextDocument): Diagnostic[] {
+  const root = path.dirname(fsPath(doc.uri));
+  try {
+    const cfg = parseProjectConfig(doc.getText(), root);
+    const out: Diagnostic[] = [];
+    const lines = doc.getText().split('\n');
+    for (const d of cfg.datasets) {
+      if (d.schema && !fs.existsSync(path.resolve(root, d.schema))) {
+        const i = lines.findIndex((l) => l.trim() === `schema: ${d.schema}`);
+        const line = Math.max(0, i);
+        out.push({
+          range: { start: { line, character: 0 }, end: { line, character: (lines[line] ?? '').length } },
+          severity: DiagnosticSeverity.Error,
+          source: SOURCE,
+          message: `datasets.${d.name}.schema: ${d.schema} does not exist; create it with "prodml schema infer <data> -o ${d.schema}"`,
+        });
+      }
+    }
+    return out;
+  } catch (e) {
+    return [fileDiagnostic(doc, e instanceof Error ? e.message.replace(/^.*prodml\.yaml: /, '') : String(e))];
+  }
+}
+
+connection.onCodeAction((params): CodeAction[] => {
+  const actions: CodeAction[] = [];
+  for (const diag of params.context.diagnostics) {
+    const data = diag.data as AnomalyData | undefined;
+    if (diag.source !== SOURCE || !data?.anomaly || !data.schemaFile) continue;
+    const text = schemaText(data.schemaFile);
+    if (text === undefined) continue;
+    const end = TextDocument.create('', 'yaml', 0, text).positionAt(text.length);
+    const uri = pathToFileURL(data.schemaFile).toString();
+    fixesFor(data.anomaly).forEach((fix, i) => {
+      actions.push({
+        title: fixTitle(fix),
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diag],
+        isPreferred: i === 0,
+        edit: { changes: { [uri]: [{ range: { start: { line: 0, character: 0 }, end }, newText: applyFix(text, fix) }] } },
+      });
+    });
+  }
+  return actions;
+});
+
+connection.onHover((params): Hover | null => {
+  const doc = documents.get(params.textDocument.uri);
+  if (!doc) return null;
+  const lines = doc.getText().split('\n');
+  if (isSchema(doc.uri)) {
+    const keys = keyPathAt(lines, params.position.line);
+    const node = keys && schemaNodeAt(keys);
+    return node?.description ? { contents: { kind: 'markdown', value: `**${keys!.join('.')}**\n\n${node.description}` } } : null;
+  }
+  if (isData(doc.uri) && params.position.line === 0) {
+    const last = lastResult.get(doc.uri);
+    return last?.schema ? headerHover(lines[0] ?? '', params.position.character, doc.uri, last.schema, last.anomalies) : null;
+  }
+  return null;
+});
+
+connection.onCompletion((params) => {
+  const doc = documents.get(params.textDocument.uri);
+  if (!doc || !isSchema(doc.uri)) return [];
+  const lines = doc.getText().split('\n');
+  const current = lines[params.position.line] ?? '';
+  const indent = /^\s*/.exec(current)![0].length;
+  const parent = parentPath(lines, params.position.line, indent);
+  // A feature name is the user's own; under it come the feature keys.
+  return keysAt(parent).map(({ key, description }) => ({ label: key, kind: 10, documentation: { kind: 'markdown' as const, value: description }, insertText: `${key}: ` }));
+});
+
+documents.onDidOpen((e) => {
+  dirty.delete(e.document.uri);
+  schedule(e.document.uri, true, 0);
+});
+documents.onDidChangeContent((e) => {
+  if (!timers.has(e.document.uri) && e.document.version === 1) return; // the open itself
+  dirty.add(e.document.uri);
+  schedule(e.document.uri, false, DEBOUNCE_MS);
+});
+documents.onDidSave((e) => {
+  dirty.delete(e.document.uri);
+  schedule(e.document.uri, true, 0);
+});
+documents.onDidClose((e) => {
+  clearTimeout(timers.get(e.document.uri));
+  timers.delete(e.document.uri);
+  dirty.delete(e.document.uri);
+  lastResult.delete(e.document.uri);
+  lastDistribution.delete(e.document.uri);
+  void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+connection.onShutdown(async () => {
+  (await session)?.close();
+  fs.rmSync(TEMP, { recursive: true, force: true });
+});
+
+documents.listen(connection);
+connection.listen();
