@@ -15,7 +15,7 @@ export function startLanguageClient(context: vscode.ExtensionContext, log: vscod
       { scheme: 'file', pattern: '**/prodml.yaml' },
     ],
     outputChannel: log,
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{prodml.yaml,*.schema.yaml}') },
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{prodml.yaml,*.schema.yaml,*.parquet}') },
   };
   const client = new LanguageClient('prodml', 'ProdML Language Server', serverOptions, clientOptions);
   void client.start();

@@ -23,7 +23,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DuckSession } from '../core/data/duckdb';
 import { openSource } from '../core/data/source';
 import { isProdmlError } from '../core/errors';
-import { governingSchema, parseProjectConfig, PROJECT_FILE, type Governance } from '../core/pipeline/config';
+import { datasetFiles, governingSchema, loadProjectConfig, parseProjectConfig, PROJECT_FILE, type Governance } from '../core/pipeline/config';
 import { applyFix, fixesFor, fixTitle } from '../core/schema/fixes';
 import { parseSchema } from '../core/schema/io';
 import type { Anomaly, Schema } from '../core/schema/types';
@@ -101,6 +101,7 @@ async function check(uri: string, full: boolean): Promise<void> {
     if (isSchema(uri)) {
       await connection.sendDiagnostics({ uri, diagnostics: parseSchema(doc.getText()).issues.map(issueDiagnostic) });
       revalidateDataGovernedBy(fsPath(uri));
+      void checkParquetFiles();
     } else if (isProject(uri)) {
       await connection.sendDiagnostics({ uri, diagnostics: projectDiagnostics(doc) });
       for (const d of documents.all()) if (isData(d.uri)) schedule(d.uri, true, 0);
@@ -175,6 +176,39 @@ async function dataDiagnostics(doc: TextDocument, full: boolean): Promise<Diagno
   }
 }
 
+/**
+ * Parquet files cannot be opened as text, so their anomalies go to the Problems panel as
+ * file-level entries: every .parquet file of a prodml.yaml dataset, checked on start and
+ * whenever a schema, prodml.yaml or a Parquet file changes.
+ */
+async function checkParquetFiles(): Promise<void> {
+  for (const root of roots) {
+    let cfg;
+    try {
+      cfg = await loadProjectConfig(root);
+    } catch {
+      continue; // prodml.yaml's own diagnostics say what is wrong
+    }
+    for (const file of await datasetFiles(root, cfg, /\.parquet$/i)) {
+      const uri = pathToFileURL(file).toString();
+      const diagnostics = await serial(async () => {
+        const gov = await governingSchema(file, root, cfg);
+        const parsed = gov && schemaText(gov.schemaFile) !== undefined ? parseSchema(schemaText(gov.schemaFile)!) : undefined;
+        if (!gov || !parsed?.schema) return [];
+        const doc = TextDocument.create(uri, 'parquet', 0, '');
+        try {
+          const baseline = gov.baseline ? await openSource(gov.baseline, root) : undefined;
+          const result = await validateData(await duck(), await openSource(file, root), parsed.schema, { baseline, environment: gov.environment });
+          return result.anomalies.map((a) => anomalyDiagnostic(doc, { ...a, line: undefined, column: undefined }, gov.schemaFile));
+        } catch (e) {
+          return isProdmlError(e) ? [fileDiagnostic(doc, e.message)] : [];
+        }
+      });
+      await connection.sendDiagnostics({ uri, diagnostics });
+    }
+  }
+}
+
 function projectDiagnostics(doc: TextDocument): Diagnostic[] {
   const root = path.dirname(fsPath(doc.uri));
   try {
@@ -182,6 +216,19 @@ function projectDiagnostics(doc: TextDocument): Diagnostic[] {
     const out: Diagnostic[] = [];
     const lines = doc.getText().split('\n');
     for (const d of cfg.datasets) {
+      const schemaFile = d.schema ? path.resolve(root, d.schema) : undefined;
+      const text = schemaFile ? schemaText(schemaFile) : undefined;
+      const features = text !== undefined ? parseSchema(text).schema?.features : undefined;
+      if (d.label && features && !(d.label in features)) {
+        const i = lines.findIndex((l) => l.trim() === `label: ${d.label}`);
+        const line = Math.max(0, i);
+        out.push({
+          range: { start: { line, character: (lines[line] ?? '').indexOf(d.label) }, end: { line, character: (lines[line] ?? '').length } },
+          severity: DiagnosticSeverity.Error,
+          source: SOURCE,
+          message: `datasets.${d.name}.label: "${d.label}" is not a feature of ${d.schema}`,
+        });
+      }
       if (d.schema && !fs.existsSync(path.resolve(root, d.schema))) {
         const i = lines.findIndex((l) => l.trim() === `schema: ${d.schema}`);
         const line = Math.max(0, i);
@@ -247,6 +294,9 @@ connection.onCompletion((params) => {
   // A feature name is the user's own; under it come the feature keys.
   return keysAt(parent).map(({ key, description }) => ({ label: key, kind: 10, documentation: { kind: 'markdown' as const, value: description }, insertText: `${key}: ` }));
 });
+
+connection.onInitialized(() => void checkParquetFiles());
+connection.onDidChangeWatchedFiles(() => void checkParquetFiles());
 
 documents.onDidOpen((e) => {
   dirty.delete(e.document.uri);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { DuckSession } from '../../src/core/data/duckdb';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';
 import { LspClient, type Diagnostic } from '../helpers/lspClient';
@@ -19,6 +20,12 @@ const codes = (d: Diagnostic[]) => [...new Set(d.map((x) => String(x.code)))].so
 
 before(async () => {
   await prepareDemoWorkspace(ws, { rowsPerMonth: 300 });
+  // A Parquet dataset too: the server checks those without their being opened.
+  fs.appendFileSync(path.join(ws, 'prodml.yaml'), '  archive:\n    path: data/archive/*.parquet\n    schema: schemas/natality.schema.yaml\n');
+  fs.mkdirSync(path.join(ws, 'data/archive'));
+  const session = await DuckSession.open({ allowedDirectories: [ws] });
+  await session.run(`COPY (SELECT * FROM read_csv('${path.join(ws, 'data/incoming/polluted-label.csv')}')) TO '${path.join(ws, 'data/archive/2025-02.parquet')}' (FORMAT parquet)`);
+  session.close();
   lsp = await LspClient.start(ws);
 });
 after(async () => lsp?.stop());
@@ -144,5 +151,27 @@ describe('schema files', () => {
     const items = await lsp.request<{ label: string }[]>('textDocument/completion', { textDocument: { uri: lsp.uri(file) }, position: { line: 3, character: 4 } });
     const labels = items.map((i) => i.label);
     for (const k of ['presence', 'domain', 'range', 'drift', 'skew', 'not_in', 'deprecated']) assert.ok(labels.includes(k), `${k} in ${labels.join(',')}`);
+  });
+});
+
+describe('files that are not opened as text', () => {
+  test('a Parquet file of a dataset gets file-level diagnostics', async () => {
+    const file = path.join(ws, 'data/archive/2025-02.parquet');
+    const d = await lsp.waitForDiagnostics(file, (x) => x.some((y) => y.code === 'out_of_range'));
+    const oor = d.find((x) => x.code === 'out_of_range')!;
+    assert.deepEqual(oor.range.start, { line: 0, character: 0 });
+    assert.match(oor.message, /weight_pounds/);
+  });
+});
+
+describe('prodml.yaml', () => {
+  test('a label that is not a feature and a schema that does not exist are flagged at their lines', async () => {
+    const file = path.join(ws, 'prodml.yaml');
+    const text = ['datasets:', '  natality:', '    path: data/train/*.csv', '    schema: schemas/natality.schema.yaml', '    label: weight_kg', '  other:', '    path: x/*.csv', '    schema: schemas/nope.schema.yaml', ''].join('\n');
+    lsp.open(file, text, 'yaml');
+    const d = await lsp.waitForDiagnostics(file, (x) => x.length >= 2);
+    const byLine = Object.fromEntries(d.map((x) => [x.range.start.line, x.message]));
+    assert.match(byLine[4] ?? '', /label: "weight_kg" is not a feature of schemas\/natality\.schema\.yaml/);
+    assert.match(byLine[7] ?? '', /schemas\/nope\.schema\.yaml does not exist/);
   });
 });

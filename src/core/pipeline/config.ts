@@ -96,3 +96,31 @@ export async function governingSchema(dataFile: string, root: string | undefined
   }
   return undefined;
 }
+
+/** The files of every dataset (matching `only`), found by walking each glob's fixed directory. */
+export async function datasetFiles(root: string, config: ProjectConfig | undefined, only: RegExp = /./): Promise<string[]> {
+  const out = new Set<string>();
+  for (const d of config?.datasets ?? []) {
+    for (const glob of d.path) {
+      const pattern = glob.replace(/^\.\//, '');
+      const fixed = pattern.split('/').filter((_, i, parts) => !parts.slice(0, i + 1).some((p) => /[*?[{]/.test(p)));
+      const isMatch = picomatch(pattern);
+      for (const file of await walk(path.join(root, ...fixed), 6)) {
+        const rel = path.relative(root, file).split(path.sep).join('/');
+        if (only.test(file) && isMatch(rel)) out.add(file);
+      }
+    }
+  }
+  return [...out].sort();
+}
+
+async function walk(dir: string, depth: number): Promise<string[]> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isFile()) files.push(p);
+    else if (e.isDirectory() && depth > 0 && !e.name.startsWith('.') && e.name !== 'node_modules') files.push(...(await walk(p, depth - 1)));
+  }
+  return files;
+}
