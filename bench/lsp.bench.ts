@@ -2,7 +2,7 @@
  * npm run bench:lsp — how fast the language server answers for a large data file.
  * Targets (issue 3): a 100k-row CSV has its diagnostics within 1 s of opening; an edit of one
  * line updates them within 200 ms. Measured over stdio as an editor sees it; the edit figure
- * includes the server's 120 ms debounce.
+ * includes the server's 75 ms debounce.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,6 +55,8 @@ async function main() {
       lsp.change(copy, lines.join('\n'));
       await lsp.waitForDiagnostics(copy, (x) => x.some((y) => y.code === 'out_of_range' && y.range.start.line === 10), 60_000);
       edits.push(performance.now() - t1);
+      // Let the whole-file check that follows an edit finish before the next round.
+      await new Promise((r) => setTimeout(r, 2500));
     }
   } finally {
     await lsp.stop();
@@ -67,7 +69,7 @@ async function main() {
   session.close();
   console.log(`rows: ${ROWS.toLocaleString('en-US')} (${(text.length / 1e6).toFixed(1)} MB)`);
   console.log(`open -> diagnostics   median ${med(opens).toFixed(0)} ms  (runs: ${opens.map((x) => x.toFixed(0)).join(', ')})  target <= 1000 ms`);
-  console.log(`edit -> diagnostics   median ${med(edits).toFixed(0)} ms  (runs: ${edits.map((x) => x.toFixed(0)).join(', ')})  target <= 200 ms, incl. 120 ms debounce`);
+  console.log(`edit -> diagnostics   median ${med(edits).toFixed(0)} ms  (runs: ${edits.map((x) => x.toFixed(0)).join(', ')})  target <= 200 ms, incl. 75 ms debounce`);
   console.log(`reference: DuckDB count(*) over the same CSV, same machine: ${scan.toFixed(0)} ms`);
   fs.rmSync(path.dirname(ws), { recursive: true, force: true });
 }

@@ -30,13 +30,14 @@ import type { Anomaly, Schema } from '../core/schema/types';
 import { validateData } from '../core/schema/validate';
 import { anomalyDiagnostic, fileDiagnostic, issueDiagnostic, SOURCE, type AnomalyData } from './diagnostics';
 import { headerHover } from './hover';
+import { changedRegion, mergeRegion, type Region } from './incremental';
 import { keyPathAt, keysAt, parentPath, schemaNodeAt } from './schemaKeys';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const TEMP = fs.mkdtempSync(path.join(os.tmpdir(), 'prodml-lsp-'));
 /** Re-validation waits this long after the last keystroke. */
-const DEBOUNCE_MS = 120;
+const DEBOUNCE_MS = 75;
 
 let roots: string[] = [];
 let session: Promise<DuckSession> | undefined;
@@ -47,7 +48,11 @@ const timers = new Map<string, NodeJS.Timeout>();
 const dirty = new Set<string>();
 /** Per data document: the last drift/skew anomalies (computed on open and save only) and all anomalies. */
 const lastDistribution = new Map<string, Anomaly[]>();
-const lastResult = new Map<string, { anomalies: Anomaly[]; schema?: Schema; schemaFile?: string }>();
+const lastResult = new Map<string, { anomalies: Anomaly[]; schema?: Schema; schemaFile?: string; schemaText?: string; text?: string[] }>();
+/** Edits touching at most this many lines are re-checked on their own. */
+const INCREMENTAL_MAX_LINES = 500;
+/** After an incremental check, the whole file is checked again once typing has paused this long. */
+const FULL_AFTER_EDIT_MS = 1500;
 
 const isData = (uri: string) => /\.(csv|tsv|jsonl|ndjson)$/i.test(uri);
 const isSchema = (uri: string) => /\.schema\.ya?ml$/i.test(uri);
@@ -83,18 +88,19 @@ connection.onInitialize((params) => {
   };
 });
 
-function schedule(uri: string, full: boolean, delay: number): void {
+/** Runs a check of `uri` after `delay`, replacing one already waiting; `whole` forces a whole-file check. */
+function schedule(uri: string, full: boolean, delay: number, whole = false): void {
   clearTimeout(timers.get(uri));
   timers.set(
     uri,
     setTimeout(() => {
       timers.delete(uri);
-      void check(uri, full);
+      void check(uri, full, whole);
     }, delay),
   );
 }
 
-async function check(uri: string, full: boolean): Promise<void> {
+async function check(uri: string, full: boolean, whole = false): Promise<void> {
   const doc = documents.get(uri);
   if (!doc) return;
   try {
@@ -106,7 +112,7 @@ async function check(uri: string, full: boolean): Promise<void> {
       await connection.sendDiagnostics({ uri, diagnostics: projectDiagnostics(doc) });
       for (const d of documents.all()) if (isData(d.uri)) schedule(d.uri, true, 0);
     } else if (isData(uri)) {
-      await connection.sendDiagnostics({ uri, diagnostics: await serial(() => dataDiagnostics(doc, full)) });
+      await connection.sendDiagnostics({ uri, diagnostics: await serial(() => dataDiagnostics(doc, full, whole)) });
     }
   } catch (e) {
     connection.console.error(`prodml: checking ${uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -129,7 +135,7 @@ function schemaText(file: string): string | undefined {
   }
 }
 
-async function dataDiagnostics(doc: TextDocument, full: boolean): Promise<Diagnostic[]> {
+async function dataDiagnostics(doc: TextDocument, full: boolean, whole = false): Promise<Diagnostic[]> {
   const file = fsPath(doc.uri);
   const root = rootOf(file);
   let gov: Governance | undefined;
@@ -151,29 +157,61 @@ async function dataDiagnostics(doc: TextDocument, full: boolean): Promise<Diagno
     return [fileDiagnostic(doc, `The schema ${rel(gov.schemaFile)} has errors; fix them to check this file.`, DiagnosticSeverity.Warning)];
   }
 
-  // Unsaved edits are checked from a copy of the editor's text; the file on disk is left alone.
-  let target = file;
-  if (dirty.has(doc.uri)) {
-    const dir = path.join(TEMP, crypto.createHash('sha1').update(doc.uri).digest('hex').slice(0, 12));
-    fs.mkdirSync(dir, { recursive: true });
-    target = path.join(dir, path.basename(file));
-    await fs.promises.writeFile(target, doc.getText());
-  }
+  const prev = lastResult.get(doc.uri);
+  const lines = doc.getText().split('\n');
+  const delimited = /\.(csv|tsv)$/i.test(file);
   try {
-    const session = await duck();
+    // An edit of a few lines re-checks just those lines (with the header) when the last full
+    // check used the same schema; a full check follows when typing pauses.
+    if (!full && !whole && delimited && prev?.text && prev.schemaText === text && prev.schemaFile === gov.schemaFile) {
+      const region = changedRegion(prev.text, lines);
+      const small = region.start >= 1 && region.newEnd - region.start <= INCREMENTAL_MAX_LINES && !lines.slice(region.start, region.newEnd).some((l) => l.includes('"'));
+      const fresh = small ? await checkLines(doc.uri, file, root, lines, region, parsed.schema, gov.environment) : undefined;
+      if (fresh) {
+        const anomalies = mergeRegion(prev.anomalies, region, fresh);
+        lastResult.set(doc.uri, { ...prev, anomalies, text: lines });
+        schedule(doc.uri, false, FULL_AFTER_EDIT_MS, true);
+        return anomalies.map((a) => anomalyDiagnostic(doc, a, gov.schemaFile));
+      }
+    }
+
+    // Unsaved edits are checked from a copy of the editor's text; the file on disk is left alone.
+    const target = dirty.has(doc.uri) ? await scratchCopy(doc.uri, path.basename(file), doc.getText()) : file;
     const source = await openSource(target, root);
     const baseline = full && gov.baseline ? await openSource(gov.baseline, root) : undefined;
-    const result = await validateData(session, source, parsed.schema, { baseline, environment: gov.environment });
+    const result = await validateData(await duck(), source, parsed.schema, { baseline, environment: gov.environment });
     let anomalies = result.anomalies;
     const distribution = (a: Anomaly) => a.type === 'drift' || a.type === 'skew';
     if (baseline) lastDistribution.set(doc.uri, anomalies.filter(distribution));
     else anomalies = [...anomalies.filter((a) => !distribution(a)), ...(lastDistribution.get(doc.uri) ?? [])];
-    lastResult.set(doc.uri, { anomalies, schema: parsed.schema, schemaFile: gov.schemaFile });
+    lastResult.set(doc.uri, { anomalies, schema: parsed.schema, schemaFile: gov.schemaFile, schemaText: text, text: lines });
     return anomalies.map((a) => anomalyDiagnostic(doc, a, gov.schemaFile));
   } catch (e) {
-    if (isProdmlError(e)) return [fileDiagnostic(doc, e.message.replace(target, path.basename(file)))];
+    if (isProdmlError(e)) return [fileDiagnostic(doc, e.message.replace(TEMP + path.sep, '').replace(/^[0-9a-f]{12}\/(part-)?/, ''))];
     throw e;
   }
+}
+
+/** The findings of the region's lines checked alone; undefined when only a whole-file check can say. */
+async function checkLines(uri: string, file: string, root: string | undefined, lines: string[], region: Region, schema: Schema, environment?: string): Promise<Anomaly[] | undefined> {
+  const changed = lines.slice(region.start, region.newEnd);
+  if (changed.every((l) => l.trim() === '')) return [];
+  const target = await scratchCopy(uri, `part-${path.basename(file)}`, [lines[0] ?? '', ...changed].join('\n') + '\n');
+  try {
+    return (await validateData(await duck(), await openSource(target, root), schema, { environment })).anomalies;
+  } catch (e) {
+    if (isProdmlError(e)) return undefined; // e.g. a ragged line: the whole-file check words it
+    throw e;
+  }
+}
+
+/** A copy of editor text in the server's scratch folder, which DuckDB may read. */
+async function scratchCopy(uri: string, name: string, text: string): Promise<string> {
+  const dir = path.join(TEMP, crypto.createHash('sha1').update(uri).digest('hex').slice(0, 12));
+  await fs.promises.mkdir(dir, { recursive: true });
+  const target = path.join(dir, name);
+  await fs.promises.writeFile(target, text);
+  return target;
 }
 
 /**
