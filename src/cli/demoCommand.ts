@@ -1,39 +1,80 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DEMO_SCHEMA, prepareDemoWorkspace } from '../core/demo/prepare';
+import { DuckSession } from '../core/data/duckdb';
+import { openSource } from '../core/data/source';
+import { DEMO_SCHEMA, DEMO_TRAIN_GLOB, prepareDemoWorkspace } from '../core/demo/prepare';
 import { profileHtml } from '../core/report/profileHtml';
+import { readSchema } from '../core/schema/io';
+import { SERVING, type Anomaly } from '../core/schema/types';
+import { validateData } from '../core/schema/validate';
 import { profileText, runProfile } from './profileCommand';
 import { progressBar } from './progress';
 
 /**
- * The main job on the built-in demo: generate the workspace, then profile the training data
- * against a serving batch whose distribution shifted. Later steps (validate, train, register,
- * serve, monitor) join here as they land.
+ * The main job on the built-in demo: generate the workspace and infer its schema, profile the
+ * training data against a batch whose distribution shifted, then validate every new batch
+ * against the schema and the training data. Later steps (train, register, serve, monitor) join
+ * here as they land.
  */
 export async function demoCommand(dir: string, opts: { seed: number }): Promise<number> {
   const root = path.resolve(dir);
+  const here = (p: string) => path.relative(process.cwd(), p) || '.';
   const out = (s: string) => process.stdout.write(s + '\n');
   out(`Generating the demo workspace in ${root} (seed ${opts.seed})`);
   await prepareDemoWorkspace(root, { seed: opts.seed });
-  out(`Inferred ${DEMO_SCHEMA} from the training batches`);
+  out(`Inferred ${DEMO_SCHEMA} from ${DEMO_TRAIN_GLOB}`);
 
-  const train = path.join(root, 'data/train/*.csv');
+  const train = path.join(root, DEMO_TRAIN_GLOB);
   const shifted = path.join(root, 'data/incoming/shifted-distribution.csv');
-  out(`\nProfiling ${path.relative(process.cwd(), train)} against ${path.relative(process.cwd(), shifted)}`);
+  out(`\n1. Profile: ${here(train)} against ${here(shifted)}`);
   const bar = progressBar();
   let result;
   try {
-    result = await runProfile(path.relative(process.cwd(), train), { compare: path.relative(process.cwd(), shifted) }, bar.update);
+    result = await runProfile(here(train), { compare: here(shifted) }, bar.update);
   } finally {
     bar.stop();
   }
   out(profileText(result));
-
   const report = path.join(root, '.prodml/reports/profile.html');
   await fs.mkdir(path.dirname(report), { recursive: true });
   await fs.writeFile(report, await profileHtml(result));
-  out(`HTML report: ${report}`);
-  out(`Open it in a browser, or open the workspace in VS Code:  code ${path.relative(process.cwd(), root) || '.'}`);
-  out('Then run "ProdML: Profile Dataset" from the command palette, or right-click a data file in the explorer.');
+
+  out(`2. Validate each new batch against ${DEMO_SCHEMA} (drift and skew against the training data)`);
+  const schema = await readSchema(path.join(root, DEMO_SCHEMA));
+  const session = await DuckSession.open({ allowedDirectories: [root] });
+  try {
+    const baseline = await openSource(DEMO_TRAIN_GLOB, root);
+    const batches = [
+      ...(await fs.readdir(path.join(root, 'data/incoming'))).filter((f) => f.endsWith('.csv')).map((f) => `data/incoming/${f}`),
+      ...(await fs.readdir(path.join(root, 'data/serving'))).filter((f) => f.endsWith('.csv')).map((f) => `data/serving/${f}`),
+    ].sort();
+    const w = Math.max(...batches.map((b) => b.length));
+    for (const batch of batches) {
+      const environment = batch.startsWith('data/serving/') ? SERVING : undefined;
+      const r = await validateData(session, await openSource(batch, root), schema, { baseline, environment });
+      const errors = r.anomalies.filter((a) => a.severity === 'error');
+      const verdict = errors.length > 0 ? 'FAILED' : 'ok    ';
+      out(`   ${batch.padEnd(w)}  ${verdict}  ${headline(errors.length > 0 ? errors : r.anomalies)}`);
+    }
+  } finally {
+    session.close();
+  }
+
+  out(`\nHTML report: ${report}`);
+  out(`See a batch's problems where they are:  prodml validate ${here(path.join(root, 'data/incoming/new-category.csv'))} --schema ${here(path.join(root, DEMO_SCHEMA))}`);
+  out(`Open the workspace in VS Code:  code ${here(root)}`);
+  out('Then open a file in data/incoming/ to see its anomalies inline and in the Problems panel, or run "ProdML: Profile Dataset".');
   return 0;
+}
+
+/** One line per batch: the kinds of finding and the features they are on. */
+function headline(anomalies: Anomaly[]): string {
+  if (anomalies.length === 0) return 'no anomalies';
+  const byType = new Map<string, Set<string>>();
+  for (const a of anomalies) {
+    const features = byType.get(a.type) ?? new Set<string>();
+    if (a.feature) features.add(a.feature);
+    byType.set(a.type, features);
+  }
+  return [...byType].map(([type, f]) => `${type}${f.size ? ` (${[...f].join(', ')})` : ''}`).join('; ');
 }

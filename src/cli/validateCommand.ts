@@ -3,7 +3,7 @@ import { DuckSession } from '../core/data/duckdb';
 import { openSource, readRoot } from '../core/data/source';
 import { readSchema } from '../core/schema/io';
 import { validationSarif } from '../core/schema/sarif';
-import { hasErrors, SERVING, TRAINING, type Anomaly, type ValidationResult } from '../core/schema/types';
+import { hasErrors, isRowLevel, SERVING, TRAINING, type Anomaly, type ValidationResult } from '../core/schema/types';
 import { DEFAULT_MAX_ROW_DIAGNOSTICS, validateData } from '../core/schema/validate';
 import { action, EXIT } from './run';
 
@@ -71,8 +71,6 @@ export async function validateCommand(data: string, opts: ValidateCommandOptions
   return hasErrors(result.anomalies) ? EXIT.failed : EXIT.ok;
 }
 
-/** Row-level anomalies sit on data lines; column-level ones on the header (line 1) or nowhere. */
-const isRowLevel = (a: Anomaly) => a.count === undefined && (a.row !== undefined || (a.line ?? 0) > 1);
 
 /** Anomalies grouped by feature; each (type, severity) one headline, its cells folded into a line list. */
 export function validationText(r: ValidationResult, schemaFile: string): string {

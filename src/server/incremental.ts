@@ -4,7 +4,7 @@
  * shifted if lines were added or removed. Column-level findings (presence, drift, counts) are
  * refreshed by the full check that follows when typing pauses.
  */
-import type { Anomaly } from '../core/schema/types';
+import { isRowLevel, type Anomaly } from '../core/schema/types';
 
 /** 0-based line ranges, ends exclusive: [start, oldEnd) of the old text became [start, newEnd). */
 export interface Region {
@@ -22,11 +22,6 @@ export function changedRegion(oldLines: readonly string[], newLines: readonly st
   return { start, oldEnd: oldLines.length - tail, newEnd: newLines.length - tail };
 }
 
-/** Findings on a data line (not the header, not the whole dataset). */
-export function isRowLevel(a: Anomaly): boolean {
-  return a.line !== undefined && a.line > 1;
-}
-
 /**
  * The previous findings outside the region (shifted by the change in line count) plus the fresh
  * findings of the region's lines, which were checked as lines 2.. of a header-plus-region file.
@@ -35,7 +30,7 @@ export function mergeRegion(previous: readonly Anomaly[], region: Region, fresh:
   const delta = region.newEnd - region.oldEnd;
   const kept: Anomaly[] = [];
   for (const a of previous) {
-    if (!isRowLevel(a)) {
+    if (!isRowLevel(a) || a.line === undefined) {
       kept.push(a);
       continue;
     }
@@ -43,6 +38,6 @@ export function mergeRegion(previous: readonly Anomaly[], region: Region, fresh:
     if (i < region.start) kept.push(a);
     else if (i >= region.oldEnd) kept.push({ ...a, line: a.line! + delta });
   }
-  for (const a of fresh) if (isRowLevel(a)) kept.push({ ...a, line: a.line! - 2 + region.start + 1 });
+  for (const a of fresh) if (isRowLevel(a) && a.line !== undefined) kept.push({ ...a, line: a.line! - 2 + region.start + 1 });
   return kept.sort((x, y) => (x.line ?? 0) - (y.line ?? 0) || (x.column ?? 0) - (y.column ?? 0));
 }

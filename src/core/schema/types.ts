@@ -122,3 +122,8 @@ export interface ValidationResult {
 export function hasErrors(anomalies: readonly Anomaly[]): boolean {
   return anomalies.some((a) => a.severity === 'error');
 }
+
+/** Findings on a data row (a cell or a line), as opposed to a column, a summary or the dataset. */
+export function isRowLevel(a: Anomaly): boolean {
+  return a.count === undefined && (a.row !== undefined || (a.line ?? 0) > 1);
+}
