@@ -87,6 +87,13 @@ describe('prodml demo', () => {
     const report = path.join(ws, '.prodml/reports/profile.html');
     assert.match(r.stdout, new RegExp(`HTML report: ${report.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     assert.match(r.stdout, /code .*demo-ws/);
+    // Each bad batch fails validation for its own defect; the good ones pass.
+    assert.match(r.stdout, /new-category\.csv\s+FAILED\s+.*out_of_domain \(mother_race\)/);
+    assert.match(r.stdout, /missing-column\.csv\s+FAILED\s+missing_column \(gestation_weeks\)/);
+    assert.match(r.stdout, /type-change\.csv\s+FAILED\s+type_mismatch \(plurality\)/);
+    assert.match(r.stdout, /natality-2025-02\.csv\s+ok\s+no anomalies/);
+    assert.match(r.stdout, /serving\/natality-2025-01\.csv\s+ok/);
+    assert.ok(fs.existsSync(path.join(ws, 'schemas/natality.schema.yaml')));
     assert.equal((fs.readFileSync(report, 'utf8').match(/<svg /g) ?? []).length, 9);
   });
 
