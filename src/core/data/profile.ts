@@ -39,7 +39,6 @@ interface ColumnStats {
   min: number | null;
   max: number | null;
   quantiles: (number | null)[] | null;
-  topValues: string[];
   trueCount: number;
 }
 
@@ -71,7 +70,7 @@ export async function profileDatasets(
   const sources = compare ? [base, compare] : [base];
   const started = sources.map(() => 0);
   const elapsed = sources.map(() => 0);
-  const steps = sources.length * 3;
+  const steps = sources.length * 4;
   let step = 0;
   const progressFor = (phase: string): QueryOptions => {
     const first = step++;
@@ -93,15 +92,18 @@ export async function profileDatasets(
       elapsed[i] = performance.now() - (started[i] ?? 0);
     }
     const binnings = alignBinnings(stats.map((s) => s.columns), opts.bins);
-    const topSets = alignTopValues(stats.map((s) => s.columns), opts.topK);
+    const counted: Counted[] = [];
+    for (const [i, src] of sources.entries()) {
+      const t0 = performance.now();
+      counted.push(await passTwo(session, src, tables[i]!, stats[i]!.columns, binnings, opts.topK, progressFor(`Binning ${src.display}`)));
+      elapsed[i] = (elapsed[i] ?? 0) + performance.now() - t0;
+    }
+    const topSets = alignTopValues(stats.map((s) => s.columns), counted, opts.topK);
     const profiles: DatasetProfile[] = [];
     for (const [i, src] of sources.entries()) {
       const t0 = performance.now();
       const s = stats[i]!;
-      const table = tables[i]!;
-      profiles.push(
-        await passTwo(session, src, table, s.rows, s.columns, binnings, topSets, progressFor(`Binning ${src.display}`)),
-      );
+      profiles.push(await passThree(session, src, tables[i]!, s.rows, s.columns, binnings, counted[i]!, topSets, progressFor(`Counting ${src.display}`)));
       profiles[i]!.elapsedMs = Math.round((elapsed[i] ?? 0) + performance.now() - t0);
     }
     opts.onProgress?.(1, 'Done');
@@ -156,6 +158,19 @@ export function featureTypeOf(duckdbType: string): FeatureType {
   return 'string';
 }
 
+const NATIVE_INT = /^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
+const NATIVE_FLOAT = /^(FLOAT|DOUBLE|REAL)$/;
+
+/** An integer or a DATE (as days since the epoch) for range arithmetic. */
+function ordinal(v: unknown, duckdbType: string): number | null {
+  if (v === null || v === undefined) return null;
+  if (duckdbType === 'DATE') {
+    const t = v instanceof Date ? v.getTime() : Date.parse(String(v));
+    return Number.isFinite(t) ? Math.round(t / 86_400_000) : null;
+  }
+  return num(v);
+}
+
 const QUANTILES_SQL = `[${QUANTILE_KEYS.map((k) => QUANTILE_LEVELS[k]).join(', ')}]`;
 
 /** The column as a DOUBLE (numbers) or epoch milliseconds (timestamps). */
@@ -181,22 +196,40 @@ async function passOne(
     duckdbType: c.type,
     type: featureTypeOf(c.type),
   }));
+  // Integers and dates whose min..max spans few values need no HyperLogLog: pass two counts their
+  // values exactly. Their native min/max come from Parquet statistics or zone maps, almost free.
+  const ranged = plans.map((p, i) => ({ p, i })).filter(({ p }) => NATIVE_INT.test(p.duckdbType) || p.duckdbType === 'DATE');
+  const span = new Map<number, number>();
+  if (ranged.length > 0) {
+    const sql = `SELECT ${ranged.map(({ p, i }) => `min(${p.ident}) AS c${i}_lo, max(${p.ident}) AS c${i}_hi`).join(', ')} FROM ${table}`;
+    const [r] = await readOrExplain(session, src, sql, { signal: q.signal });
+    for (const { p, i } of ranged) {
+      const lo = ordinal(r?.[`c${i}_lo`], p.duckdbType);
+      const hi = ordinal(r?.[`c${i}_hi`], p.duckdbType);
+      if (lo !== null && hi !== null && hi - lo + 1 <= EXACT_DISTINCT_LIMIT) span.set(i, hi - lo + 1);
+    }
+  }
+  const distinctExpr = (p: ColumnPlan, i: number) => (span.has(i) ? `${span.get(i)} AS c${i}_d` : `approx_count_distinct(${p.ident}) AS c${i}_d`);
+
   const select: string[] = ['count(*) AS rows'];
   plans.forEach((p, i) => {
     select.push(`count(${p.ident}) AS c${i}_n`);
     if (p.type === 'int' || p.type === 'float' || p.type === 'timestamp') {
       const v = numericExpr(p);
+      // Native min/max read Parquet statistics and skip the cast; DECIMAL and HUGEINT come back
+      // as objects, so those are cast.
+      const extreme = p.type !== 'timestamp' && (NATIVE_INT.test(p.duckdbType) || NATIVE_FLOAT.test(p.duckdbType)) ? p.ident : v;
       select.push(
-        `approx_count_distinct(${p.ident}) AS c${i}_d`,
-        `min(${v}) AS c${i}_min`,
-        `max(${v}) AS c${i}_max`,
+        distinctExpr(p, i),
+        `min(${extreme}) AS c${i}_min`,
+        `max(${extreme}) AS c${i}_max`,
         `reservoir_quantile(${v}, ${QUANTILES_SQL}, ${opts.sampleSize}) AS c${i}_q`,
       );
       if (p.type !== 'timestamp') select.push(`avg(${v}) AS c${i}_mean`, `stddev_samp(${v}) AS c${i}_std`);
     } else if (p.type === 'bool') {
       select.push(`count_if(${p.ident}) AS c${i}_true`, `count(DISTINCT ${p.ident}) AS c${i}_d`);
     } else {
-      select.push(`approx_count_distinct(${p.ident}) AS c${i}_d`, `approx_top_k(${stringExpr(p)}, ${opts.topK}) AS c${i}_top`);
+      select.push(`approx_count_distinct(${p.ident}) AS c${i}_d`);
     }
   });
   const [row] = await readOrExplain(session, src, `SELECT ${select.join(',\n  ')} FROM ${table}`, q);
@@ -211,7 +244,6 @@ async function passOne(
   const columns = plans.map((plan, i): ColumnStats => {
     const count = num(r[`c${i}_n`]) ?? 0;
     const quantiles = r[`c${i}_q`];
-    const top = r[`c${i}_top`];
     return {
       plan,
       count,
@@ -221,7 +253,6 @@ async function passOne(
       min: num(r[`c${i}_min`]),
       max: num(r[`c${i}_max`]),
       quantiles: Array.isArray(quantiles) ? quantiles.map(num) : null,
-      topValues: Array.isArray(top) ? top.filter((v): v is string => typeof v === 'string') : [],
       trueCount: num(r[`c${i}_true`]) ?? 0,
     };
   });
@@ -265,79 +296,133 @@ function alignBinnings(datasets: ColumnStats[][], bins: number): Map<string, Bin
 }
 
 /** The union of each dataset's top values, so compared bars line up category by category. */
-function alignTopValues(datasets: ColumnStats[][], topK: number): Map<string, string[]> {
+function alignTopValues(datasets: ColumnStats[][], counted: Counted[], topK: number): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const cols of datasets) {
-    for (const c of cols) {
-      if (c.plan.type !== 'string') continue;
+  datasets.forEach((cols, d) => {
+    cols.forEach((c, i) => {
+      if (c.plan.type !== 'string') return;
+      const exact = counted[d]?.values.get(i);
+      const mine = exact
+        ? [...exact].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, topK).map(([v]) => v)
+        : (counted[d]?.approxTop.get(i) ?? []);
       const merged = [...(out.get(c.plan.name) ?? [])];
-      for (const v of c.topValues) if (!merged.includes(v)) merged.push(v);
+      for (const v of mine) if (!merged.includes(v)) merged.push(v);
       out.set(c.plan.name, merged.slice(0, topK * 2));
-    }
-  }
+    });
+  });
   return out;
+}
+
+/** Pass two's counts of one dataset, before top values are aligned across datasets. */
+interface Counted {
+  hist: Map<number, [unknown, number][]>;
+  /** Exact value counts of low-cardinality columns. */
+  values: Map<number, Map<string, number>>;
+  /** Approximate top values of strings with too many values to count. */
+  approxTop: Map<number, string[]>;
 }
 
 async function passTwo(
   session: DuckSession,
   src: DataSource,
   table: string,
-  rows: number,
   stats: ColumnStats[],
   binnings: Map<string, Binning>,
-  topSets: Map<string, string[]>,
+  topK: number,
   q: QueryOptions,
-): Promise<DatasetProfile> {
-  // Histograms: every numeric column binned in one scan and counted by GROUPING SETS, one set per
-  // column. The bin is floor((x - lo) * bins / (hi - lo)), as numpy computes it, left unclamped:
-  // every value lies in [lo, hi] (the edges span all datasets), so only x = hi lands on index
-  // `bins`, folded into the last (closed) bin below. Clamping in SQL with least/greatest costs
-  // more than the counting, and greatest() would file NULLs in bin 0.
-  const binned: { i: number; bins: number }[] = [];
+): Promise<Counted> {
+  // One scan counts, by GROUPING SETS, every numeric column's histogram bins and every
+  // low-cardinality column's values: the groups of a value set are its exact distinct count and,
+  // for strings, its exact top counts.
+  //
+  // The bin is floor((x - lo) * bins / (hi - lo)), as numpy computes it, left unclamped: every
+  // value lies in [lo, hi] (the edges span all datasets), so only x = hi lands on index `bins`,
+  // folded into the last (closed) bin below. Clamping in SQL with least/greatest costs more than
+  // the counting, and greatest() would file NULLs in bin 0.
+  const sets: { alias: string; i: number; kind: 'bin' | 'value'; bins?: number }[] = [];
   const exprs: string[] = [];
   stats.forEach((s, i) => {
     const key = binKey(s.plan);
     const b = key ? binnings.get(key) : undefined;
-    if (!b || s.count === 0) return;
-    binned.push({ i, bins: b.bins });
-    exprs.push(`floor((${numericExpr(s.plan)} - ${b.lo}) * ${1 / b.width})::INTEGER AS b${i}`);
+    if (b && s.count > 0) {
+      sets.push({ alias: `b${i}`, i, kind: 'bin', bins: b.bins });
+      exprs.push(`floor((${numericExpr(s.plan)} - ${b.lo}) * ${1 / b.width})::INTEGER AS b${i}`);
+    }
+    if (s.plan.type !== 'bool' && s.count > 0 && s.distinct <= EXACT_DISTINCT_LIMIT) {
+      sets.push({ alias: `v${i}`, i, kind: 'value' });
+      exprs.push(`${s.plan.type === 'string' ? stringExpr(s.plan) : s.plan.ident} AS v${i}`);
+    }
   });
-  const hist = new Map<string, [unknown, number][]>();
-  if (binned.length > 0) {
-    const cols = binned.map(({ i }) => `b${i}`);
+  const hist = new Map<number, [unknown, number][]>();
+  const values = new Map<number, Map<string, number>>();
+  if (sets.length > 0) {
+    const cols = sets.map((x) => x.alias);
     const sql = `SELECT ${cols.join(', ')}, count(*) AS n FROM (SELECT ${exprs.join(',\n  ')} FROM ${table}) GROUP BY GROUPING SETS (${cols.map((c) => `(${c})`).join(', ')})`;
     for (const r of await readOrExplain(session, src, sql, q)) {
-      // Each row belongs to one set: the one column that is not NULL (an all-NULL row counts missing values).
-      for (const { i, bins } of binned) {
-        const bin = r[`b${i}`];
-        if (bin === null || bin === undefined) continue;
-        const idx = Math.min(Math.max(Number(bin), 0), bins - 1);
-        hist.set(`c${i}`, [...(hist.get(`c${i}`) ?? []), [idx, num(r['n']) ?? 0]]);
+      const n = num(r['n']) ?? 0;
+      // Each row belongs to one set: the one column that is not NULL (all-NULL rows count missing values).
+      const set = sets.find((x) => r[x.alias] !== null && r[x.alias] !== undefined);
+      if (!set) continue;
+      const v = r[set.alias];
+      if (set.kind === 'bin') {
+        const idx = Math.min(Math.max(Number(v), 0), set.bins! - 1);
+        hist.set(set.i, [...(hist.get(set.i) ?? []), [idx, n]]);
+      } else {
+        const m = values.get(set.i) ?? new Map<string, number>();
+        m.set(String(v), n);
+        values.set(set.i, m);
       }
     }
   }
 
+  // Strings with too many values to group: their approximate top values, counted in pass three.
+  const approxTop = new Map<number, string[]>();
+  const wide = stats.map((s, i) => ({ s, i })).filter(({ s, i }) => s.plan.type === 'string' && s.count > 0 && !values.has(i));
+  if (wide.length > 0) {
+    const [r] = await readOrExplain(session, src, `SELECT ${wide.map(({ s, i }) => `approx_top_k(${stringExpr(s.plan)}, ${topK}) AS c${i}`).join(', ')} FROM ${table}`, q);
+    for (const { i } of wide) {
+      const top = r?.[`c${i}`];
+      approxTop.set(i, Array.isArray(top) ? top.filter((v): v is string => typeof v === 'string') : []);
+    }
+  }
+  return { hist, values, approxTop };
+}
+
+/** Exact counts of the aligned top values where pass two could not count every value, then each column's profile. */
+async function passThree(
+  session: DuckSession,
+  src: DataSource,
+  table: string,
+  rows: number,
+  stats: ColumnStats[],
+  binnings: Map<string, Binning>,
+  counted: Counted,
+  topSets: Map<string, string[]>,
+  q: QueryOptions,
+): Promise<DatasetProfile> {
+  const { hist, values } = counted;
   const select: string[] = [];
   stats.forEach((s, i) => {
-    const p = s.plan;
-    const tops = topSets.get(p.name);
-    if (p.type === 'string' && tops && tops.length > 0) {
-      select.push(`histogram_exact(${stringExpr(p)}, [${tops.map(sqlString).join(', ')}]::VARCHAR[]) AS c${i}_top`);
-      // histogram_exact files every other value under '' too, so a real '' is counted apart.
-      if (tops.includes('')) select.push(`count_if(${stringExpr(p)} = '') AS c${i}_empty`);
-    }
-    // Low-cardinality columns get an exact distinct count: cheap there, and "≈57" for 60 misleads.
-    if (p.type !== 'bool' && s.distinct <= EXACT_DISTINCT_LIMIT) select.push(`count(DISTINCT ${p.ident}) AS c${i}_xd`);
+    const tops = topSets.get(s.plan.name);
+    if (s.plan.type !== 'string' || values.has(i) || !tops || tops.length === 0) return;
+    select.push(`histogram_exact(${stringExpr(s.plan)}, [${tops.map(sqlString).join(', ')}]::VARCHAR[]) AS c${i}_top`);
+    // histogram_exact files every other value under '' too, so a real '' is counted apart.
+    if (tops.includes('')) select.push(`count_if(${stringExpr(s.plan)} = '') AS c${i}_empty`);
   });
   const r: Row = select.length > 0 ? ((await readOrExplain(session, src, `SELECT ${select.join(',\n  ')} FROM ${table}`, q))[0] ?? {}) : {};
   const columns = stats.map((s, i) => {
-    const exact = num(r[`c${i}_xd`]);
-    const topCounts = mapEntries(r[`c${i}_top`]).filter(([k]) => k !== '' && topSets.get(s.plan.name)?.includes(String(k)));
-    const empty = num(r[`c${i}_empty`]);
-    if (empty !== null) topCounts.push(['', empty]);
+    const tops = topSets.get(s.plan.name) ?? [];
+    const exact = values.get(i);
+    let topCounts: [unknown, number][];
+    if (exact) topCounts = tops.filter((t) => exact.has(t)).map((t) => [t, exact.get(t)!]);
+    else {
+      topCounts = mapEntries(r[`c${i}_top`]).filter(([k]) => k !== '' && tops.includes(String(k)));
+      const empty = num(r[`c${i}_empty`]);
+      if (empty !== null) topCounts.push(['', empty]);
+    }
     const key = binKey(s.plan);
-    const column = finishColumn({ ...s, distinct: exact ?? s.distinct }, rows, key ? binnings.get(key) : undefined, hist.get(`c${i}`) ?? [], topCounts);
-    column.distinctExact = exact !== null || s.plan.type === 'bool';
+    const column = finishColumn({ ...s, distinct: exact ? exact.size : s.distinct }, rows, key ? binnings.get(key) : undefined, hist.get(i) ?? [], topCounts);
+    column.distinctExact = exact !== undefined || s.plan.type === 'bool';
     return column;
   });
   return { source: src.display, format: src.format, rows, columns, elapsedMs: 0 };
