@@ -1,18 +1,36 @@
 /** Hover on a CSV header cell: the feature's constraints and what the last check found. */
 import type { Hover } from 'vscode-languageserver/node';
 import { splitCsvLine } from '../core/schema/lineIndex';
+import type { ColumnProfile } from '../core/data/profileTypes';
+import { fmtInt, fmtNum, fmtPct } from '../core/report/profileView';
 import type { Anomaly, Schema } from '../core/schema/types';
 import { delimiterOf } from './diagnostics';
 
-export function headerHover(header: string, character: number, uri: string, schema: Schema, anomalies: Anomaly[]): Hover | null {
+/** The column under `character` in the header line, if any. */
+export function headerCell(header: string, character: number, uri: string): { name: string; start: number; end: number } | undefined {
   const delim = delimiterOf(uri);
-  if (!delim) return null;
-  const cells = splitCsvLine(header, delim);
-  const cell = cells.find((c) => character >= c.start && character <= c.end);
+  if (!delim) return undefined;
+  const cell = splitCsvLine(header, delim).find((c) => character >= c.start && character <= c.end);
+  return cell ? { name: cell.value, start: cell.start, end: cell.end } : undefined;
+}
+
+/** What the column holds, in one or two lines. */
+function statsLines(c: ColumnProfile, rows: number): string[] {
+  const out = [`${fmtInt(c.count)} values, ${fmtPct(rows ? c.missing / rows : 0)} missing, ${c.distinctExact ? '' : '≈'}${fmtInt(c.distinct)} distinct`];
+  if (c.type === 'int' || c.type === 'float') out.push(`mean ${fmtNum(c.mean)}, std ${fmtNum(c.std)}, min ${fmtNum(c.min as number)}, median ${fmtNum(c.quantiles?.p50 as number)}, max ${fmtNum(c.max as number)}`);
+  else if (c.type === 'timestamp') out.push(`${String(c.min).slice(0, 10)} .. ${String(c.max).slice(0, 10)}`);
+  else if (c.top?.length) out.push(`top: ${c.top.slice(0, 3).map((t) => `\`${t.value}\` ${fmtPct(t.count / (c.count || 1))}`).join(', ')}`);
+  return out;
+}
+
+export function headerHover(header: string, character: number, uri: string, schema: Schema, anomalies: Anomaly[], profile?: { rows: number; columns: ColumnProfile[] }): Hover | null {
+  const cell = headerCell(header, character, uri);
   if (!cell) return null;
-  const name = cell.value;
+  const name = cell.name;
   const f = schema.features[name];
   const lines: string[] = [`**${name}**`];
+  const col = profile?.columns.find((c) => c.name === name);
+  if (col) lines.push('', ...statsLines(col, profile!.rows));
   if (!f) lines.push('', 'Not in the schema.');
   else {
     lines.push('', `type: \`${f.type}\`${f.deprecated ? ' (deprecated: not checked)' : ''}`);

@@ -1,10 +1,9 @@
 /**
- * Hover and completion for *.schema.yaml from the JSON Schema that ships with ProdML: the same
- * descriptions a person reads in the docs, at the key under the cursor.
+ * Hover and completion for *.schema.yaml and prodml.yaml from the JSON Schemas that ship with
+ * ProdML: the same descriptions a person reads in the docs, at the key under the cursor.
  */
-import jsonSchema from '../../schemas/schema.schema.json';
 
-interface JsonSchemaNode {
+export interface JsonSchemaNode {
   description?: string;
   properties?: Record<string, JsonSchemaNode>;
   additionalProperties?: JsonSchemaNode | boolean;
@@ -14,28 +13,28 @@ interface JsonSchemaNode {
   $ref?: string;
 }
 
-const ROOT = jsonSchema as unknown as JsonSchemaNode & { definitions?: Record<string, JsonSchemaNode> };
+export type RootSchema = JsonSchemaNode & { definitions?: Record<string, JsonSchemaNode> };
 
-function deref(n: JsonSchemaNode | undefined): JsonSchemaNode | undefined {
+function deref(root: RootSchema, n: JsonSchemaNode | undefined): JsonSchemaNode | undefined {
   let node = n;
   for (let i = 0; node?.$ref && i < 10; i++) {
     const name = node.$ref.replace('#/definitions/', '');
-    node = { ...ROOT.definitions?.[name], description: node.description ?? ROOT.definitions?.[name]?.description };
+    node = { ...root.definitions?.[name], description: node.description ?? root.definitions?.[name]?.description };
   }
   return node;
 }
 
 /** The JSON Schema node of a YAML key path such as ['features', 'age', 'range', 'min']. */
-export function schemaNodeAt(path: string[]): JsonSchemaNode | undefined {
-  let node: JsonSchemaNode | undefined = ROOT;
+export function schemaNodeAt(root: RootSchema, path: string[]): JsonSchemaNode | undefined {
+  let node: JsonSchemaNode | undefined = root;
   for (const key of path) {
-    node = deref(node);
+    node = deref(root, node);
     if (!node) return undefined;
     const next: JsonSchemaNode | undefined =
       node.properties?.[key] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
     node = next;
   }
-  return deref(node);
+  return deref(root, node);
 }
 
 /** The key path of `lineNo`'s key, from indentation (enough for the block style ProdML writes). */
@@ -62,7 +61,7 @@ export function parentPath(lines: string[], lineNo: number, indent: number): str
 }
 
 /** Keys that may follow at `path`, each with its description. */
-export function keysAt(path: string[]): { key: string; description: string }[] {
-  const node = schemaNodeAt(path);
-  return Object.entries(node?.properties ?? {}).map(([key, n]) => ({ key, description: deref(n)?.description ?? '' }));
+export function keysAt(root: RootSchema, path: string[]): { key: string; description: string }[] {
+  const node = schemaNodeAt(root, path);
+  return Object.entries(node?.properties ?? {}).map(([key, n]) => ({ key, description: deref(root, n)?.description ?? '' }));
 }

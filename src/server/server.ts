@@ -21,17 +21,21 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DuckSession } from '../core/data/duckdb';
+import { profileDatasets } from '../core/data/profile';
+import type { DatasetProfile } from '../core/data/profileTypes';
 import { openSource } from '../core/data/source';
 import { isProdmlError } from '../core/errors';
 import { datasetFiles, governingSchema, loadProjectConfig, parseProjectConfig, PROJECT_FILE, type Governance } from '../core/pipeline/config';
 import { applyFix, fixesFor, fixTitle } from '../core/schema/fixes';
-import { parseSchema } from '../core/schema/io';
+import { checkYaml, parseSchema } from '../core/schema/io';
 import type { Anomaly, Schema } from '../core/schema/types';
 import { validateData } from '../core/schema/validate';
 import { anomalyDiagnostic, fileDiagnostic, issueDiagnostic, SOURCE, type AnomalyData } from './diagnostics';
-import { headerHover } from './hover';
+import { headerCell, headerHover } from './hover';
 import { changedRegion, mergeRegion, type Region } from './incremental';
-import { keyPathAt, keysAt, parentPath, schemaNodeAt } from './schemaKeys';
+import { keyPathAt, keysAt, parentPath, schemaNodeAt, type RootSchema } from './schemaKeys';
+import schemaJsonSchema from '../../schemas/schema.schema.json';
+import projectJsonSchema from '../../schemas/prodml.schema.json';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -247,8 +251,17 @@ async function checkParquetFiles(): Promise<void> {
   }
 }
 
+/** The JSON Schema of a YAML file ProdML owns, for hover, completion and checks. */
+function jsonSchemaOf(uri: string): RootSchema | undefined {
+  if (isSchema(uri)) return schemaJsonSchema as RootSchema;
+  if (isProject(uri)) return projectJsonSchema as RootSchema;
+  return undefined;
+}
+
 function projectDiagnostics(doc: TextDocument): Diagnostic[] {
   const root = path.dirname(fsPath(doc.uri));
+  const checked = checkYaml(doc.getText(), projectJsonSchema, 'prodml.yaml');
+  if (checked.value === undefined) return checked.issues.map(issueDiagnostic);
   try {
     const cfg = parseProjectConfig(doc.getText(), root);
     const out: Diagnostic[] = [];
@@ -306,31 +319,49 @@ connection.onCodeAction((params): CodeAction[] => {
   return actions;
 });
 
-connection.onHover((params): Hover | null => {
+/** Per data document: its profile, for header hovers, computed on the first hover of each version. */
+const profiles = new Map<string, { version: number; profile: Promise<DatasetProfile | undefined> }>();
+
+function profileOf(doc: TextDocument): Promise<DatasetProfile | undefined> {
+  const cached = profiles.get(doc.uri);
+  if (cached?.version === doc.version) return cached.profile;
+  const file = fsPath(doc.uri);
+  const profile = serial(async () => {
+    const target = dirty.has(doc.uri) ? await scratchCopy(doc.uri, path.basename(file), doc.getText()) : file;
+    return profileDatasets(await duck(), await openSource(target, rootOf(file)));
+  }).catch(() => undefined);
+  profiles.set(doc.uri, { version: doc.version, profile });
+  return profile;
+}
+
+connection.onHover(async (params): Promise<Hover | null> => {
   const doc = documents.get(params.textDocument.uri);
   if (!doc) return null;
   const lines = doc.getText().split('\n');
-  if (isSchema(doc.uri)) {
+  const root = jsonSchemaOf(doc.uri);
+  if (root) {
     const keys = keyPathAt(lines, params.position.line);
-    const node = keys && schemaNodeAt(keys);
+    const node = keys && schemaNodeAt(root, keys);
     return node?.description ? { contents: { kind: 'markdown', value: `**${keys!.join('.')}**\n\n${node.description}` } } : null;
   }
   if (isData(doc.uri) && params.position.line === 0) {
     const last = lastResult.get(doc.uri);
-    return last?.schema ? headerHover(lines[0] ?? '', params.position.character, doc.uri, last.schema, last.anomalies) : null;
+    if (!last?.schema || !headerCell(lines[0] ?? '', params.position.character, doc.uri)) return null;
+    return headerHover(lines[0] ?? '', params.position.character, doc.uri, last.schema, last.anomalies, await profileOf(doc));
   }
   return null;
 });
 
 connection.onCompletion((params) => {
   const doc = documents.get(params.textDocument.uri);
-  if (!doc || !isSchema(doc.uri)) return [];
+  const root = doc && jsonSchemaOf(doc.uri);
+  if (!doc || !root) return [];
   const lines = doc.getText().split('\n');
   const current = lines[params.position.line] ?? '';
   const indent = /^\s*/.exec(current)![0].length;
   const parent = parentPath(lines, params.position.line, indent);
   // A feature name is the user's own; under it come the feature keys.
-  return keysAt(parent).map(({ key, description }) => ({ label: key, kind: 10, documentation: { kind: 'markdown' as const, value: description }, insertText: `${key}: ` }));
+  return keysAt(root, parent).map(({ key, description }) => ({ label: key, kind: 10, documentation: { kind: 'markdown' as const, value: description }, insertText: `${key}: ` }));
 });
 
 connection.onInitialized(() => void checkParquetFiles());
@@ -355,6 +386,7 @@ documents.onDidClose((e) => {
   dirty.delete(e.document.uri);
   lastResult.delete(e.document.uri);
   lastDistribution.delete(e.document.uri);
+  profiles.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 connection.onShutdown(async () => {

@@ -118,6 +118,9 @@ describe('diagnostics in data files', () => {
     assert.ok(hover);
     assert.match(hover.contents.value, /\*\*mother_race\*\*/);
     assert.match(hover.contents.value, /domain: .*`White`/);
+    // Its statistics in this file, too.
+    assert.match(hover.contents.value, /300 values, 0\.0% missing, 5 distinct/);
+    assert.match(hover.contents.value, /top: `White` \d/);
   });
 });
 
@@ -165,6 +168,20 @@ describe('files that are not opened as text', () => {
 });
 
 describe('prodml.yaml', () => {
+  test('unknown keys are flagged against its JSON Schema, and keys have hovers and completion', async () => {
+    const file = path.join(ws, 'sub/prodml.yaml');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const text = ['datasets:', '  natality:', '    path: data/*.csv', '    shema: x.schema.yaml', '    ', ''].join('\n');
+    lsp.open(file, text, 'yaml');
+    const d = await lsp.waitForDiagnostics(file, (x) => x.length > 0);
+    assert.equal(d[0]!.range.start.line, 3);
+    assert.match(d[0]!.message, /unknown key "shema" \(did you mean "schema"\?\)/);
+    const hover = await lsp.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri: lsp.uri(file) }, position: { line: 2, character: 5 } });
+    assert.match(hover?.contents.value ?? '', /datasets\.natality\.path/);
+    const items = await lsp.request<{ label: string }[]>('textDocument/completion', { textDocument: { uri: lsp.uri(file) }, position: { line: 4, character: 4 } });
+    assert.deepEqual(items.map((i) => i.label).sort(), ['baseline', 'environment', 'label', 'path', 'schema', 'time_column']);
+  });
+
   test('a label that is not a feature and a schema that does not exist are flagged at their lines', async () => {
     const file = path.join(ws, 'prodml.yaml');
     const text = ['datasets:', '  natality:', '    path: data/train/*.csv', '    schema: schemas/natality.schema.yaml', '    label: weight_kg', '  other:', '    path: x/*.csv', '    schema: schemas/nope.schema.yaml', ''].join('\n');

@@ -33,15 +33,19 @@ export interface ParsedSchema {
   issues: SchemaIssue[];
 }
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function validate(): ReturnType<Ajv['compile']> {
+const validators = new Map<object, ReturnType<Ajv['compile']>>();
+function validatorFor(schema: object): ReturnType<Ajv['compile']> {
+  let v = validators.get(schema);
   // verbose: errors carry their parent schema, which lists the keys a misspelt one could be.
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(jsonSchema);
-  return validator;
+  if (!v) validators.set(schema, (v = new Ajv({ allErrors: true, verbose: true, strict: false }).compile(schema)));
+  return v;
 }
 
-/** Parses schema text: YAML syntax, then the JSON Schema, then rules JSON Schema cannot say. */
-export function parseSchema(text: string): ParsedSchema {
+/**
+ * YAML text checked against a JSON Schema: syntax errors, then schema violations, each at its
+ * line and key. `value` is set when both pass. Used for *.schema.yaml and prodml.yaml alike.
+ */
+export function checkYaml(text: string, against: object, what = 'file'): { value?: unknown; issues: SchemaIssue[]; doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number, endOffset: number) => position(lines, offset, endOffset);
@@ -51,15 +55,23 @@ export function parseSchema(text: string): ParsedSchema {
     path: [],
     ...at(e.pos[0], e.pos[1]),
   }));
-  if (issues.length > 0) return { issues };
-  if (doc.contents === null) return { issues: [{ severity: 'error', message: 'the schema is empty; it needs at least a "features" map', path: [], ...at(0, 0) }] };
-
+  if (issues.length > 0) return { issues, doc, lines };
+  if (doc.contents === null) return { issues: [{ severity: 'error', message: `the ${what} is empty`, path: [], ...at(0, 0) }], doc, lines };
   const value: unknown = doc.toJS();
-  const check = validate();
+  const check = validatorFor(against);
   if (!check(value)) {
     for (const e of check.errors ?? []) issues.push(ajvIssue(doc, lines, e));
-    return { issues: dedupe(issues) };
+    return { issues: dedupe(issues), doc, lines };
   }
+  return { value, issues, doc, lines };
+}
+
+/** Parses schema text: YAML syntax, then the JSON Schema, then rules JSON Schema cannot say. */
+export function parseSchema(text: string): ParsedSchema {
+  if (text.trim() === '') return { issues: [{ severity: 'error', message: 'the schema is empty; it needs at least a "features" map', path: [], line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, endOffset: 0 }] };
+  const { value, issues, doc, lines } = checkYaml(text, jsonSchema, 'schema');
+  if (value === undefined) return { issues };
+  const at = (offset: number, endOffset: number) => position(lines, offset, endOffset);
   const schema = value as Schema;
   for (const s of semanticIssues(schema)) {
     const [offset, endOffset] = spanOf(doc, s.path, s.onKey ?? false);
