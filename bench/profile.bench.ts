@@ -56,7 +56,8 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
-  const session = await DuckSession.open({ allowedDirectories: [DATA] });
+  // As `prodml profile` and the editor's profile open it.
+  const session = await DuckSession.open({ allowedDirectories: [DATA], preserveInsertionOrder: false });
   const results: string[] = [];
   const header = `${'data'.padEnd(22)} ${'profile s'.padStart(10)} ${'SUMMARIZE s'.padStart(12)} ${'ratio'.padStart(7)} ${'profile rows/s'.padStart(16)}`;
   for (const rows of ROWS) {

@@ -19,7 +19,7 @@ export async function runProfile(data: string, opts: { compare?: string }, onPro
   const base = await openSource(data);
   const compare = opts.compare ? await openSource(opts.compare) : undefined;
   const dirs = [process.cwd(), readRoot(data), ...(opts.compare ? [readRoot(opts.compare)] : [])];
-  const session = await DuckSession.open({ allowedDirectories: dirs });
+  const session = await DuckSession.open({ allowedDirectories: dirs, preserveInsertionOrder: false });
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);

@@ -22,7 +22,7 @@ function send(msg: EngineResponse): void {
 async function profile(params: { data: string; compare?: string; cwd: string; allowedDirectories: string[] }, id: number, signal: AbortSignal) {
   const base = await openSource(params.data, params.cwd);
   const compare = params.compare ? await openSource(params.compare, params.cwd) : undefined;
-  const session = await DuckSession.open({ allowedDirectories: params.allowedDirectories });
+  const session = await DuckSession.open({ allowedDirectories: params.allowedDirectories, preserveInsertionOrder: false });
   try {
     return await profileDatasets(session, base, compare, {
       signal,

