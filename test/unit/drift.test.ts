@@ -9,7 +9,8 @@ import { openSource } from '../../src/core/data/source';
 import { inferSchema } from '../../src/core/schema/infer';
 import { jensenShannonDistance, lInfinityDistance, populationStabilityIndex } from '../../src/core/schema/stats';
 import { validateData } from '../../src/core/schema/validate';
-import { rng, tempDir } from '../helpers/fixtures';
+import { mulberry32 as rng } from '../../src/core/demo/random';
+import { tempDir } from '../helpers/fixtures';
 
 // Debian's python has scipy; the python first on PATH does not.
 const PYTHON = '/usr/bin/python3';
