@@ -1,7 +1,9 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { hostToWebviewSchema, webviewToHostSchema, type HostToWebview, type ProfileViewMessage } from '../protocol/profileMessages';
-import { EngineError, type EngineClient } from './engineClient';
+import type { EngineClient } from './engineClient';
+import { showEngineError } from './engineErrors';
+import { engineParams } from './engineParams';
 import { pickDataFile } from './pickData';
 import { webviewHtml } from './webviewHtml';
 
@@ -105,17 +107,8 @@ export class ProfilePanel {
     void this.run();
   }
 
-  /** Paths relative to the data's workspace folder, so that messages and titles stay short. */
   private params() {
-    const dirs = new Set((vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
-    dirs.add(path.dirname(this.data.fsPath));
-    if (this.compare) dirs.add(path.dirname(this.compare.fsPath));
-    const cwd = vscode.workspace.getWorkspaceFolder(this.data)?.uri.fsPath ?? path.dirname(this.data.fsPath);
-    const rel = (u: vscode.Uri) => {
-      const r = path.relative(cwd, u.fsPath);
-      return r.startsWith('..') || path.isAbsolute(r) ? u.fsPath : r;
-    };
-    return { data: rel(this.data), compare: this.compare ? rel(this.compare) : undefined, cwd, allowedDirectories: [...dirs] };
+    return engineParams(this.data, this.compare);
   }
 
   async run(): Promise<void> {
@@ -150,20 +143,7 @@ export class ProfilePanel {
   }
 
   private showError(title: string, e: unknown): void {
-    if (e instanceof EngineError && e.kind === 'cancelled') {
-      this.post({ type: 'error', title, message: 'Profiling was cancelled.' });
-      return;
-    }
-    if (e instanceof EngineError && e.kind === 'bad_input') {
-      this.post({ type: 'error', title, message: e.message });
-      void vscode.window.showErrorMessage(`ProdML: ${e.message}`);
-      return;
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    this.deps.log.error(`Profiling ${title} failed: ${message}`);
-    const first = message.split('\n')[0] ?? message;
-    this.post({ type: 'error', title, message: first });
-    void vscode.window.showErrorMessage(`ProdML: profiling failed: ${first}`, 'Show Log').then((a) => a && this.deps.log.show());
+    showEngineError(this.deps.log, `Profiling ${title}`, e, (message) => this.post({ type: 'error', title, message }));
   }
 
   private async exportHtml(): Promise<void> {

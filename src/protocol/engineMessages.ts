@@ -16,6 +16,23 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
     method: z.literal('profileHtml'),
     params: z.object({ data: z.string(), compare: z.string().optional(), cwd: z.string(), allowedDirectories: z.array(z.string()), out: z.string() }),
   }),
+  z.object({
+    id: z.number(),
+    method: z.literal('columns'),
+    params: z.object({ data: z.string(), cwd: z.string(), allowedDirectories: z.array(z.string()) }),
+  }),
+  z.object({
+    id: z.number(),
+    method: z.literal('inferSchema'),
+    params: z.object({
+      data: z.string(),
+      cwd: z.string(),
+      allowedDirectories: z.array(z.string()),
+      label: z.string().optional(),
+      out: z.string(),
+      force: z.boolean(),
+    }),
+  }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);
 export type EngineRequest = z.infer<typeof engineRequestSchema>;

@@ -7,7 +7,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DuckSession } from '../core/data/duckdb';
 import { profileDatasets } from '../core/data/profile';
-import { openSource } from '../core/data/source';
+import { explainReadError, openSource } from '../core/data/source';
+import { inferSchema } from '../core/schema/infer';
+import { schemaToYaml, writeFileAtomic } from '../core/schema/io';
 import { isProdmlError } from '../core/errors';
 import { profileHtml } from '../core/report/profileHtml';
 import { profileView } from '../core/report/profileView';
@@ -48,6 +50,30 @@ async function handle(req: EngineRequest): Promise<unknown> {
         await fs.mkdir(path.dirname(out), { recursive: true });
         await fs.writeFile(out, await profileHtml(result));
         return { out };
+      }
+      case 'columns': {
+        const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
+        try {
+          const src = await openSource(req.params.data, req.params.cwd);
+          const rows = await session.rows(`DESCRIBE SELECT * FROM ${src.scan}`).catch(async (e: unknown) => {
+            throw await explainReadError(e, src);
+          });
+          return { columns: rows.map((r) => String(r['column_name'])) };
+        } finally {
+          session.close();
+        }
+      }
+      case 'inferSchema': {
+        const { data, cwd, label, force } = req.params;
+        const out = path.resolve(cwd, req.params.out);
+        const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
+        try {
+          const inferred = await inferSchema(session, await openSource(data, cwd), { label, signal: abort.signal });
+          await writeFileAtomic(out, schemaToYaml(inferred.schema, inferred.notes), { force });
+          return { out, features: Object.keys(inferred.schema.features).length };
+        } finally {
+          session.close();
+        }
       }
       case 'cancel':
         running.get(req.params.target)?.abort();

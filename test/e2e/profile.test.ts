@@ -19,10 +19,10 @@ const COLUMNS = ['mother_age', 'gestation_weeks', 'plurality', 'is_male', 'mothe
 
 describe('ProdML in VS Code', { timeout: 600_000 }, () => {
   let vscode: VSCodeSession;
+  const ws = path.join(tempDir('prodml-e2e-'), 'demo');
 
   before(async () => {
     assert.ok(fs.existsSync(VSIX), `${VSIX} exists (npm run package builds it)`);
-    const ws = path.join(tempDir('prodml-e2e-'), 'demo');
     await writeDemoWorkspace(ws, { seed: 42, rowsPerMonth: 400 });
     fs.mkdirSync(path.join(ws, 'bad'));
     fs.writeFileSync(path.join(ws, 'bad/ragged.csv'), 'a,b\n1,2\n3,4,5\n6,7\n');
@@ -72,6 +72,36 @@ describe('ProdML in VS Code', { timeout: 600_000 }, () => {
     const [base, cmp] = age.split(/\s+/).slice(1).map(Number);
     assert.ok(cmp! > base! + 5, `mean mother_age ${base} -> ${cmp}`);
     await vscode.screenshot('profile-compare');
+  });
+
+  test('"ProdML: Infer Schema" writes the schema beside the data, asks for the label, and never replaces one silently', async () => {
+    await vscode.runCommand('ProdML: Infer Schema');
+    await vscode.quickInput.waitVisible();
+    await vscode.quickInput.fill('natality-2024-05');
+    await vscode.quickInput.pick('data/train/natality-2024-05.csv');
+    await vscode.quickInput.waitVisible();
+    await vscode.quickInput.fill('weight');
+    await vscode.quickInput.pick('weight_pounds');
+    await vscode.waitForActiveTab('natality-2024-05.schema.yaml', 60_000);
+    const schemaFile = path.join(ws, 'data/train/natality-2024-05.schema.yaml');
+    const written = fs.readFileSync(schemaFile, 'utf8');
+    assert.match(written, /^features:/m);
+    assert.match(written, /weight_pounds:[\s\S]*not_in:\s*\n?\s*-?\s*\[?SERVING/);
+    await vscode.screenshot('infer-schema');
+
+    // Again: the existing schema is not replaced unless the user says so.
+    fs.appendFileSync(schemaFile, '# my edit\n');
+    await vscode.runCommand('ProdML: Infer Schema');
+    await vscode.quickInput.waitVisible();
+    await vscode.quickInput.fill('natality-2024-05');
+    await vscode.quickInput.pick('data/train/natality-2024-05.csv');
+    await vscode.quickInput.waitVisible();
+    await vscode.quickInput.pick('(no label)');
+    const dialog = vscode.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 30_000 });
+    assert.match(await dialog.innerText(), /natality-2024-05\.schema\.yaml already exists\. Replace it\?/);
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    assert.match(fs.readFileSync(schemaFile, 'utf8'), /# my edit\n$/);
   });
 
   test('bad input is an error notification naming the file, not a stack trace', async () => {

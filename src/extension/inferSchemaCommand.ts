@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { EngineClient } from './engineClient';
+import { engineParams } from './engineParams';
+import { showEngineError } from './engineErrors';
+import { pickDataFile } from './pickData';
+
+const NO_LABEL = '(no label)';
+
+/**
+ * "ProdML: Infer Schema": writes `<name>.schema.yaml` beside the data (which then governs it),
+ * asking which column is the label and never replacing an existing schema without asking.
+ */
+export async function inferSchemaCommand(engine: EngineClient, log: vscode.LogOutputChannel, uri?: vscode.Uri): Promise<void> {
+  const data = await pickDataFile('Infer a schema from which dataset?', uri);
+  if (!data) return;
+  const params = engineParams(data);
+  const out = path.join(path.dirname(data.fsPath), `${path.basename(data.fsPath).replace(/\.[^.]+$/, '')}.schema.yaml`);
+  try {
+    const { columns } = (await engine.request('columns', params)) as { columns: string[] };
+    const label = await vscode.window.showQuickPick([NO_LABEL, ...columns], {
+      title: `Which column of ${path.basename(data.fsPath)} is the label?`,
+      placeHolder: 'The label is marked as absent in SERVING data',
+    });
+    if (label === undefined) return;
+    let force = false;
+    if (fs.existsSync(out)) {
+      const replace = await vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(out)} already exists. Replace it?`, { modal: true }, 'Replace');
+      if (replace !== 'Replace') return;
+      force = true;
+    }
+    const result = (await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Inferring a schema from ${params.data}`, cancellable: true },
+      (_progress, token) => engine.request('inferSchema', { ...params, label: label === NO_LABEL ? undefined : label, out, force }, { cancel: token }),
+    )) as { out: string; features: number };
+    await vscode.window.showTextDocument(vscode.Uri.file(result.out), { preview: false });
+    void vscode.window.showInformationMessage(`ProdML: wrote ${vscode.workspace.asRelativePath(result.out)} (${result.features} features). It now governs ${path.basename(data.fsPath)}.`);
+  } catch (e) {
+    showEngineError(log, 'Inferring a schema', e);
+  }
+}
