@@ -22,12 +22,17 @@ export function mulberry32(seed: number): () => number {
  * reordering streams never changes the numbers another stream draws.
  */
 export function deriveSeed(seed: number, label: string): number {
-  let h = 0x811c9dc5; // FNV-1a over the label's UTF-16 code units
-  for (let i = 0; i < label.length; i++) {
-    h ^= label.charCodeAt(i);
+  return fmix32((seed >>> 0) ^ Math.imul(fnv1a(label), 0x9e3779b1));
+}
+
+/** FNV-1a over a string's UTF-16 code units: a stable 32-bit hash, the same in every engine. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return fmix32((seed >>> 0) ^ Math.imul(h >>> 0, 0x9e3779b1));
+  return h >>> 0;
 }
 
 /** MurmurHash3's 32-bit finalizer: spreads every input bit over the output. */
