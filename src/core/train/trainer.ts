@@ -1,0 +1,166 @@
+/**
+ * The training loop. tfjs's fit() takes no sample weights, so this loop minimises a weighted
+ * loss itself (recency weighting needs it), shuffles with a seeded generator (so a seed on a
+ * backend gives the same model), keeps the best weights on the eval split (early stopping) and
+ * reports every epoch.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { mulberry32 } from '../demo/random';
+import { cancelled } from '../errors';
+import { buildModel, type ModelSpec, type Task } from './model';
+
+export interface TrainParams {
+  epochs?: number;
+  batch_size?: number;
+  learning_rate?: number;
+  /** Stop when the eval loss has not improved for this many epochs; the best weights are kept. */
+  early_stopping?: { patience: number };
+  seed?: number;
+}
+
+export interface TrainData {
+  /** Row-major inputs, rows × width (from transformRows). */
+  x: Float32Array;
+  /** Labels: the value (regression), 0/1 (binary) or the class index (multiclass). */
+  y: Float32Array;
+  /** Per-row weights; all 1 when absent. */
+  w?: Float32Array;
+  width: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  evalLoss: number;
+}
+
+export interface TrainResult {
+  model: TF.LayersModel;
+  history: EpochReport[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+}
+
+const EPS = 1e-7;
+
+export function weightedLoss(tf: typeof TF, task: Task, classes: number, pred: TF.Tensor, y: TF.Tensor, w: TF.Tensor): TF.Scalar {
+  let perRow: TF.Tensor;
+  if (task === 'regression') perRow = tf.square(tf.sub(pred.reshape([-1]), y));
+  else if (task === 'binary') {
+    const p = tf.clipByValue(pred.reshape([-1]), EPS, 1 - EPS);
+    perRow = tf.neg(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, p)))));
+  } else {
+    const p = tf.clipByValue(pred, EPS, 1);
+    perRow = tf.neg(tf.sum(tf.mul(tf.oneHot(y.toInt(), classes), tf.log(p)), 1));
+  }
+  return tf.div(tf.sum(tf.mul(perRow, w)), tf.sum(w)) as TF.Scalar;
+}
+
+function rows(data: TrainData, idx: ArrayLike<number>): { x: Float32Array; y: Float32Array; w: Float32Array } {
+  const n = idx.length;
+  const x = new Float32Array(n * data.width);
+  const y = new Float32Array(n);
+  const w = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = idx[k]!;
+    x.set(data.x.subarray(i * data.width, (i + 1) * data.width), k * data.width);
+    y[k] = data.y[i]!;
+    w[k] = data.w ? data.w[i]! : 1;
+  }
+  return { x, y, w };
+}
+
+export async function trainModel(
+  tf: typeof TF,
+  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData },
+  onEpoch?: (r: EpochReport) => void,
+  signal?: AbortSignal,
+): Promise<TrainResult> {
+  const p = { epochs: 20, batch_size: 256, learning_rate: 0.01, seed: 42, ...opts.params };
+  const classes = opts.classes ?? 2;
+  const model = buildModel(tf, opts.model, opts.task, opts.train.width, classes, p.seed);
+  const optimizer = tf.train.adam(p.learning_rate);
+  const random = mulberry32(p.seed);
+  const n = opts.train.y.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  const evalAll = rows(opts.eval, Array.from({ length: opts.eval.y.length }, (_, i) => i));
+  const evalX = tf.tensor2d(evalAll.x, [opts.eval.y.length, opts.eval.width]);
+  const evalY = tf.tensor1d(evalAll.y);
+  const evalW = tf.tensor1d(evalAll.w);
+
+  const history: EpochReport[] = [];
+  let best = { loss: Infinity, epoch: 0, weights: [] as TF.Tensor[] };
+  let stoppedEarly = false;
+  try {
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      // Fisher-Yates with the seeded generator: the same batches in the same order every run.
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let total = 0;
+      let weight = 0;
+      for (let start = 0; start < n; start += p.batch_size) {
+        if (signal?.aborted) throw cancelled();
+        const b = rows(opts.train, order.slice(start, start + p.batch_size));
+        const bw = b.w.reduce((a, v) => a + v, 0);
+        const loss = tf.tidy((): TF.Scalar => {
+          const x = tf.tensor2d(b.x, [b.y.length, opts.train.width]);
+          const y = tf.tensor1d(b.y);
+          const w = tf.tensor1d(b.w);
+          return optimizer.minimize(() => weightedLoss(tf, opts.task, classes, model.apply(x, { training: true }) as TF.Tensor, y, w), true)!;
+        });
+        total += (await loss.data())[0]! * bw;
+        weight += bw;
+        loss.dispose();
+        // Let progress messages and cancellation through between batches.
+        await new Promise((r) => setImmediate(r));
+      }
+      const evalLoss = tf.tidy(() => weightedLoss(tf, opts.task, classes, model.predict(evalX) as TF.Tensor, evalY, evalW).dataSync()[0]!);
+      const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss };
+      history.push(report);
+      onEpoch?.(report);
+      if (evalLoss < best.loss) {
+        best.weights.forEach((t) => t.dispose());
+        best = { loss: evalLoss, epoch, weights: model.getWeights().map((t) => t.clone()) };
+      } else if (p.early_stopping && epoch - best.epoch >= p.early_stopping.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    if (best.weights.length > 0) model.setWeights(best.weights);
+    return { model, history, bestEpoch: best.epoch, stoppedEarly };
+  } finally {
+    best.weights.forEach((t) => t.dispose());
+    evalX.dispose();
+    evalY.dispose();
+    evalW.dispose();
+    optimizer.dispose();
+  }
+}
+
+/** Predictions for row-major inputs: one value per row (regression, binary) or one row of class probabilities. */
+export function predict(tf: typeof TF, model: TF.LayersModel, x: Float32Array, width: number): Float32Array {
+  return tf.tidy(() => (model.predict(tf.tensor2d(x, [x.length / width, width])) as TF.Tensor).dataSync() as Float32Array);
+}
+
+/** The tfjs layers format (model.json + weights.bin) in memory: the file:// handler needs tfjs-node. */
+export async function modelArtifacts(tf: typeof TF, model: TF.LayersModel): Promise<{ modelJson: string; weights: Buffer }> {
+  let out: { modelJson: string; weights: Buffer } | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const weights = Buffer.from(a.weightData as ArrayBuffer);
+      const modelJson = JSON.stringify({ format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null, modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] });
+      out = { modelJson, weights };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
+    }),
+  );
+  return out!;
+}
+
+export async function loadModel(tf: typeof TF, modelJson: string, weights: Buffer): Promise<TF.LayersModel> {
+  const m = JSON.parse(modelJson) as { modelTopology: object; weightsManifest: { weights: TF.io.WeightsManifestEntry[] }[] };
+  const data = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: m.modelTopology, weightSpecs: m.weightsManifest.flatMap((g) => g.weights), weightData: data }));
+}
