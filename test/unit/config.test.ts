@@ -29,6 +29,39 @@ test('the demo prodml.yaml maps each data folder to its schema, environment and 
 });
 
 test('a malformed prodml.yaml names the file and the field', () => {
-  assert.throws(() => parseProjectConfig('datasets:\n  x:\n    path: 3\n', '/w'), /\/w\/prodml\.yaml: datasets\.x\.path must be a glob/);
-  assert.throws(() => parseProjectConfig('datasets: [\n', '/w'), /\/w\/prodml\.yaml: invalid YAML/);
+  assert.throws(() => parseProjectConfig('datasets:\n  x:\n    path: 3\n', '/w'), /\/w\/prodml\.yaml: line 3: datasets\.x\.path: must be a string \(got 3\)/);
+  assert.throws(() => parseProjectConfig('datasets: [\n', '/w'), /\/w\/prodml\.yaml: line \d+: /);
+  assert.throws(
+    () => parseProjectConfig('datasets:\n  d:\n    path: x.csv\nmodels:\n  m:\n    dataset: nope\n    task: regression\n    features: {a: standardize}\n', '/w'),
+    /models\.m\.dataset: no dataset named "nope"/,
+  );
+});
+
+test('a model entry gets its defaults and its transforms normalised', () => {
+  const cfg = parseProjectConfig(
+    [
+      'datasets:',
+      '  d: {path: x.csv, label: y, time_column: t}',
+      'models:',
+      '  m:',
+      '    dataset: d',
+      '    task: regression',
+      '    features:',
+      '      a: standardize',
+      '      b: {transform: vocabulary, max_values: 5}',
+      '    split: {kind: time}',
+      '    weighting: {half_life_days: 30}',
+      '',
+    ].join('\n'),
+    '/w',
+  );
+  const m = cfg.models[0]!;
+  assert.equal(m.label, 'y');
+  assert.deepEqual(m.features, [
+    { name: 'a', transform: { kind: 'standardize' } },
+    { name: 'b', transform: { kind: 'vocabulary', max_values: 5 } },
+  ]);
+  assert.deepEqual(m.split, { kind: 'time', column: 't' });
+  assert.deepEqual(m.weighting, { half_life_days: 30, column: 't' });
+  assert.deepEqual(m.model, { type: 'linear' });
 });

@@ -6,8 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import { parseDocument } from 'yaml';
+import projectJsonSchema from '../../../schemas/prodml.schema.json';
 import { badInput } from '../errors';
+import type { FeatureSpec, TransformSpec } from '../features/spec';
+import { checkYaml } from '../schema/io';
+import type { ModelSpec, Task } from '../train/model';
+import type { SplitSpec } from '../train/split';
+import type { TrainParams } from '../train/trainer';
 
 export const PROJECT_FILE = 'prodml.yaml';
 
@@ -25,10 +30,28 @@ export interface DatasetConfig {
   time_column?: string;
 }
 
+export interface ModelConfig {
+  name: string;
+  dataset: DatasetConfig;
+  task: Task;
+  label: string;
+  features: FeatureSpec[];
+  split: SplitSpec;
+  weighting?: { half_life_days: number; column: string };
+  model: ModelSpec;
+  training: TrainParams;
+  validation: {
+    thresholds?: Record<string, { min?: number; max?: number }>;
+    max_regression?: Record<string, number>;
+    slices?: string[];
+  };
+}
+
 export interface ProjectConfig {
   root: string;
   file: string;
   datasets: DatasetConfig[];
+  models: ModelConfig[];
 }
 
 /** Reads `<root>/prodml.yaml`; undefined when there is none. Throws a ProdmlError naming the problem. */
@@ -45,26 +68,75 @@ export async function loadProjectConfig(root: string): Promise<ProjectConfig | u
 
 export function parseProjectConfig(text: string, root: string): ProjectConfig {
   const file = path.join(root, PROJECT_FILE);
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw badInput(file, `invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const raw = (doc.toJS() ?? {}) as { datasets?: Record<string, Record<string, unknown>> };
-  const datasets: DatasetConfig[] = [];
-  for (const [name, d] of Object.entries(raw.datasets ?? {})) {
-    if (!d || typeof d !== 'object') throw badInput(file, `datasets.${name} must be a map`);
-    const paths = Array.isArray(d['path']) ? d['path'] : d['path'] !== undefined ? [d['path']] : [];
-    if (paths.length === 0 || paths.some((p) => typeof p !== 'string')) throw badInput(file, `datasets.${name}.path must be a glob or a list of globs`);
+  const checked = checkYaml(text, projectJsonSchema, PROJECT_FILE);
+  const first = checked.issues.find((i) => i.severity === 'error');
+  if (first) {
+    const where = first.path.length > 0 ? `${first.path.join('.')}: ` : '';
+    throw badInput(file, `line ${first.line}: ${first.message.startsWith(where) ? first.message : where + first.message}`);
+  }
+  const raw = (checked.value ?? {}) as { datasets?: Record<string, Record<string, unknown>>; models?: Record<string, RawModel> };
+  const datasets: DatasetConfig[] = Object.entries(raw.datasets ?? {}).map(([name, d]) => {
     const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
-    datasets.push({
+    return {
       name,
-      path: paths as string[],
+      path: Array.isArray(d['path']) ? (d['path'] as string[]) : [d['path'] as string],
       schema: str('schema'),
       environment: str('environment'),
       baseline: str('baseline'),
       label: str('label'),
       time_column: str('time_column'),
-    });
+    };
+  });
+  const models = Object.entries(raw.models ?? {}).map(([name, m]) => modelConfig(file, name, m, datasets));
+  return { root, file, datasets, models };
+}
+
+interface RawModel {
+  dataset: string;
+  task: Task;
+  label?: string;
+  features: Record<string, string | ({ transform: string } & Record<string, unknown>)>;
+  split?: SplitSpec;
+  weighting?: { half_life_days: number; column?: string };
+  model?: ModelSpec;
+  training?: TrainParams;
+  validation?: ModelConfig['validation'];
+}
+
+/** A model entry with its defaults filled in and its references checked. */
+function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetConfig[]): ModelConfig {
+  const at = `models.${name}`;
+  const dataset = datasets.find((d) => d.name === m.dataset);
+  if (!dataset) throw badInput(file, `${at}.dataset: no dataset named "${m.dataset}" under datasets (there are: ${datasets.map((d) => d.name).join(', ') || 'none'})`);
+  const label = m.label ?? dataset.label;
+  if (!label) throw badInput(file, `${at}.label: give the column to predict (or a label on datasets.${dataset.name})`);
+  if (label in m.features) throw badInput(file, `${at}.features.${label}: the label cannot also be a feature`);
+  const features: FeatureSpec[] = Object.entries(m.features).map(([feature, t]) => {
+    if (typeof t === 'string') return { name: feature, transform: { kind: t } as TransformSpec };
+    const { transform, ...options } = t;
+    return { name: feature, transform: { kind: transform, ...options } as TransformSpec };
+  });
+  const time = m.weighting?.column ?? dataset.time_column;
+  if (m.weighting && !time) throw badInput(file, `${at}.weighting.column: give the time column (or a time_column on datasets.${dataset.name})`);
+  const split = m.split ?? { kind: 'random' as const };
+  if (split.kind !== 'random' && !('column' in split && split.column)) {
+    const column = split.kind === 'time' ? dataset.time_column : undefined;
+    if (!column) throw badInput(file, `${at}.split.column: a ${split.kind} split needs the ${split.kind === 'time' ? 'time' : 'group'} column`);
+    (split as { column: string }).column = column;
   }
-  return { root, file, datasets };
+  const defaultModel: ModelSpec = { type: m.task === 'regression' ? 'linear' : m.task === 'binary' ? 'logistic' : 'softmax' };
+  return {
+    name,
+    dataset,
+    task: m.task,
+    label,
+    features,
+    split,
+    ...(m.weighting ? { weighting: { half_life_days: m.weighting.half_life_days, column: time! } } : {}),
+    model: m.model ?? defaultModel,
+    training: m.training ?? {},
+    validation: m.validation ?? {},
+  };
 }
 
 export interface Governance {
