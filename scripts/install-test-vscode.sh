@@ -10,7 +10,7 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v rg >/dev/null || need_apt+=(ripgrep)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
-/usr/bin/python3 -c 'import pandas, scipy' >/dev/null 2>&1 || need_apt+=(python3-pandas python3-scipy)
+/usr/bin/python3 -c 'import pandas, scipy, sklearn' >/dev/null 2>&1 || need_apt+=(python3-pandas python3-scipy python3-sklearn)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,0 +1,207 @@
+/** Binary classification metrics on predicted probabilities of class 1. */
+import { linspace } from './binning';
+import { checkBinary } from './checkInputs';
+import { CompensatedSum, weightedMean } from './summation';
+import type { BinaryData, BinaryMetrics } from './types';
+
+/** Rows at or above the threshold are predicted positive: the convention of sklearn's curve thresholds. */
+export const DEFAULT_THRESHOLD = 0.5;
+
+/** numpy.finfo(float64).eps: sklearn 1.2's log_loss(eps='auto') for float64 probabilities. */
+export const LOG_LOSS_EPS = 2.220446049250313e-16;
+
+export function binaryMetrics(data: BinaryData, options: { threshold?: number } = {}): BinaryMetrics {
+  checkBinary(data);
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const counts = confusionAtThreshold(data, threshold);
+  const { tp, fp, fn, tn } = counts;
+  // zero_division = 0, sklearn's default: an empty denominator scores 0, never NaN.
+  const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
+  const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  const curve = binaryCurve(data);
+  return {
+    accuracy: (tp + tn) / (tp + fp + fn + tn),
+    log_loss: binaryLogLoss(data),
+    auc: rocAucFromCurve(curve),
+    pr_auc: averagePrecisionFromCurve(curve),
+    precision,
+    recall,
+    f1,
+    brier: brierScore(data),
+  };
+}
+
+/** Weighted confusion counts with `score >= threshold` predicted positive. */
+export function confusionAtThreshold(data: BinaryData, threshold: number): { tp: number; fp: number; fn: number; tn: number } {
+  const tp = new CompensatedSum();
+  const fp = new CompensatedSum();
+  const fn = new CompensatedSum();
+  const tn = new CompensatedSum();
+  for (let i = 0; i < data.labels.length; i++) {
+    const w = data.weights ? data.weights[i]! : 1;
+    const positive = data.scores[i]! >= threshold;
+    if (data.labels[i] === 1) (positive ? tp : fn).add(w);
+    else (positive ? fp : tn).add(w);
+  }
+  return { tp: tp.value, fp: fp.value, fn: fn.value, tn: tn.value };
+}
+
+/**
+ * sklearn 1.2's log_loss: clip to [eps, 1 − eps], form the two columns (1 − p, p), renormalise
+ * each row by its sum, then the weighted mean of −ln(probability of the true class).
+ */
+export function binaryLogLoss(data: BinaryData): number {
+  const n = data.labels.length;
+  const loss = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = Math.min(Math.max(data.scores[i]!, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
+    const q = 1 - p;
+    loss[i] = -Math.log((data.labels[i] === 1 ? p : q) / (q + p));
+  }
+  return weightedMean(loss, data.weights);
+}
+
+/** sklearn's brier_score_loss: weighted mean of (label − score)². */
+export function brierScore(data: BinaryData): number {
+  const sq = new Float64Array(data.labels.length);
+  for (let i = 0; i < sq.length; i++) {
+    const d = data.labels[i]! - data.scores[i]!;
+    sq[i] = d * d;
+  }
+  return weightedMean(sq, data.weights);
+}
+
+/**
+ * sklearn's _binary_clf_curve: cumulative (weighted) false and true positives at each distinct
+ * score, from the highest score down. Tied scores form one step, which is what makes ties count
+ * half in the ROC area.
+ */
+export interface BinaryCurve {
+  fps: Float64Array;
+  tps: Float64Array;
+  thresholds: Float64Array;
+}
+
+export function binaryCurve(data: BinaryData): BinaryCurve {
+  const { labels, scores, weights } = data;
+  // Zero-weight rows are dropped first, as sklearn does, so they cannot add a threshold.
+  const kept: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (!weights || weights[i] !== 0) kept.push(i);
+  // sklearn reverses a stable ascending sort, so tied rows are visited in reverse row order;
+  // following it keeps the weighted running sums identical term by term.
+  const order = Uint32Array.from(kept).sort((a, b) => scores[b]! - scores[a]! || b - a);
+  const fps: number[] = [];
+  const tps: number[] = [];
+  const thresholds: number[] = [];
+  const tp = new CompensatedSum();
+  const fp = new CompensatedSum();
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const w = weights ? weights[i]! : 1;
+    if (labels[i] === 1) tp.add(w);
+    else fp.add(w);
+    const next = order[k + 1];
+    if (next === undefined || scores[next] !== scores[i]) {
+      tps.push(tp.value);
+      fps.push(fp.value);
+      thresholds.push(scores[i]!);
+    }
+  }
+  return { fps: Float64Array.from(fps), tps: Float64Array.from(tps), thresholds: Float64Array.from(thresholds) };
+}
+
+/**
+ * sklearn's roc_auc_score: the trapezoid rule over the ROC points (0, 0) and (FPR, TPR) at every
+ * distinct threshold. NaN when the data hold only one class (sklearn raises).
+ */
+export function rocAucFromCurve({ fps, tps }: BinaryCurve): number {
+  const m = fps.length;
+  const fpTotal = fps[m - 1] ?? 0;
+  const tpTotal = tps[m - 1] ?? 0;
+  if (!(fpTotal > 0 && tpTotal > 0)) return NaN;
+  const area = new CompensatedSum();
+  let x0 = 0;
+  let y0 = 0;
+  for (let i = 0; i < m; i++) {
+    const x = fps[i]! / fpTotal;
+    const y = tps[i]! / tpTotal;
+    area.add(((x - x0) * (y + y0)) / 2);
+    x0 = x;
+    y0 = y;
+  }
+  return area.value;
+}
+
+/**
+ * sklearn's average_precision_score: Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct thresholds from the highest,
+ * with R₋₁ = 0 — a step function, not a trapezoid. With no positive row sklearn sets recall to 1
+ * everywhere, which makes the score 0.
+ */
+export function averagePrecisionFromCurve({ fps, tps }: BinaryCurve): number {
+  const m = fps.length;
+  const tpTotal = tps[m - 1] ?? 0;
+  const ap = new CompensatedSum();
+  let previousRecall = 0;
+  for (let i = 0; i < m; i++) {
+    const predicted = tps[i]! + fps[i]!;
+    const precision = predicted !== 0 ? tps[i]! / predicted : 0;
+    const recall = tpTotal === 0 ? 1 : tps[i]! / tpTotal;
+    ap.add((recall - previousRecall) * precision);
+    previousRecall = recall;
+  }
+  return ap.value;
+}
+
+export function rocAuc(data: BinaryData): number {
+  checkBinary(data);
+  return rocAucFromCurve(binaryCurve(data));
+}
+
+export function averagePrecision(data: BinaryData): number {
+  checkBinary(data);
+  return averagePrecisionFromCurve(binaryCurve(data));
+}
+
+/** A reliability bin: scores in (lower, upper] (the first bin also holds 0). */
+export interface CalibrationBin {
+  lower: number;
+  upper: number;
+  count: number;
+  /** Weighted mean score of the bin's rows. */
+  mean_predicted: number;
+  /** Weighted share of positive labels among the bin's rows. */
+  observed_rate: number;
+}
+
+/**
+ * sklearn's calibration_curve(strategy='uniform'): `bins` equal-width bins over [0, 1] with numpy's
+ * edges, a score on an edge going to the lower bin (searchsorted 'left'); bins without (weighted)
+ * rows are left out. sklearn has no weights here; with weights both means are weighted.
+ */
+export function calibrationBins(data: BinaryData, options: { bins?: number } = {}): CalibrationBin[] {
+  checkBinary(data);
+  const bins = options.bins ?? 10;
+  const edges = linspace(0, 1, bins + 1);
+  const acc = Array.from({ length: bins }, () => ({ p: new CompensatedSum(), y: new CompensatedSum(), w: new CompensatedSum(), count: 0 }));
+  for (let i = 0; i < data.labels.length; i++) {
+    const s = data.scores[i]!;
+    // searchsorted(edges[1:-1], s, 'left') = the number of inner edges strictly below s.
+    let b = Math.min(bins - 1, Math.max(0, Math.ceil(s * bins) - 1));
+    while (b > 0 && edges[b]! >= s) b--;
+    while (b < bins - 1 && edges[b + 1]! < s) b++;
+    const w = data.weights ? data.weights[i]! : 1;
+    const a = acc[b]!;
+    a.p.add(w * s);
+    a.y.add(w * data.labels[i]!);
+    a.w.add(w);
+    a.count++;
+  }
+  const out: CalibrationBin[] = [];
+  acc.forEach((a, b) => {
+    const w = a.w.value;
+    if (a.count === 0 || w === 0) return;
+    out.push({ lower: edges[b]!, upper: edges[b + 1]!, count: a.count, mean_predicted: a.p.value / w, observed_rate: a.y.value / w });
+  });
+  return out;
+}
