@@ -37,7 +37,7 @@ const builds = [
     sourcemap: production ? false : 'linked',
     minify: production,
     logLevel: 'warning',
-    entryPoints: { profile: 'webview/profile/main.ts' },
+    entryPoints: { profile: 'webview/profile/main.ts', train: 'webview/train/main.ts' },
     outdir: 'dist/webview',
     loader: { '.css': 'css' },
   },
@@ -61,6 +61,11 @@ if (!watch) fs.rmSync('dist', { recursive: true, force: true });
 fs.mkdirSync('dist/webview', { recursive: true });
 copyPackage('@duckdb/node-api');
 fs.copyFileSync('webview/profile/profile.css', 'dist/webview/profile.css');
+fs.copyFileSync('webview/train/train.css', 'dist/webview/train.css');
+// tfjs's WebAssembly backend loads its .wasm files from beside the script that bundles it.
+for (const f of fs.readdirSync('node_modules/@tensorflow/tfjs-backend-wasm/dist')) {
+  if (f.endsWith('.wasm')) fs.copyFileSync(path.join('node_modules/@tensorflow/tfjs-backend-wasm/dist', f), path.join('dist', f));
+}
 // JSON Schemas of the user's files, for yamlValidation (the YAML extension) and for reference.
 fs.cpSync('schemas', 'dist/schemas', { recursive: true });
 

@@ -3,6 +3,8 @@ import { profileCommand } from './profileCommand';
 import { demoCommand } from './demoCommand';
 import { registerSchemaCommand } from './schemaCommand';
 import { registerValidateCommand } from './validateCommand';
+import { registerModelsCommand } from './modelsCommand';
+import { registerTrainCommand } from './trainCommand';
 import { action } from './run';
 import { VERSION } from '../core/version';
 
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
 
   registerSchemaCommand(program);
   registerValidateCommand(program);
+  registerModelsCommand(program);
+  registerTrainCommand(program);
 
   return program;
 }

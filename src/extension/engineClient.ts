@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Disposable } from 'vscode';
-import { engineResponseSchema, type EngineRequest } from '../protocol/engineMessages';
+import { engineResponseSchema, type Epoch, type EngineRequest } from '../protocol/engineMessages';
 
 export class EngineError extends Error {
   constructor(
@@ -17,7 +17,7 @@ type Params<M extends EngineRequest['method']> = Extract<EngineRequest, { method
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  onProgress?: (fraction: number, phase: string) => void;
+  onProgress?: (fraction: number, phase: string, epoch?: Epoch) => void;
 }
 
 /** Talks to dist/engine.js, started on first use and restarted if it dies. */
@@ -31,7 +31,7 @@ export class EngineClient implements Disposable {
   request<M extends Exclude<EngineRequest['method'], 'cancel'>>(
     method: M,
     params: Params<M>,
-    opts: { onProgress?: (fraction: number, phase: string) => void; cancel?: { onCancellationRequested: (f: () => void) => unknown } } = {},
+    opts: { onProgress?: (fraction: number, phase: string, epoch?: Epoch) => void; cancel?: { onCancellationRequested: (f: () => void) => unknown } } = {},
   ): Promise<unknown> {
     const child = this.ensure();
     const id = this.nextId++;
@@ -53,7 +53,7 @@ export class EngineClient implements Disposable {
       if (!msg.success) return;
       const p = this.pending.get(msg.data.id);
       if (!p) return;
-      if ('progress' in msg.data) p.onProgress?.(msg.data.progress.fraction, msg.data.progress.phase);
+      if ('progress' in msg.data) p.onProgress?.(msg.data.progress.fraction, msg.data.progress.phase, msg.data.progress.epoch);
       else {
         this.pending.delete(msg.data.id);
         if ('error' in msg.data) p.reject(new EngineError(msg.data.error.kind, msg.data.error.message));

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { EngineClient } from './engineClient';
 import { inferSchemaCommand } from './inferSchemaCommand';
+import { trainModelCommand } from './trainPanel';
 import { startLanguageClient } from './languageClient';
 import { pickDataFile } from './pickData';
 import { ProfilePanel } from './profilePanel';
@@ -18,6 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
       const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
       if (data) ProfilePanel.show(deps, data);
     }),
+    vscode.commands.registerCommand('prodml.trainModel', () => trainModelCommand(deps)),
     vscode.commands.registerCommand('prodml.inferSchema', (uri?: vscode.Uri) => inferSchemaCommand(engine, log, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('prodml.profileCompare', async (uri?: vscode.Uri) => {
       const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);

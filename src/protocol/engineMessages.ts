@@ -33,12 +33,17 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
       force: z.boolean(),
     }),
   }),
+  z.object({ id: z.number(), method: z.literal('models'), params: z.object({ root: z.string() }) }),
+  z.object({ id: z.number(), method: z.literal('train'), params: z.object({ root: z.string(), model: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);
 export type EngineRequest = z.infer<typeof engineRequestSchema>;
 
+export const epochSchema = z.object({ epoch: z.number(), epochs: z.number(), loss: z.number(), evalLoss: z.number() });
+export type Epoch = z.infer<typeof epochSchema>;
+
 export const engineResponseSchema = z.union([
-  z.object({ id: z.number(), progress: z.object({ fraction: z.number(), phase: z.string() }) }),
+  z.object({ id: z.number(), progress: z.object({ fraction: z.number(), phase: z.string(), epoch: epochSchema.optional() }) }),
   z.object({ id: z.number(), result: z.unknown() }),
   z.object({ id: z.number(), error: z.object({ kind: z.string(), message: z.string() }) }),
 ]);

@@ -13,6 +13,8 @@ import { schemaToYaml, writeFileAtomic } from '../core/schema/io';
 import { isProdmlError } from '../core/errors';
 import { profileHtml } from '../core/report/profileHtml';
 import { profileView } from '../core/report/profileView';
+import { loadProjectConfig } from '../core/pipeline/config';
+import { trainFromConfig } from '../core/train/run';
 import { engineRequestSchema, type EngineRequest, type EngineResponse } from '../protocol/engineMessages';
 
 const running = new Map<number, AbortController>();
@@ -74,6 +76,29 @@ async function handle(req: EngineRequest): Promise<unknown> {
         } finally {
           session.close();
         }
+      }
+      case 'models': {
+        const project = await loadProjectConfig(req.params.root);
+        return { models: project?.models.map((m) => m.name) ?? [] };
+      }
+      case 'train': {
+        const o = await trainFromConfig(req.params.root, req.params.model, {
+          signal: abort.signal,
+          onProgress: (p) =>
+            p.phase === 'training'
+              ? send({ id: req.id, progress: { fraction: p.epoch / p.epochs, phase: `Epoch ${p.epoch}/${p.epochs}`, epoch: { epoch: p.epoch, epochs: p.epochs, loss: p.loss, evalLoss: p.evalLoss } } })
+              : send({ id: req.id, progress: { fraction: 0, phase: p.message } }),
+        });
+        const nullable = (v: number) => (Number.isFinite(v) ? v : null);
+        return {
+          version: o.version,
+          blessed: o.blessed,
+          backend: o.backend,
+          rows: o.rows,
+          comparison: o.evaluation.comparison.map((c) => ({ metric: c.metric, model: nullable(c.model), baseline: nullable(c.baseline) })),
+          checks: (o.evaluation.blessing?.checks ?? []).map((c) => ({ passed: c.passed, description: c.description })),
+          baseline: o.evaluation.baseline.description,
+        };
       }
       case 'cancel':
         running.get(req.params.target)?.abort();

@@ -22,6 +22,28 @@ datasets:
     schema: schemas/natality.schema.yaml
     environment: SERVING
     baseline: data/train/*.csv
+
+models:
+  # Predict a newborn's weight from what is known before birth.
+  baby_weight:
+    dataset: natality
+    task: regression
+    features:
+      mother_age: standardize
+      gestation_weeks: standardize
+      plurality: one_hot
+      is_male: identity
+      mother_race: vocabulary
+      cigarette_use: one_hot
+      alcohol_use: one_hot
+    # Train on the earlier months, evaluate on the latest: no peeking at the future.
+    split: {kind: time, eval_fraction: 0.2}
+    model: {type: dnn, hidden: [32, 16]}
+    training: {epochs: 15, batch_size: 256, learning_rate: 0.01, early_stopping: {patience: 3}, seed: 42}
+    validation:
+      thresholds: {rmse: {max: 1.3}}
+      max_regression: {rmse: 0.05}
+      slices: [plurality, cigarette_use]
 `;
 }
 

@@ -1,0 +1,210 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { badInput } from '../core/errors';
+import { describeVersions, keyMetric, openRegistry, parseModelRef, type AliasChange, type GcResult, type ModelVersion, type Registry, type VersionSummary } from '../core/registry';
+import { action } from './run';
+
+interface Common {
+  workspace: string;
+  json?: boolean;
+}
+
+export function registerModelsCommand(program: Command): void {
+  const models = program.command('models').description('The model registry: versions with lineage, aliases; promote, roll back, clean up');
+  const common = (c: Command) =>
+    c.option('--workspace <dir>', 'the workspace folder holding .prodml/registry', '.').option('--json', 'print one JSON document');
+
+  common(models.command('list').description('List models, or the versions of one model with their aliases and key metric').argument('[model]')).action(action(modelsList));
+
+  common(models.command('show').description('Show one version and its lineage card').argument('<ref>', '<model>:<version>, <model>:latest or <model>@<alias>')).action(action(modelsShow));
+
+  common(
+    models
+      .command('promote')
+      .description('Point an alias (production by default) at a version; recorded in the alias history')
+      .argument('<ref>', '<model>:<version>, or <model>@<alias> to promote what another alias points at')
+      .option('--alias <alias>', 'the alias to move', 'production')
+      .option('--reason <text>', 'why, for the alias history'),
+  ).action(action(modelsPromote));
+
+  common(
+    models
+      .command('rollback')
+      .description('Move production back: to the previous production version, to a version, or to the last version trained only on data before a time')
+      .argument('<model>')
+      .option('--to <version>', 'the version to roll back to', version)
+      .option('--before <date>', 'ISO date or time (e.g. 2024-05-01): polluted data arrived then', instant)
+      .option('--reason <text>', 'why, for the alias history'),
+  ).action(action(modelsRollback));
+
+  common(
+    models
+      .command('gc')
+      .description('Delete old versions, keeping the N newest, every aliased version and the previous production version')
+      .argument('<model>')
+      .option('--keep <n>', 'how many of the newest versions to keep', count, 5)
+      .option('--dry-run', 'only say what would be deleted'),
+  ).action(action(modelsGc));
+}
+
+function version(v: string): number {
+  if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError('Give a version number (1, 2, ...).');
+  return Number(v);
+}
+
+function count(v: string): number {
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('Give a whole number, 1 or more.');
+  return Number(v);
+}
+
+function instant(v: string): Date {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('Give an ISO 8601 date or time, e.g. 2024-05-01 or 2024-05-01T12:00:00Z.');
+  return d;
+}
+
+function print(json: boolean | undefined, doc: unknown, text: () => string): void {
+  process.stdout.write(json ? JSON.stringify(doc, null, 2) + '\n' : text());
+}
+
+export async function modelsList(model: string | undefined, opts: Common): Promise<number> {
+  const registry = await openRegistry(opts.workspace);
+  if (model !== undefined) {
+    const versions = await registry.listVersions(model);
+    const aliases = await registry.aliases(model);
+    print(opts.json, { model, aliases, versions }, () => versionsTable(model, aliases, versions));
+    return 0;
+  }
+  const models = await registry.listModels();
+  const docs = [];
+  for (const m of models) docs.push({ model: m.model, aliases: m.aliases, versions: await registry.listVersions(m.model) });
+  print(opts.json, { models: docs }, () => modelsTable(registry, models));
+  return 0;
+}
+
+export async function modelsShow(ref: string, opts: Common): Promise<number> {
+  const registry = await openRegistry(opts.workspace);
+  const { model, ref: which } = parseModelRef(ref);
+  const v = await registry.getVersion(model, which);
+  print(opts.json, v, () => cardText(v));
+  return 0;
+}
+
+export async function modelsPromote(ref: string, opts: Common & { alias: string; reason?: string }): Promise<number> {
+  const registry = await openRegistry(opts.workspace);
+  const { model, ref: which } = parseModelRef(ref);
+  // `churn@candidate` promotes what candidate points at; resolving it also checks it exists.
+  const target = typeof which === 'number' ? which : (await registry.getVersion(model, which)).version;
+  const change = await registry.promote(model, target, opts.alias, opts.reason);
+  print(opts.json, change, () => changeText(change));
+  return 0;
+}
+
+export async function modelsRollback(model: string, opts: Common & { to?: number; before?: Date; reason?: string }): Promise<number> {
+  if (opts.to !== undefined && opts.before !== undefined) throw badInput(undefined, 'give --to or --before, not both');
+  const registry = await openRegistry(opts.workspace);
+  const change = await registry.rollback(model, { to: opts.to, before: opts.before, reason: opts.reason });
+  print(opts.json, change, () => changeText(change));
+  return 0;
+}
+
+export async function modelsGc(model: string, opts: Common & { keep: number; dryRun?: boolean }): Promise<number> {
+  const registry = await openRegistry(opts.workspace);
+  const result = await registry.gc(model, opts.keep, { dryRun: opts.dryRun });
+  print(opts.json, { ...result, dry_run: opts.dryRun === true }, () => gcText(result, opts.dryRun === true));
+  return 0;
+}
+
+function versionsTable(model: string, aliases: Record<string, number>, versions: VersionSummary[]): string {
+  const aliasList = Object.entries(aliases).map(([a, v]) => `${a} → ${v}`);
+  const head = `${model}: ${plural(versions.length, 'version')}${aliasList.length > 0 ? `; ${aliasList.join(', ')}` : '; no aliases'}\n`;
+  if (versions.length === 0) return head;
+  // One metric column named after the metric when all versions agree on it.
+  const names = new Set(versions.map((v) => v.key_metric ?? ''));
+  const shared = names.size === 1 ? [...names][0]! : undefined;
+  const metricCell = (v: VersionSummary) => {
+    const name = v.key_metric;
+    if (name === undefined || v.metrics[name] === undefined) return '-';
+    return shared !== undefined ? fmtMetric(v.metrics[name]) : `${name} ${fmtMetric(v.metrics[name])}`;
+  };
+  const rows = versions.map((v) => [
+    String(v.version),
+    v.aliases.join(', '),
+    metricCell(v),
+    v.blessed ? 'yes' : 'no',
+    age(v.created_at),
+    v.data_until ? v.data_until.slice(0, 10) : '-',
+    v.user,
+  ]);
+  return head + '\n' + table(['VERSION', 'ALIASES', (shared || 'KEY METRIC').toUpperCase(), 'BLESSED', 'AGE', 'DATA UNTIL', 'USER'], rows, [0]);
+}
+
+function modelsTable(registry: Registry, models: Awaited<ReturnType<Registry['listModels']>>): string {
+  if (models.length === 0) return `No models in ${registry.root} yet.\n`;
+  const rows = models.map((m) => [
+    m.model,
+    String(m.versions),
+    m.latest !== undefined ? String(m.latest) : '-',
+    m.aliases.production !== undefined ? String(m.aliases.production) : '-',
+    Object.entries(m.aliases)
+      .filter(([a]) => a !== 'production')
+      .map(([a, v]) => `${a} → ${v}`)
+      .join(', '),
+  ]);
+  return table(['MODEL', 'VERSIONS', 'LATEST', 'PRODUCTION', 'OTHER ALIASES'], rows, [1, 2, 3]);
+}
+
+function cardText(v: ModelVersion): string {
+  const c = v.card;
+  const key = keyMetric(c);
+  const metrics = Object.entries(c.metrics).map(([k, x]) => `${k} ${fmtMetric(x)}${k === key ? ' (key)' : ''}`);
+  const d = c.training_data;
+  const lines = [
+    `${v.model}:${v.version}${v.aliases.length > 0 ? `  (${v.aliases.join(', ')})` : ''}`,
+    `  created   ${c.created_at} (${age(c.created_at)} ago) by ${c.user}, prodml ${c.tool_version}, backend ${c.backend}`,
+    ...(c.task ? [`  task      ${c.task}${c.label ? `, label ${c.label}` : ''}`] : []),
+    `  blessed   ${c.blessed ? 'yes' : 'no'}`,
+    `  metrics   ${metrics.join(', ') || '-'}`,
+    `  data      ${d.rows.toLocaleString('en-US')} training rows` +
+      (d.time_range ? `, ${d.time_column ?? 'time'} ${d.time_range.min} .. ${d.time_range.max}` : ', no time range'),
+    ...d.datasets.map((s) => `            ${s.path}  ${s.content_hash}  ${s.rows.toLocaleString('en-US')} rows`),
+    `  config    ${c.config_hash}`,
+    `  params    ${JSON.stringify(c.params)}`,
+    `  files     ${v.dir}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function changeText(c: AliasChange): string {
+  if (!c.changed) return `${c.model}: ${c.alias} is already version ${c.to}; nothing changed\n`;
+  return `${c.model}: ${c.alias} ${c.from ?? '(unset)'} → ${c.to}${c.reason ? ` (${c.reason})` : ''}\n`;
+}
+
+function gcText(r: GcResult, dryRun: boolean): string {
+  const kept = r.kept.map((k) => `  ${k.version}: ${k.why}`).join('\n');
+  const verb = dryRun ? 'would delete' : 'deleted';
+  const deleted = r.deleted.length > 0 ? `${verb} ${plural(r.deleted.length, 'version')}: ${describeVersions([...r.deleted].sort((a, b) => a - b))}` : 'nothing to delete';
+  return `${r.model}: ${deleted}\nkept:\n${kept}\n`;
+}
+
+function table(header: string[], rows: string[][], rightAligned: number[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    '  ' + cells.map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function fmtMetric(x: number): string {
+  return Math.abs(x) >= 1000 ? x.toFixed(1) : Number(x.toPrecision(4)).toString();
+}
+
+function age(iso: string): string {
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

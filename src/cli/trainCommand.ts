@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { trainFromConfig, type TrainOutcome } from '../core/train/run';
+import { fmtNum } from '../core/report/profileView';
+import { action, EXIT } from './run';
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('Train a prodml.yaml model, evaluate it and register the version (exit 1 when it is not blessed)')
+    .argument('[model]', 'the model to train (default: the only one)')
+    .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
+    .option('--json', 'print { model, version, metrics, blessed } as one JSON document')
+    .action(action(trainCommand));
+}
+
+export async function trainCommand(model: string | undefined, opts: { workspace: string; json?: boolean }): Promise<number> {
+  const tty = !opts.json && process.stderr.isTTY === true;
+  const bar = tty ? new SingleBar({ format: ' epoch {value}/{total} {bar} loss {loss} · eval {evalLoss}', stream: process.stderr, hideCursor: true }) : undefined;
+  let started = false;
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  let outcome: TrainOutcome;
+  try {
+    outcome = await trainFromConfig(opts.workspace, model, {
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.phase !== 'training') {
+          if (!bar && !opts.json) process.stderr.write(`${p.message}\n`);
+          return;
+        }
+        const values = { loss: fmtNum(p.loss), evalLoss: fmtNum(p.evalLoss) };
+        if (bar && !started) {
+          bar.start(p.epochs, p.epoch, values);
+          started = true;
+        } else if (bar) bar.update(p.epoch, values);
+        else if (!opts.json) process.stderr.write(`epoch ${p.epoch}/${p.epochs}: loss ${values.loss}, eval loss ${values.evalLoss}\n`);
+      },
+    });
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
+  if (opts.json) {
+    const { model: name, version, metrics, blessed, backend, rows, evaluation } = outcome;
+    process.stdout.write(JSON.stringify({ model: name, version, metrics, blessed, backend, rows, blessing: evaluation.blessing, baseline: evaluation.baseline.metrics }, null, 2) + '\n');
+  } else process.stdout.write(trainText(outcome));
+  return outcome.blessed ? EXIT.ok : EXIT.failed;
+}
+
+function trainText(o: TrainOutcome): string {
+  const lines = [
+    `${o.model} version ${o.version}: trained on ${o.rows.train.toLocaleString('en-US')} rows, evaluated on ${o.rows.eval.toLocaleString('en-US')} (backend ${o.backend})`,
+    '',
+    `${'metric'.padEnd(14)} ${'model'.padStart(10)} ${'baseline'.padStart(10)}`,
+    ...o.evaluation.comparison.map((c) => `${c.metric.padEnd(14)} ${fmtNum(c.model).padStart(10)} ${fmtNum(c.baseline).padStart(10)}`),
+    `(baseline: ${o.evaluation.baseline.description})`,
+    '',
+  ];
+  for (const c of o.evaluation.blessing?.checks ?? []) lines.push(`${c.passed ? '✓' : '✗'} ${c.description}`);
+  lines.push(o.blessed ? `BLESSED: ${o.model}:${o.version} may be promoted (prodml models promote ${o.model}:${o.version})` : `NOT BLESSED: ${o.model}:${o.version} is registered but must not be promoted`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,129 @@
+/**
+ * The registry's data: what a version's lineage card holds, what listings return, and the alias
+ * history records. Field names are snake_case because they are written to disk and printed by
+ * `--json` as is (DESIGN.md: `versions[]` with `version`, `aliases`, `metrics`, `created_at`).
+ */
+
+/** One input dataset of a training run. */
+export interface DatasetLineage {
+  path: string;
+  /** e.g. "sha256:…" of the file contents, so "was it trained on this file?" has an answer. */
+  content_hash: string;
+  rows: number;
+}
+
+export interface TimeRange {
+  /** ISO 8601 instants: min and max of the time column over the training rows. */
+  min: string;
+  max: string;
+}
+
+export interface TrainingDataLineage {
+  datasets: DatasetLineage[];
+  /** Rows the model was trained on (after filters and the split). */
+  rows: number;
+  time_column?: string;
+  /** Absent when the data has no time column; such versions are never picked by `rollback --before`. */
+  time_range?: TimeRange;
+}
+
+/** card.json: where a version came from and how good it was. */
+export interface ModelCard {
+  model: string;
+  version: number;
+  created_at: string;
+  user: string;
+  tool_version: string;
+  /** tfjs backend that trained it: tensorflow, wasm or cpu. */
+  backend: string;
+  /** Hash of the model's prodml.yaml section, so two versions' configs can be compared. */
+  config_hash: string;
+  task?: string;
+  label?: string;
+  features?: string[];
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  /** The metric listings show; the first of `metrics` when absent. */
+  key_metric?: string;
+  /** Met the validation thresholds and did not regress against production when trained. */
+  blessed: boolean;
+  training_data: TrainingDataLineage;
+}
+
+/** What a trainer gives `saveVersion`; the registry fills in the identity fields. */
+export type CardInput = Omit<ModelCard, 'model' | 'version' | 'created_at' | 'user' | 'tool_version' | 'blessed'> & {
+  blessed?: boolean;
+  /** Defaults: now, the OS user, this build's version. */
+  created_at?: string;
+  user?: string;
+  tool_version?: string;
+};
+
+/**
+ * File contents handed to the registry: bytes, UTF-8 text, or a file to copy. The registry
+ * never looks inside them (tfjs layers format for the model, ours for the transform).
+ */
+export type FileSource = Uint8Array | string | { path: string };
+
+export const VERSION_FILES = ['model.json', 'weights.bin', 'transform.json', 'schema.yaml'] as const;
+export type VersionFileName = (typeof VERSION_FILES)[number];
+export type VersionFiles = Record<VersionFileName, FileSource>;
+
+/** A row of `listVersions`, newest first. */
+export interface VersionSummary {
+  version: number;
+  aliases: string[];
+  metrics: Record<string, number>;
+  key_metric?: string;
+  blessed: boolean;
+  created_at: string;
+  user: string;
+  backend: string;
+  /** End of the training data's time range, when known. */
+  data_until?: string;
+}
+
+export interface ModelSummary {
+  model: string;
+  versions: number;
+  latest?: number;
+  aliases: Record<string, number>;
+}
+
+/** A resolved version: its card and where its files are. */
+export interface ModelVersion {
+  model: string;
+  version: number;
+  dir: string;
+  files: Record<VersionFileName, string>;
+  card: ModelCard;
+  aliases: string[];
+}
+
+/** One line of alias-history.jsonl. `from` is null when the alias was first set. */
+export interface AliasEvent {
+  at: string;
+  user: string;
+  alias: string;
+  from: number | null;
+  to: number;
+  reason: string;
+  /** Rollbacks are marked so a second rollback goes further back instead of undoing the first. */
+  action: 'promote' | 'rollback';
+}
+
+export interface AliasChange {
+  model: string;
+  alias: string;
+  from: number | null;
+  to: number;
+  /** False when the alias already pointed at `to`: nothing was written. */
+  changed: boolean;
+  reason: string;
+}
+
+export interface GcResult {
+  model: string;
+  deleted: number[];
+  kept: { version: number; why: string }[];
+}

@@ -1,0 +1,77 @@
+/**
+ * The rows a model trains on: every file of its dataset, read by DuckDB, plus what the lineage
+ * card records about them (paths, content hash, row count, time range).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckSession, Row } from '../data/duckdb';
+import { openSource } from '../data/source';
+import { badInput } from '../errors';
+import { datasetFiles, type ModelConfig, type ProjectConfig } from '../pipeline/config';
+import { toDate } from '../features/apply';
+
+export interface TrainingData {
+  rows: Row[];
+  /** Per file: its path (relative to the workspace), sha256 of its contents and its rows. */
+  files: { path: string; content_hash: string; rows: number }[];
+  /** A DuckDB table of the same rows with their index in `rows` as __row, for fitting in SQL. */
+  table: string;
+}
+
+export const TRAINING_TABLE = 'prodml_training_rows';
+
+export async function loadTrainingData(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData> {
+  const paths = await datasetFiles(project.root, { ...project, datasets: [m.dataset] });
+  if (paths.length === 0) throw badInput(project.file, `datasets.${m.dataset.name}.path matches no files (${m.dataset.path.join(', ')})`);
+  const files: TrainingData['files'] = [];
+  const scans: string[] = [];
+  for (const f of paths) {
+    const rel = path.relative(project.root, f);
+    const src = await openSource(rel, project.root);
+    const [count] = await session.rows(`SELECT count(*) AS n FROM ${src.scan}`, { signal });
+    const content = await fs.promises.readFile(f);
+    files.push({ path: rel, content_hash: `sha256:${crypto.createHash('sha256').update(content).digest('hex')}`, rows: Number(count?.['n'] ?? 0) });
+    scans.push(`SELECT * FROM ${src.scan}`);
+  }
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM (${scans.join(' UNION ALL BY NAME ')})`, { signal });
+  const rows = await session.rows(`SELECT * EXCLUDE (__row) FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
+  const needed = [m.label, ...m.features.map((f) => f.name)];
+  const have = new Set(Object.keys(rows[0] ?? {}));
+  const missing = needed.filter((c) => !have.has(c));
+  if (missing.length > 0) throw badInput(project.file, `models.${m.name}: the ${m.dataset.name} data has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
+  return { rows, files, table: TRAINING_TABLE };
+}
+
+/** min/max of a time column over some rows, as ISO instants. */
+export function timeRange(rows: readonly Row[], column: string | undefined): { min: string; max: string } | undefined {
+  if (!column) return undefined;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const r of rows) {
+    const t = toDate(r[column])?.getTime();
+    if (t === undefined) continue;
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  return Number.isFinite(min) ? { min: new Date(min).toISOString(), max: new Date(max).toISOString() } : undefined;
+}
+
+/** Labels as numbers: the value, 0/1, or the index of the class in `classes` (sorted). */
+export function encodeLabels(rows: readonly Row[], label: string, task: ModelConfig['task']): { y: Float32Array; classes?: string[]; dropped: number } {
+  if (task === 'regression') {
+    const y = Float32Array.from(rows, (r) => Number(r[label]));
+    return { y, dropped: y.filter((v) => !Number.isFinite(v)).length };
+  }
+  if (task === 'binary') {
+    const y = Float32Array.from(rows, (r) => {
+      const v = r[label];
+      return v === true || v === 1 || v === '1' || v === 'true' ? 1 : v === false || v === 0 || v === '0' || v === 'false' ? 0 : Number.NaN;
+    });
+    return { y, dropped: y.filter((v) => Number.isNaN(v)).length };
+  }
+  const classes = [...new Set(rows.map((r) => r[label]).filter((v) => v !== null && v !== undefined).map(String))].sort();
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const y = Float32Array.from(rows, (r) => index.get(String(r[label])) ?? Number.NaN);
+  return { y, classes, dropped: y.filter((v) => Number.isNaN(v)).length };
+}

@@ -1,0 +1,149 @@
+/**
+ * A whole training run of a prodml.yaml model: load its dataset, split without leakage, fit the
+ * transforms on the training split only, train, evaluate on the held-out split against the
+ * naive baseline and the production version, and register the version with its lineage card.
+ * `prodml train`, the editor's "Train Model" and pipelines all run this.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckSession } from '../data/duckdb';
+import { badInput } from '../errors';
+import { evaluatePredictions, type EvaluationReport } from '../evaluate/evaluation';
+import { fitBaseline } from '../evaluate/baseline';
+import type { TaskData } from '../evaluate/metrics';
+import { transformRows } from '../features/apply';
+import { fitTransforms } from '../features/fit';
+import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../pipeline/config';
+import { openRegistry } from '../registry';
+import { VERSION } from '../version';
+import { loadTf, type BackendName } from './backend';
+import { encodeLabels, loadTrainingData, timeRange } from './data';
+import { recencyWeights, splitRows } from './split';
+import { modelArtifacts, predict, trainModel, type EpochReport } from './trainer';
+
+export type TrainProgress =
+  | { phase: 'loading' | 'fitting' | 'evaluating' | 'registering'; message: string }
+  | ({ phase: 'training' } & EpochReport);
+
+export interface TrainOptions {
+  onProgress?: (p: TrainProgress) => void;
+  signal?: AbortSignal;
+  backend?: BackendName;
+}
+
+export interface TrainOutcome {
+  model: string;
+  version: number;
+  metrics: Record<string, number>;
+  blessed: boolean;
+  backend: BackendName;
+  history: EpochReport[];
+  evaluation: EvaluationReport;
+  rows: { train: number; eval: number };
+}
+
+const KEY_METRIC = { regression: 'rmse', binary: 'auc', multiclass: 'accuracy' } as const;
+
+/** The model named, or the only one; a clear message otherwise. */
+export function pickModel(project: ProjectConfig, name?: string): ModelConfig {
+  if (project.models.length === 0) throw badInput(project.file, 'has no models: add a `models:` section (see the JSON Schema hover on the key)');
+  const m = name ? project.models.find((x) => x.name === name) : project.models.length === 1 ? project.models[0] : undefined;
+  if (!m) throw badInput(project.file, name ? `has no model "${name}" (models: ${project.models.map((x) => x.name).join(', ')})` : `has several models; name one: ${project.models.map((x) => x.name).join(', ')}`);
+  return m;
+}
+
+export async function trainFromConfig(root: string, modelName: string | undefined, opts: TrainOptions = {}): Promise<TrainOutcome> {
+  const project = await loadProjectConfig(root);
+  if (!project) throw badInput(path.join(root, 'prodml.yaml'), 'not found: training is configured in prodml.yaml at the workspace root');
+  const m = pickModel(project, modelName);
+  const say = (phase: 'loading' | 'fitting' | 'evaluating' | 'registering', message: string) => opts.onProgress?.({ phase, message });
+  const seed = m.training.seed ?? 42;
+
+  const session = await DuckSession.open({ allowedDirectories: [root] });
+  try {
+    say('loading', `Reading ${m.dataset.path.join(', ')}`);
+    const data = await loadTrainingData(session, project, m, opts.signal);
+    const labels = encodeLabels(data.rows, m.label, m.task);
+    // Rows without a usable label teach nothing; they are left out of both splits.
+    const kept = data.rows.map((_, i) => i).filter((i) => Number.isFinite(labels.y[i]!));
+    const keptRows = kept.map((i) => data.rows[i]!);
+    const split = splitRows(keptRows, m.split, seed);
+    const trainIdx = split.train.map((i) => kept[i]!);
+    const evalIdx = split.eval.map((i) => kept[i]!);
+
+    say('fitting', `Fitting ${m.features.length} transforms on ${trainIdx.length.toLocaleString('en-US')} training rows`);
+    await session.run(`CREATE OR REPLACE TEMP TABLE prodml_train_split (__row INTEGER)`);
+    for (let i = 0; i < trainIdx.length; i += 5000) {
+      await session.run(`INSERT INTO prodml_train_split VALUES ${trainIdx.slice(i, i + 5000).map((r) => `(${r})`).join(',')}`);
+    }
+    const fitted = await fitTransforms(session, m.features, {
+      relation: `(SELECT t.* FROM ${data.table} t SEMI JOIN prodml_train_split s ON t.__row = s.__row)`,
+      display: m.dataset.path.join(', '),
+      signal: opts.signal,
+    });
+    const pick = (idx: number[]) => idx.map((i) => data.rows[i]!);
+    const trainRows = pick(trainIdx);
+    const evalRows = pick(evalIdx);
+    const yOf = (idx: number[]) => Float32Array.from(idx, (i) => labels.y[i]!);
+    const classes = labels.classes?.length ?? 2;
+    const train = { x: transformRows(fitted, trainRows), y: yOf(trainIdx), w: m.weighting ? recencyWeights(trainRows, m.weighting.column, m.weighting.half_life_days) : undefined, width: fitted.width };
+    const evalData = { x: transformRows(fitted, evalRows), y: yOf(evalIdx), width: fitted.width };
+
+    const { tf, backend } = await loadTf(opts.backend);
+    const result = await trainModel(
+      tf,
+      { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData },
+      (r) => opts.onProgress?.({ phase: 'training', ...r }),
+      opts.signal,
+    );
+
+    say('evaluating', `Evaluating on ${evalIdx.length.toLocaleString('en-US')} held-out rows`);
+    const out = predict(tf, result.model, evalData.x, evalData.width);
+    const taskData: TaskData =
+      m.task === 'regression'
+        ? { task: 'regression', labels: evalData.y, predictions: out }
+        : m.task === 'binary'
+          ? { task: 'binary', labels: evalData.y, scores: out }
+          : { task: 'multiclass', labels: evalData.y, probabilities: Array.from({ length: evalIdx.length }, (_, i) => out.subarray(i * classes, (i + 1) * classes)) };
+    const registry = await openRegistry(root);
+    const production = await registry.getVersion(m.name, '@production').then((v) => v.card.metrics, () => undefined);
+    const column = (name: string) => evalRows.map((r) => r[name] as string | number | boolean | null);
+    const evaluation = evaluatePredictions(taskData, {
+      baseline: fitBaseline(m.task, train.y, train.w, m.task === 'multiclass' ? classes : undefined),
+      slices: Object.fromEntries((m.validation.slices ?? []).map((s) => [s, column(s)])),
+      inputs: m.task === 'regression' ? Object.fromEntries(m.features.map((f) => [f.name, column(f.name)])) : undefined,
+      validation: { thresholds: m.validation.thresholds, max_regression: m.validation.max_regression },
+      production,
+    });
+    const metrics = Object.fromEntries(Object.entries(evaluation.overall.metrics).filter(([, v]) => Number.isFinite(v))) as Record<string, number>;
+    const blessed = evaluation.blessing?.blessed ?? true;
+
+    say('registering', `Registering ${m.name}`);
+    const artifacts = await modelArtifacts(tf, result.model);
+    result.model.dispose();
+    const schemaText = m.dataset.schema ? await fs.promises.readFile(path.resolve(root, m.dataset.schema), 'utf8').catch(() => '') : '';
+    const { dataset, ...modelSection } = m;
+    const params = { model: m.model, training: m.training, split: m.split, weighting: m.weighting, classes: labels.classes, best_epoch: result.bestEpoch, stopped_early: result.stoppedEarly };
+    const version = await registry.saveVersion(
+      m.name,
+      { 'model.json': artifacts.modelJson, 'weights.bin': new Uint8Array(artifacts.weights), 'transform.json': JSON.stringify(fitted, null, 2), 'schema.yaml': schemaText },
+      {
+        backend,
+        config_hash: `sha256:${crypto.createHash('sha256').update(JSON.stringify({ ...modelSection, dataset: dataset.name })).digest('hex')}`,
+        task: m.task,
+        label: m.label,
+        features: m.features.map((f) => f.name),
+        params,
+        metrics,
+        key_metric: KEY_METRIC[m.task] in metrics ? KEY_METRIC[m.task] : undefined,
+        blessed,
+        tool_version: VERSION,
+        training_data: { datasets: data.files, rows: trainIdx.length, time_column: m.dataset.time_column, time_range: timeRange(trainRows, m.dataset.time_column) },
+      },
+    );
+    return { model: m.name, version, metrics, blessed, backend, history: result.history, evaluation, rows: { train: trainIdx.length, eval: evalIdx.length } };
+  } finally {
+    session.close();
+  }
+}
