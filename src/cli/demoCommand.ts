@@ -7,14 +7,17 @@ import { profileHtml } from '../core/report/profileHtml';
 import { readSchema } from '../core/schema/io';
 import { SERVING, type Anomaly } from '../core/schema/types';
 import { validateData } from '../core/schema/validate';
+import { openRegistry } from '../core/registry';
+import { fmtNum } from '../core/report/profileView';
+import { trainFromConfig } from '../core/train/run';
 import { profileText, runProfile } from './profileCommand';
 import { progressBar } from './progress';
 
 /**
  * The main job on the built-in demo: generate the workspace and infer its schema, profile the
  * training data against a batch whose distribution shifted, then validate every new batch
- * against the schema and the training data. Later steps (train, register, serve, monitor) join
- * here as they land.
+ * against the schema and the training data, then train, evaluate and register the demo model.
+ * Later steps (serve, monitor) join here as they land.
  */
 export async function demoCommand(dir: string, opts: { seed: number }): Promise<number> {
   const root = path.resolve(dir);
@@ -59,6 +62,16 @@ export async function demoCommand(dir: string, opts: { seed: number }): Promise<
   } finally {
     session.close();
   }
+
+  out(`\n3. Train the baby_weight model of prodml.yaml, evaluate it on the latest months, register it`);
+  const trained = await trainFromConfig(root, 'baby_weight', {});
+  const rmse = trained.evaluation.comparison.find((c) => c.metric === 'rmse');
+  out(`   baby_weight:${trained.version}: RMSE ${fmtNum(rmse?.model)} lb on ${trained.rows.eval.toLocaleString('en-US')} held-out rows (predicting the mean: ${fmtNum(rmse?.baseline)}), backend ${trained.backend}`);
+  if (trained.blessed) {
+    const registry = await openRegistry(root);
+    await registry.promote('baby_weight', trained.version, 'production', 'demo: blessed on first training');
+    out(`   blessed and promoted to production (prodml models list baby_weight)`);
+  } else out('   not blessed: registered but not promoted');
 
   out(`\nHTML report: ${report}`);
   out(`See a batch's problems where they are:  prodml validate ${here(path.join(root, 'data/incoming/new-category.csv'))} --schema ${here(path.join(root, DEMO_SCHEMA))}`);

@@ -94,6 +94,8 @@ describe('prodml demo', () => {
     assert.match(r.stdout, /natality-2025-02\.csv\s+ok\s+no anomalies/);
     assert.match(r.stdout, /serving\/natality-2025-01\.csv\s+ok/);
     assert.ok(fs.existsSync(path.join(ws, 'schemas/natality.schema.yaml')));
+    assert.match(r.stdout, /baby_weight:1: RMSE [\d.]+ lb on [\d,]+ held-out rows \(predicting the mean: [\d.]+\)/);
+    assert.match(r.stdout, /blessed and promoted to production/);
     assert.equal((fs.readFileSync(report, 'utf8').match(/<svg /g) ?? []).length, 9);
   });
 
