@@ -21,7 +21,8 @@ const codes = (d: Diagnostic[]) => [...new Set(d.map((x) => String(x.code)))].so
 before(async () => {
   await prepareDemoWorkspace(ws, { rowsPerMonth: 300 });
   // A Parquet dataset too: the server checks those without their being opened.
-  fs.appendFileSync(path.join(ws, 'prodml.yaml'), '  archive:\n    path: data/archive/*.parquet\n    schema: schemas/natality.schema.yaml\n');
+  const project = path.join(ws, 'prodml.yaml');
+  fs.writeFileSync(project, fs.readFileSync(project, 'utf8').replace(/^datasets:\n/m, 'datasets:\n  archive:\n    path: data/archive/*.parquet\n    schema: schemas/natality.schema.yaml\n'));
   fs.mkdirSync(path.join(ws, 'data/archive'));
   const session = await DuckSession.open({ allowedDirectories: [ws] });
   await session.run(`COPY (SELECT * FROM read_csv('${path.join(ws, 'data/incoming/polluted-label.csv')}')) TO '${path.join(ws, 'data/archive/2025-02.parquet')}' (FORMAT parquet)`);
