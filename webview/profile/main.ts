@@ -1,40 +1,8 @@
-import embed, { type VisualizationSpec } from 'vega-embed';
-import { expressionInterpreter } from 'vega-interpreter';
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { hostToWebviewSchema, type HostToWebview, type ProfileViewMessage, type WebviewToHost } from '../../src/protocol/profileMessages';
+import { button, chart, el, poster } from '../shared/ui';
 
-declare function acquireVsCodeApi(): { postMessage(msg: unknown): void };
-const vscode = acquireVsCodeApi();
-const send = (msg: WebviewToHost) => vscode.postMessage(msg);
+const send = poster<WebviewToHost>();
 const app = document.getElementById('app')!;
-
-function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
-
-function button(label: string, onClick: () => void, secondary = false): HTMLElement {
-  const b = el('vscode-button', secondary ? { secondary: '' } : {}, label);
-  b.addEventListener('click', onClick);
-  return b;
-}
-
-/** Vega colours from the editor theme, so charts read well in light and dark themes alike. */
-function chartConfig() {
-  const css = getComputedStyle(document.body);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  const fg = v('--vscode-foreground', '#cccccc');
-  const grid = v('--vscode-editorWidget-border', '#454545');
-  return {
-    background: 'transparent',
-    font: v('--vscode-font-family', 'sans-serif'),
-    axis: { labelColor: fg, titleColor: fg, gridColor: grid, domainColor: grid, tickColor: grid, labelFontSize: 10, titleFontSize: 11 },
-    view: { stroke: null },
-  };
-}
 
 function renderLoading(msg: Extract<HostToWebview, { type: 'loading' }>): void {
   const bar = el('vscode-progress-bar', { value: String(Math.round(msg.fraction * 100)), max: '100' });
@@ -69,7 +37,6 @@ async function renderProfile(view: ProfileViewMessage): Promise<void> {
   const grid = el('main', { class: 'grid' });
   app.replaceChildren(el('header', {}, el('h1', {}, view.title), actions), legend, grid);
 
-  const config = chartConfig();
   for (const col of view.columns) {
     const badges = [
       ...col.warnings.map((w) => el('span', { class: 'badge warn', title: w.message }, `⚠ ${w.code.replace(/_/g, ' ')}`)),
@@ -82,24 +49,16 @@ async function renderProfile(view: ProfileViewMessage): Promise<void> {
       ...(comparing ? [el('tr', {}, el('th'), el('th', { class: 'ds0' }, 'base'), el('th', { class: 'ds1' }, 'compare'))] : []),
       ...col.stats.map((s) => el('tr', {}, el('th', {}, s.label), ...s.values.map((v) => el('td', {}, v)))),
     );
-    const chart = el('div', { class: 'chart', 'aria-label': `Distribution of ${col.name}` });
+    const chartEl = el('div', { class: 'chart', 'aria-label': `Distribution of ${col.name}` });
     const card = el(
       'section',
       { class: `card${col.warnings.length ? ' flagged' : ''}`, 'data-column': col.name },
       el('h2', {}, el('span', { class: 'name' }, col.name), el('span', { class: 'type' }, col.type), el('span', { class: 'dtype' }, col.duckdbType), ...badges),
       ...(notes.length ? [el('ul', { class: 'notes' }, ...notes.map((n) => el('li', {}, n.message)))] : []),
-      el('div', { class: 'body' }, table, chart),
+      el('div', { class: 'body' }, table, chartEl),
     );
     grid.append(card);
-    // The interpreter evaluates Vega expressions without eval(), as the CSP requires.
-    await embed(chart, col.spec as VisualizationSpec, {
-      actions: false,
-      renderer: 'svg',
-      ast: true,
-      expr: expressionInterpreter,
-      config,
-      defaultStyle: false,
-    }).catch((e: unknown) => chart.replaceChildren(el('div', { class: 'error' }, `Chart failed: ${String(e)}`)));
+    await chart(chartEl, col.spec);
   }
 }
 

@@ -1,32 +1,12 @@
-import embed, { type VisualizationSpec } from 'vega-embed';
-import { expressionInterpreter } from 'vega-interpreter';
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { trainHostToWebviewSchema, type TrainHostToWebview, type TrainWebviewToHost } from '../../src/protocol/trainMessages';
+import { button, chart, el, poster } from '../shared/ui';
 
-declare function acquireVsCodeApi(): { postMessage(msg: unknown): void };
-const vscode = acquireVsCodeApi();
-const send = (msg: TrainWebviewToHost) => vscode.postMessage(msg);
+const send = poster<TrainWebviewToHost>();
 const app = document.getElementById('app')!;
-
-function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 const fmt = (v: number | null) => (v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : Number(v.toPrecision(4)).toString());
 
-function chartConfig() {
-  const css = getComputedStyle(document.body);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  const fg = v('--vscode-foreground', '#cccccc');
-  const grid = v('--vscode-editorWidget-border', '#454545');
-  return { background: 'transparent', axis: { labelColor: fg, titleColor: fg, gridColor: grid, domainColor: grid, tickColor: grid }, legend: { labelColor: fg }, view: { stroke: null } };
-}
-
-const chart = el('div', { class: 'chart', 'aria-label': 'Loss per epoch' });
+const chartEl = el('div', { class: 'chart', 'aria-label': 'Loss per epoch' });
 let lastEpochs = -1;
 
 async function render(s: Extract<TrainHostToWebview, { type: 'state' }>): Promise<void> {
@@ -34,13 +14,13 @@ async function render(s: Extract<TrainHostToWebview, { type: 'state' }>): Promis
     'header',
     {},
     el('h1', {}, `Training ${s.model}`),
-    ...(s.status === 'running' ? [el('div', { class: 'actions' }, button('Cancel', () => send({ type: 'cancel' })))] : []),
+    ...(s.status === 'running' ? [el('div', { class: 'actions' }, button('Cancel', () => send({ type: 'cancel' }), true))] : []),
   );
   const last = s.epochs.at(-1);
   const status = el('p', { class: `status ${s.status}`, role: s.status === 'failed' ? 'alert' : 'status' }, s.error ? `${s.phase}: ${s.error}` : s.phase);
   const parts: Node[] = [header, status];
   if (s.status === 'running' && last) parts.push(el('vscode-progress-bar', { value: String(Math.round((100 * last.epoch) / last.epochs)), max: '100' }));
-  parts.push(chart);
+  parts.push(chartEl);
   if (s.result) {
     const r = s.result;
     parts.push(
@@ -58,14 +38,8 @@ async function render(s: Extract<TrainHostToWebview, { type: 'state' }>): Promis
   app.replaceChildren(...parts);
   if (s.epochs.length !== lastEpochs) {
     lastEpochs = s.epochs.length;
-    await embed(chart, s.chart as VisualizationSpec, { actions: false, renderer: 'svg', ast: true, expr: expressionInterpreter, config: chartConfig(), defaultStyle: false });
+    await chart(chartEl, s.chart);
   }
-}
-
-function button(label: string, onClick: () => void): HTMLElement {
-  const b = el('vscode-button', { secondary: '' }, label);
-  b.addEventListener('click', onClick);
-  return b;
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
