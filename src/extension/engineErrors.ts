@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isProdmlError } from '../core/errors';
 import { EngineError } from './engineClient';
 
 /**
@@ -20,4 +21,14 @@ export function showEngineError(log: vscode.LogOutputChannel, what: string, e: u
   const first = message.split('\n')[0] ?? message;
   show?.(first);
   void vscode.window.showErrorMessage(`ProdML: ${what} failed: ${first}`, 'Show Log').then((a) => a && log.show());
+}
+
+/** Runs a command body; a ProdML error (e.g. nothing to roll back to) becomes its one-line message. */
+export async function guarded(log: vscode.LogOutputChannel, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    if (isProdmlError(e)) void vscode.window.showErrorMessage(`ProdML: ${e.message}`);
+    else showEngineError(log, 'The command', e);
+  }
 }

@@ -37,4 +37,39 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     await vscode.waitForNotification(/trained baby_weight:1, blessed/);
     assert.ok(fs.existsSync(path.join(ws, '.prodml/registry/baby_weight/1/card.json')));
   });
+
+  test('the Models view lists versions; promote and roll back from it move the status bar', async () => {
+    const page = vscode.page;
+    await vscode.runCommand('Focus on Models View');
+    // A tree row by its label (the description, e.g. "rmse 1.05 · blessed", is a separate element).
+    const row = (label: RegExp) => page.locator('.pane-body .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: label }) });
+    await row(/^1$/).first().waitFor({ timeout: 30_000 });
+    const status = page.locator('.statusbar-item', { hasText: /baby_weight:\d/ });
+
+    const promote = async (version: number) => {
+      const r = row(new RegExp(`^${version}( \\(.*\\))?$`)).first();
+      await r.hover();
+      await r.locator('.action-label[aria-label="Promote to Production"]').click();
+      await status.filter({ hasText: `baby_weight:${version}` }).waitFor({ timeout: 30_000 });
+    };
+    await promote(1);
+    // A second version, trained from the palette, appears in the tree; promote it too.
+    await vscode.runCommand('ProdML: Train Model');
+    await vscode.waitForWebviewText(/baby_weight:2 (blessed|not blessed)/, 240_000);
+    await vscode.runCommand('Focus on Models View');
+    await row(/^2$/).first().waitFor({ timeout: 30_000 });
+    await promote(2);
+    await row(/^2 \(production\)$/).first().waitFor({ timeout: 30_000 });
+    await vscode.screenshot('models-view');
+
+    // Roll back: production returns to version 1, as the alias history says.
+    const model = row(/^baby_weight$/).first();
+    await model.hover();
+    await model.locator('.action-label[aria-label="Roll Back Production..."]').click();
+    await vscode.quickInput.pick('To the previous production version');
+    await status.filter({ hasText: 'baby_weight:1' }).waitFor({ timeout: 30_000 });
+    const aliases = JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8'));
+    assert.equal(aliases.production, 1);
+    await vscode.screenshot('models-view-rolled-back');
+  });
 });

@@ -1,0 +1,143 @@
+import * as vscode from 'vscode';
+import { openRegistry, type Registry } from '../core/registry';
+import type { ModelSummary, VersionSummary } from '../core/registry/types';
+
+type Node = { kind: 'model'; model: ModelSummary } | { kind: 'version'; model: string; v: VersionSummary };
+
+function age(iso: string): string {
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 90) return `${Math.round(s)} s ago`;
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  if (s < 129_600) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+function metric(v: VersionSummary): string {
+  const key = v.key_metric ?? Object.keys(v.metrics)[0];
+  if (!key) return '';
+  const value = v.metrics[key]!;
+  return `${key} ${Number(value.toPrecision(4))}`;
+}
+
+/**
+ * The "Models" tree: each registered model, its versions with aliases, blessed state, key metric
+ * and age; promote, roll back, show the lineage card. Refreshes when the registry changes on disk.
+ */
+export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  private readonly watcher: vscode.FileSystemWatcher;
+  private registry: Promise<Registry> | undefined;
+
+  constructor(private readonly root: string | undefined) {
+    this.status.command = 'prodml.models.focus';
+    this.watcher = vscode.workspace.createFileSystemWatcher('**/.prodml/registry/**');
+    const refresh = () => this.refresh();
+    this.watcher.onDidCreate(refresh);
+    this.watcher.onDidChange(refresh);
+    this.watcher.onDidDelete(refresh);
+    void this.updateStatus();
+  }
+
+  private reg(): Promise<Registry> | undefined {
+    if (!this.root) return undefined;
+    this.registry ??= openRegistry(this.root);
+    return this.registry;
+  }
+
+  refresh(): void {
+    this.changed.fire();
+    void this.updateStatus();
+  }
+
+  /** The status bar shows what production serves, for the first model with a production alias. */
+  private async updateStatus(): Promise<void> {
+    const models = (await (await this.reg())?.listModels().catch(() => [])) ?? [];
+    const served = models.find((m) => m.aliases['production'] !== undefined);
+    if (!served) return this.status.hide();
+    this.status.text = `$(rocket) ${served.model}:${served.aliases['production']}`;
+    this.status.tooltip = `ProdML: production serves ${served.model} version ${served.aliases['production']}`;
+    this.status.show();
+  }
+
+  getTreeItem(n: Node): vscode.TreeItem {
+    if (n.kind === 'model') {
+      const item = new vscode.TreeItem(n.model.model, vscode.TreeItemCollapsibleState.Expanded);
+      const prod = n.model.aliases['production'];
+      item.description = `${n.model.versions} version${n.model.versions === 1 ? '' : 's'}${prod !== undefined ? ` · production ${prod}` : ''}`;
+      item.contextValue = 'prodml.model';
+      item.iconPath = new vscode.ThemeIcon('package');
+      return item;
+    }
+    const v = n.v;
+    const item = new vscode.TreeItem(`${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}`, vscode.TreeItemCollapsibleState.None);
+    item.description = [metric(v), v.blessed ? 'blessed' : 'not blessed', age(v.created_at)].filter(Boolean).join(' · ');
+    item.tooltip = new vscode.MarkdownString(
+      `**${n.model}:${v.version}**${v.aliases.length ? ` — ${v.aliases.join(', ')}` : ''}\n\n${Object.entries(v.metrics).map(([k, x]) => `- ${k}: ${x}`).join('\n')}\n\n${v.blessed ? 'Blessed' : 'Not blessed'} · trained by ${v.user} on ${v.backend}${v.data_until ? ` · data until ${v.data_until.slice(0, 10)}` : ''}`,
+    );
+    item.contextValue = v.aliases.includes('production') ? 'prodml.version.production' : 'prodml.version';
+    item.iconPath = new vscode.ThemeIcon(v.aliases.includes('production') ? 'star-full' : v.blessed ? 'pass' : 'circle-slash');
+    item.command = { command: 'prodml.models.showCard', title: 'Show lineage card', arguments: [n] };
+    return item;
+  }
+
+  async getChildren(n?: Node): Promise<Node[]> {
+    const registry = await this.reg();
+    if (!registry) return [];
+    if (!n) return (await registry.listModels()).map((model) => ({ kind: 'model' as const, model }));
+    if (n.kind === 'model') return (await registry.listVersions(n.model.model)).map((v) => ({ kind: 'version' as const, model: n.model.model, v }));
+    return [];
+  }
+
+  async promote(n: Node | undefined): Promise<void> {
+    if (n?.kind !== 'version') return;
+    const registry = await this.reg();
+    if (!registry) return;
+    if (!n.v.blessed) {
+      const go = await vscode.window.showWarningMessage(`${n.model}:${n.v.version} is not blessed. Promote it to production anyway?`, { modal: true }, 'Promote');
+      if (go !== 'Promote') return;
+    }
+    const change = await registry.promote(n.model, n.v.version, 'production', 'promoted from the Models view');
+    this.refresh();
+    void vscode.window.showInformationMessage(`ProdML: ${n.model} production ${change.from ?? '—'} → ${change.to}`);
+  }
+
+  async rollback(n: Node | undefined): Promise<void> {
+    const model = n?.kind === 'model' ? n.model.model : n?.model;
+    const registry = await this.reg();
+    if (!model || !registry) return;
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: 'To the previous production version', value: 'previous' },
+        { label: 'To the last version trained only on data before a date...', value: 'before' },
+      ],
+      { title: `Roll back ${model}` },
+    );
+    if (!choice) return;
+    let before: Date | undefined;
+    if (choice.value === 'before') {
+      const text = await vscode.window.showInputBox({
+        title: 'Data went bad on (YYYY-MM-DD)',
+        validateInput: (s) => (Number.isNaN(Date.parse(s)) ? 'A date such as 2024-06-01' : undefined),
+      });
+      if (!text) return;
+      before = new Date(text);
+    }
+    const change = await registry.rollback(model, before ? { before } : {});
+    this.refresh();
+    void vscode.window.showInformationMessage(`ProdML: ${model} production ${change.from ?? '—'} → ${change.to} (${change.reason})`);
+  }
+
+  async showCard(n: Node | undefined): Promise<void> {
+    if (n?.kind !== 'version') return;
+    const v = await (await this.reg())?.getVersion(n.model, String(n.v.version));
+    if (v) await vscode.window.showTextDocument(vscode.Uri.file(`${v.dir}/card.json`), { preview: true });
+  }
+
+  dispose(): void {
+    this.watcher.dispose();
+    this.status.dispose();
+    this.changed.dispose();
+  }
+}
