@@ -5,6 +5,7 @@ import { registerSchemaCommand } from './schemaCommand';
 import { registerValidateCommand } from './validateCommand';
 import { registerModelsCommand } from './modelsCommand';
 import { registerTrainCommand } from './trainCommand';
+import { registerEvaluateCommand } from './evaluateCommand';
 import { action } from './run';
 import { VERSION } from '../core/version';
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerModelsCommand(program);
   registerTrainCommand(program);
+  registerEvaluateCommand(program);
 
   return program;
 }

@@ -52,6 +52,19 @@ describe('trainFromConfig on the demo', () => {
     assert.deepEqual(JSON.parse(list.stdout).versions.map((v: { version: number }) => v.version).sort(), [1, 2]);
   });
 
+  test('prodml evaluate scores a registered version on new data with its saved transforms', () => {
+    const r = spawnSync(process.execPath, [CLI, 'evaluate', 'baby_weight:1', '--data', 'data/incoming/natality-2025-02.csv', '--slice', 'plurality', '--json'], { cwd: ws, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.version, 1);
+    assert.equal(doc.rows, 300);
+    assert.ok(doc.metrics.rmse < doc.baseline.rmse, `${doc.metrics.rmse} vs baseline ${doc.baseline.rmse}`);
+    assert.deepEqual(doc.slices[0].slices.map((s: { value: string }) => s.value).sort(), ['1', '2', '3'].slice(0, doc.slices[0].slices.length));
+    // A polluted label (grams, zeros) shows as a far worse RMSE than on clean data.
+    const bad = spawnSync(process.execPath, [CLI, 'evaluate', 'baby_weight:1', '--data', 'data/incoming/polluted-label.csv', '--json'], { cwd: ws, encoding: 'utf8', timeout: 120_000 });
+    assert.ok(JSON.parse(bad.stdout).metrics.rmse > 100 * doc.metrics.rmse);
+  });
+
   test('a model that does not exist is a clear error (exit 2)', () => {
     const r = spawnSync(process.execPath, [CLI, 'train', 'nope'], { cwd: ws, encoding: 'utf8' });
     assert.equal(r.status, 2);
