@@ -237,7 +237,6 @@ describe('DuckDB confinement and cancellation', () => {
     );
     const abort = new AbortController();
     const phases: string[] = [];
-    const started = Date.now();
     await assert.rejects(
       profileDatasets(session, await openSource(file), undefined, {
         signal: abort.signal,
@@ -252,6 +251,5 @@ describe('DuckDB confinement and cancellation', () => {
     // The session is still usable after an interrupt.
     const [row] = await session.rows('SELECT 42 AS x');
     assert.equal(row!['x'], 42);
-    assert.ok(Date.now() - started < 60_000);
   });
 });

@@ -54,10 +54,8 @@ async function killLoop(registry: Registry, model: string, tally: Tally): Promis
     assert.ok(Math.max(...versions) >= highest, 'no whole version vanished');
 
     // The next save works at once (the dead holder's lock is broken), gets a fresh number, and tidies up.
-    const started = Date.now();
     const v = fakeVersion(Buffer.alloc(1024, i));
     const saved = await registry.saveVersion(model, v.files, v.card);
-    assert.ok(Date.now() - started < 3000, `save after a kill took ${Date.now() - started} ms`);
     assert.ok(versions.every((n) => n < saved), `version ${saved} is new (had ${versions})`);
     const expected = new Set(['aliases.json', 'alias-history.jsonl', '.last-version']);
     assert.deepEqual(
@@ -73,7 +71,9 @@ async function killLoop(registry: Registry, model: string, tally: Tally): Promis
 }
 
 test(`SIGKILL at random moments of saving and promoting (${MODELS.length * KILLS_PER_MODEL} kills) never leaves a partial version or a dangling alias`, async (t) => {
-  const registry = await openRegistry(tempDir('prodml-registry-crash-'));
+  // A lock wait far below the 10 s staleness: a dead holder's lock that were not broken at once
+  // would make the next save give up, instead of a timing assertion.
+  const registry = await openRegistry(tempDir('prodml-registry-crash-'), { lockWaitMs: 2000 });
   const tally: Tally = { kills: 0, savedByChildren: 0, killedMidSave: 0, lockLeftHeld: 0, aliasWriteCut: 0, historyAheadOfAliases: 0 };
   await Promise.all(MODELS.map((m) => killLoop(registry, m, tally)));
   t.diagnostic(JSON.stringify(tally));

@@ -317,9 +317,8 @@ describe('registry: lock', () => {
     const dir = r.modelDir('m');
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     holdLock(dir, { pid: Number(dead.stdout), host: os.hostname(), token: 'dead', since: new Date().toISOString(), doing: 'saving a version' });
-    const t = Date.now();
+    // lockWaitMs 400 is far below the 10 s staleness: this succeeds only if the dead lock is broken at once.
     await r.promote('m', 1);
-    assert.ok(Date.now() - t < 300, `took ${Date.now() - t} ms: no wait for staleness`);
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('.lock')), [], 'no lock left behind');
 
     holdLock(dir, { pid: process.ppid, host: os.hostname(), token: 'live', since: '2024-01-01T00:00:00Z', doing: 'saving a version' });

@@ -63,6 +63,10 @@ describe('trainFromConfig on the demo', () => {
     // A polluted label (grams, zeros) shows as a far worse RMSE than on clean data.
     const bad = spawnSync(process.execPath, [CLI, 'evaluate', 'baby_weight:1', '--data', 'data/incoming/polluted-label.csv', '--json'], { cwd: ws, encoding: 'utf8', timeout: 120_000 });
     assert.ok(JSON.parse(bad.stdout).metrics.rmse > 100 * doc.metrics.rmse);
+    // A batch without one of the model's inputs is refused, not silently imputed.
+    const missing = spawnSync(process.execPath, [CLI, 'evaluate', 'baby_weight:1', '--data', 'data/incoming/missing-column.csv'], { cwd: ws, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /missing-column\.csv: has no column "gestation_weeks", which baby_weight:1 takes as input/);
   });
 
   test('a model that does not exist is a clear error (exit 2)', () => {

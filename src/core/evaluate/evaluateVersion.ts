@@ -24,6 +24,9 @@ export async function evaluateVersion(session: DuckSession, version: ModelVersio
   if (rows.length === 0) throw badInput(data.display, 'has no rows');
   if (!(card.label in rows[0]!)) throw badInput(data.display, `has no label column "${card.label}" to evaluate ${card.model}:${card.version} against`);
   const transforms = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;
+  // A missing feature column would be imputed on every row and score a model that never saw it.
+  const absent = transforms.features.map((f) => f.name).filter((n) => !(n in rows[0]!));
+  if (absent.length > 0) throw badInput(data.display, `has no column ${absent.map((n) => `"${n}"`).join(', ')}, which ${card.model}:${card.version} takes as input`);
   const classes = (card.params['classes'] as string[] | undefined) ?? undefined;
   const labels = encodeLabels(rows, card.label, task);
   // Multiclass labels must keep the class indices the model was trained with.
