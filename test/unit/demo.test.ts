@@ -217,6 +217,7 @@ test('writeDemoWorkspace: files, row counts, defects, determinism', async (t) =>
     'data/incoming/shifted-distribution.csv',
     'data/incoming/type-change.csv',
     'data/serving/natality-2025-01.csv',
+    ...['03', '04', '05', '06'].map((m) => `data/stream/natality-2025-${m}.csv`),
     ...Array.from({ length: 12 }, (_, i) => `data/train/natality-2024-${String(i + 1).padStart(2, '0')}.csv`),
     'prodml.yaml',
   ].sort();

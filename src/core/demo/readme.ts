@@ -44,6 +44,14 @@ models:
       thresholds: {rmse: {max: 1.3}}
       max_regression: {rmse: 0.05}
       slices: [plurality, cigarette_use]
+    # prodml serve: the production version answers; every prediction is logged with its birth_id,
+    # so weights that arrive later (prodml labels add) join to what was predicted.
+    serving:
+      key: birth_id
+    # prodml monitor: one window per month of event_date, drift alerts calibrated on training months.
+    monitoring:
+      window: month
+      time_column: event_date
 `;
 }
 
@@ -84,6 +92,9 @@ prodml validate data/incoming/natality-2025-02.csv --schema natality.schema.yaml
 prodml validate data/incoming/new-category.csv --schema natality.schema.yaml --baseline 'data/train/*.csv'
 prodml validate data/serving/natality-2025-01.csv --schema natality.schema.yaml --environment SERVING
 \`\`\`
+
+\`data/stream/\` holds the months after deployment, each row with a \`birth_id\`: replay them against
+\`prodml serve\`, add their weights with \`prodml labels add\`, and watch May drift in \`prodml monitor\`.
 `;
 }
 

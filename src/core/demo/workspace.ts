@@ -7,7 +7,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput } from '../errors';
 import { toCsv } from './csv';
-import { BAD_BATCHES, type Batch, type DemoDefect } from './defects';
+import { AGE_SHIFT_YEARS, BAD_BATCHES, GESTATION_SHIFT_WEEKS, type Batch, type DemoDefect } from './defects';
 import { generateNatalityRows, monthRange, NATALITY_COLUMNS, NATALITY_LABEL } from './natality';
 import { deriveSeed } from './random';
 import { demoProdmlYaml, demoReadme } from './readme';
@@ -16,7 +16,7 @@ export const DEMO_MARKER = '.prodml-demo';
 export const DEFAULT_DEMO_SEED = 42;
 export const DEFAULT_ROWS_PER_MONTH = 1500;
 
-export type DemoFileKind = 'train' | 'serving' | 'incoming' | 'config' | 'readme' | 'marker';
+export type DemoFileKind = 'train' | 'serving' | 'incoming' | 'stream' | 'config' | 'readme' | 'marker';
 
 export interface DemoFile {
   /** Relative to the workspace root, with `/` separators. */
@@ -149,6 +149,24 @@ function buildDemo(seed: number, rowsPerMonth: number): { files: DemoFile[]; con
     addData(`data/incoming/${spec.file}`, 'incoming', batch, `February 2025 batch with a defect: ${spec.defect.description}`, spec.defect);
   }
 
+  // After deployment: months of requests to replay through the server, each row with its id so
+  // the label, known weeks later, can be joined to the prediction. May comes from one clinic.
+  for (const m of STREAM_MONTHS) {
+    const name = `natality-2025-${String(m).padStart(2, '0')}.csv`;
+    const req = month(2025, m, `stream/${name}`);
+    const drifted = m === STREAM_DRIFTED_MONTH;
+    const rows = generateNatalityRows(drifted ? { ...req, shift: { motherAge: AGE_SHIFT_YEARS, gestationWeeks: GESTATION_SHIFT_WEEKS } } : req);
+    const withIds = rows.map((r, i) => ({ birth_id: `B2025${String(m).padStart(2, '0')}-${String(i + 1).padStart(5, '0')}`, ...r, cigarette_use: r.cigarette_use ?? null, alcohol_use: r.alcohol_use ?? null }));
+    addData(
+      `data/stream/${name}`,
+      'stream',
+      { columns: ['birth_id', ...NATALITY_COLUMNS], rows: withIds },
+      drifted
+        ? `Births of ${monthName(m)} 2025 to replay against the server, with their weights (labels that arrive later). Drifted: every request came from one fertility clinic (mothers ~${AGE_SHIFT_YEARS} years older, ~${-GESTATION_SHIFT_WEEKS} weeks shorter gestations).`
+        : `Births of ${monthName(m)} 2025 to replay against the server, with their weights (labels that arrive later). Clean.`,
+    );
+  }
+
   files.push({ path: 'prodml.yaml', kind: 'config', description: 'ProdML configuration: the natality dataset, its label and time column.' });
   files.push({ path: 'README.md', kind: 'readme', description: 'What each file of this demo workspace is.' });
   files.push({ path: DEMO_MARKER, kind: 'marker', description: 'Marks this folder as a generated demo (lets `prodml demo` regenerate it); holds this manifest.' });
@@ -156,6 +174,10 @@ function buildDemo(seed: number, rowsPerMonth: number): { files: DemoFile[]; con
   contents.set('README.md', demoReadme({ seed, rowsPerMonth, files }));
   return { files, contents };
 }
+
+/** Months of 2025 in data/stream/, and the one whose requests drift. */
+export const STREAM_MONTHS = [3, 4, 5, 6] as const;
+export const STREAM_DRIFTED_MONTH = 5;
 
 const minStr = (a: string, b: string) => (b < a ? b : a);
 const maxStr = (a: string, b: string) => (b > a ? b : a);

@@ -45,13 +45,44 @@ export interface ModelConfig {
     max_regression?: Record<string, number>;
     slices?: string[];
   };
+  serving: ModelServingConfig;
+  monitoring: MonitoringConfig;
 }
+
+/** models.<name>.serving with defaults filled in. */
+export interface ModelServingConfig {
+  alias: string;
+  key?: string;
+  canary?: { alias: string; percent: number };
+  shadow?: { alias: string };
+  log: { sample_rate: number; max_file_mb: number };
+}
+
+export type MonitorWindow = 'hour' | 'day' | 'week' | 'month' | { requests: number };
+
+/** models.<name>.monitoring with defaults filled in. */
+export interface MonitoringConfig {
+  window: MonitorWindow;
+  time_column?: string;
+  drift: { threshold: number; calibrate: boolean };
+  thresholds: Record<string, { min?: number; max?: number }>;
+}
+
+/** The top-level serving block with defaults filled in. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  body_limit_kb: number;
+}
+
+export const DEFAULT_SERVER: ServerConfig = { host: '127.0.0.1', port: 8501, body_limit_kb: 1024 };
 
 export interface ProjectConfig {
   root: string;
   file: string;
   datasets: DatasetConfig[];
   models: ModelConfig[];
+  serving: ServerConfig;
 }
 
 /** Reads `<root>/prodml.yaml`; undefined when there is none. Throws a ProdmlError naming the problem. */
@@ -74,7 +105,7 @@ export function parseProjectConfig(text: string, root: string): ProjectConfig {
     const where = first.path.length > 0 ? `${first.path.join('.')}: ` : '';
     throw badInput(file, `line ${first.line}: ${first.message.startsWith(where) ? first.message : where + first.message}`);
   }
-  const raw = (checked.value ?? {}) as { datasets?: Record<string, Record<string, unknown>>; models?: Record<string, RawModel> };
+  const raw = (checked.value ?? {}) as { datasets?: Record<string, Record<string, unknown>>; models?: Record<string, RawModel>; serving?: Partial<ServerConfig> };
   const datasets: DatasetConfig[] = Object.entries(raw.datasets ?? {}).map(([name, d]) => {
     const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
     return {
@@ -88,7 +119,7 @@ export function parseProjectConfig(text: string, root: string): ProjectConfig {
     };
   });
   const models = Object.entries(raw.models ?? {}).map(([name, m]) => modelConfig(file, name, m, datasets));
-  return { root, file, datasets, models };
+  return { root, file, datasets, models, serving: { ...DEFAULT_SERVER, ...(raw.serving ?? {}) } };
 }
 
 interface RawModel {
@@ -101,6 +132,8 @@ interface RawModel {
   model?: ModelSpec;
   training?: TrainParams;
   validation?: ModelConfig['validation'];
+  serving?: Partial<Omit<ModelServingConfig, 'canary' | 'shadow' | 'log'>> & { canary?: { alias?: string; percent: number }; shadow?: { alias?: string }; log?: Partial<ModelServingConfig['log']> };
+  monitoring?: Partial<Omit<MonitoringConfig, 'drift'>> & { drift?: Partial<MonitoringConfig['drift']> };
 }
 
 /** A model entry with its defaults filled in and its references checked. */
@@ -136,6 +169,19 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
     model: m.model ?? defaultModel,
     training: m.training ?? {},
     validation: m.validation ?? {},
+    serving: {
+      alias: m.serving?.alias ?? 'production',
+      ...(m.serving?.key ? { key: m.serving.key } : {}),
+      ...(m.serving?.canary ? { canary: { alias: m.serving.canary.alias ?? 'candidate', percent: m.serving.canary.percent } } : {}),
+      ...(m.serving?.shadow ? { shadow: { alias: m.serving.shadow.alias ?? 'candidate' } } : {}),
+      log: { sample_rate: m.serving?.log?.sample_rate ?? 1, max_file_mb: m.serving?.log?.max_file_mb ?? 64 },
+    },
+    monitoring: {
+      window: m.monitoring?.window ?? 'day',
+      ...(m.monitoring?.time_column ? { time_column: m.monitoring.time_column } : {}),
+      drift: { threshold: m.monitoring?.drift?.threshold ?? 0.1, calibrate: m.monitoring?.drift?.calibrate ?? true },
+      thresholds: m.monitoring?.thresholds ?? {},
+    },
   };
 }
 
