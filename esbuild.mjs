@@ -37,7 +37,7 @@ const builds = [
     sourcemap: production ? false : 'linked',
     minify: production,
     logLevel: 'warning',
-    entryPoints: { profile: 'webview/profile/main.ts', train: 'webview/train/main.ts' },
+    entryPoints: { profile: 'webview/profile/main.ts', train: 'webview/train/main.ts', report: 'webview/report/main.ts' },
     outdir: 'dist/webview',
     loader: { '.css': 'css' },
   },
@@ -62,6 +62,7 @@ fs.mkdirSync('dist/webview', { recursive: true });
 copyPackage('@duckdb/node-api');
 fs.copyFileSync('webview/profile/profile.css', 'dist/webview/profile.css');
 fs.copyFileSync('webview/train/train.css', 'dist/webview/train.css');
+fs.copyFileSync('webview/report/report.css', 'dist/webview/report.css');
 // tfjs's WebAssembly backend loads its .wasm files from beside the script that bundles it.
 for (const f of fs.readdirSync('node_modules/@tensorflow/tfjs-backend-wasm/dist')) {
   if (f.endsWith('.wasm')) fs.copyFileSync(path.join('node_modules/@tensorflow/tfjs-backend-wasm/dist', f), path.join('dist', f));

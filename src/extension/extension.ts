@@ -7,13 +7,20 @@ import { guarded } from './engineErrors';
 import { startLanguageClient } from './languageClient';
 import { pickDataFile } from './pickData';
 import { ProfilePanel } from './profilePanel';
+import { batchPredictCommand } from './batchPredictCommand';
+import { compareVersionsCommand } from './comparePanel';
+import { MonitorController } from './monitorController';
+import { ServerController } from './serverController';
 
 /** Editor glue only: every command calls the engine, which calls src/core. */
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('ProdML', { log: true });
   const engine = new EngineClient(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath);
   const deps = { engine, extensionUri: context.extensionUri, log };
-  const models = new ModelsView(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const models = new ModelsView(root);
+  const server = new ServerController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, log);
+  const monitor = new MonitorController(deps);
   // Every disposable is registered here, in one place.
   context.subscriptions.push(
     log,
@@ -32,6 +39,23 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('prodml.models.promote', (n) => guarded(log, () => models.promote(n))),
     vscode.commands.registerCommand('prodml.models.rollback', (n) => guarded(log, () => models.rollback(n))),
     vscode.commands.registerCommand('prodml.models.showCard', (n) => guarded(log, () => models.showCard(n))),
+    vscode.commands.registerCommand('prodml.models.delete', (n) => guarded(log, () => models.deleteVersion(n))),
+    vscode.commands.registerCommand('prodml.models.gc', (n) => guarded(log, () => models.gc(n))),
+    vscode.commands.registerCommand('prodml.models.compare', (n) =>
+      guarded(log, async () => {
+        const target = await models.otherVersions(n);
+        if (target && root) await compareVersionsCommand(deps, root, target);
+      }),
+    ),
+    server,
+    monitor,
+    server.onDidChange((e) => monitor.watch(e.running)),
+    vscode.commands.registerCommand('prodml.startServer', () => (root ? server.start(root) : vscode.window.showErrorMessage('ProdML: open a workspace folder with registered models first.'))),
+    vscode.commands.registerCommand('prodml.stopServer', () => server.stop()),
+    vscode.commands.registerCommand('prodml.batchPredict', (uri?: vscode.Uri) => guarded(log, () => batchPredictCommand(deps, uri instanceof vscode.Uri ? uri : undefined))),
+    vscode.commands.registerCommand('prodml.showMonitoring', (n?: { kind?: string; model?: { model?: string } }) =>
+      guarded(log, () => monitor.show(n?.kind === 'model' && typeof n.model?.model === 'string' ? n.model.model : undefined)),
+    ),
     vscode.commands.registerCommand('prodml.inferSchema', (uri?: vscode.Uri) => inferSchemaCommand(engine, log, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('prodml.profileCompare', async (uri?: vscode.Uri) => {
       const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);

@@ -129,6 +129,57 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     void vscode.window.showInformationMessage(`ProdML: ${model} production ${change.from ?? '—'} → ${change.to} (${change.reason})`);
   }
 
+  async deleteVersion(n: Node | undefined): Promise<void> {
+    if (n?.kind !== 'version') return;
+    const registry = await this.reg();
+    if (!registry) return;
+    if (n.v.aliases.length > 0) {
+      void vscode.window.showWarningMessage(`ProdML: ${n.model}:${n.v.version} is ${n.v.aliases.join(', ')}; promote another version first. An aliased version is never deleted.`);
+      return;
+    }
+    const go = await vscode.window.showWarningMessage(`Delete ${n.model}:${n.v.version}? Its model, transforms and lineage card are removed for good.`, { modal: true }, 'Delete');
+    if (go !== 'Delete') return;
+    await registry.deleteVersion(n.model, n.v.version);
+    this.refresh();
+    void vscode.window.showInformationMessage(`ProdML: deleted ${n.model}:${n.v.version}`);
+  }
+
+  async gc(n: Node | undefined): Promise<void> {
+    const model = n?.kind === 'model' ? n.model.model : n?.model;
+    const registry = await this.reg();
+    if (!model || !registry) return;
+    const text = await vscode.window.showInputBox({
+      title: `Garbage-collect ${model}: keep how many of the newest versions?`,
+      prompt: 'Aliased versions and the previous production version (the rollback target) are always kept.',
+      value: '5',
+      validateInput: (s) => (/^[1-9]\d*$/.test(s.trim()) ? undefined : 'A whole number from 1'),
+    });
+    if (!text) return;
+    const keep = Number.parseInt(text, 10);
+    const plan = await registry.gc(model, keep, { dryRun: true });
+    if (plan.deleted.length === 0) {
+      void vscode.window.showInformationMessage(`ProdML: nothing to collect in ${model}; every version is kept (${plan.kept.map((k) => `${k.version}: ${k.why}`).join('; ')}).`);
+      return;
+    }
+    const go = await vscode.window.showWarningMessage(
+      `Delete ${plan.deleted.length} version${plan.deleted.length === 1 ? '' : 's'} of ${model} (${plan.deleted.join(', ')})?`,
+      { modal: true, detail: `Kept: ${plan.kept.map((k) => `${k.version} (${k.why})`).join(', ')}` },
+      'Delete',
+    );
+    if (go !== 'Delete') return;
+    const done = await registry.gc(model, keep);
+    this.refresh();
+    void vscode.window.showInformationMessage(`ProdML: deleted ${model} versions ${done.deleted.join(', ') || 'none'}`);
+  }
+
+  /** The versions of a model other than `n`, for "compare with". */
+  async otherVersions(n: Node | undefined): Promise<{ model: string; version: number; others: VersionSummary[] } | undefined> {
+    if (n?.kind !== 'version') return undefined;
+    const registry = await this.reg();
+    if (!registry) return undefined;
+    return { model: n.model, version: n.v.version, others: (await registry.listVersions(n.model)).filter((v) => v.version !== n.v.version) };
+  }
+
   async showCard(n: Node | undefined): Promise<void> {
     if (n?.kind !== 'version') return;
     const v = await (await this.reg())?.getVersion(n.model, String(n.v.version));

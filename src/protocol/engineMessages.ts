@@ -35,6 +35,17 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
   }),
   z.object({ id: z.number(), method: z.literal('models'), params: z.object({ root: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('train'), params: z.object({ root: z.string(), model: z.string() }) }),
+  z.object({
+    id: z.number(),
+    method: z.literal('predict'),
+    params: z.object({ root: z.string(), model: z.string(), input: z.string(), output: z.string(), allowedDirectories: z.array(z.string()) }),
+  }),
+  z.object({
+    id: z.number(),
+    method: z.literal('compareVersions'),
+    params: z.object({ root: z.string(), model: z.string(), a: z.number(), b: z.number(), data: z.string().optional() }),
+  }),
+  z.object({ id: z.number(), method: z.literal('monitor'), params: z.object({ root: z.string(), model: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);
 export type EngineRequest = z.infer<typeof engineRequestSchema>;

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { openRegistry } from '../core/registry';
+import type { EngineClient } from './engineClient';
+import { engineParams } from './engineParams';
+import { showEngineError } from './engineErrors';
+import { pickDataFile } from './pickData';
+
+/**
+ * "ProdML: Batch Predict...": scores a whole data file with a registered version in the engine
+ * process (streamed through DuckDB, the same transforms as training), with progress and cancel.
+ */
+export async function batchPredictCommand(deps: { engine: EngineClient; log: vscode.LogOutputChannel }, given?: vscode.Uri): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with registered models first.');
+  if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ProdML: batch prediction runs a model on your data; trust this workspace first.');
+  const root = folder.uri.fsPath;
+  const registry = await openRegistry(root);
+  const models = await registry.listModels();
+  if (models.length === 0) return void vscode.window.showErrorMessage('ProdML: no registered models yet; train one first (ProdML: Train Model).');
+  const choices = models.flatMap((m) => [
+    ...Object.entries(m.aliases).map(([alias, v]) => ({ label: `${m.model}@${alias}`, description: `version ${v}` })),
+    ...(m.latest !== undefined ? [{ label: `${m.model}:${m.latest}`, description: 'latest version' }] : []),
+  ]);
+  const ref = choices.length === 1 ? choices[0] : await vscode.window.showQuickPick(choices, { title: 'Predict with which model version?' });
+  if (!ref) return;
+  const input = await pickDataFile('Predict for which data?', given);
+  if (!input) return;
+  const base = input.fsPath.replace(/\.(csv|tsv|parquet|jsonl?|ndjson)$/i, '');
+  const suggested = vscode.Uri.file(`${base}.predictions.parquet`);
+  const output = await vscode.window.showSaveDialog({ title: 'Write the predictions to', defaultUri: suggested, filters: { Parquet: ['parquet'], CSV: ['csv'], 'JSON Lines': ['jsonl'] } });
+  if (!output) return;
+  if (output.fsPath === input.fsPath) return void vscode.window.showErrorMessage('ProdML: the output would overwrite the input; choose another file.');
+  const params = engineParams(input);
+  const allowed = new Set([...params.allowedDirectories, path.dirname(output.fsPath)]);
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Predicting with ${ref.label}`, cancellable: true },
+    async (progress, token) => {
+      let reported = 0;
+      try {
+        const r = (await deps.engine.request(
+          'predict',
+          { root, model: ref.label, input: input.fsPath, output: output.fsPath, allowedDirectories: [...allowed] },
+          {
+            cancel: token,
+            onProgress: (fraction, phase) => {
+              progress.report({ message: phase, increment: Math.max(0, fraction * 100 - reported) });
+              reported = Math.max(reported, fraction * 100);
+            },
+          },
+        )) as { rows: number; seconds: number };
+        const open = await vscode.window.showInformationMessage(
+          `ProdML: wrote ${r.rows.toLocaleString('en-US')} predictions to ${vscode.workspace.asRelativePath(output)} in ${r.seconds.toFixed(1)} s.`,
+          'Profile Output',
+        );
+        if (open) await vscode.commands.executeCommand('prodml.profileDataset', output);
+      } catch (e) {
+        if (!token.isCancellationRequested) showEngineError(deps.log, `Predicting with ${ref.label}`, e);
+      }
+    },
+  );
+}

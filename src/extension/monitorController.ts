@@ -1,0 +1,128 @@
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { ReportSection } from '../protocol/reportMessages';
+import type { EngineClient } from './engineClient';
+import { showEngineError } from './engineErrors';
+import { ReportPanel } from './reportPanel';
+
+/** What the engine's `monitor` method returns (src/worker/reports.ts). */
+export interface MonitorView {
+  note: string;
+  sections: ReportSection[];
+  alerts: { id: string; text: string }[];
+  /** 0-based line of the model's entry in prodml.yaml, where the Problems entries point. */
+  line: number;
+}
+
+/**
+ * The Monitoring dashboard and its alerts: the dashboard is a report webview over `prodml monitor`'s
+ * windows; a crossed threshold becomes a notification (Show Dashboard / Roll Back), once per alert,
+ * and a Problems entry on the model in prodml.yaml until it clears.
+ */
+export class MonitorController implements vscode.Disposable {
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('prodml-monitor');
+  private readonly panels = new Map<string, ReportPanel>();
+  private readonly notified = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel }) {}
+
+  private root(): string | undefined {
+    return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  }
+
+  private async pickModel(given?: string): Promise<string | undefined> {
+    if (given) return given;
+    const root = this.root();
+    if (!root) return undefined;
+    const models = ((await this.deps.engine.request('models', { root })) as { models: string[] }).models;
+    if (models.length === 0) {
+      void vscode.window.showErrorMessage('ProdML: prodml.yaml declares no models to monitor.');
+      return undefined;
+    }
+    return models.length === 1 ? models[0] : vscode.window.showQuickPick(models, { title: 'Monitor which model?' });
+  }
+
+  async show(given?: string): Promise<void> {
+    const root = this.root();
+    if (!root) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with a prodml.yaml first.');
+    const model = await this.pickModel(given);
+    if (!model) return;
+    let panel = this.panels.get(model);
+    if (panel) panel.reveal();
+    else {
+      const p: ReportPanel = new ReportPanel(this.deps.extensionUri, 'prodml.monitor', `Monitoring: ${model}`, this.deps.log, (id) => {
+        if (id === 'refresh') void this.check(model);
+        if (id === 'rollback') void vscode.commands.executeCommand('prodml.models.rollback', { kind: 'model', model: { model } });
+      });
+      p.onDidDispose(() => {
+        this.panels.delete(model);
+        p.dispose();
+      });
+      this.panels.set(model, p);
+      panel = p;
+    }
+    await this.check(model);
+  }
+
+  /** Runs the monitor for a model, refreshing its dashboard (if open), Problems entries and alerts. */
+  async check(model: string, opts: { quiet?: boolean } = {}): Promise<MonitorView | undefined> {
+    const root = this.root();
+    if (!root) return undefined;
+    const panel = this.panels.get(model);
+    const title = `Monitoring: ${model}`;
+    const actions = [
+      { id: 'refresh', label: 'Refresh', secondary: true },
+      { id: 'rollback', label: 'Roll Back Production…', secondary: true },
+    ];
+    panel?.update({ title, status: 'loading', message: 'Reading the prediction log…', sections: [], actions });
+    let view: MonitorView;
+    try {
+      view = (await this.deps.engine.request('monitor', { root, model })) as MonitorView;
+    } catch (e) {
+      panel?.update({ title, status: 'failed', message: e instanceof Error ? e.message.split('\n')[0] : String(e), sections: [], actions });
+      if (!opts.quiet) showEngineError(this.deps.log, `Monitoring ${model}`, e);
+      return undefined;
+    }
+    panel?.update({ title, status: 'ready', message: view.note, sections: view.sections, actions });
+    const file = vscode.Uri.file(path.join(root, 'prodml.yaml'));
+    const others = (this.diagnostics.get(file) ?? []).filter((d) => d.code !== model);
+    const mine = view.alerts.map((a) => {
+      const d = new vscode.Diagnostic(new vscode.Range(view.line, 0, view.line, 200), `${model}: ${a.text}`, vscode.DiagnosticSeverity.Warning);
+      d.source = 'ProdML monitor';
+      d.code = model;
+      return d;
+    });
+    this.diagnostics.set(file, [...others, ...mine]);
+    const fresh = view.alerts.filter((a) => !this.notified.has(`${model}:${a.id}`));
+    fresh.forEach((a) => this.notified.add(`${model}:${a.id}`));
+    if (fresh.length > 0) {
+      const more = fresh.length > 1 ? ` (+${fresh.length - 1} more)` : '';
+      void vscode.window.showWarningMessage(`ProdML monitor: ${model}: ${fresh[0]!.text}${more}`, 'Show Dashboard', 'Roll Back').then((choice) => {
+        if (choice === 'Show Dashboard') void this.show(model);
+        if (choice === 'Roll Back') void vscode.commands.executeCommand('prodml.models.rollback', { kind: 'model', model: { model } });
+      });
+    }
+    return view;
+  }
+
+  /** While the server runs, re-check every model now and then so alerts surface without asking. */
+  watch(running: boolean): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (!running) return;
+    const tick = async () => {
+      const root = this.root();
+      if (!root) return;
+      const models = ((await this.deps.engine.request('models', { root }).catch(() => ({ models: [] }))) as { models: string[] }).models;
+      for (const m of models) await this.check(m, { quiet: true });
+    };
+    this.timer = setInterval(() => void tick(), 60_000);
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const p of this.panels.values()) p.dispose();
+    this.diagnostics.dispose();
+  }
+}
