@@ -7,6 +7,7 @@ import { guarded } from './engineErrors';
 import { startLanguageClient } from './languageClient';
 import { pickDataFile } from './pickData';
 import { ProfilePanel } from './profilePanel';
+import { addLabelsCommand } from './addLabelsCommand';
 import { batchPredictCommand } from './batchPredictCommand';
 import { compareVersionsCommand } from './comparePanel';
 import { MonitorController } from './monitorController';
@@ -53,6 +54,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('prodml.startServer', () => (root ? server.start(root) : vscode.window.showErrorMessage('ProdML: open a workspace folder with registered models first.'))),
     vscode.commands.registerCommand('prodml.stopServer', () => server.stop()),
     vscode.commands.registerCommand('prodml.batchPredict', (uri?: vscode.Uri) => guarded(log, () => batchPredictCommand(deps, uri instanceof vscode.Uri ? uri : undefined))),
+    vscode.commands.registerCommand('prodml.addLabels', (uri?: vscode.Uri) =>
+      guarded(log, () => addLabelsCommand(deps, (m) => void monitor.check(m, { quiet: true }), uri instanceof vscode.Uri ? uri : undefined)),
+    ),
     vscode.commands.registerCommand('prodml.showMonitoring', (n?: { kind?: string; model?: { model?: string } }) =>
       guarded(log, () => monitor.show(n?.kind === 'model' && typeof n.model?.model === 'string' ? n.model.model : undefined)),
     ),

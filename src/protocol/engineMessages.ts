@@ -45,6 +45,11 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
     method: z.literal('compareVersions'),
     params: z.object({ root: z.string(), model: z.string(), a: z.number(), b: z.number(), data: z.string().optional() }),
   }),
+  z.object({
+    id: z.number(),
+    method: z.literal('labels'),
+    params: z.object({ root: z.string(), model: z.string(), file: z.string(), allowedDirectories: z.array(z.string()) }),
+  }),
   z.object({ id: z.number(), method: z.literal('monitor'), params: z.object({ root: z.string(), model: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);

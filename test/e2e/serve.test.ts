@@ -1,0 +1,106 @@
+/**
+ * Serving and monitoring in the real VS Code, as the demo's story goes: the production model is
+ * served from the palette, the months after deployment arrive as requests, their weights arrive
+ * later as labels, and the Monitoring dashboard flags the drifted month (May) with an alert.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
+import { STREAM_MONTHS } from '../../src/core/demo/workspace';
+import { tempDir } from '../helpers/fixtures';
+import { launchVSCode, type VSCodeSession } from './harness';
+
+const ROOT = path.join(__dirname, '../..');
+const CLI = path.join(ROOT, 'dist/cli.js');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts/e2e-serve');
+
+function prodml(ws: string, args: string[]): string {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ws, encoding: 'utf8', timeout: 300_000 });
+  assert.equal(r.status, 0, `prodml ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The rows of a demo CSV as request instances: typed like JSON clients send them, no label. */
+function instances(file: string): Record<string, unknown>[] {
+  const [header, ...lines] = fs.readFileSync(file, 'utf8').trim().split('\n');
+  const cols = header!.split(',');
+  return lines.map((line) => {
+    const cells = line.split(',');
+    const row: Record<string, unknown> = {};
+    cols.forEach((c, i) => {
+      const v = cells[i] ?? '';
+      if (c === 'weight_pounds') return;
+      row[c] = v === '' ? null : v === 'true' ? true : v === 'false' ? false : /^-?\d+(\.\d+)?$/.test(v) && c !== 'birth_id' ? Number(v) : v;
+    });
+    return row;
+  });
+}
+
+describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () => {
+  let vscode: VSCodeSession;
+  const ws = path.join(tempDir('prodml-e2e-serve-'), 'demo');
+
+  before(async () => {
+    await prepareDemoWorkspace(ws, { rowsPerMonth: 400 });
+    // A free port, so the test never collides with a server already on 8501.
+    fs.appendFileSync(path.join(ws, 'prodml.yaml'), '\nserving:\n  port: 0\n');
+    prodml(ws, ['train', 'baby_weight']);
+    prodml(ws, ['models', 'promote', 'baby_weight:1']);
+    vscode = await launchVSCode({ vsix: path.join(ROOT, 'prodml.vsix'), workspace: ws, artifactsDir: ARTIFACTS });
+  });
+  after(async () => vscode?.close());
+
+  test('the server starts from the palette, answers requests and shows in the status bar', async () => {
+    await vscode.runCommand('ProdML: Start Prediction Server');
+    const note = await vscode.waitForNotification(/serving baby_weight:1 at http:\/\/127\.0\.0\.1:\d+/, 120_000);
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(note)![0];
+    const status = vscode.page.locator('.statusbar-item', { hasText: /req\/s/ });
+    await status.filter({ hasText: 'baby_weight:1' }).waitFor({ timeout: 30_000 });
+
+    // A bad request gets a 400 that names the field and the rule.
+    const bad = await fetch(`${url}/v1/models/baby_weight:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [{ mother_age: 'thirty' }] }) });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /mother_age/);
+
+    // The months after deployment, as requests of 25 births each.
+    let served = 0;
+    for (const m of STREAM_MONTHS) {
+      const rows = instances(path.join(ws, `data/stream/natality-2025-0${m}.csv`));
+      for (let i = 0; i < rows.length; i += 25) {
+        const res = await fetch(`${url}/v1/models/baby_weight:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows.slice(i, i + 25) }) });
+        assert.equal(res.status, 200, await res.text());
+        const body = (await res.json()) as { predictions: number[] };
+        served += body.predictions.length;
+        assert.ok(body.predictions.every((p) => Number.isFinite(p) && p > 0 && p < 15));
+      }
+    }
+    assert.equal(served, STREAM_MONTHS.length * 400);
+    await status.filter({ hasText: /[1-9][\d.]* req\/s/ }).waitFor({ timeout: 30_000 });
+    await vscode.screenshot('server-status-bar');
+  });
+
+  test('labels arrive later; the Monitoring dashboard flags the drifted month and alerts', async () => {
+    for (const m of STREAM_MONTHS) prodml(ws, ['labels', 'add', `data/stream/natality-2025-0${m}.csv`, '--model', 'baby_weight']);
+    // Wait for the log to be flushed before monitoring: every served instance is a line.
+    await vscode.runCommand('ProdML: Show Monitoring Dashboard');
+    const frame = await vscode.waitForWebviewText(/2025-05/, 180_000);
+    const text = await frame.locator('body').innerText();
+    assert.match(text, /Monitoring: baby_weight/);
+    assert.match(text, /rmse/i);
+    // May's requests came from one clinic: the alert names it and the drifted inputs.
+    assert.match(text, /2025-05[^\n]*(mother_age|gestation_weeks)|(mother_age|gestation_weeks)[^\n]*2025-05/);
+    assert.ok((await frame.locator('.chart svg').count()) >= 2, 'the dashboard draws its charts');
+    await vscode.waitForNotification(/ProdML monitor: baby_weight/, 60_000);
+    await vscode.screenshot('monitoring-dashboard');
+    // The alert is also a Problems entry on the model in prodml.yaml.
+    await vscode.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+    const rows = await vscode.page.$$eval('.markers-panel .monaco-list-row', (r) => r.map((x) => x.getAttribute('aria-label') ?? x.textContent ?? ''));
+    assert.ok(rows.some((r) => /baby_weight/.test(r) && /2025-05/.test(r)), `Problems: ${rows.slice(0, 5).join(' | ')}`);
+    await vscode.screenshot('monitoring-problems');
+    await vscode.runCommand('ProdML: Stop Prediction Server');
+    await vscode.page.locator('.statusbar-item', { hasText: /req\/s/ }).waitFor({ state: 'detached', timeout: 30_000 });
+  });
+});
