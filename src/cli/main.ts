@@ -6,6 +6,8 @@ import { registerValidateCommand } from './validateCommand';
 import { registerModelsCommand } from './modelsCommand';
 import { registerTrainCommand } from './trainCommand';
 import { registerEvaluateCommand } from './evaluateCommand';
+import { registerPredictCommand } from './predictCommand';
+import { registerLabelsCommand } from './labelsCommand';
 import { action } from './run';
 import { VERSION } from '../core/version';
 
@@ -41,6 +43,8 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerTrainCommand(program);
   registerEvaluateCommand(program);
+  registerPredictCommand(program);
+  registerLabelsCommand(program);
 
   return program;
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBType } from '@duckdb/node-api';
 import { cancelled } from '../errors';
 
 export interface QueryOptions {
@@ -30,6 +30,8 @@ export class DuckSession {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
+    /** False for a connection from `connect()`: closing it leaves the shared database open. */
+    private readonly ownsInstance = true,
   ) {}
 
   static async open(opts: SessionOptions): Promise<DuckSession> {
@@ -81,10 +83,71 @@ export class DuckSession {
     await this.rows(sql, opts);
   }
 
+  /**
+   * A second connection to the same database: same settings (they are global), same tables, its
+   * own transaction. A connection that runs a statement drops its own pending streamed result,
+   * so work that writes while it streams needs two.
+   */
+  async connect(): Promise<DuckSession> {
+    return new DuckSession(this.instance, await this.instance.connect(), false);
+  }
+
+  /**
+   * A query's result handed over chunk by chunk (about 2,048 rows each, in result order), never
+   * held whole: how batch work reads files larger than memory. Aborting interrupts the query.
+   */
+  async stream(sql: string, opts: { signal?: AbortSignal } = {}): Promise<StreamedResult> {
+    const { signal } = opts;
+    if (signal?.aborted) throw cancelled();
+    const result = await this.conn.stream(sql);
+    const conn = this.conn;
+    return {
+      columnNames: result.deduplicatedColumnNames(),
+      columnTypes: result.columnTypes(),
+      async *chunks() {
+        const onAbort = () => conn.interrupt();
+        signal?.addEventListener('abort', onAbort);
+        try {
+          for (;;) {
+            if (signal?.aborted) throw cancelled();
+            let chunk: DuckDBDataChunk | null;
+            try {
+              chunk = await result.fetchChunk();
+            } catch (e) {
+              if (signal?.aborted) throw cancelled();
+              throw e;
+            }
+            if (!chunk || chunk.rowCount === 0) return;
+            yield chunk;
+          }
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+      },
+    };
+  }
+
+  /** DuckDB's appender into a table of this connection: the fast way to insert many rows. */
+  async appender(table: string): Promise<DuckDBAppender> {
+    return this.conn.createAppender(table);
+  }
+
   close(): void {
     this.conn.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
+}
+
+export interface StreamedResult {
+  columnNames: string[];
+  columnTypes: DuckDBType[];
+  chunks(): AsyncGenerator<DuckDBDataChunk>;
+}
+
+/** One column of a streamed chunk as the JavaScript values `rows()` gives (bigints as numbers, dates as Dates). */
+export function chunkColumnJS(chunk: DuckDBDataChunk, column: number): unknown[] {
+  const { JSDuckDBValueConverter } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+  return chunk.convertColumnValues(column, JSDuckDBValueConverter).map(normalizeValue);
 }
 
 /** A SQL string literal. */
