@@ -42,7 +42,8 @@ interface ColumnStats {
   trueCount: number;
 }
 
-interface Binning {
+/** Equal-width bins from `lo`: bin k is [lo + k·width, lo + (k+1)·width), the last one closed. */
+export interface Binning {
   lo: number;
   width: number;
   bins: number;
@@ -278,21 +279,36 @@ function alignBinnings(datasets: ColumnStats[][], bins: number): Map<string, Bin
     }
   }
   for (const [name, cols] of byName) {
-    const mins = cols.map((c) => c.min).filter((v): v is number => v !== null);
-    const maxs = cols.map((c) => c.max).filter((v): v is number => v !== null);
-    if (mins.length === 0 || maxs.length === 0) continue;
-    const lo = Math.min(...mins);
-    const hi = Math.max(...maxs);
-    const allInt = cols.every((c) => c.plan.type === 'int');
-    if (allInt && hi - lo + 1 <= MAX_UNIT_BINS) {
-      out.set(name, { lo: lo - 0.5, width: 1, bins: hi - lo + 1 });
-    } else if (hi === lo) {
-      out.set(name, { lo: lo - 0.5, width: 1, bins: 1 });
-    } else {
-      out.set(name, { lo, width: (hi - lo) / bins, bins });
-    }
+    const binning = sharedBinning(
+      cols.map((c) => ({ min: c.min, max: c.max, int: c.plan.type === 'int' })),
+      bins,
+    );
+    if (binning) out.set(name, binning);
   }
   return out;
+}
+
+/**
+ * The bins one numeric column gets across datasets (each given by its min, max and whether it
+ * is an integer column): one bin per value for integers spanning at most 40 values, else `bins`
+ * equal widths over the union of the ranges. Drift and skew statistics compare on these bins,
+ * so every caller that wants the same statistic as validation bins through here.
+ */
+export function sharedBinning(ranges: readonly { min: number | null; max: number | null; int: boolean }[], bins = DEFAULTS.bins): Binning | undefined {
+  const mins = ranges.map((c) => c.min).filter((v): v is number => v !== null);
+  const maxs = ranges.map((c) => c.max).filter((v): v is number => v !== null);
+  if (mins.length === 0 || maxs.length === 0) return undefined;
+  const lo = Math.min(...mins);
+  const hi = Math.max(...maxs);
+  const allInt = ranges.every((c) => c.int);
+  if (allInt && hi - lo + 1 <= MAX_UNIT_BINS) return { lo: lo - 0.5, width: 1, bins: hi - lo + 1 };
+  if (hi === lo) return { lo: lo - 0.5, width: 1, bins: 1 };
+  return { lo, width: (hi - lo) / bins, bins };
+}
+
+/** The bin of x as profiling's SQL computes it: floor((x - lo) / width), folded into [0, bins). */
+export function binOf(b: Binning, x: number): number {
+  return Math.min(Math.max(Math.floor((x - b.lo) * (1 / b.width)), 0), b.bins - 1);
 }
 
 /** The union of each dataset's top values, so compared bars line up category by category. */
