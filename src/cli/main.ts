@@ -6,6 +6,8 @@ import { registerValidateCommand } from './validateCommand';
 import { registerModelsCommand } from './modelsCommand';
 import { registerTrainCommand } from './trainCommand';
 import { registerEvaluateCommand } from './evaluateCommand';
+import { registerMonitorCommand } from './monitorCommand';
+import { registerServeCommand } from './serveCommand';
 import { registerPredictCommand } from './predictCommand';
 import { registerLabelsCommand } from './labelsCommand';
 import { action } from './run';
@@ -43,6 +45,8 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerTrainCommand(program);
   registerEvaluateCommand(program);
+  registerMonitorCommand(program);
+  registerServeCommand(program);
   registerPredictCommand(program);
   registerLabelsCommand(program);
 

@@ -9,7 +9,10 @@
 export type Route = 'primary' | 'canary' | 'shadow' | 'batch';
 
 export interface PredictionRecord {
-  /** `<request id>-<instance index>`: unique per scored instance. */
+  /**
+   * `<request id>-<instance index>`: unique per scored instance and route. A shadow record has
+   * the id of the served record it shadows, so a label joins to both.
+   */
   request_id: string;
   /** ISO 8601 time the request was received. */
   time: string;
@@ -22,6 +25,12 @@ export interface PredictionRecord {
   inputs: Record<string, unknown>;
   /** Regression: the value; binary: P(class 1); multiclass: {class: probability}. */
   prediction: number | Record<string, number>;
+  /**
+   * Set when the client pinned the version (`/versions/<v>:predict` → "versions/3",
+   * `/labels/<alias>:predict` → "labels/candidate"); route is then 'primary'. Monitoring of what
+   * production served may want to leave these out.
+   */
+  pinned?: string;
 }
 
 export interface LabelRecord {

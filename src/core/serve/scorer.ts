@@ -12,6 +12,7 @@ import type { ModelVersion } from '../registry/types';
 import { loadTf } from '../train/backend';
 import type { Task } from '../train/model';
 import { loadModel, predict } from '../train/trainer';
+import { compileDenseNet } from './denseForward';
 
 export interface Scorer {
   model: string;
@@ -27,6 +28,8 @@ export interface Scorer {
   /** Row-major predictions: rows × outputsPerRow. */
   score(rows: readonly Record<string, unknown>[]): Float32Array;
   dispose(): void;
+  /** What computes the forward pass: plain JS for all-Dense models (denseForward.ts), else tfjs. */
+  engine?: 'dense-js' | 'tfjs';
 }
 
 export async function loadScorer(version: ModelVersion): Promise<Scorer> {
@@ -35,17 +38,29 @@ export async function loadScorer(version: ModelVersion): Promise<Scorer> {
   if (!task) throw badInput(version.dir, 'card.json names no task; this version cannot score rows');
   const transforms = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;
   const classes = (card.params['classes'] as string[] | undefined) ?? undefined;
-  const { tf } = await loadTf();
-  const model: TF.LayersModel = await loadModel(tf, await fs.readFile(version.files['model.json'], 'utf8'), await fs.readFile(version.files['weights.bin']));
+  const modelJson = await fs.readFile(version.files['model.json'], 'utf8');
+  const weights = await fs.readFile(version.files['weights.bin']);
   const outputsPerRow = task === 'multiclass' ? (classes?.length ?? 2) : 1;
+  const base = { model: version.model, version: version.version, task, classes, inputs: transforms.features.map((f) => f.name), outputsPerRow, transforms };
+  // All-Dense models (every model prodml.yaml can ask for) skip tfjs: its per-op dispatch costs
+  // more than the whole forward pass of a single row. Same weights, same float32 results (~1e-7).
+  const net = compileDenseNet(modelJson, weights);
+  if (net && net.inputs === transforms.width && net.outputs === outputsPerRow) {
+    return {
+      ...base,
+      engine: 'dense-js',
+      score(rows) {
+        if (rows.length === 0) return new Float32Array(0);
+        return net.forward(transformRows(transforms, rows));
+      },
+      dispose() {},
+    };
+  }
+  const { tf } = await loadTf();
+  const model: TF.LayersModel = await loadModel(tf, modelJson, weights);
   return {
-    model: version.model,
-    version: version.version,
-    task,
-    classes,
-    inputs: transforms.features.map((f) => f.name),
-    outputsPerRow,
-    transforms,
+    ...base,
+    engine: 'tfjs',
     score(rows) {
       if (rows.length === 0) return new Float32Array(0);
       return predict(tf, model, transformRows(transforms, rows), transforms.width);

@@ -1,0 +1,158 @@
+/**
+ * The forward pass of a Sequential model made only of Dense layers (and Dropout, the identity at
+ * inference), in plain JavaScript from the saved layers-format weights. tfjs spends tens of
+ * microseconds of dispatch per op on every call, which dominates a single-row online request;
+ * this is a few microseconds for the demo DNN. Each row is computed on its own (no batch-size
+ * effects), so a row scores the same online, in a batch of a million, or alone.
+ */
+
+export type DenseActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
+
+export interface DenseLayer {
+  inputs: number;
+  units: number;
+  /** Row-major [inputs, units], as Keras stores it. */
+  kernel: Float32Array;
+  bias?: Float32Array;
+  activation: DenseActivation;
+}
+
+export interface DenseNet {
+  inputs: number;
+  outputs: number;
+  layers: DenseLayer[];
+  /** rows × inputs → rows × outputs, row-major float32. */
+  forward(x: Float32Array): Float32Array;
+}
+
+interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype?: string;
+}
+
+interface LayerJson {
+  class_name: string;
+  config: { name?: string; units?: number; activation?: string; use_bias?: boolean; batch_input_shape?: (number | null)[] };
+}
+
+interface Topology {
+  class_name?: string;
+  config?: { layers?: LayerJson[] } | LayerJson[];
+  model_config?: Topology;
+}
+
+const ACTIVATIONS = new Set<string>(['linear', 'relu', 'sigmoid', 'tanh', 'softmax']);
+
+/**
+ * The model as a DenseNet, or undefined when its topology is anything else (then tfjs scores it).
+ * `modelJson` is the saved model.json text, `weights` the bytes of weights.bin.
+ */
+export function compileDenseNet(modelJson: string, weights: Uint8Array): DenseNet | undefined {
+  const m = JSON.parse(modelJson) as { modelTopology?: Topology; weightsManifest?: { weights: WeightSpec[] }[] };
+  let topo = m.modelTopology;
+  if (topo?.model_config) topo = topo.model_config; // Keras' wrapped form
+  if (topo?.class_name !== 'Sequential') return undefined;
+  const layersJson = Array.isArray(topo.config) ? topo.config : topo.config?.layers;
+  if (!layersJson || layersJson.length === 0) return undefined;
+  const specs = (m.weightsManifest ?? []).flatMap((g) => g.weights);
+  if (specs.some((s) => (s.dtype ?? 'float32') !== 'float32')) return undefined;
+
+  // Weights are concatenated in manifest order; index them by name.
+  const byName = new Map<string, Float32Array>();
+  let offset = 0;
+  const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
+  for (const s of specs) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    if (offset + 4 * n > bytes.byteLength) return undefined;
+    // Copy: the bytes need not be 4-aligned, and the net must outlive the caller's buffer.
+    byName.set(s.name, new Float32Array(bytes.slice(offset, offset + 4 * n).buffer));
+    offset += 4 * n;
+  }
+
+  const layers: DenseLayer[] = [];
+  let width: number | undefined;
+  for (const l of layersJson) {
+    if (l.class_name === 'Dropout') continue;
+    if (l.class_name !== 'Dense') return undefined;
+    const { name, units, activation = 'linear', use_bias = true, batch_input_shape } = l.config;
+    if (!name || !units || !ACTIVATIONS.has(activation)) return undefined;
+    const kernel = byName.get(`${name}/kernel`);
+    const bias = use_bias ? byName.get(`${name}/bias`) : undefined;
+    const inputs = width ?? batch_input_shape?.[batch_input_shape.length - 1] ?? (kernel ? kernel.length / units : undefined);
+    if (!kernel || !inputs || kernel.length !== inputs * units || (use_bias && bias?.length !== units)) return undefined;
+    layers.push({ inputs, units, kernel, ...(bias ? { bias } : {}), activation: activation as DenseActivation });
+    width = units;
+  }
+  if (layers.length === 0) return undefined;
+  return denseNet(layers);
+}
+
+export function denseNet(layers: DenseLayer[]): DenseNet {
+  const inputs = layers[0]!.inputs;
+  const outputs = layers[layers.length - 1]!.units;
+  const widest = Math.max(...layers.map((l) => Math.max(l.inputs, l.units)));
+  return {
+    inputs,
+    outputs,
+    layers,
+    forward(x) {
+      const rows = x.length / inputs;
+      if (!Number.isInteger(rows)) throw new Error(`denseForward: ${x.length} values is not a whole number of rows of ${inputs}`);
+      const out = new Float32Array(rows * outputs);
+      // Two scratch rows, reused across rows; values are rounded to float32 between layers as tfjs does.
+      let a = new Float32Array(widest);
+      let b = new Float32Array(widest);
+      const acc = new Float64Array(widest);
+      for (let r = 0; r < rows; r++) {
+        a.set(x.subarray(r * inputs, (r + 1) * inputs));
+        for (const layer of layers) {
+          applyDense(layer, a, acc, b);
+          const t = a;
+          a = b;
+          b = t;
+        }
+        out.set(a.subarray(0, outputs), r * outputs);
+      }
+      return out;
+    },
+  };
+}
+
+/** out[0..units) = activation(x · kernel + bias) for one row. */
+function applyDense(layer: DenseLayer, x: Float32Array, acc: Float64Array, out: Float32Array): void {
+  const { inputs, units, kernel, bias } = layer;
+  for (let j = 0; j < units; j++) acc[j] = bias ? bias[j]! : 0;
+  // Row-major kernel: walk it contiguously, one input at a time.
+  for (let i = 0; i < inputs; i++) {
+    const xi = x[i]!;
+    if (xi === 0) continue; // one-hot inputs are mostly zeros
+    const row = i * units;
+    for (let j = 0; j < units; j++) acc[j]! += xi * kernel[row + j]!;
+  }
+  switch (layer.activation) {
+    case 'linear':
+      for (let j = 0; j < units; j++) out[j] = acc[j]!;
+      break;
+    case 'relu':
+      for (let j = 0; j < units; j++) out[j] = acc[j]! > 0 ? acc[j]! : 0;
+      break;
+    case 'sigmoid':
+      for (let j = 0; j < units; j++) out[j] = 1 / (1 + Math.exp(-Math.fround(acc[j]!)));
+      break;
+    case 'tanh':
+      for (let j = 0; j < units; j++) out[j] = Math.tanh(Math.fround(acc[j]!));
+      break;
+    case 'softmax': {
+      let max = -Infinity;
+      for (let j = 0; j < units; j++) max = Math.max(max, Math.fround(acc[j]!));
+      let sum = 0;
+      for (let j = 0; j < units; j++) {
+        acc[j] = Math.exp(Math.fround(acc[j]!) - max);
+        sum += acc[j]!;
+      }
+      for (let j = 0; j < units; j++) out[j] = acc[j]! / sum;
+      break;
+    }
+  }
+}
