@@ -210,7 +210,7 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
         if (pendingRows >= job.chunkRows) await score();
       }
     } catch (e) {
-      rethrowRead(e, input, signal);
+      await rethrowRead(e, input, signal);
     }
     if (pendingRows > 0) await score();
     appender.closeSync();
