@@ -7,6 +7,7 @@ import { registerModelsCommand } from './modelsCommand';
 import { registerTrainCommand } from './trainCommand';
 import { registerEvaluateCommand } from './evaluateCommand';
 import { registerMonitorCommand } from './monitorCommand';
+import { registerMonitorCommand } from './monitorCommand';
 import { registerServeCommand } from './serveCommand';
 import { registerPredictCommand } from './predictCommand';
 import { registerLabelsCommand } from './labelsCommand';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerTrainCommand(program);
   registerEvaluateCommand(program);
+  registerMonitorCommand(program);
   registerMonitorCommand(program);
   registerServeCommand(program);
   registerPredictCommand(program);

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { DuckSession } from '../core/data/duckdb';
+import { badInput } from '../core/errors';
+import { monitorModel, type MonitorReport, type WindowReport } from '../core/monitor';
+import { loadProjectConfig } from '../core/pipeline/config';
+import { LOGS_DIR } from '../core/serve/logTypes';
+import { fmtNum } from '../core/report/profileView';
+import { action, EXIT } from './run';
+
+export function registerMonitorCommand(program: Command): void {
+  program
+    .command('monitor')
+    .description('Windows over the prediction log: traffic, metrics once labels exist, drift against the training data, alerts (exit 1 when any alert fires)')
+    .argument('[model]', 'the model to monitor (default: the only one)')
+    .option('--since <date>', 'only instances from this date or instant on')
+    .option('--workspace <dir>', 'the workspace holding prodml.yaml and .prodml/logs', process.cwd())
+    .option('--json', 'print the monitoring report as one JSON document')
+    .action(action(monitorCommand));
+}
+
+export async function monitorCommand(name: string | undefined, opts: { since?: string; workspace: string; json?: boolean }): Promise<number> {
+  const root = path.resolve(opts.workspace);
+  const model = await pickMonitoredModel(root, name);
+  if (opts.since !== undefined && Number.isNaN(new Date(opts.since).getTime())) throw badInput(undefined, `--since: "${opts.since}" is not a date (use e.g. 2025-05-01 or 2025-05-01T12:00:00Z)`);
+  const session = await DuckSession.open({ allowedDirectories: [root] });
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  let report: MonitorReport;
+  try {
+    report = await monitorModel(session, root, model, { signal: abort.signal, ...(opts.since ? { since: opts.since } : {}) });
+  } finally {
+    process.off('SIGINT', onSigint);
+    session.close();
+  }
+  if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else process.stdout.write(monitorText(report));
+  return report.alerts.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** The model named (it must have a log or a prodml.yaml entry), or the only one there is. */
+async function pickMonitoredModel(root: string, name: string | undefined): Promise<string> {
+  const project = await loadProjectConfig(root);
+  const configured = project?.models.map((m) => m.name) ?? [];
+  const logsDir = path.join(root, '.prodml', LOGS_DIR);
+  const logged = (await fs.promises.readdir(logsDir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
+  const known = [...new Set([...configured, ...logged])].sort();
+  if (name !== undefined) {
+    if (!known.includes(name)) throw badInput(project?.file ?? logsDir, `has no model "${name}" to monitor (${known.length > 0 ? `models: ${known.join(', ')}` : 'no models in prodml.yaml and no prediction logs'})`);
+    return name;
+  }
+  if (known.length === 1) return known[0]!;
+  if (known.length === 0) throw badInput(logsDir, 'has no prediction logs and prodml.yaml names no models: serve or batch-predict a model first');
+  throw badInput(project?.file ?? logsDir, `has several models; name one: ${known.join(', ')}`);
+}
+
+export function monitorText(r: MonitorReport): string {
+  const windowKind = typeof r.window === 'string' ? `${r.window} of ${r.time_column}` : `${r.window.requests.toLocaleString('en-US')} requests`;
+  const lines: string[] = [];
+  lines.push(`${r.model}: ${r.windows.length} windows (${windowKind}), ${r.log.served.toLocaleString('en-US')} served instances, ${r.log.labelled.toLocaleString('en-US')} labelled${r.log.shadow > 0 ? `, ${r.log.shadow.toLocaleString('en-US')} in shadow` : ''}`);
+  for (const b of r.baselines) lines.push(`drift against version ${b.version}'s training data (${b.rows.toLocaleString('en-US')} rows; thresholds from ${b.reference})`);
+  if (r.log.skipped_lines > 0) lines.push(`(${r.log.skipped_lines} log lines were not whole records and were skipped)`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  if (r.windows.length === 0) {
+    lines.push('', `No predictions logged yet in ${r.log.dir}.`);
+    return lines.join('\n') + '\n';
+  }
+  const metricNames = keyMetrics(r);
+  const header = ['window', 'served', 'versions', 'labelled', ...metricNames, 'most drifted (value / threshold)', 'alerts'];
+  const rows = r.windows.map((w) => [
+    w.window,
+    w.count.toLocaleString('en-US'),
+    w.versions.map((v) => `v${v.version}`).join(' '),
+    w.labelled.toLocaleString('en-US'),
+    ...metricNames.map((m) => (w.metrics?.[m] === undefined || w.metrics[m] === null ? '-' : fmtNum(w.metrics[m]!))),
+    worstDrift(w),
+    String(r.alerts.filter((a) => a.window === w.window).length || ''),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const left = new Set([0, 2, header.length - 2]);
+  const fmtRow = (row: string[]) => row.map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  lines.push('', fmtRow(header), ...rows.map(fmtRow));
+  for (const m of r.markers.filter((x) => x.window)) lines.push(`  | ${m.window}: ${m.description}`);
+  lines.push('');
+  if (r.alerts.length === 0) lines.push('No alerts.');
+  else {
+    lines.push(`${r.alerts.length} alert${r.alerts.length === 1 ? '' : 's'}:`);
+    for (const a of r.alerts) lines.push(`  ✗ ${a.message}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function keyMetrics(r: MonitorReport): string[] {
+  const all = r.task === 'regression' ? ['rmse', 'mae'] : r.task === 'binary' ? ['auc', 'log_loss'] : r.task === 'multiclass' ? ['accuracy', 'log_loss'] : [];
+  return r.windows.some((w) => w.metrics) ? all : [];
+}
+
+function worstDrift(w: WindowReport): string {
+  let best: { ratio: number; text: string } | undefined;
+  for (const d of w.drift) {
+    if (d.value === null || !(d.threshold > 0)) continue;
+    const ratio = d.value / d.threshold;
+    if (!best || ratio > best.ratio) best = { ratio, text: `${d.feature}${d.statistic === 'missing_rate' ? ' missing' : ''} ${fmtNum(d.value)} / ${fmtNum(d.threshold)}${d.alert ? ' !' : ''}` };
+  }
+  return best?.text ?? '-';
+}
