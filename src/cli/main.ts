@@ -7,7 +7,6 @@ import { registerModelsCommand } from './modelsCommand';
 import { registerTrainCommand } from './trainCommand';
 import { registerEvaluateCommand } from './evaluateCommand';
 import { registerMonitorCommand } from './monitorCommand';
-import { registerMonitorCommand } from './monitorCommand';
 import { registerServeCommand } from './serveCommand';
 import { registerPredictCommand } from './predictCommand';
 import { registerLabelsCommand } from './labelsCommand';
@@ -46,7 +45,6 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerTrainCommand(program);
   registerEvaluateCommand(program);
-  registerMonitorCommand(program);
   registerMonitorCommand(program);
   registerServeCommand(program);
   registerPredictCommand(program);
