@@ -47,26 +47,26 @@ export async function addLabels(root: string, model: string, file: string, opts:
   const columns = await describe(session, source);
   const names = columns.map((c) => c.name);
   const label = opts.label ?? config?.label;
-  if (!label) throw badInput(source.display, `name the label column (--label): ${project ? '' : `there is no ${PROJECT_FILE} to take the model's label from`}`.replace(/: $/, ''));
+  if (!label) throw badInput(source.display, `name the label column with --label (there is no ${PROJECT_FILE} to take ${model}'s label from)`);
   if (!names.includes(label)) throw badInput(source.display, `has no label column "${label}" (columns: ${names.join(', ')})`);
   const joinedBy = joinColumn(source, names, opts.key, config?.serving.key, model);
   if (joinedBy === label) throw badInput(source.display, `the key and the label are the same column "${label}"`);
+  const id = sqlIdent(joinedBy);
+  const counts = await session.rows(`SELECT count(*) AS n, count(${id}) FILTER (WHERE ${sqlIdent(label)} IS NOT NULL) AS usable FROM ${source.scan}`).catch((e) => rethrow(e, source));
+  const total = Number(counts[0]!['n']);
+  const added = Number(counts[0]!['usable']);
+  if (added === 0) throw badInput(source.display, `has no row with both a ${joinedBy} and a ${label} (${total} rows)`);
+
   const labelType = columns.find((c) => c.name === label)!.type;
   if (config?.task === 'regression' && !NUMERIC.test(labelType)) {
     throw badInput(source.display, `label column "${label}" holds ${labelType} values; ${model} is a regression model, so its labels must be numbers`);
   }
 
-  const id = sqlIdent(joinedBy);
   const field = joinedBy === 'request_id' ? 'request_id' : 'key';
   const time = new Date().toISOString();
   // DATE/TIMESTAMP labels travel as text, the way JSON carries them; numbers, booleans and strings as they are.
   const labelExpr = NUMERIC.test(labelType) || labelType === 'BOOLEAN' || labelType === 'VARCHAR' ? sqlIdent(label) : `CAST(${sqlIdent(label)} AS VARCHAR)`;
   const usable = `SELECT CAST(${id} AS VARCHAR) AS ${field}, ${labelExpr} AS label, ${sqlString(time)} AS time FROM ${source.scan} WHERE ${id} IS NOT NULL AND ${sqlIdent(label)} IS NOT NULL`;
-
-  const counts = await session.rows(`SELECT count(*) AS n, count(${id}) FILTER (WHERE ${sqlIdent(label)} IS NOT NULL) AS usable FROM ${source.scan}`).catch((e) => rethrow(e, source));
-  const total = Number(counts[0]!['n']);
-  const added = Number(counts[0]!['usable']);
-  if (added === 0) throw badInput(source.display, `has no row with both a ${joinedBy} and a ${label} (${total} rows)`);
 
   const target = await publish(root, model, async (tmp) => {
     await session.run(`COPY (${usable}) TO ${sqlString(tmp)} (FORMAT json)`).catch((e) => rethrow(e, source));
@@ -115,8 +115,10 @@ function joinColumn(source: DataSource, names: string[], key: string | undefined
   }
   if (names.includes('request_id')) return 'request_id';
   if (servingKey && names.includes(servingKey)) return servingKey;
-  const wanted = servingKey ? `a request_id column or the key column "${servingKey}" (models.${model}.serving.key)` : `a request_id column (or name a key column with --key; models.${model}.serving.key is not set)`;
-  throw badInput(source.display, `has neither ${wanted}; columns: ${names.join(', ')}`);
+  const wanted = servingKey
+    ? `has neither a request_id column nor the key column "${servingKey}" (models.${model}.serving.key)`
+    : `has no request_id column; name the key column with --key (models.${model}.serving.key is not set)`;
+  throw badInput(source.display, `${wanted}; columns: ${names.join(', ')}`);
 }
 
 /** Label lines of `labelFile` whose id appears in the prediction log (a torn last log line is skipped). */
