@@ -36,7 +36,7 @@ export async function predictCommand(spec: string, opts: { input: string; output
     const alias = (await loadProjectConfig(root).catch(() => undefined))?.models.find((m) => m.name === model)?.serving.alias ?? 'production';
     const aliases = await registry.aliases(model);
     version = await registry.getVersion(model, aliases[alias] !== undefined ? `@${alias}` : 'latest');
-    if (aliases[alias] === undefined && !opts.json) process.stderr.write(`prodml: ${model} has no "${alias}" alias yet; using the latest version, ${formatRef(model, version.version)}\n`);
+    if (aliases[alias] === undefined) process.stderr.write(`prodml: ${model} has no "${alias}" alias yet; using the latest version, ${formatRef(model, version.version)}\n`);
   }
   const source = await openSource(opts.input);
   const output = path.resolve(opts.output);

@@ -230,6 +230,9 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
   } catch (e) {
     await fs.rm(tmpOut, { force: true });
     if (signal?.aborted && !(isProdmlError(e) && e.kind === 'cancelled')) throw cancelled();
+    if (e instanceof Error && !isProdmlError(e) && /Permission Error/.test(e.message)) {
+      throw badInput(job.out, "is outside the folders ProdML may write (the workspace and the output's folder)");
+    }
     throw e;
   } finally {
     await writer.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
