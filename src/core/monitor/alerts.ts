@@ -55,6 +55,9 @@ function driftMessage(w: WindowReport, d: DriftValue, t: ThresholdReport | undef
   if (d.statistic === 'missing_rate') {
     return `${w.window}: ${d.feature} is missing in ${pct(d.current_missing ?? 0)} of ${w.count.toLocaleString('en-US')} requests against ${pct(d.baseline_missing ?? 0)} in the training data; the rise (${num(d.value!)}) is above ${how}.`;
   }
+  if (d.statistic === 'new_values') {
+    return `${w.window}: ${pct(d.value!)} of ${d.feature} values in ${w.count.toLocaleString('en-US')} requests are values the training data never had; that share is above ${how}.`;
+  }
   const what = d.feature === PREDICTION ? `the predictions of version ${w.baseline_version} drifted from its predictions on its training data` : `${d.feature} drifted from the training data of version ${w.baseline_version}`;
   return `${w.window}: ${what}: ${MEASURE[d.statistic] ?? d.statistic} ${num(d.value!)} is above ${how}; ${d.moved ?? ''}.`.replace(/; \.$/, '.');
 }

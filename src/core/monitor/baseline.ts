@@ -12,7 +12,7 @@ import type { ModelVersion } from '../registry/types';
 import { loadScorer, type Scorer } from '../serve/scorer';
 import type { Task } from '../train/model';
 import { featureKind, summarizeBaseline, type FeatureBaseline, type FeatureKind } from './driftStats';
-import { chunks, timeWindowOf, toTime } from './windows';
+import { sampledWindows, timeWindowOf, toTime } from './windows';
 
 export interface VersionBaseline {
   version: number;
@@ -105,7 +105,8 @@ export interface ReferenceWindows {
 
 /**
  * The training data cut like production: by the same time window of the time column when the
- * training data has it and it gives enough windows, else in chunks of the production window size.
+ * training data has it and it gives enough windows, else random samples of the production
+ * window size.
  */
 export function referenceWindows(rows: readonly Row[], window: MonitorWindow, timeColumn: string | undefined, chunkSize: number): ReferenceWindows {
   if (typeof window === 'string' && timeColumn && rows.length > 0 && timeColumn in rows[0]!) {
@@ -125,9 +126,13 @@ export function referenceWindows(rows: readonly Row[], window: MonitorWindow, ti
     const kept = [...groups.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).filter(([, g]) => g.length >= median / 2);
     if (kept.length >= 3) return { windows: kept.map(([, g]) => g), description: `${kept.length} ${window}s of ${timeColumn}` };
   }
-  const size = Math.max(10, Math.round(chunkSize));
-  const windows = chunks(rows.length, size);
-  return { windows, description: `${windows.length} chunks of ${size.toLocaleString('en-US')} rows` };
+  // Each window is compared with the rest of the data, so it may take at most half of it.
+  const size = Math.max(10, Math.min(Math.round(chunkSize), Math.floor(rows.length / 2)));
+  const windows = sampledWindows(rows.length, size, REFERENCE_SAMPLES);
+  return { windows, description: `${windows.length} random samples of ${size.toLocaleString('en-US')} rows` };
 }
+
+/** Random reference windows drawn when the training data has no time windows to offer. */
+export const REFERENCE_SAMPLES = 100;
 
 export class BaselineUnavailable extends Error {}

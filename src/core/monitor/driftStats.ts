@@ -11,7 +11,7 @@ import { binOf, sharedBinning, type Binning } from '../data/profile';
 import { jensenShannonDistance, lInfinityDistance } from '../schema/stats';
 
 export type FeatureKind = 'numeric' | 'categorical';
-export type DriftStatistic = 'jensen_shannon' | 'l_infinity' | 'missing_rate';
+export type DriftStatistic = 'jensen_shannon' | 'l_infinity' | 'missing_rate' | 'new_values';
 
 /** Categories compared exactly (as validation's drift check); rarer ones are pooled. */
 export const TOP_K = 50;
@@ -44,6 +44,12 @@ export interface FeatureComparison {
   missing_rate: number;
   baseline_missing: number;
   current_missing: number;
+  /**
+   * Categorical: the share of the window's present values that the baseline never had (schema
+   * validation's out_of_domain, as a rate). L-infinity moves by at most a new value's share,
+   * which hides under sampling noise in small windows; this does not.
+   */
+  new_values?: number;
   /** A phrase saying what moved most, for alert messages. */
   moved: string;
 }
@@ -197,7 +203,7 @@ function histogramOn(b: Binning, values: ArrayLike<number>): number[] {
   return counts;
 }
 
-function compareCategorical(base: FeatureBaseline, values: ArrayLike<unknown>): Pick<FeatureComparison, 'statistic' | 'value' | 'moved'> {
+function compareCategorical(base: FeatureBaseline, values: ArrayLike<unknown>): Pick<FeatureComparison, 'statistic' | 'value' | 'moved' | 'new_values'> {
   const cur = new Map<string, number>();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -218,11 +224,18 @@ function compareCategorical(base: FeatureBaseline, values: ArrayLike<unknown>): 
     b.shown.push(b.other);
     c.shown.push(c.other);
   }
-  if (names.length === 0 || b.shown.every((x) => x === 0) || c.shown.every((x) => x === 0)) return { statistic: 'l_infinity', value: NaN, moved: 'no values to compare' };
+  if (names.length === 0 || b.shown.every((x) => x === 0) || c.shown.every((x) => x === 0)) return { statistic: 'l_infinity', value: NaN, moved: 'no values to compare', new_values: NaN };
+  let unseen = 0;
+  let present = 0;
+  for (const [v, n] of cur) {
+    present += n;
+    if (!baseCounts.has(v)) unseen += n;
+  }
+  const newValues = present > 0 ? unseen / present : 0;
   const { distance, index } = lInfinityDistance(b.shown, c.shown);
   const share = (v: number[]) => v[index]! / v.reduce((x, y) => x + y, 0);
   const name = names[index] === OTHER ? OTHER : `"${names[index]}"`;
-  return { statistic: 'l_infinity', value: distance, moved: `the value that moved most is ${name} (${pct(share(b.shown))} in training, ${pct(share(c.shown))} now)` };
+  return { statistic: 'l_infinity', value: distance, new_values: newValues, moved: `the value that moved most is ${name} (${pct(share(b.shown))} in training, ${pct(share(c.shown))} now)` };
 }
 
 /** The k most frequent values, ties by value (the order profiling's top values use). */

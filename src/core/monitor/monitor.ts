@@ -15,8 +15,8 @@ import type { Route } from '../serve/logTypes';
 import type { Task } from '../train/model';
 import { buildAlerts } from './alerts';
 import { BaselineUnavailable, loadVersionBaseline, loggedPredictionValue, PREDICTION, referenceWindows, type VersionBaseline } from './baseline';
-import { calibrateUpper } from './calibrate';
-import { compareFeature, isMissing, withoutWindow, type DriftStatistic, type FeatureBaseline } from './driftStats';
+import { calibrateUpper, oneRowShare, referenceStatistics } from './calibrate';
+import { compareFeature, isMissing, type DriftStatistic, type FeatureBaseline } from './driftStats';
 import { readPredictionLog, type LoggedPrediction } from './logReader';
 import { versionMarkers, type PlacedRecord } from './markers';
 import type { DriftValue, MonitorReport, Quantiles, ShadowReport, ThresholdReport, WindowReport } from './types';
@@ -210,34 +210,25 @@ function assignWindows(placed: Placed[], window: MonitorWindow): WindowSpan[] {
 }
 
 /**
- * Thresholds per feature and statistic: mean + 3σ over the reference windows when calibrating
- * (never below one row's share of a window, which would alert on a single row), else the fixed
- * `monitoring.drift.threshold`.
+ * Thresholds per feature and statistic: mean + 3σ over the reference windows when calibrating,
+ * else the fixed `monitoring.drift.threshold`.
  */
 function thresholdsFor(b: VersionBaseline, reference: number[][], description: string, monitoring: MonitoringConfig): Map<string, ThresholdReport> {
   const out = new Map<string, ThresholdReport>();
   const fixed = monitoring.drift.threshold;
-  const sizes = reference.map((w) => w.length).sort((x, y) => x - y);
-  const floor = 1 / Math.max(1, sizes[Math.floor(sizes.length / 2)] ?? 1);
+  const floor = oneRowShare(reference);
   const features: [string, FeatureBaseline, (i: number) => unknown][] = [
     ...b.inputs.map((name): [string, FeatureBaseline, (i: number) => unknown] => [name, b.features.get(name)!, (i) => b.rows[i]![name]]),
     [PREDICTION, b.predictionSummary, (i) => b.predictions[i]],
   ];
   for (const [name, summary, valueAt] of features) {
-    const stats = new Map<DriftStatistic, number[]>();
-    if (monitoring.drift.calibrate) {
-      for (const w of reference) {
-        const values = w.map(valueAt);
-        const c = compareFeature(withoutWindow(summary, values), values);
-        stats.set(c.statistic, [...(stats.get(c.statistic) ?? []), c.value]);
-        stats.set('missing_rate', [...(stats.get('missing_rate') ?? []), c.missing_rate]);
-      }
-    }
-    const statistics: DriftStatistic[] = [summary.kind === 'numeric' ? 'jensen_shannon' : 'l_infinity', ...(name === PREDICTION ? [] : ['missing_rate' as const])];
+    const distance: DriftStatistic = summary.kind === 'numeric' ? 'jensen_shannon' : 'l_infinity';
+    const ref = monitoring.drift.calibrate ? referenceStatistics(summary, reference.map((w) => w.map(valueAt))) : undefined;
+    const statistics: DriftStatistic[] = [distance, ...(name === PREDICTION ? [] : ['missing_rate' as const]), ...(summary.kind === 'categorical' ? ['new_values' as const] : [])];
     for (const statistic of statistics) {
-      const cal = monitoring.drift.calibrate ? calibrateUpper(stats.get(statistic) ?? []) : undefined;
+      const cal = ref ? calibrateUpper(statistic === 'missing_rate' ? ref.missing_rate : statistic === 'new_values' ? ref.new_values : ref.distance, floor) : undefined;
       const t: ThresholdReport = cal
-        ? { version: b.version, feature: name, statistic, kind: 'calibrated', max: Math.max(cal.threshold, floor), reference: { mean: cal.mean, std: cal.std, windows: cal.windows } }
+        ? { version: b.version, feature: name, statistic, kind: 'calibrated', max: cal.threshold, reference: { mean: cal.mean, std: cal.std, windows: cal.windows } }
         : {
             version: b.version,
             feature: name,
@@ -258,10 +249,11 @@ function driftValues(name: string, summary: FeatureBaseline, values: unknown[], 
     const t = thresholds.get(`${name}\u0000${statistic}`)!;
     return { feature: name, statistic, value: Number.isFinite(value) ? value : null, threshold: t.max!, kind: t.kind, alert: !small && value > t.max!, ...extra };
   };
-  const distance = of(c.statistic, c.value, { moved: c.moved });
+  const out = [of(c.statistic, c.value, { moved: c.moved })];
+  if (c.new_values !== undefined && thresholds.has(`${name}\u0000new_values`)) out.push(of('new_values', c.new_values, {}));
   // A prediction is never missing; its drift is its distribution's.
-  if (name === PREDICTION) return [distance];
-  return [distance, of('missing_rate', c.missing_rate, { baseline_missing: c.baseline_missing, current_missing: c.current_missing })];
+  if (name !== PREDICTION) out.push(of('missing_rate', c.missing_rate, { baseline_missing: c.baseline_missing, current_missing: c.current_missing }));
+  return out;
 }
 
 function countVersions(recs: readonly Placed[]): { version: number; count: number }[] {
