@@ -1,6 +1,13 @@
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { badInput } from '../core/errors';
 import { describeVersions, keyMetric, openRegistry, parseModelRef, type AliasChange, type GcResult, type ModelVersion, type Registry, type VersionSummary } from '../core/registry';
+import { DuckSession } from '../core/data/duckdb';
+import { openSource, readRoot, type DataSource } from '../core/data/source';
+import { compareVersions, comparisonSummary, heldOutSource, type MetricDelta, type VersionComparison } from '../core/evaluate/compareVersions';
+import { loadProjectConfig } from '../core/pipeline/config';
+import { parseVersionRef } from '../core/registry/ref';
+import { fmtNum } from '../core/report/profileView';
 import { action } from './run';
 
 interface Common {
@@ -35,6 +42,17 @@ export function registerModelsCommand(program: Command): void {
       .option('--before <date>', 'ISO date or time (e.g. 2024-05-01): polluted data arrived then', instant)
       .option('--reason <text>', 'why, for the alias history'),
   ).action(action(modelsRollback));
+
+  common(
+    models
+      .command('compare')
+      .description('Two versions side by side on the same data: every metric and per-slice deltas (b - a), and which is better')
+      .argument('<model>')
+      .argument('<a>', 'a version: 3, latest or @production')
+      .argument('<b>', 'the other version')
+      .option('--data <data>', "data with the label column (file or glob); default: the held-out split of the model's dataset in prodml.yaml")
+      .option('--slice <column...>', "report every metric per value of these columns (default: the model's validation slices)"),
+  ).action(action(modelsCompare));
 
   common(
     models
@@ -112,6 +130,51 @@ export async function modelsGc(model: string, opts: Common & { keep: number; dry
   const result = await registry.gc(model, opts.keep, { dryRun: opts.dryRun });
   print(opts.json, { ...result, dry_run: opts.dryRun === true }, () => gcText(result, opts.dryRun === true));
   return 0;
+}
+
+export async function modelsCompare(model: string, refA: string, refB: string, opts: Common & { data?: string; slice?: string[] }): Promise<number> {
+  const registry = await openRegistry(opts.workspace);
+  const [a, b] = [await registry.getVersion(model, parseVersionRef(refA)), await registry.getVersion(model, parseVersionRef(refB))];
+  const project = await loadProjectConfig(path.resolve(opts.workspace));
+  const m = project?.models.find((x) => x.name === model);
+  if (!opts.data && !m) throw badInput(project?.file ?? path.resolve(opts.workspace, 'prodml.yaml'), `has no model "${model}" to take the data from: give --data <data>`);
+  const root = path.resolve(opts.workspace);
+  const session = await DuckSession.open({ allowedDirectories: opts.data ? [root, process.cwd(), readRoot(opts.data)] : [root] });
+  try {
+    let source: DataSource;
+    let notes: string[] = [];
+    if (opts.data) source = await openSource(opts.data);
+    else ({ source, notes } = await heldOutSource(session, project!, m!, [a, b]));
+    const c = await compareVersions(session, a, b, source, { slices: opts.slice ?? m?.validation.slices });
+    print(opts.json, { ...comparisonSummary(c), notes }, () => compareText(c, notes));
+    return 0;
+  } finally {
+    session.close();
+  }
+}
+
+function compareText(c: VersionComparison, notes: string[]): string {
+  const name = (side: 'a' | 'b') => `${c.model}:${c[side].version}${c[side].aliases.length > 0 ? ` (${c[side].aliases.join(', ')})` : ''}`;
+  const va = String(c.a.version);
+  const vb = String(c.b.version);
+  const better = (x: MetricDelta) => (x.better === 'same' ? '=' : x.better === 'a' ? va : vb);
+  const signed = (x: number) => (Number.isFinite(x) ? (x > 0 ? '+' : '') + fmtNum(x) : '-');
+  const lines = [`${name('a')} vs ${name('b')} on ${c.data}: ${c.rows.toLocaleString('en-US')} rows`, ...notes.map((n) => `note: ${n}`), ''];
+  const rows = c.metrics.map((x) => [x.metric, fmtNum(x.a), fmtNum(x.b), signed(x.delta), better(x)]);
+  lines.push(table(['METRIC', `V${va}`, `V${vb}`, `DELTA (${vb} - ${va})`, 'BETTER'], rows, [1, 2, 3]).trimEnd());
+  const key = c.metrics[0]?.metric;
+  const columns = [...new Set(c.slices.map((s) => s.slice))];
+  for (const column of columns) {
+    lines.push('', `by ${column}:`);
+    const sliceRows = c.slices
+      .filter((s) => s.slice === column)
+      .map((s) => {
+        const k = s.metrics.find((x) => x.metric === key);
+        return [String(s.value ?? '(missing)'), s.rows.toLocaleString('en-US'), k ? fmtNum(k.a) : '-', k ? fmtNum(k.b) : '-', k ? signed(k.delta) : '-', k ? better(k) : '-', s.small ? 'few rows' : ''];
+      });
+    lines.push(table(['VALUE', 'ROWS', `${key ?? ''} V${va}`.trim(), `V${vb}`, 'DELTA', 'BETTER', ''], sliceRows, [1, 2, 3, 4]).trimEnd());
+  }
+  return lines.join('\n') + '\n';
 }
 
 function versionsTable(model: string, aliases: Record<string, number>, versions: VersionSummary[]): string {
