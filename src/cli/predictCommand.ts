@@ -2,10 +2,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DuckSession } from '../core/data/duckdb';
 import { openSource, readRoot } from '../core/data/source';
-import { loadProjectConfig } from '../core/pipeline/config';
-import { openRegistry } from '../core/registry';
-import { formatRef, parseModelRef } from '../core/registry/ref';
+import { formatRef, openRegistry } from '../core/registry';
 import { outputFormatOf, predictBatch } from '../core/serve/batch';
+import { resolveServedVersion } from '../core/serve/resolveVersion';
 import { progressBar } from './progress';
 import { action } from './run';
 
@@ -27,17 +26,9 @@ export async function predictCommand(spec: string, opts: { input: string; output
   const root = path.resolve(opts.workspace);
   outputFormatOf(opts.output);
   const registry = await openRegistry(root);
-  const { model, ref } = parseModelRef(spec, 'latest');
-  let version;
-  if (spec.includes('@') || spec.includes(':')) {
-    version = await registry.getVersion(model, ref);
-  } else {
-    // A bare name means what serving would answer with; before any promotion, the newest version.
-    const alias = (await loadProjectConfig(root).catch(() => undefined))?.models.find((m) => m.name === model)?.serving.alias ?? 'production';
-    const aliases = await registry.aliases(model);
-    version = await registry.getVersion(model, aliases[alias] !== undefined ? `@${alias}` : 'latest');
-    if (aliases[alias] === undefined) process.stderr.write(`prodml: ${model} has no "${alias}" alias yet; using the latest version, ${formatRef(model, version.version)}\n`);
-  }
+  const { version, note } = await resolveServedVersion(root, registry, spec);
+  const model = version.model;
+  if (note) process.stderr.write(`prodml: ${note}\n`);
   const source = await openSource(opts.input);
   const output = path.resolve(opts.output);
   const session = await DuckSession.open({ allowedDirectories: [root, readRoot(opts.input), path.dirname(output)] });

@@ -15,6 +15,12 @@ import { profileHtml } from '../core/report/profileHtml';
 import { profileView } from '../core/report/profileView';
 import { loadProjectConfig } from '../core/pipeline/config';
 import { trainFromConfig } from '../core/train/run';
+import { openRegistry } from '../core/registry';
+import { predictBatch } from '../core/serve/batch';
+import { addLabels } from '../core/serve/labels';
+import { resolveServedVersion } from '../core/serve/resolveVersion';
+import { monitorModel } from '../core/monitor';
+import { monitorPage } from './monitorView';
 import { engineRequestSchema, type EngineRequest, type EngineResponse } from '../protocol/engineMessages';
 
 const running = new Map<number, AbortController>();
@@ -99,6 +105,40 @@ async function handle(req: EngineRequest): Promise<unknown> {
           checks: (o.evaluation.blessing?.checks ?? []).map((c) => ({ passed: c.passed, description: c.description })),
           baseline: o.evaluation.baseline.description,
         };
+      }
+      case 'predict': {
+        const { root, input, output } = req.params;
+        const registry = await openRegistry(root);
+        const { version } = await resolveServedVersion(root, registry, req.params.model);
+        const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
+        try {
+          const r = await predictBatch(session, version, await openSource(input, root), output, {
+            signal: abort.signal,
+            onProgress: (done, total) => send({ id: req.id, progress: { fraction: total ? done / total : 0, phase: `${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows` } }),
+          });
+          return { rows: r.rows, output: r.output, seconds: r.seconds, version: version.version };
+        } finally {
+          session.close();
+        }
+      }
+      case 'labels': {
+        const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
+        try {
+          return await addLabels(req.params.root, req.params.model, req.params.file, { session });
+        } finally {
+          session.close();
+        }
+      }
+      case 'monitor': {
+        const { root, model } = req.params;
+        const session = await DuckSession.open({ allowedDirectories: [root] });
+        try {
+          const report = await monitorModel(session, root, model, { signal: abort.signal });
+          const yaml = await fs.readFile(path.join(root, 'prodml.yaml'), 'utf8').catch(() => undefined);
+          return monitorPage(report, yaml);
+        } finally {
+          session.close();
+        }
       }
       case 'cancel':
         running.get(req.params.target)?.abort();

@@ -222,6 +222,8 @@ export async function datasetFiles(root: string, config: ProjectConfig | undefin
     for (const glob of d.path) {
       const pattern = glob.replace(/^\.\//, '');
       const fixed = pattern.split('/').filter((_, i, parts) => !parts.slice(0, i + 1).some((p) => /[*?[{]/.test(p)));
+      // A plain file path: its directory is what to walk.
+      if (fixed.length === pattern.split('/').length) fixed.pop();
       const isMatch = picomatch(pattern);
       for (const file of await walk(path.join(root, ...fixed), 6)) {
         const rel = path.relative(root, file).split(path.sep).join('/');

@@ -1,0 +1,70 @@
+/**
+ * The Monitoring dashboard's page, built from `monitorModel`'s report: alerts first, then the
+ * charts (Vega-Lite, src/core/report/monitorCharts.ts), then a table per window.
+ */
+import type { MonitorReport } from '../core/monitor';
+import { locateKey } from '../core/schema/io';
+import { defaultMetric, monitorCharts } from '../core/report/monitorCharts';
+import type { ReportSection } from '../protocol/reportMessages';
+
+export interface MonitorPage {
+  note: string;
+  sections: ReportSection[];
+  alerts: { id: string; text: string }[];
+  line: number;
+}
+
+export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): MonitorPage {
+  const charts = monitorCharts(r);
+  const metric = defaultMetric(r);
+  const sections: ReportSection[] = [];
+  const alerted = new Set(r.alerts.map((a) => a.window));
+  sections.push({
+    title: r.alerts.length ? `${r.alerts.length} alert${r.alerts.length === 1 ? '' : 's'}` : 'No alerts',
+    note: r.alerts.length ? undefined : 'Every window is within its thresholds.',
+    alerts: r.alerts.map((a) => ({ severity: 'error' as const, text: `${a.window}: ${a.message}` })),
+  });
+  const chartList: { title: string; spec: Record<string, unknown> }[] = [];
+  const add = (title: string, spec: unknown) => spec && chartList.push({ title, spec: spec as Record<string, unknown> });
+  if (charts.metric && metric) add(`${metric} per window (labelled predictions)`, charts.metric);
+  add('Input and prediction drift against the training data (value ÷ threshold; ! = alert)', charts.drift);
+  if (charts.predictions) add('Predictions per window', charts.predictions);
+  if (charts.residualsOverTime) add('Residuals over time (label − prediction)', charts.residualsOverTime);
+  if (charts.residualsByInput) add('Residuals by input (binned)', charts.residualsByInput);
+  sections.push({ title: 'Over time', note: r.markers.length ? `Version changes: ${r.markers.map((m) => m.description).join('; ')}` : undefined, charts: chartList });
+  const metricNames = [...new Set(r.windows.flatMap((w) => Object.keys(w.metrics ?? {})))];
+  sections.push({
+    title: 'Windows',
+    table: {
+      columns: ['window', 'served', 'labelled', 'versions', ...metricNames, 'drift alerts'],
+      rows: r.windows.map((w) => [
+        w.window,
+        w.count,
+        w.labelled,
+        w.versions.map((v) => `${v.version} (${v.count})`).join(', '),
+        ...metricNames.map((m) => w.metrics?.[m] ?? null),
+        w.drift.filter((d) => d.alert).map((d) => d.feature).join(', ') || (w.small ? 'too few rows to judge' : 'none'),
+      ]),
+      marks: r.windows.map((w) => (alerted.has(w.window) ? 'bad' : 'none')),
+    },
+  });
+  sections.push({
+    title: 'Thresholds',
+    table: {
+      columns: ['statistic', 'feature or metric', 'kind', 'max', 'reference mean ± σ'],
+      rows: r.thresholds.map((t) => [t.statistic, t.feature ?? t.metric ?? '', t.kind, t.max ?? t.min ?? null, t.reference ? `${t.reference.mean.toFixed(3)} ± ${t.reference.std.toFixed(3)} (${t.reference.windows} windows)` : (t.note ?? '')]),
+    },
+  });
+  const note = `${r.log.served.toLocaleString('en-US')} served predictions (${r.log.labelled.toLocaleString('en-US')} labelled) in ${r.windows.length} windows of ${typeof r.window === 'string' ? r.window : `${r.window.requests} requests`} by ${r.time_column}${r.log.skipped_lines ? `; ${r.log.skipped_lines} unreadable log lines skipped` : ''}${r.notes.length ? `. ${r.notes.join(' ')}` : ''}`;
+  let line = 0;
+  if (prodmlYaml) {
+    for (const p of [['models', r.model, 'monitoring'], ['models', r.model]]) {
+      const at = locateKey(prodmlYaml, p);
+      if (at) {
+        line = Math.max(0, at.line - 1);
+        break;
+      }
+    }
+  }
+  return { note, sections, alerts: r.alerts.map((a) => ({ id: `${a.window}|${a.feature ?? a.metric ?? ''}|${a.statistic}`, text: `${a.window}: ${a.message}` })), line };
+}
