@@ -17,6 +17,18 @@ export interface DenseLayer {
   activation: DenseActivation;
 }
 
+/** A layer ready to run: its kernel transposed to [units, inputs], so each unit is one contiguous dot product. */
+interface Prepared extends DenseLayer {
+  kt: Float32Array;
+}
+
+function prepare(layer: DenseLayer): Prepared {
+  const { inputs, units, kernel } = layer;
+  const kt = new Float32Array(kernel.length);
+  for (let i = 0; i < inputs; i++) for (let j = 0; j < units; j++) kt[j * inputs + i] = kernel[i * units + j]!;
+  return { ...layer, kt };
+}
+
 export interface DenseNet {
   inputs: number;
   outputs: number;
@@ -92,6 +104,11 @@ export function denseNet(layers: DenseLayer[]): DenseNet {
   const inputs = layers[0]!.inputs;
   const outputs = layers[layers.length - 1]!.units;
   const widest = Math.max(...layers.map((l) => Math.max(l.inputs, l.units)));
+  // Scratch rows, allocated once: forward() is synchronous, so calls never overlap.
+  const scratchA = new Float32Array(widest);
+  const scratchB = new Float32Array(widest);
+  const acc = new Float64Array(widest);
+  const prepared = layers.map(prepare);
   return {
     inputs,
     outputs,
@@ -100,13 +117,12 @@ export function denseNet(layers: DenseLayer[]): DenseNet {
       const rows = x.length / inputs;
       if (!Number.isInteger(rows)) throw new Error(`denseForward: ${x.length} values is not a whole number of rows of ${inputs}`);
       const out = new Float32Array(rows * outputs);
-      // Two scratch rows, reused across rows; values are rounded to float32 between layers as tfjs does.
-      let a = new Float32Array(widest);
-      let b = new Float32Array(widest);
-      const acc = new Float64Array(widest);
+      // Values are rounded to float32 between layers, as tfjs stores them.
       for (let r = 0; r < rows; r++) {
+        let a = scratchA;
+        let b = scratchB;
         a.set(x.subarray(r * inputs, (r + 1) * inputs));
-        for (const layer of layers) {
+        for (const layer of prepared) {
           applyDense(layer, a, acc, b);
           const t = a;
           a = b;
@@ -120,15 +136,14 @@ export function denseNet(layers: DenseLayer[]): DenseNet {
 }
 
 /** out[0..units) = activation(x · kernel + bias) for one row. */
-function applyDense(layer: DenseLayer, x: Float32Array, acc: Float64Array, out: Float32Array): void {
-  const { inputs, units, kernel, bias } = layer;
-  for (let j = 0; j < units; j++) acc[j] = bias ? bias[j]! : 0;
-  // Row-major kernel: walk it contiguously, one input at a time.
-  for (let i = 0; i < inputs; i++) {
-    const xi = x[i]!;
-    if (xi === 0) continue; // one-hot inputs are mostly zeros
-    const row = i * units;
-    for (let j = 0; j < units; j++) acc[j]! += xi * kernel[row + j]!;
+function applyDense(layer: Prepared, x: Float32Array, acc: Float64Array, out: Float32Array): void {
+  const { inputs, units, bias, kt } = layer;
+  // One dot product per unit over a contiguous kernel column: the sum stays in a register.
+  for (let j = 0; j < units; j++) {
+    let sum = bias ? bias[j]! : 0;
+    const col = j * inputs;
+    for (let i = 0; i < inputs; i++) sum += x[i]! * kt[col + i]!;
+    acc[j] = sum;
   }
   switch (layer.activation) {
     case 'linear':

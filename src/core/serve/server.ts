@@ -20,7 +20,8 @@ import { badInput } from '../errors';
 import { DEFAULT_SERVER, loadProjectConfig, type ModelServingConfig } from '../pipeline/config';
 import { openRegistry } from '../registry';
 import { isProblem, type InstanceProblem } from './instanceCheck';
-import { LOGS_DIR, type PredictionRecord, type Route } from './logTypes';
+import { logsDir } from './logPaths';
+import type { PredictionRecord, Route } from './logTypes';
 import { MetricsRecorder, type ServerMetrics } from './metrics';
 import { PredictionLog } from './predictionLog';
 import { routesToCanary } from './routing';
@@ -96,7 +97,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const name of names) {
       const cfg = configured.get(name) ?? DEFAULT_MODEL_SERVING;
       const model = new ServedModel(name, cfg, registry, emit);
-      served.set(name, { model, log: new PredictionLog({ dir: path.join(root, '.prodml', LOGS_DIR, name), maxFileBytes: cfg.log.max_file_mb * 1024 * 1024, ...(opts.logFlushMs !== undefined ? { flushDelayMs: opts.logFlushMs } : {}) }) });
+      served.set(name, { model, log: new PredictionLog({ dir: logsDir(root, name), maxFileBytes: cfg.log.max_file_mb * 1024 * 1024, ...(opts.logFlushMs !== undefined ? { flushDelayMs: opts.logFlushMs } : {}) }) });
       await model.start();
     }
   } catch (e) {

@@ -1,0 +1,142 @@
+/** The prediction log: rotation, overflow, torn lines, and a server killed with SIGKILL mid-write. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DuckSession } from '../../src/core/data/duckdb';
+import { PredictionLog } from '../../src/core/serve/predictionLog';
+import { startServer } from '../../src/core/serve/server';
+import { tempDir } from '../helpers/fixtures';
+import { MODEL, predict, servingWorkspace, streamRows } from '../helpers/serveFixtures';
+
+const line = (i: number, pad = 60) => JSON.stringify({ request_id: `r-${i}`, n: i, pad: 'x'.repeat(pad) });
+const files = (dir: string) => fs.readdirSync(dir).filter((f) => f.startsWith('predictions-')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+
+let session: DuckSession;
+const root = tempDir('prodml-log-');
+before(async () => {
+  session = await DuckSession.open({ allowedDirectories: [root, path.dirname(root)] });
+});
+after(() => session.close());
+
+/** Rows DuckDB reads from a glob, skipping unparseable lines as the monitoring readers do. */
+async function duckCount(glob: string): Promise<number> {
+  const [r] = await session.rows(`SELECT count(*) AS n FROM read_json('${glob}', format='newline_delimited', ignore_errors=true, columns={request_id: 'VARCHAR'}) WHERE request_id IS NOT NULL`);
+  return Number(r!['n']);
+}
+
+describe('PredictionLog', () => {
+  test('rotates by size and by day, numbering on from the files already there', async () => {
+    const dir = path.join(root, 'rotate');
+    const log = new PredictionLog({ dir, maxFileBytes: 1000, flushDelayMs: 1 });
+    for (let i = 0; i < 35; i++) {
+      log.append([line(i)], '2025-03-01');
+      await log.flush();
+    }
+    log.append([line(100), line(101)], '2025-03-02');
+    await log.close();
+    const day1 = files(dir).filter((f) => f.includes('2025-03-01'));
+    assert.ok(day1.length >= 4, day1.join(' '));
+    assert.deepEqual(day1.slice(0, 2), ['predictions-2025-03-01-1.jsonl', 'predictions-2025-03-01-2.jsonl']);
+    for (const f of day1) assert.ok(fs.statSync(path.join(dir, f)).size <= 1000, f);
+    const text = day1.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+    assert.deepEqual(text.trim().split('\n').map((l) => JSON.parse(l).n), Array.from({ length: 35 }, (_, i) => i));
+    assert.deepEqual(files(dir).filter((f) => f.includes('2025-03-02')), ['predictions-2025-03-02-1.jsonl']);
+    assert.equal(log.stats.written, 37);
+
+    // A new writer continues in the last file of the day while it has room (10 lines fit, it has 5).
+    const last = day1[day1.length - 1]!;
+    assert.equal(fs.readFileSync(path.join(dir, last), 'utf8').trim().split('\n').length, 5);
+    const again = new PredictionLog({ dir, maxFileBytes: 1000, flushDelayMs: 1 });
+    again.append([line(200)], '2025-03-01');
+    await again.close();
+    assert.match(fs.readFileSync(path.join(dir, last), 'utf8'), /"n":200/);
+    assert.equal(await duckCount(path.join(dir, 'predictions-*.jsonl')), 38);
+  });
+
+  test('a full queue drops and counts lines instead of growing; a failing disk counts them too', async () => {
+    const dir = path.join(root, 'overflow');
+    const log = new PredictionLog({ dir, maxFileBytes: 1 << 20, maxQueuedBytes: 2000, flushDelayMs: 50 });
+    for (let i = 0; i < 100; i++) log.append([line(i)], '2025-03-01');
+    assert.ok(log.stats.dropped > 0 && log.stats.queued + log.stats.dropped === 100, JSON.stringify(log.stats));
+    await log.close();
+    assert.equal(log.stats.written + log.stats.dropped, 100);
+    assert.equal(fs.readFileSync(path.join(dir, 'predictions-2025-03-01-1.jsonl'), 'utf8').trim().split('\n').length, log.stats.written);
+
+    const notADir = path.join(root, 'a-file');
+    fs.writeFileSync(notADir, '');
+    const bad = new PredictionLog({ dir: notADir, maxFileBytes: 1000, flushDelayMs: 1 });
+    bad.append([line(1), line(2)], '2025-03-01');
+    await bad.close();
+    assert.equal(bad.stats.dropped, 2);
+    assert.match(bad.stats.lastError!, /EEXIST|ENOTDIR/);
+  });
+
+  test('a torn last line stays a line of its own: DuckDB skips it and reads every whole line', async () => {
+    const dir = path.join(root, 'torn');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'predictions-2025-03-01-1.jsonl');
+    fs.writeFileSync(file, `${line(1)}\n${line(2)}\n${line(3).slice(0, 25)}`);
+    const glob = path.join(dir, 'predictions-*.jsonl');
+    assert.equal(await duckCount(glob), 2);
+    const log = new PredictionLog({ dir, maxFileBytes: 1 << 20, flushDelayMs: 1 });
+    log.append([line(4), line(5)], '2025-03-01');
+    await log.close();
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    assert.deepEqual(lines.map((l) => l.length > 0 && l.endsWith('}')), [true, true, false, true, true, false]);
+    assert.equal(await duckCount(glob), 4);
+  });
+});
+
+describe('kill -9 of the server mid-write', () => {
+  test('leaves a log DuckDB reads with every complete line intact, and a restarted server appends after it', async () => {
+    const ws = await servingWorkspace({ versions: 1 });
+    // Big rows make big batches, so the kill is likely to land inside a write.
+    const rows = streamRows(ws, '2025-03', 100).map((r) => ({ ...r, note: 'n'.repeat(3000) }));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/cli/main.ts'), 'serve', '--workspace', ws, '--port', '0', '--json'], { cwd: path.join(__dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const first = out.split('\n')[0]!;
+        if (out.includes('\n')) resolve(JSON.parse(first).url);
+      });
+      child.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
+    });
+    let answered = 0;
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        const r = await predict(url, rows).catch(() => undefined);
+        if (!r) return;
+        if (r.status === 200) answered++;
+      }
+    };
+    const clients = [client(), client(), client(), client()];
+    const dir = path.join(ws, '.prodml/logs', MODEL);
+    const bytes = () => (fs.existsSync(dir) ? files(dir).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0) : 0);
+    while (bytes() < 20 * 1024 * 1024) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(clients);
+    await new Promise((r) => (child.exitCode === null && child.signalCode === null ? child.once('exit', r) : r(undefined)));
+    assert.ok(answered > 0);
+
+    const glob = path.join(dir, 'predictions-*.jsonl');
+    const text = files(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+    const complete = text.flatMap((t) => t.split('\n').slice(0, -1));
+    const tails = text.map((t) => t.split('\n').at(-1)!).filter((t) => t !== '');
+    assert.ok(tails.length <= 1, 'at most one torn line');
+    for (const l of complete) assert.equal(JSON.parse(l).model, MODEL);
+    assert.equal(await duckCount(glob), complete.length);
+
+    // A restarted server writes on after the torn line; every whole line is still read.
+    const s = await startServer({ root: ws, port: 0 });
+    assert.equal((await predict(s.url, rows.slice(0, 3))).status, 200);
+    await s.close();
+    assert.equal(await duckCount(glob), complete.length + 3);
+  });
+});
