@@ -11,6 +11,7 @@
  */
 import { mulberry32 } from '../src/core/demo/random';
 import { calibrateUpper, oneRowShare, referenceStatistics } from '../src/core/monitor/calibrate';
+import { MIN_RATE_CHANGE } from '../src/core/monitor/monitor';
 import { compareFeature, summarizeBaseline, type FeatureBaseline } from '../src/core/monitor/driftStats';
 import { DEFAULT_MONITORING } from '../src/core/monitor/monitor';
 import { referenceWindows } from '../src/core/monitor/baseline';
@@ -92,8 +93,8 @@ for (const size of WINDOW_SIZES) {
     const floor = oneRowShare(windows);
     calibrated[feature] = {
       distance: calibrateUpper(stats.distance, floor)!.threshold,
-      missing: calibrateUpper(stats.missing_rate, floor)!.threshold,
-      newValues: calibrateUpper(stats.new_values, floor)?.threshold ?? Infinity,
+      missing: calibrateUpper(stats.missing_rate, Math.max(floor, MIN_RATE_CHANGE))!.threshold,
+      newValues: calibrateUpper(stats.new_values, Math.max(floor, MIN_RATE_CHANGE))?.threshold ?? Infinity,
     };
   }
   for (const kind of KINDS) {

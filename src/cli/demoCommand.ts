@@ -12,12 +12,18 @@ import { fmtNum } from '../core/report/profileView';
 import { trainFromConfig } from '../core/train/run';
 import { profileText, runProfile } from './profileCommand';
 import { progressBar } from './progress';
+import { STREAM_MONTHS } from '../core/demo/workspace';
+import { replayFile } from '../core/demo/replay';
+import { startServer } from '../core/serve/server';
+import { addLabels } from '../core/serve/labels';
+import { monitorModel } from '../core/monitor';
 
 /**
  * The main job on the built-in demo: generate the workspace and infer its schema, profile the
  * training data against a batch whose distribution shifted, then validate every new batch
  * against the schema and the training data, then train, evaluate and register the demo model.
- * Later steps (serve, monitor) join here as they land.
+ * Then serve it, replay the months after deployment as requests, add their labels as they
+ * "arrive", and monitor: the drifted month (May) is flagged.
  */
 export async function demoCommand(dir: string, opts: { seed: number }): Promise<number> {
   const root = path.resolve(dir);
@@ -73,11 +79,50 @@ export async function demoCommand(dir: string, opts: { seed: number }): Promise<
     out(`   blessed and promoted to production (prodml models list baby_weight)`);
   } else out('   not blessed: registered but not promoted');
 
+  if (trained.blessed) await serveAndMonitor(root, out);
+
   out(`\nHTML report: ${report}`);
   out(`See a batch's problems where they are:  prodml validate ${here(path.join(root, 'data/incoming/new-category.csv'))} --schema ${here(path.join(root, DEMO_SCHEMA))}`);
   out(`Open the workspace in VS Code:  code ${here(root)}`);
   out('Then open a file in data/incoming/ to see its anomalies inline and in the Problems panel, or run "ProdML: Profile Dataset".');
   return 0;
+}
+
+/** Steps 4 and 5: the story after deployment. */
+async function serveAndMonitor(root: string, out: (s: string) => void): Promise<void> {
+  out(`\n4. Serve baby_weight@production over HTTP, replay the months after deployment (data/stream) as requests, then add their weights as labels`);
+  const server = await startServer({ root, port: 0 });
+  try {
+    for (const m of STREAM_MONTHS) {
+      const file = path.join(root, `data/stream/natality-2025-${String(m).padStart(2, '0')}.csv`);
+      const n = await replayFile(server.url, 'baby_weight', file);
+      out(`   ${path.relative(root, file)}: ${n.toLocaleString('en-US')} predictions served`);
+    }
+    const metrics = server.metrics();
+    out(`   ${metrics.requests.total.toLocaleString('en-US')} requests to ${server.url}, p50 ${metrics.latency_ms.p50.toFixed(2)} ms, p99 ${metrics.latency_ms.p99.toFixed(2)} ms (server side)`);
+  } finally {
+    await server.close();
+  }
+  const session = await DuckSession.open({ allowedDirectories: [root] });
+  try {
+    let matched = 0;
+    for (const m of STREAM_MONTHS) {
+      const r = await addLabels(root, 'baby_weight', path.join(root, `data/stream/natality-2025-${String(m).padStart(2, '0')}.csv`), { session });
+      matched += r.matched;
+    }
+    out(`   ${matched.toLocaleString('en-US')} labels joined to their predictions by birth_id`);
+
+    out(`\n5. Monitor: one window per month of event_date, drift thresholds calibrated on the training months`);
+    const report = await monitorModel(session, root, 'baby_weight');
+    for (const w of report.windows) {
+      const drifted = w.drift.filter((d) => d.alert).map((d) => d.feature);
+      out(`   ${w.window}  ${String(w.count).padStart(5)} served  RMSE ${fmtNum(w.metrics?.['rmse'] ?? undefined)}  ${drifted.length ? `DRIFT: ${drifted.join(', ')}` : 'ok'}`);
+    }
+    for (const a of report.alerts) out(`   ALERT ${a.message}`);
+    if (report.alerts.length > 0) out(`   \`prodml monitor baby_weight\` exits 1 on these alerts, so a scheduled job can page someone; in VS Code, "ProdML: Show Monitoring Dashboard".`);
+  } finally {
+    session.close();
+  }
 }
 
 /** One line per batch: the kinds of finding and the features they are on. */

@@ -5,14 +5,14 @@ import { z } from 'zod';
 
 const eventSchema = z.union([
   z.object({ event: z.literal('listening'), url: z.string(), models: z.array(z.object({ model: z.string(), version: z.number(), alias: z.string().optional() }).passthrough()) }).passthrough(),
-  z.object({ event: z.literal('swapped'), model: z.string(), to: z.number().optional(), version: z.number().optional() }).passthrough(),
+  z.object({ event: z.literal('swapped'), model: z.string(), route: z.string().optional(), to: z.number().nullable().optional() }).passthrough(),
   z.object({ event: z.string() }).passthrough(),
 ]);
 
 /** requests/s as /metrics reports it; field names tolerated loosely so an older server still shows. */
 function requestsPerSecond(m: unknown): number | undefined {
   const o = m as Record<string, unknown> | undefined;
-  const v = o?.['requests_per_second'] ?? o?.['requestsPerSecond'] ?? o?.['rps'];
+  const v = o?.['requests_per_s'] ?? o?.['requests_per_second'] ?? o?.['requestsPerSecond'] ?? o?.['rps'];
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
@@ -109,9 +109,11 @@ export class ServerController implements vscode.Disposable {
       void vscode.window.showInformationMessage(`ProdML: serving ${this.describe()} at ${e.url}`);
       resolve();
     } else if (parsed.event === 'swapped') {
-      const e = parsed as { model: string; to?: number; version?: number };
-      const v = e.to ?? e.version;
-      if (v !== undefined) this.served.set(e.model, v);
+      const e = parsed as { model: string; route?: string; to?: number | null };
+      // Canary and shadow swaps do not change what production answers with.
+      if (e.route !== undefined && e.route !== 'primary') return;
+      if (typeof e.to === 'number') this.served.set(e.model, e.to);
+      else this.served.delete(e.model);
       this.render();
     }
   }

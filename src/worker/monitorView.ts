@@ -22,7 +22,7 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
   sections.push({
     title: r.alerts.length ? `${r.alerts.length} alert${r.alerts.length === 1 ? '' : 's'}` : 'No alerts',
     note: r.alerts.length ? undefined : 'Every window is within its thresholds.',
-    alerts: r.alerts.map((a) => ({ severity: 'error' as const, text: `${a.window}: ${a.message}` })),
+    alerts: r.alerts.map((a) => ({ severity: 'error' as const, text: a.message })),
   });
   const chartList: { title: string; spec: Record<string, unknown> }[] = [];
   const add = (title: string, spec: unknown) => spec && chartList.push({ title, spec: spec as Record<string, unknown> });
@@ -66,5 +66,5 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
       }
     }
   }
-  return { note, sections, alerts: r.alerts.map((a) => ({ id: `${a.window}|${a.feature ?? a.metric ?? ''}|${a.statistic}`, text: `${a.window}: ${a.message}` })), line };
+  return { note, sections, alerts: r.alerts.map((a) => ({ id: `${a.window}|${a.feature ?? a.metric ?? ''}|${a.statistic}`, text: a.message })), line };
 }

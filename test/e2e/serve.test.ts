@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
+import { streamInstances } from '../../src/core/demo/replay';
 import { STREAM_MONTHS } from '../../src/core/demo/workspace';
 import { tempDir } from '../helpers/fixtures';
 import { launchVSCode, type VSCodeSession } from './harness';
@@ -21,22 +22,6 @@ function prodml(ws: string, args: string[]): string {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ws, encoding: 'utf8', timeout: 300_000 });
   assert.equal(r.status, 0, `prodml ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
-}
-
-/** The rows of a demo CSV as request instances: typed like JSON clients send them, no label. */
-function instances(file: string): Record<string, unknown>[] {
-  const [header, ...lines] = fs.readFileSync(file, 'utf8').trim().split('\n');
-  const cols = header!.split(',');
-  return lines.map((line) => {
-    const cells = line.split(',');
-    const row: Record<string, unknown> = {};
-    cols.forEach((c, i) => {
-      const v = cells[i] ?? '';
-      if (c === 'weight_pounds') return;
-      row[c] = v === '' ? null : v === 'true' ? true : v === 'false' ? false : /^-?\d+(\.\d+)?$/.test(v) && c !== 'birth_id' ? Number(v) : v;
-    });
-    return row;
-  });
 }
 
 describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () => {
@@ -68,7 +53,7 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     // The months after deployment, as requests of 25 births each.
     let served = 0;
     for (const m of STREAM_MONTHS) {
-      const rows = instances(path.join(ws, `data/stream/natality-2025-0${m}.csv`));
+      const rows = await streamInstances(path.join(ws, `data/stream/natality-2025-0${m}.csv`));
       for (let i = 0; i < rows.length; i += 25) {
         const res = await fetch(`${url}/v1/models/baby_weight:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows.slice(i, i + 25) }) });
         assert.equal(res.status, 200, await res.text());

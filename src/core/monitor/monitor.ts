@@ -213,6 +213,9 @@ function assignWindows(placed: Placed[], window: MonitorWindow): WindowSpan[] {
  * Thresholds per feature and statistic: mean + 3σ over the reference windows when calibrating,
  * else the fixed `monitoring.drift.threshold`.
  */
+/** The smallest rise in a missing or new-value rate worth an alert (one percentage point). */
+export const MIN_RATE_CHANGE = 0.01;
+
 function thresholdsFor(b: VersionBaseline, reference: number[][], description: string, monitoring: MonitoringConfig): Map<string, ThresholdReport> {
   const out = new Map<string, ThresholdReport>();
   const fixed = monitoring.drift.threshold;
@@ -226,7 +229,9 @@ function thresholdsFor(b: VersionBaseline, reference: number[][], description: s
     const ref = monitoring.drift.calibrate ? referenceStatistics(summary, reference.map((w) => w.map(valueAt))) : undefined;
     const statistics: DriftStatistic[] = [distance, ...(name === PREDICTION ? [] : ['missing_rate' as const]), ...(summary.kind === 'categorical' ? ['new_values' as const] : [])];
     for (const statistic of statistics) {
-      const cal = ref ? calibrateUpper(statistic === 'missing_rate' ? ref.missing_rate : statistic === 'new_values' ? ref.new_values : ref.distance, floor) : undefined;
+      // A rate that moves by less than a percentage point is noise to act on, however steady the reference was.
+      const rate = statistic === 'missing_rate' || statistic === 'new_values';
+      const cal = ref ? calibrateUpper(statistic === 'missing_rate' ? ref.missing_rate : statistic === 'new_values' ? ref.new_values : ref.distance, rate ? Math.max(floor, MIN_RATE_CHANGE) : floor) : undefined;
       const t: ThresholdReport = cal
         ? { version: b.version, feature: name, statistic, kind: 'calibrated', max: cal.threshold, reference: { mean: cal.mean, std: cal.std, windows: cal.windows } }
         : {
