@@ -55,7 +55,7 @@ const abs = (rel: string) => path.join(ws, rel);
 const read = (file: string, order = '') => session.rows(`SELECT * FROM ${sqlString(file)}${order}`);
 const inputRows = (rel: string) => session.rows(`SELECT * FROM read_csv(${sqlString(abs(rel))}, header = true)`);
 
-/** What evaluateVersion does with a version: its saved transforms, then tfjs on the whole matrix. */
+/** The saved transforms, then tfjs on the whole matrix: the reference the Scorer's plain-JS forward pass must match. */
 async function evaluatePath(version: ModelVersion, rows: Row[]): Promise<Float32Array> {
   const transforms = JSON.parse(fs.readFileSync(version.files['transform.json'], 'utf8')) as FittedTransforms;
   const { tf } = await loadTf();

@@ -6,13 +6,11 @@ import fs from 'node:fs/promises';
 import type { DuckSession } from '../data/duckdb';
 import type { DataSource } from '../data/source';
 import { badInput } from '../errors';
-import { transformRows } from '../features/apply';
 import type { FittedTransforms } from '../features/spec';
 import type { ModelVersion } from '../registry/types';
-import { loadTf } from '../train/backend';
 import { encodeLabels } from '../train/data';
 import type { Task } from '../train/model';
-import { loadModel, predict } from '../train/trainer';
+import { loadScorer } from '../serve/scorer';
 import { evaluatePredictions, type EvaluationReport } from './evaluation';
 import type { TaskData } from './metrics';
 
@@ -33,11 +31,14 @@ export async function evaluateVersion(session: DuckSession, version: ModelVersio
   const y = task === 'multiclass' && classes ? Float32Array.from(rows, (r) => classes.indexOf(String(r[card.label!]))) : labels.y;
   const keep = rows.map((_, i) => i).filter((i) => Number.isFinite(y[i]!) && y[i]! >= 0);
   const kept = keep.map((i) => rows[i]!);
-  const { tf } = await loadTf();
-  const model = await loadModel(tf, await fs.readFile(version.files['model.json'], 'utf8'), await fs.readFile(version.files['weights.bin']));
-  const x = transformRows(transforms, kept);
-  const out = predict(tf, model, x, transforms.width);
-  model.dispose();
+  // The Scorer: the same transforms and forward pass as online serving and batch prediction.
+  const scorer = await loadScorer(version);
+  let out: Float32Array;
+  try {
+    out = scorer.score(kept);
+  } finally {
+    scorer.dispose();
+  }
   const ky = Float32Array.from(keep, (i) => y[i]!);
   const k = classes?.length ?? 2;
   const taskData: TaskData =
