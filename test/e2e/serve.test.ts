@@ -56,8 +56,9 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
       const rows = await streamInstances(path.join(ws, `data/stream/natality-2025-0${m}.csv`));
       for (let i = 0; i < rows.length; i += 25) {
         const res = await fetch(`${url}/v1/models/baby_weight:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows.slice(i, i + 25) }) });
-        assert.equal(res.status, 200, await res.text());
-        const body = (await res.json()) as { predictions: number[] };
+        const text = await res.text();
+        assert.equal(res.status, 200, text);
+        const body = JSON.parse(text) as { predictions: number[] };
         served += body.predictions.length;
         assert.ok(body.predictions.every((p) => Number.isFinite(p) && p > 0 && p < 15));
       }
