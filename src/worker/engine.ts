@@ -10,7 +10,7 @@ import { profileDatasets } from '../core/data/profile';
 import { explainReadError, openSource } from '../core/data/source';
 import { inferSchema } from '../core/schema/infer';
 import { schemaToYaml, writeFileAtomic } from '../core/schema/io';
-import { isProdmlError } from '../core/errors';
+import { badInput, isProdmlError } from '../core/errors';
 import { profileHtml } from '../core/report/profileHtml';
 import { profileView } from '../core/report/profileView';
 import { loadProjectConfig } from '../core/pipeline/config';
@@ -21,6 +21,8 @@ import { addLabels } from '../core/serve/labels';
 import { resolveServedVersion } from '../core/serve/resolveVersion';
 import { monitorModel } from '../core/monitor';
 import { monitorPage } from './monitorView';
+import { comparePage } from './compareView';
+import { compareVersions, heldOutSource } from '../core/evaluate/compareVersions';
 import { engineRequestSchema, type EngineRequest, type EngineResponse } from '../protocol/engineMessages';
 
 const running = new Map<number, AbortController>();
@@ -136,6 +138,25 @@ async function handle(req: EngineRequest): Promise<unknown> {
           const report = await monitorModel(session, root, model, { signal: abort.signal });
           const yaml = await fs.readFile(path.join(root, 'prodml.yaml'), 'utf8').catch(() => undefined);
           return monitorPage(report, yaml);
+        } finally {
+          session.close();
+        }
+      }
+      case 'compareVersions': {
+        const { root, model } = req.params;
+        const registry = await openRegistry(root);
+        const [a, b] = [await registry.getVersion(model, String(req.params.a)), await registry.getVersion(model, String(req.params.b))];
+        const project = await loadProjectConfig(root);
+        const m = project?.models.find((x) => x.name === model);
+        const session = await DuckSession.open({ allowedDirectories: [root] });
+        try {
+          let source;
+          let notes: string[] = [];
+          if (req.params.data) source = await openSource(req.params.data, root);
+          else if (project && m) ({ source, notes } = await heldOutSource(session, project, m, [a, b], abort.signal));
+          else throw badInput(path.join(root, 'prodml.yaml'), `has no model "${model}" to take the evaluation data from`);
+          const c = await compareVersions(session, a, b, source, { slices: m?.validation.slices, signal: abort.signal });
+          return comparePage(c, notes);
         } finally {
           session.close();
         }

@@ -53,7 +53,9 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
       await status.filter({ hasText: `baby_weight:${version}` }).waitFor({ timeout: 30_000 });
     };
     await promote(1);
-    // A second version, trained from the palette, appears in the tree; promote it too.
+    // A second version, a linear model this time, trained from the palette, appears in the tree; promote it too.
+    const yaml = path.join(ws, 'prodml.yaml');
+    fs.writeFileSync(yaml, fs.readFileSync(yaml, 'utf8').replace('model: {type: dnn, hidden: [32, 16]}', 'model: {type: linear}'));
     await vscode.runCommand('ProdML: Train Model');
     await vscode.waitForWebviewText(/baby_weight:2 (blessed|not blessed)/, 240_000);
     await vscode.runCommand('Focus on Models View');
@@ -71,5 +73,21 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     const aliases = JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8'));
     assert.equal(aliases.production, 1);
     await vscode.screenshot('models-view-rolled-back');
+
+    // Compare the two versions: both evaluated on the held-out rows, metrics and slices side by side.
+    const v2 = row(/^2( \(.*\))?$/).first();
+    await v2.hover();
+    await v2.locator('.action-label[aria-label="Compare With Another Version..."]').click();
+    await vscode.quickInput.pick('1');
+    const frame = await vscode.waitForWebviewText(/better on \d+ metrics? and worse on \d+/, 180_000);
+    const text = await frame.locator('body').innerText();
+    assert.match(text, /Compare baby_weight: 1 vs 2/);
+    assert.match(text, /rmse/);
+    assert.match(text, /Per slice: rmse/);
+    assert.match(text, /plurality = 2/);
+    // A DNN and a linear model differ: the table says which is better on each metric.
+    assert.doesNotMatch(text, /better on 0 metrics and worse on 0/);
+    assert.ok((await frame.locator('.chart svg').count()) >= 2, 'both comparison charts render');
+    await vscode.screenshot('compare-versions');
   });
 });
