@@ -162,7 +162,7 @@ function compareText(c: VersionComparison, notes: string[]): string {
   const lines = [`${name('a')} vs ${name('b')} on ${c.data}: ${c.rows.toLocaleString('en-US')} rows`, ...notes.map((n) => `note: ${n}`), ''];
   const rows = c.metrics.map((x) => [x.metric, fmtNum(x.a), fmtNum(x.b), signed(x.delta), better(x)]);
   lines.push(table(['METRIC', `V${va}`, `V${vb}`, `DELTA (${vb} - ${va})`, 'BETTER'], rows, [1, 2, 3]).trimEnd());
-  const key = c.metrics[0]?.metric;
+  const key = c.key_metric;
   const columns = [...new Set(c.slices.map((s) => s.slice))];
   for (const column of columns) {
     lines.push('', `by ${column}:`);
@@ -172,7 +172,7 @@ function compareText(c: VersionComparison, notes: string[]): string {
         const k = s.metrics.find((x) => x.metric === key);
         return [String(s.value ?? '(missing)'), s.rows.toLocaleString('en-US'), k ? fmtNum(k.a) : '-', k ? fmtNum(k.b) : '-', k ? signed(k.delta) : '-', k ? better(k) : '-', s.small ? 'few rows' : ''];
       });
-    lines.push(table(['VALUE', 'ROWS', `${key ?? ''} V${va}`.trim(), `V${vb}`, 'DELTA', 'BETTER', ''], sliceRows, [1, 2, 3, 4]).trimEnd());
+    lines.push(table(['VALUE', 'ROWS', `${key.toUpperCase()} V${va}`, `V${vb}`, 'DELTA', 'BETTER', ''], sliceRows, [1, 2, 3, 4]).trimEnd());
   }
   return lines.join('\n') + '\n';
 }

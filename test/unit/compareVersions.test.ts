@@ -63,6 +63,7 @@ describe('compareVersions', () => {
       assert.equal(m.delta, b - a, m.metric);
     }
     assert.ok(c.metrics.some((m) => m.delta !== 0), 'two different models score differently');
+    assert.equal(c.key_metric, 'rmse', "the cards' key metric");
     const rmse = c.metrics.find((m) => m.metric === 'rmse')!;
     assert.equal(rmse.direction, 'lower');
     assert.equal(rmse.better, rmse.b < rmse.a ? 'b' : 'a');

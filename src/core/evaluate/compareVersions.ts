@@ -51,6 +51,8 @@ export interface VersionComparison {
   data: string;
   /** Rows both versions were scored on (rows with a usable label). */
   rows: number;
+  /** The metric listings lead with (the cards' key metric): what the slice table and chart show first. */
+  key_metric: string;
   a: ComparedVersion;
   b: ComparedVersion;
   metrics: MetricDelta[];
@@ -106,13 +108,16 @@ export async function compareVersions(
       });
     }
   }
+  const metrics = deltas(ra.overall.metrics as Record<string, number>, rb.overall.metrics as Record<string, number>);
+  const key = [b.card.key_metric, a.card.key_metric].find((k) => k !== undefined && metrics.some((m) => m.metric === k)) ?? metrics[0]?.metric ?? '';
   return {
     model: a.model,
     data: data.display,
     rows: ra.rows,
+    key_metric: key,
     a: { version: a.version, aliases: a.aliases, report: ra },
     b: { version: b.version, aliases: b.aliases, report: rb },
-    metrics: deltas(ra.overall.metrics as Record<string, number>, rb.overall.metrics as Record<string, number>),
+    metrics,
     slices,
   };
 }
@@ -120,7 +125,7 @@ export async function compareVersions(
 /** The compare document without the two full reports: what `--json` prints and webviews receive. */
 export function comparisonSummary(c: VersionComparison) {
   const side = (s: ComparedVersion) => ({ version: s.version, aliases: s.aliases, metrics: s.report.overall.metrics });
-  return { model: c.model, data: c.data, rows: c.rows, a: side(c.a), b: side(c.b), metrics: c.metrics, slices: c.slices };
+  return { model: c.model, data: c.data, rows: c.rows, key_metric: c.key_metric, a: side(c.a), b: side(c.b), metrics: c.metrics, slices: c.slices };
 }
 
 export const HELD_OUT_TABLE = 'prodml_held_out_rows';
