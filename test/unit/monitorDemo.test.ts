@@ -70,14 +70,15 @@ describe('monitoring the demo stream', () => {
     for (const w of report.windows) assert.ok(w.metrics!['rmse']! < 1.3, `${w.window} rmse ${w.metrics!['rmse']}`);
   });
 
-  test('flags May on mother_age and gestation_weeks, and no other month', () => {
+  test('flags May on mother_age, gestation_weeks and the prediction, and no other month', () => {
     const drifted = (f: string) => report.alerts.filter((a) => a.feature === f).map((a) => a.window);
     assert.deepEqual(drifted('mother_age'), ['2025-05']);
     assert.deepEqual(drifted('gestation_weeks'), ['2025-05']);
+    assert.deepEqual(drifted('(prediction)'), ['2025-05']);
     assert.deepEqual([...new Set(report.alerts.map((a) => a.window))], ['2025-05'], report.alerts.map((a) => a.message).join('\n'));
     assert.ok(report.alerts.every((a) => a.kind === 'calibrated'));
     const age = report.alerts.find((a) => a.feature === 'mother_age')!;
-    assert.match(age.message, /mean \+ 3σ over 12 windows of the training data\); the mean moved from 2\d\.\d to 3\d(\.\d)? \(\+1\.\d sd\)/);
+    assert.match(age.message, /mean \+ 3σ on the log scale over 12 windows of the training data\); the mean moved from 2\d\.\d to 3\d(\.\d)? \(\+1\.\d sd\)/);
   });
 
   test('every dashboard chart renders to SVG', async () => {

@@ -145,6 +145,12 @@ describe('monitorModel on a synthetic log', () => {
     const x = report.thresholds.find((t) => t.feature === 'x' && t.statistic === 'jensen_shannon')!;
     assert.equal(x.kind, 'calibrated');
     assert.equal(x.reference!.windows, 100);
+    // A distance: threshold = exp(mean + 3σ of its logarithm); a missing share: (mean + 3σ of its root)² − baseline share.
+    assert.equal(x.reference!.scale, 'log');
+    assert.equal(x.max, Math.max(x.reference!.floor!, Math.exp(x.reference!.scaled_mean! + 3 * x.reference!.scaled_std!)));
+    const xMissing = report.thresholds.find((t) => t.feature === 'x' && t.statistic === 'missing_rate')!;
+    assert.equal(xMissing.reference!.scale, 'sqrt');
+    assert.equal(xMissing.max, Math.max(xMissing.reference!.floor!, (xMissing.reference!.scaled_mean! + 3 * xMissing.reference!.scaled_std!) ** 2 - xMissing.reference!.offset!));
     assert.deepEqual(
       report.alerts.map((a) => [a.window, a.feature ?? a.metric, a.statistic]).filter(([, f]) => f === 'x'),
       [['2025-03-03', 'x', 'jensen_shannon']],
@@ -153,7 +159,7 @@ describe('monitorModel on a synthetic log', () => {
     const alert = report.alerts.find((a) => a.feature === 'x')!;
     assert.equal(alert.kind, 'calibrated');
     assert.ok(alert.value > alert.threshold);
-    assert.match(alert.message, /^2025-03-03: x drifted from the training data of version 1: Jensen-Shannon distance [\d.]+ is above the calibrated threshold [\d.]+ \(mean \+ 3σ over 100 windows of the training data\); the mean moved from -?[\d.]+ to [\d.]+ \(\+1\.\d sd\)\.$/);
+    assert.match(alert.message, /^2025-03-03: x drifted from the training data of version 1: Jensen-Shannon distance [\d.]+ is above the calibrated threshold [\d.]+ \(mean \+ 3σ on the log scale over 100 windows of the training data\); the mean moved from -?[\d.]+ to [\d.]+ \(\+1\.\d sd\)\.$/);
     // The categorical input has its own statistics and did not move.
     assert.ok(report.windows[2]!.drift.some((d) => d.feature === 'c' && d.statistic === 'l_infinity' && !d.alert));
   });

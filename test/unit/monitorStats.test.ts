@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { sharedBinning } from '../../src/core/data/profile';
 import { mulberry32 } from '../../src/core/demo/random';
-import { calibrateUpper, referenceStatistics } from '../../src/core/monitor/calibrate';
+import { calibrateStatistic, calibrateUpper, referenceStatistics } from '../../src/core/monitor/calibrate';
 import { compareFeature, summarizeBaseline, withoutWindow } from '../../src/core/monitor/driftStats';
 import { sampledWindows, timeWindowOf } from '../../src/core/monitor/windows';
 
@@ -79,7 +79,7 @@ describe('drift statistics', () => {
     assert.equal(compareFeature(a, window).value, compareFeature(b, window).value);
   });
 
-  test('calibrated threshold is mean + 3 population sd (numpy.std), floored, and needs 3 windows', () => {
+  test('linear scale: mean + 3 population sd (numpy.std), floored, and needs 3 windows', () => {
     const v = [0.031, 0.042, 0.028, 0.05, 0.037, 0.044];
     const want = python('import json,sys,numpy as np; v=np.array(json.load(sys.stdin)); print(json.dumps(float(v.mean()+3*v.std())))', v);
     assert.ok(Math.abs(calibrateUpper(v)!.threshold - want) < 1e-15);
@@ -90,5 +90,55 @@ describe('drift statistics', () => {
     const stats = referenceStatistics(base, windows);
     assert.equal(stats.distance.length, 20);
     assert.ok(stats.distance.every((d) => d > 0 && d < 0.3));
+  });
+
+  test('log scale: exp(mean + 3 sd of ln v) (numpy), linear when a value is zero', () => {
+    const v = [0.031, 0.042, 0.028, 0.05, 0.037, 0.044, 0.09];
+    const want = python('import json,sys,numpy as np; v=np.log(np.array(json.load(sys.stdin))); print(json.dumps([float(np.exp(v.mean()+3*v.std())), float(v.mean()), float(v.std())]))', v);
+    const c = calibrateUpper(v, 0, 'log')!;
+    assert.equal(c.scale, 'log');
+    assert.ok(Math.abs(c.threshold - want[0]) < 1e-15 && Math.abs(c.scaled_mean! - want[1]) < 1e-15 && Math.abs(c.scaled_std! - want[2]) < 1e-15);
+    // Right skew: the log-scale threshold lies above the raw mean + 3 sd.
+    assert.ok(c.threshold > calibrateUpper(v)!.threshold);
+    assert.equal(calibrateUpper(v, 0.5, 'log')!.threshold, 0.5);
+    const withZero = calibrateUpper([0, ...v], 0, 'log')!;
+    assert.equal(withZero.scale, 'linear');
+    assert.equal(withZero.threshold, calibrateUpper([0, ...v])!.threshold);
+  });
+
+  test('square-root scale for a rise in a share: (mean + 3 sd of sqrt(rise + offset))^2 - offset (numpy)', () => {
+    const rise = [-0.004, 0.002, 0.006, -0.02, 0.0, 0.012, -0.008];
+    const offset = 0.02;
+    const want = python('import json,sys,numpy as np; d=json.load(sys.stdin); s=np.sqrt(np.maximum(0, np.array(d["v"])+d["o"])); print(json.dumps(float((s.mean()+3*s.std())**2-d["o"])))', { v: rise, o: offset });
+    const c = calibrateUpper(rise, 0, 'sqrt', offset)!;
+    assert.equal(c.scale, 'sqrt');
+    assert.equal(c.offset, offset);
+    assert.ok(Math.abs(c.threshold - want) < 1e-15, `${c.threshold} vs numpy ${want}`);
+    assert.ok(Math.abs(c.threshold - ((c.scaled_mean! + 3 * c.scaled_std!) ** 2 - offset)) < 1e-15);
+  });
+
+  test('binomial missing counts: the square-root threshold keeps the tail near P(Z > 3), the raw one does not', () => {
+    // 500-row windows with 2% missing: the rise's exact binomial distribution, as many reference windows.
+    const n = 500;
+    const p = 0.02;
+    const pmf = python('import json,sys; from scipy.stats import binom; print(json.dumps([float(binom.pmf(k, 500, 0.02)) for k in range(60)]))', null) as number[];
+    const rise: number[] = [];
+    pmf.forEach((q, k) => {
+      for (let i = 0; i < Math.round(q * 100_000); i++) rise.push(k / n - p);
+    });
+    const tail = (t: number) => pmf.reduce((a, q, k) => a + (k / n - p > t ? q : 0), 0);
+    assert.ok(tail(calibrateUpper(rise)!.threshold) > 0.003, 'raw mean + 3 sd leaves 0.3% above it');
+    assert.ok(tail(calibrateUpper(rise, 0, 'sqrt', p)!.threshold) < 0.00135);
+  });
+
+  test('the monitor calibrates distances on the log scale and shares of rows on the square-root scale', () => {
+    const base = summarizeBaseline('c', ['a', 'b', null, 'a', 'c', 'a', 'b', 'a', null, 'c']);
+    assert.equal(calibrateStatistic('l_infinity', [0.1, 0.2, 0.15], 0, base)!.scale, 'log');
+    assert.equal(calibrateStatistic('jensen_shannon', [0.1, 0.2, 0.15], 0, base)!.scale, 'log');
+    const missing = calibrateStatistic('missing_rate', [0.01, -0.02, 0.03], 0, base)!;
+    assert.equal(missing.scale, 'sqrt');
+    assert.equal(missing.offset, 0.2, "the baseline's missing share");
+    assert.equal(calibrateStatistic('new_values', [0, 0, 0.01], 0.01, base)!.scale, 'sqrt');
+    assert.equal(calibrateStatistic('new_values', [0, 0, 0], 0.01, base)!.threshold, 0.01);
   });
 });

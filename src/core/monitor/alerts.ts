@@ -51,7 +51,11 @@ export function buildAlerts(windows: readonly WindowReport[], monitoring: Monito
 }
 
 function driftMessage(w: WindowReport, d: DriftValue, t: ThresholdReport | undefined): string {
-  const how = d.kind === 'calibrated' && t?.reference ? `the calibrated threshold ${num(d.threshold)} (mean + 3σ over ${t.reference.windows} windows of the training data)` : `the fixed threshold ${num(d.threshold)} (monitoring.drift.threshold)`;
+  const scale = t?.reference?.scale === 'log' ? ' on the log scale' : t?.reference?.scale === 'sqrt' ? ' on the square-root scale' : '';
+  const how =
+    d.kind === 'calibrated' && t?.reference
+      ? `the calibrated threshold ${num(d.threshold)} (mean + ${t.reference.sigmas ?? 3}σ${scale} over ${t.reference.windows} windows of the training data)`
+      : `the fixed threshold ${num(d.threshold)} (monitoring.drift.threshold)`;
   if (d.statistic === 'missing_rate') {
     return `${w.window}: ${d.feature} is missing in ${pct(d.current_missing ?? 0)} of ${w.count.toLocaleString('en-US')} requests against ${pct(d.baseline_missing ?? 0)} in the training data; the rise (${num(d.value!)}) is above ${how}.`;
   }

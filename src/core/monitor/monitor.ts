@@ -15,7 +15,7 @@ import type { Route } from '../serve/logTypes';
 import type { Task } from '../train/model';
 import { buildAlerts } from './alerts';
 import { BaselineUnavailable, loadVersionBaseline, loggedPredictionValue, PREDICTION, referenceWindows, type VersionBaseline } from './baseline';
-import { calibrateUpper, oneRowShare, referenceStatistics } from './calibrate';
+import { calibrateStatistic, oneRowShare, referenceStatistics } from './calibrate';
 import { compareFeature, isMissing, type DriftStatistic, type FeatureBaseline } from './driftStats';
 import { readPredictionLog, type LoggedPrediction } from './logReader';
 import { versionMarkers, type PlacedRecord } from './markers';
@@ -209,13 +209,15 @@ function assignWindows(placed: Placed[], window: MonitorWindow): WindowSpan[] {
   return [...spans.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
 }
 
-/**
- * Thresholds per feature and statistic: mean + 3σ over the reference windows when calibrating,
- * else the fixed `monitoring.drift.threshold`.
- */
 /** The smallest rise in a missing or new-value rate worth an alert (one percentage point). */
 export const MIN_RATE_CHANGE = 0.01;
 
+/**
+ * Thresholds per feature and statistic when calibrating: mean + 3σ over the reference windows,
+ * on the log scale for the distances and the square-root scale for the shares of rows (missing,
+ * never seen), where each is near-normal (calibrate.ts says why); else the fixed
+ * `monitoring.drift.threshold`.
+ */
 function thresholdsFor(b: VersionBaseline, reference: number[][], description: string, monitoring: MonitoringConfig): Map<string, ThresholdReport> {
   const out = new Map<string, ThresholdReport>();
   const fixed = monitoring.drift.threshold;
@@ -231,9 +233,25 @@ function thresholdsFor(b: VersionBaseline, reference: number[][], description: s
     for (const statistic of statistics) {
       // A rate that moves by less than a percentage point is noise to act on, however steady the reference was.
       const rate = statistic === 'missing_rate' || statistic === 'new_values';
-      const cal = ref ? calibrateUpper(statistic === 'missing_rate' ? ref.missing_rate : statistic === 'new_values' ? ref.new_values : ref.distance, rate ? Math.max(floor, MIN_RATE_CHANGE) : floor) : undefined;
+      const values = ref ? (statistic === 'missing_rate' ? ref.missing_rate : statistic === 'new_values' ? ref.new_values : ref.distance) : undefined;
+      const cal = values ? calibrateStatistic(statistic, values, rate ? Math.max(floor, MIN_RATE_CHANGE) : floor, summary) : undefined;
       const t: ThresholdReport = cal
-        ? { version: b.version, feature: name, statistic, kind: 'calibrated', max: cal.threshold, reference: { mean: cal.mean, std: cal.std, windows: cal.windows } }
+        ? {
+            version: b.version,
+            feature: name,
+            statistic,
+            kind: 'calibrated',
+            max: cal.threshold,
+            reference: {
+              mean: cal.mean,
+              std: cal.std,
+              windows: cal.windows,
+              scale: cal.scale,
+              sigmas: cal.sigmas,
+              ...(cal.scale !== 'linear' ? { scaled_mean: cal.scaled_mean!, scaled_std: cal.scaled_std!, offset: cal.offset! } : {}),
+              floor: cal.floor,
+            },
+          }
         : {
             version: b.version,
             feature: name,

@@ -108,8 +108,24 @@ export interface ThresholdReport {
   /** Drift and lower-is-better metrics alert above max; higher-is-better metrics below min. */
   min?: number;
   max?: number;
-  /** Calibrated: the reference windows' mean and σ of the statistic, and how many windows. */
-  reference?: { mean: number; std: number; windows: number };
+  /**
+   * Calibrated: the reference windows' mean and σ of the statistic, and how many windows, and
+   * the scale the threshold was set on (calibrate.ts): linear, max = max(floor, mean + sigmas·std);
+   * log (the distances), max = max(floor, exp(scaled_mean + sigmas·scaled_std) − offset);
+   * sqrt (the missing and new-value shares), max = max(floor, (scaled_mean + sigmas·scaled_std)² − offset),
+   * scaled_mean and scaled_std being the mean and σ of ln or √ of (statistic + offset).
+   */
+  reference?: {
+    mean: number;
+    std: number;
+    windows: number;
+    scale?: 'linear' | 'log' | 'sqrt';
+    sigmas?: number;
+    scaled_mean?: number;
+    scaled_std?: number;
+    offset?: number;
+    floor?: number;
+  };
   /** Why a calibrated threshold fell back to the fixed one. */
   note?: string;
 }
