@@ -19,8 +19,9 @@ import { openRegistry } from '../registry';
 import { VERSION } from '../version';
 import { loadTf, type BackendName } from './backend';
 import { encodeLabels, loadTrainingData, timeRange } from './data';
+import type { ModelSpec } from './model';
 import { recencyWeights, splitRows } from './split';
-import { modelArtifacts, predict, trainModel, type EpochReport } from './trainer';
+import { modelArtifacts, predict, trainModel, type EpochReport, type TrainParams } from './trainer';
 
 export type TrainProgress =
   | { phase: 'loading' | 'fitting' | 'evaluating' | 'registering'; message: string }
@@ -30,6 +31,10 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
   backend?: BackendName;
+  /** Parameters that replace prodml.yaml's for this run (the tuner registering its best trial). */
+  overrides?: { model?: Partial<ModelSpec>; training?: TrainParams };
+  /** Extra entries for the card's params, e.g. the tuning study a version came from. */
+  cardParams?: Record<string, unknown>;
 }
 
 export interface TrainOutcome {
@@ -56,7 +61,8 @@ export function pickModel(project: ProjectConfig, name?: string): ModelConfig {
 export async function trainFromConfig(root: string, modelName: string | undefined, opts: TrainOptions = {}): Promise<TrainOutcome> {
   const project = await loadProjectConfig(root);
   if (!project) throw badInput(path.join(root, 'prodml.yaml'), 'not found: training is configured in prodml.yaml at the workspace root');
-  const m = pickModel(project, modelName);
+  const picked = pickModel(project, modelName);
+  const m: ModelConfig = opts.overrides ? { ...picked, model: { ...picked.model, ...opts.overrides.model }, training: { ...picked.training, ...opts.overrides.training } } : picked;
   const say = (phase: 'loading' | 'fitting' | 'evaluating' | 'registering', message: string) => opts.onProgress?.({ phase, message });
   const seed = m.training.seed ?? 42;
 
@@ -124,7 +130,7 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     result.model.dispose();
     const schemaText = m.dataset.schema ? await fs.promises.readFile(path.resolve(root, m.dataset.schema), 'utf8').catch(() => '') : '';
     const { dataset, ...modelSection } = m;
-    const params = { model: m.model, training: m.training, split: m.split, weighting: m.weighting, classes: labels.classes, best_epoch: result.bestEpoch, stopped_early: result.stoppedEarly };
+    const params = { model: m.model, training: m.training, split: m.split, weighting: m.weighting, classes: labels.classes, best_epoch: result.bestEpoch, stopped_early: result.stoppedEarly, ...opts.cardParams };
     const version = await registry.saveVersion(
       m.name,
       { 'model.json': artifacts.modelJson, 'weights.bin': new Uint8Array(artifacts.weights), 'transform.json': JSON.stringify(fitted, null, 2), 'schema.yaml': schemaText },

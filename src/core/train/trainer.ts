@@ -74,7 +74,8 @@ function rows(data: TrainData, idx: ArrayLike<number>): { x: Float32Array; y: Fl
 export async function trainModel(
   tf: typeof TF,
   opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData },
-  onEpoch?: (r: EpochReport) => void,
+  /** Called after each epoch with the model as trained so far; returning 'stop' ends training there (the best weights are kept). */
+  onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
   signal?: AbortSignal,
 ): Promise<TrainResult> {
   const p = { epochs: 20, batch_size: 256, learning_rate: 0.01, seed: 42, ...opts.params };
@@ -124,11 +125,15 @@ export async function trainModel(
       const evalLoss = tf.tidy(() => weightedLoss(tf, opts.task, classes, tf.tensor2d(evalOut, [evalRows, outputs]), evalY, evalW).dataSync()[0]!);
       const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss };
       history.push(report);
-      onEpoch?.(report);
+      const verdict = onEpoch?.(report, model);
       if (evalLoss < best.loss) {
         best.weights.forEach((t) => t.dispose());
         best = { loss: evalLoss, epoch, weights: model.getWeights().map((t) => t.clone()) };
       } else if (p.early_stopping && epoch - best.epoch >= p.early_stopping.patience) {
+        stoppedEarly = true;
+        break;
+      }
+      if (verdict === 'stop') {
         stoppedEarly = true;
         break;
       }
