@@ -52,7 +52,7 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
     title: 'Thresholds',
     table: {
       columns: ['statistic', 'feature or metric', 'kind', 'max', 'reference mean ± σ'],
-      rows: r.thresholds.map((t) => [t.statistic, t.feature ?? t.metric ?? '', t.kind, t.max ?? t.min ?? null, t.reference ? `${t.reference.mean.toFixed(3)} ± ${t.reference.std.toFixed(3)} (${t.reference.windows} windows)` : (t.note ?? '')]),
+      rows: r.thresholds.map((t) => [t.statistic, t.feature ?? t.metric ?? '', t.kind, t.max ?? t.min ?? null, t.reference ? `${t.reference.mean.toFixed(3)} ± ${t.reference.std.toFixed(3)} over ${t.reference.windows} windows${t.reference.scale && t.reference.scale !== 'linear' ? ` (3σ on the ${t.reference.scale} scale)` : ''}` : (t.note ?? '')]),
     },
   });
   const note = `${r.log.served.toLocaleString('en-US')} served predictions (${r.log.labelled.toLocaleString('en-US')} labelled) in ${r.windows.length} windows of ${typeof r.window === 'string' ? r.window : `${r.window.requests} requests`} by ${r.time_column}${r.log.skipped_lines ? `; ${r.log.skipped_lines} unreadable log lines skipped` : ''}${r.notes.length ? `. ${r.notes.join(' ')}` : ''}`;
