@@ -47,6 +47,14 @@ export interface ModelConfig {
   };
   serving: ModelServingConfig;
   monitoring: MonitoringConfig;
+  /** Per-feature `cost:` / `source:` annotations (models.<m>.features.<f>), when any is given: what a feature costs to keep. */
+  feature_costs?: Record<string, FeatureCost>;
+}
+
+/** What keeping a feature costs: a number in the team's own unit (e.g. dollars a month) and the upstream system it comes from. */
+export interface FeatureCost {
+  cost?: number;
+  source?: string;
 }
 
 /** models.<name>.serving with defaults filled in. */
@@ -144,9 +152,12 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
   const label = m.label ?? dataset.label;
   if (!label) throw badInput(file, `${at}.label: give the column to predict (or a label on datasets.${dataset.name})`);
   if (label in m.features) throw badInput(file, `${at}.features.${label}: the label cannot also be a feature`);
+  const featureCosts: Record<string, FeatureCost> = {};
   const features: FeatureSpec[] = Object.entries(m.features).map(([feature, t]) => {
     if (typeof t === 'string') return { name: feature, transform: { kind: t } as TransformSpec };
-    const { transform, ...options } = t;
+    // cost and source describe the feature, not its transform: they stay out of transform.json.
+    const { transform, cost, source, ...options } = t;
+    if (typeof cost === 'number' || typeof source === 'string') featureCosts[feature] = { ...(typeof cost === 'number' ? { cost } : {}), ...(typeof source === 'string' ? { source } : {}) };
     return { name: feature, transform: { kind: transform, ...options } as TransformSpec };
   });
   const time = m.weighting?.column ?? dataset.time_column;
@@ -169,6 +180,7 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
     model: m.model ?? defaultModel,
     training: m.training ?? {},
     validation: m.validation ?? {},
+    ...(Object.keys(featureCosts).length > 0 ? { feature_costs: featureCosts } : {}),
     serving: {
       alias: m.serving?.alias ?? 'production',
       ...(m.serving?.key ? { key: m.serving.key } : {}),
