@@ -26,8 +26,8 @@ const WINDOWS = arg('windows', 200);
 const SEED = arg('seed', 7);
 const LINEAR = process.argv.includes('--linear');
 /** The monitor's rule (calibrateStatistic), or with --linear mean + 3σ of every raw statistic, as before issue 5. */
-const calibrate = (statistic: DriftStatistic, values: number[], floor: number, base: FeatureBaseline) =>
-  LINEAR ? calibrateUpper(values, floor) : calibrateStatistic(statistic, values, floor, base);
+const calibrate = (statistic: DriftStatistic, values: number[], floor: number, base: FeatureBaseline, windowRows: number) =>
+  LINEAR ? calibrateUpper(values, floor) : calibrateStatistic(statistic, values, floor, base, windowRows);
 const REFERENCE_ROWS = 30_000;
 /** Realistic windows: a quiet day of traffic and a busy one. */
 const WINDOW_SIZES = [500, 2000];
@@ -100,9 +100,9 @@ for (const size of WINDOW_SIZES) {
     const stats = referenceStatistics(baselines[feature], windows);
     const floor = oneRowShare(windows);
     calibrated[feature] = {
-      distance: calibrate(feature === 'numeric' ? 'jensen_shannon' : 'l_infinity', stats.distance, floor, baselines[feature])!.threshold,
-      missing: calibrate('missing_rate', stats.missing_rate, Math.max(floor, MIN_RATE_CHANGE), baselines[feature])!.threshold,
-      newValues: calibrate('new_values', stats.new_values, Math.max(floor, MIN_RATE_CHANGE), baselines[feature])?.threshold ?? Infinity,
+      distance: calibrate(feature === 'numeric' ? 'jensen_shannon' : 'l_infinity', stats.distance, floor, baselines[feature], size)!.threshold,
+      missing: calibrate('missing_rate', stats.missing_rate, Math.max(floor, MIN_RATE_CHANGE), baselines[feature], size)!.threshold,
+      newValues: calibrate('new_values', stats.new_values, Math.max(floor, MIN_RATE_CHANGE), baselines[feature], size)?.threshold ?? Infinity,
     };
   }
   for (const kind of KINDS) {

@@ -75,7 +75,7 @@ function meanStd(v: readonly number[]): { mean: number; std: number } {
  * The monitor floors at one row's share of a reference window: a statistic that never moved in
  * the reference (no missing values at all, say) would otherwise alert on a single row.
  */
-export function calibrateUpper(values: readonly number[], floor = 0, scale: CalibrationScale = 'linear', offset = 0): Calibration | undefined {
+export function calibrateUpper(values: readonly number[], floor = 0, scale: CalibrationScale = 'linear', offset = 0, minScaledStd = 0): Calibration | undefined {
   const v = values.filter(Number.isFinite);
   if (v.length < MIN_REFERENCE_WINDOWS) return undefined;
   const { mean, std } = meanStd(v);
@@ -83,7 +83,8 @@ export function calibrateUpper(values: readonly number[], floor = 0, scale: Cali
   if (scale === 'linear') return linear;
   const shifted = v.map((x) => x + offset);
   if (scale === 'log' && !shifted.every((x) => x > 0)) return linear;
-  const scaled = meanStd(shifted.map((x) => (scale === 'log' ? Math.log(x) : Math.sqrt(Math.max(0, x)))));
+  const measured = meanStd(shifted.map((x) => (scale === 'log' ? Math.log(x) : Math.sqrt(Math.max(0, x)))));
+  const scaled = { mean: measured.mean, std: Math.max(measured.std, minScaledStd) };
   const upper = scaled.mean + SIGMAS * scaled.std;
   const threshold = Math.max(floor, (scale === 'log' ? Math.exp(upper) : upper ** 2) - offset);
   return { threshold, mean, std, windows: v.length, scale, sigmas: SIGMAS, scaled_mean: scaled.mean, scaled_std: scaled.std, offset, floor };
@@ -94,9 +95,12 @@ export function calibrateUpper(values: readonly number[], floor = 0, scale: Cali
  * near-normal: the distances on the log scale, the missing-value rise and the new-value share as
  * square roots of the share of rows (the rise plus the baseline's missing share).
  */
-export function calibrateStatistic(statistic: DriftStatistic, values: readonly number[], floor: number, base: FeatureBaseline): Calibration | undefined {
-  if (statistic === 'missing_rate') return calibrateUpper(values, floor, 'sqrt', base.rows > 0 ? base.missing / base.rows : 0);
-  return calibrateUpper(values, floor, statistic === 'new_values' ? 'sqrt' : 'log');
+export function calibrateStatistic(statistic: DriftStatistic, values: readonly number[], floor: number, base: FeatureBaseline, windowRows?: number): Calibration | undefined {
+  // σ of a share's square root cannot be below sampling noise, 1/(2√n) for n rows (Anscombe);
+  // a dozen reference windows can happen to vary less than that, and then June alerts on chance.
+  const binomial = windowRows && windowRows > 0 ? 1 / (2 * Math.sqrt(windowRows)) : 0;
+  if (statistic === 'missing_rate') return calibrateUpper(values, floor, 'sqrt', base.rows > 0 ? base.missing / base.rows : 0, binomial);
+  return calibrateUpper(values, floor, statistic === 'new_values' ? 'sqrt' : 'log', 0, statistic === 'new_values' ? binomial : 0);
 }
 
 /** One row's share of the typical (median) reference window: calibrateUpper's floor. */

@@ -234,7 +234,7 @@ function thresholdsFor(b: VersionBaseline, reference: number[][], description: s
       // A rate that moves by less than a percentage point is noise to act on, however steady the reference was.
       const rate = statistic === 'missing_rate' || statistic === 'new_values';
       const values = ref ? (statistic === 'missing_rate' ? ref.missing_rate : statistic === 'new_values' ? ref.new_values : ref.distance) : undefined;
-      const cal = values ? calibrateStatistic(statistic, values, rate ? Math.max(floor, MIN_RATE_CHANGE) : floor, summary) : undefined;
+      const cal = values ? calibrateStatistic(statistic, values, rate ? Math.max(floor, MIN_RATE_CHANGE) : floor, summary, Math.round(1 / floor)) : undefined;
       const t: ThresholdReport = cal
         ? {
             version: b.version,
