@@ -10,9 +10,11 @@ import projectJsonSchema from '../../../schemas/prodml.schema.json';
 import { badInput } from '../errors';
 import type { FeatureSpec, TransformSpec } from '../features/spec';
 import { checkYaml } from '../schema/io';
+import { parsePipeline, type PipelineConfig, type RawPipeline } from './pipelineConfig';
 import type { ModelSpec, Task } from '../train/model';
 import type { SplitSpec } from '../train/split';
 import type { TrainParams } from '../train/trainer';
+import type { TuneBlock } from '../tune/types';
 
 export const PROJECT_FILE = 'prodml.yaml';
 
@@ -49,6 +51,8 @@ export interface ModelConfig {
   monitoring: MonitoringConfig;
   /** Per-feature `cost:` / `source:` annotations (models.<m>.features.<f>), when any is given: what a feature costs to keep. */
   feature_costs?: Record<string, FeatureCost>;
+  /** models.<name>.tune as written; src/core/tune/settings.ts fills in its defaults. */
+  tune?: TuneBlock;
 }
 
 /** What keeping a feature costs: a number in the team's own unit (e.g. dollars a month) and the upstream system it comes from. */
@@ -91,6 +95,8 @@ export interface ProjectConfig {
   datasets: DatasetConfig[];
   models: ModelConfig[];
   serving: ServerConfig;
+  /** The `pipeline:` block with defaults filled in; absent when prodml.yaml has none. */
+  pipeline?: PipelineConfig;
 }
 
 /** Reads `<root>/prodml.yaml`; undefined when there is none. Throws a ProdmlError naming the problem. */
@@ -113,7 +119,7 @@ export function parseProjectConfig(text: string, root: string): ProjectConfig {
     const where = first.path.length > 0 ? `${first.path.join('.')}: ` : '';
     throw badInput(file, `line ${first.line}: ${first.message.startsWith(where) ? first.message : where + first.message}`);
   }
-  const raw = (checked.value ?? {}) as { datasets?: Record<string, Record<string, unknown>>; models?: Record<string, RawModel>; serving?: Partial<ServerConfig> };
+  const raw = (checked.value ?? {}) as { datasets?: Record<string, Record<string, unknown>>; models?: Record<string, RawModel>; serving?: Partial<ServerConfig>; pipeline?: RawPipeline };
   const datasets: DatasetConfig[] = Object.entries(raw.datasets ?? {}).map(([name, d]) => {
     const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
     return {
@@ -127,7 +133,8 @@ export function parseProjectConfig(text: string, root: string): ProjectConfig {
     };
   });
   const models = Object.entries(raw.models ?? {}).map(([name, m]) => modelConfig(file, name, m, datasets));
-  return { root, file, datasets, models, serving: { ...DEFAULT_SERVER, ...(raw.serving ?? {}) } };
+  const pipeline = raw.pipeline ? { pipeline: parsePipeline(file, raw.pipeline, models) } : {};
+  return { root, file, datasets, models, serving: { ...DEFAULT_SERVER, ...(raw.serving ?? {}) }, ...pipeline };
 }
 
 interface RawModel {
@@ -142,6 +149,7 @@ interface RawModel {
   validation?: ModelConfig['validation'];
   serving?: Partial<Omit<ModelServingConfig, 'canary' | 'shadow' | 'log'>> & { canary?: { alias?: string; percent: number }; shadow?: { alias?: string }; log?: Partial<ModelServingConfig['log']> };
   monitoring?: Partial<Omit<MonitoringConfig, 'drift'>> & { drift?: Partial<MonitoringConfig['drift']> };
+  tune?: TuneBlock;
 }
 
 /** A model entry with its defaults filled in and its references checked. */
@@ -194,6 +202,7 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
       drift: { threshold: m.monitoring?.drift?.threshold ?? 0.1, calibrate: m.monitoring?.drift?.calibrate ?? true },
       thresholds: m.monitoring?.thresholds ?? {},
     },
+    ...(m.tune ? { tune: m.tune } : {}),
   };
 }
 
