@@ -12,6 +12,8 @@ import { batchPredictCommand } from './batchPredictCommand';
 import { compareVersionsCommand } from './comparePanel';
 import { MonitorController } from './monitorController';
 import { ServerController } from './serverController';
+import { RunsView } from './runsView';
+import { runPipelineCommand } from './runPipelineCommand';
 
 /** Editor glue only: every command calls the engine, which calls src/core. */
 export function activate(context: vscode.ExtensionContext): void {
@@ -22,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const models = new ModelsView(root);
   const server = new ServerController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, log);
   const monitor = new MonitorController(deps);
+  const runs = new RunsView(root);
   // Every disposable is registered here, in one place.
   context.subscriptions.push(
     log,
@@ -54,6 +57,16 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('prodml.startServer', () => (root ? server.start(root) : vscode.window.showErrorMessage('ProdML: open a workspace folder with registered models first.'))),
     vscode.commands.registerCommand('prodml.stopServer', () => server.stop()),
     vscode.commands.registerCommand('prodml.batchPredict', (uri?: vscode.Uri) => guarded(log, () => batchPredictCommand(deps, uri instanceof vscode.Uri ? uri : undefined))),
+    runs,
+    vscode.window.registerTreeDataProvider('prodml.runs', runs),
+    vscode.commands.registerCommand('prodml.runs.refresh', () => runs.refresh()),
+    vscode.commands.registerCommand('prodml.runs.openLog', (n) => guarded(log, () => runs.openLog(n))),
+    vscode.commands.registerCommand('prodml.runPipeline', () =>
+      runPipelineCommand(deps, () => {
+        runs.refresh();
+        models.refresh();
+      }),
+    ),
     vscode.commands.registerCommand('prodml.addLabels', (uri?: vscode.Uri) =>
       guarded(log, () => addLabelsCommand(deps, (m) => void monitor.check(m, { quiet: true }), uri instanceof vscode.Uri ? uri : undefined)),
     ),

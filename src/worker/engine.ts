@@ -21,6 +21,7 @@ import { addLabels } from '../core/serve/labels';
 import { resolveServedVersion } from '../core/serve/resolveVersion';
 import { monitorModel } from '../core/monitor';
 import { monitorPage } from './monitorView';
+import { runPipeline } from '../core/pipeline/runner';
 import { comparePage } from './compareView';
 import { compareVersions, heldOutSource } from '../core/evaluate/compareVersions';
 import { engineRequestSchema, type EngineRequest, type EngineResponse } from '../protocol/engineMessages';
@@ -160,6 +161,14 @@ async function handle(req: EngineRequest): Promise<unknown> {
         } finally {
           session.close();
         }
+      }
+      case 'runPipeline': {
+        return await runPipeline(req.params.root, {
+          step: req.params.step,
+          trigger: 'manual',
+          signal: abort.signal,
+          onProgress: (p) => send({ id: req.id, progress: { fraction: p.fraction, phase: p.phase } }),
+        });
       }
       case 'cancel':
         running.get(req.params.target)?.abort();

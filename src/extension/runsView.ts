@@ -1,0 +1,101 @@
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { listRuns } from '../core/pipeline/runStore';
+import type { RunRecord, StepRecord } from '../core/pipeline/runTypes';
+
+type Node = { kind: 'run'; run: RunRecord } | { kind: 'step'; run: RunRecord; step: StepRecord };
+
+const RUN_ICON: Record<RunRecord['status'], [string, string?]> = {
+  running: ['sync~spin'],
+  succeeded: ['pass', 'testing.iconPassed'],
+  quarantined: ['warning', 'list.warningForeground'],
+  invalid_data: ['warning', 'list.warningForeground'],
+  not_blessed: ['circle-slash', 'list.warningForeground'],
+  failed: ['error', 'testing.iconFailed'],
+  cancelled: ['debug-stop'],
+};
+const STEP_ICON: Record<StepRecord['status'], [string, string?]> = {
+  pending: ['circle-outline'],
+  running: ['sync~spin'],
+  ok: ['pass', 'testing.iconPassed'],
+  skipped: ['debug-step-over'],
+  failed: ['error', 'testing.iconFailed'],
+  blocked: ['circle-slash', 'list.warningForeground'],
+};
+
+function icon([id, color]: [string, string?]): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+function duration(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  return ms < 1000 ? `${ms} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60_000)} min`;
+}
+
+/**
+ * The "Runs" tree: pipeline runs newest first, each with its steps (status, duration, what it
+ * did); a step opens its log. Refreshes when `.prodml/runs/` changes on disk.
+ */
+export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly watcher: vscode.FileSystemWatcher;
+
+  constructor(private readonly root: string | undefined) {
+    this.watcher = vscode.workspace.createFileSystemWatcher('**/.prodml/runs/**');
+    const refresh = () => this.refresh();
+    this.watcher.onDidCreate(refresh);
+    this.watcher.onDidChange(refresh);
+    this.watcher.onDidDelete(refresh);
+  }
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  getTreeItem(n: Node): vscode.TreeItem {
+    if (n.kind === 'run') {
+      const r = n.run;
+      const item = new vscode.TreeItem(`${r.started_at.slice(0, 19).replace('T', ' ')} ${r.model}`, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = r.id;
+      item.description = `${r.status.replace('_', ' ')} · ${r.trigger}${r.duration_ms !== undefined ? ` · ${duration(r.duration_ms)}` : ''}`;
+      item.tooltip = new vscode.MarkdownString(`**Run ${r.id}** (${r.trigger}, up to ${r.target})\n\n${r.summary}`);
+      item.iconPath = icon(RUN_ICON[r.status] ?? ['circle-outline']);
+      item.contextValue = 'prodml.run';
+      return item;
+    }
+    const s = n.step;
+    const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `${n.run.id}/${s.name}`;
+    item.description = [s.status, duration(s.duration_ms), s.error?.message ?? s.messages[0] ?? ''].filter(Boolean).join(' · ');
+    item.tooltip = new vscode.MarkdownString([`**${s.name}**: ${s.status}`, ...s.messages.map((m) => `- ${m}`), ...(s.error ? [`\n${s.error.kind}: ${s.error.message}`] : [])].join('\n'));
+    item.iconPath = icon(STEP_ICON[s.status] ?? ['circle-outline']);
+    item.contextValue = 'prodml.runStep';
+    if (this.root) item.command = { command: 'prodml.runs.openLog', title: 'Open Step Log', arguments: [n] };
+    return item;
+  }
+
+  async getChildren(n?: Node): Promise<Node[]> {
+    if (!this.root) return [];
+    if (!n) return (await listRuns(this.root).catch(() => [] as RunRecord[])).map((run) => ({ kind: 'run' as const, run }));
+    if (n.kind === 'run') return n.run.steps.map((step) => ({ kind: 'step' as const, run: n.run, step }));
+    return [];
+  }
+
+  async openLog(n: Node | undefined): Promise<void> {
+    if (n?.kind !== 'step' || !this.root) return;
+    const file = vscode.Uri.file(path.join(this.root, n.step.log));
+    try {
+      await vscode.workspace.fs.stat(file);
+    } catch {
+      void vscode.window.showInformationMessage(`ProdML: step ${n.step.name} of run ${n.run.id} wrote no log (${n.step.status}).`);
+      return;
+    }
+    await vscode.window.showTextDocument(file, { preview: true });
+  }
+
+  dispose(): void {
+    this.watcher.dispose();
+    this.changed.dispose();
+  }
+}
