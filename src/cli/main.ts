@@ -10,6 +10,9 @@ import { registerMonitorCommand } from './monitorCommand';
 import { registerServeCommand } from './serveCommand';
 import { registerPredictCommand } from './predictCommand';
 import { registerLabelsCommand } from './labelsCommand';
+import { registerRunCommand } from './runCommand';
+import { registerTuneCommand } from './tuneCommand';
+import { registerAdviseCommand } from './adviseCommand';
 import { action } from './run';
 import { VERSION } from '../core/version';
 
@@ -49,6 +52,9 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerPredictCommand(program);
   registerLabelsCommand(program);
+  registerRunCommand(program);
+  registerTuneCommand(program);
+  registerAdviseCommand(program);
 
   return program;
 }

@@ -31,6 +31,11 @@ export interface PredictionRecord {
    * production served may want to leave these out.
    */
   pinned?: string;
+  /**
+   * True when the prediction came from the version's precomputed static table (`prodml predict
+   * --static`, advise/staticTable.ts) instead of the model; the value is the same float32.
+   */
+  static?: boolean;
 }
 
 export interface LabelRecord {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { isProdmlError } from '../errors';
 import type { ModelServingConfig } from '../pipeline/config';
 import type { Aliases, Registry } from '../registry';
+import { loadStaticTable, staticManifestPath, staticTablePath, type StaticTable } from '../advise/staticTable';
 import { readSchema } from '../schema/io';
 import type { Schema } from '../schema/types';
 import { instanceChecker, type InstanceChecker } from './instanceCheck';
@@ -22,6 +23,13 @@ export interface LoadedVersion {
   schema?: Schema;
   /** Why the schema snapshot could not be used (then only the model's inputs are checked). */
   schemaProblem?: string;
+  /**
+   * The version's precomputed predictions (advise/staticTable.ts), when it has a table built for
+   * it. Replaced in one assignment when the table is rebuilt; requests read it once.
+   */
+  static?: StaticTable;
+  /** The manifest's stat when the table was last looked for (a rebuild changes it). */
+  staticStamp?: string;
   disposed: boolean;
 }
 
@@ -72,6 +80,8 @@ export class ServedModel {
     readonly config: ModelServingConfig,
     private readonly registry: Registry,
     private readonly emit: (e: SwapEvent | ModelErrorEvent) => void,
+    /** The workspace, to find each version's static table in; without it no table is used. */
+    private readonly root?: string,
   ) {}
 
   get deployment(): Deployment {
@@ -95,6 +105,7 @@ export class ServedModel {
           this.signature = sig;
           await this.refresh(false);
         }
+        await this.refreshStatic();
       } catch (e) {
         this.emit({ event: 'error', model: this.name, message: (e as Error).message });
       }
@@ -233,11 +244,43 @@ export class ServedModel {
         } catch (e) {
           schemaProblem = (e as Error).message;
         }
-        return { version, scorer, check: instanceChecker(schema, scorer.inputs), ...(schema ? { schema } : {}), ...(schemaProblem ? { schemaProblem } : {}), disposed: false };
+        const lv: LoadedVersion = { version, scorer, check: instanceChecker(schema, scorer.inputs), ...(schema ? { schema } : {}), ...(schemaProblem ? { schemaProblem } : {}), disposed: false };
+        await this.loadStatic(lv);
+        return lv;
       })();
       this.pool.set(version, p);
     }
     return p;
+  }
+
+  /** Looks for the version's static table; a table that must not be used is reported and left out. */
+  private async loadStatic(lv: LoadedVersion): Promise<void> {
+    if (!this.root) return;
+    const stamp = await this.staticStamp(lv.version);
+    lv.staticStamp = stamp;
+    try {
+      const table = await loadStaticTable(this.root, this.name, lv.version, lv.scorer, this.config.key);
+      if (table) lv.static = table;
+      else delete lv.static;
+    } catch (e) {
+      delete lv.static;
+      this.emit({ event: 'error', model: this.name, message: `static table of version ${lv.version} not used: ${(e as Error).message}` });
+    }
+  }
+
+  /** Reloads the static table of each loaded version whose manifest changed (built, rebuilt or removed). */
+  private async refreshStatic(): Promise<void> {
+    if (!this.root) return;
+    for (const p of [...this.pool.values()]) {
+      const lv = await p.catch(() => undefined);
+      if (!lv || lv.disposed) continue;
+      if ((await this.staticStamp(lv.version)) !== lv.staticStamp) await this.loadStatic(lv);
+    }
+  }
+
+  private async staticStamp(version: number): Promise<string> {
+    const st = await fs.stat(staticManifestPath(staticTablePath(this.root!, this.name, version))).catch(() => undefined);
+    return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
   }
 
   /** Disposes loaded versions that neither serve nor were pinned recently. */

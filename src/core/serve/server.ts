@@ -96,7 +96,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     for (const name of names) {
       const cfg = configured.get(name) ?? DEFAULT_MODEL_SERVING;
-      const model = new ServedModel(name, cfg, registry, emit);
+      const model = new ServedModel(name, cfg, registry, emit, root);
       served.set(name, { model, log: new PredictionLog({ dir: logsDir(root, name), maxFileBytes: cfg.log.max_file_mb * 1024 * 1024, ...(opts.logFlushMs !== undefined ? { flushDelayMs: opts.logFlushMs } : {}) }) });
       await model.start();
     }
@@ -197,6 +197,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           inputs: lv.scorer.inputs,
           schema: lv.schema ?? null,
           key: model.config.key ?? null,
+          static: lv.static ? { keys: lv.static.values.size, file: path.relative(root, lv.static.file) } : null,
           serving: describeServed().find((x) => x.model === model.name),
           aliases: d.aliases,
         },
@@ -276,17 +277,39 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const time = new Date(received).toISOString();
     const day = time.slice(0, 10);
     const lines: string[] = [];
+    // Static serving: instances whose key is in the answering version's own table are answered
+    // from it (advise/staticTable.ts); only the others are scored.
+    let staticHits = 0;
+    let staticLooked = 0;
     for (const g of groups) {
-      const all = g.idx.length === 0;
-      const rows = all ? instances : g.idx.map((i) => instances[i]!);
-      const out = g.lv.scorer.score(rows);
+      let idx = g.idx.length === 0 ? null : g.idx;
+      const table = g.lv.static;
+      if (table) {
+        const all = idx ?? instances.map((_, i) => i);
+        const missed: number[] = [];
+        for (const i of all) {
+          const hit = keys[i] === undefined ? undefined : table.values.get(keys[i]!);
+          if (hit === undefined) {
+            missed.push(i);
+            continue;
+          }
+          predictions[i] = hit;
+          versions[i] = g.lv.version;
+          if (logged[i]) lines.push(record(rid, i, time, s.model.name, g.lv.version, g.route, keys[i], instances[i]!, hit, pinnedAs, true));
+        }
+        staticLooked += all.length;
+        staticHits += all.length - missed.length;
+        idx = missed;
+      }
+      const rows = idx === null ? instances : idx.map((i) => instances[i]!);
+      const out = rows.length > 0 ? g.lv.scorer.score(rows) : new Float32Array(0);
       for (let j = 0; j < rows.length; j++) {
-        const i = all ? j : g.idx[j]!;
+        const i = idx === null ? j : idx[j]!;
         predictions[i] = predictionValue(g.lv.scorer, out, j);
         versions[i] = g.lv.version;
         if (logged[i]) lines.push(record(rid, i, time, s.model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs));
       }
-      metrics.predicted(s.model.name, pinnedAs ? 'pinned' : g.route, g.lv.version, rows.length);
+      metrics.predicted(s.model.name, pinnedAs ? 'pinned' : g.route, g.lv.version, g.idx.length === 0 ? n : g.idx.length);
     }
     s.log.append(lines, day);
 
@@ -315,6 +338,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     const first = versions[0]!;
     void reply.header('x-model-version', versions.every((v) => v === first) ? String(first) : versions.join(','));
+    if (staticLooked > 0) {
+      void reply.header('x-prodml-static', staticHits === n ? 'hit' : staticHits === 0 ? 'miss' : 'partial');
+      void reply.header('x-prodml-static-hits', `${staticHits}/${n}`);
+    }
     return { predictions };
   });
 
@@ -356,8 +383,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 }
 
-function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: number | Record<string, number>, pinned?: string): string {
-  const r: PredictionRecord = { request_id: `${rid}-${i}`, time, model, version, route, ...(key !== undefined ? { key } : {}), inputs, prediction, ...(pinned ? { pinned } : {}) };
+function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: number | Record<string, number>, pinned?: string, fromTable?: boolean): string {
+  const r: PredictionRecord = { request_id: `${rid}-${i}`, time, model, version, route, ...(key !== undefined ? { key } : {}), inputs, prediction, ...(pinned ? { pinned } : {}), ...(fromTable ? { static: true } : {}) };
   return JSON.stringify(r);
 }
 
