@@ -10,6 +10,7 @@ import { registerMonitorCommand } from './monitorCommand';
 import { registerServeCommand } from './serveCommand';
 import { registerPredictCommand } from './predictCommand';
 import { registerLabelsCommand } from './labelsCommand';
+import { registerCheckCommand } from './checkCommand';
 import { registerRunCommand } from './runCommand';
 import { registerTuneCommand } from './tuneCommand';
 import { registerAdviseCommand } from './adviseCommand';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerPredictCommand(program);
   registerLabelsCommand(program);
+  registerCheckCommand(program);
   registerRunCommand(program);
   registerTuneCommand(program);
   registerAdviseCommand(program);

@@ -1,0 +1,4 @@
+/** The adaptable-system checks: feature value against cost, and leakage. */
+export { featureImportance, permutationImportance, dropOf, type ImportanceOptions } from './importance';
+export { leakageCheck, skillOf, type LeakageOptions } from './leakage';
+export * from './types';
