@@ -52,6 +52,16 @@ models:
     monitoring:
       window: month
       time_column: event_date
+
+# prodml run: take batches dropped in data/landing/, validate them (a bad one is quarantined in
+# .prodml/quarantine/), add good ones to data/train/, retrain, promote only a blessed version.
+# prodml run --watch keeps going: each file dropped in data/landing/ starts a run.
+pipeline:
+  model: baby_weight
+  steps:
+    ingest: {from: data/landing, to: data/train}
+  triggers:
+    watch: true
 `;
 }
 

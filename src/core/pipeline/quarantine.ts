@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { Anomaly, ValidationResult } from '../schema/types';
+import { isRowLevel, type Anomaly, type ValidationResult } from '../schema/types';
 import { moveFile } from './files';
 
 export const QUARANTINE_DIR = '.prodml/quarantine';
@@ -75,8 +75,20 @@ export function reportText(r: QuarantineReport, where: string): string {
     const list = r.anomalies.filter((a) => a.severity === severity);
     if (list.length === 0) continue;
     lines.push('', `${severity === 'error' ? 'Errors' : 'Warnings'} (${list.length}):`);
-    for (const a of list.slice(0, 50)) lines.push(`  ${a.type.padEnd(14)} ${(a.feature ?? '(dataset)').padEnd(18)} ${a.line !== undefined && a.line > 1 ? `line ${a.line}: ` : ''}${a.description}`);
-    if (list.length > 50) lines.push(`  … ${list.length - 50} more in the .anomalies.json file`);
+    // Column-level findings in full; cell-level ones (a type_mismatch repeated per line) a few each.
+    const perGroup = new Map<string, number>();
+    let folded = 0;
+    for (const a of list) {
+      const group = `${a.type} ${a.feature}`;
+      const n = perGroup.get(group) ?? 0;
+      perGroup.set(group, n + 1);
+      if (isRowLevel(a) && n >= 3) {
+        folded++;
+        continue;
+      }
+      lines.push(`  ${a.type.padEnd(14)} ${(a.feature ?? '(dataset)').padEnd(18)} ${a.line !== undefined && a.line > 1 ? `line ${a.line}: ` : ''}${a.description}`);
+    }
+    if (folded > 0) lines.push(`  … ${folded} more cells listed in the .anomalies.json file`);
   }
   lines.push('', 'To use the batch after fixing it, drop the fixed file in the landing folder again.');
   return lines.join('\n') + '\n';

@@ -35,6 +35,11 @@ export interface RunOptions {
 
 /** Relative share of a run's time, for the overall progress fraction. */
 const WEIGHT: Record<StepName, number> = { ingest: 0.05, validate: 0.15, train: 0.6, evaluate: 0.1, register: 0.05, promote: 0.05 };
+const GATE_TEXT: Partial<Record<RunStatus, string>> = {
+  quarantined: 'validation quarantined a new batch',
+  invalid_data: 'data in the dataset fails its schema',
+  not_blessed: 'the version is not blessed',
+};
 const SIMPLE_STEPS: Partial<Record<StepName, StepDefinition>> = { ingest: ingestStep, validate: validateStep, promote: promoteStep };
 
 /** The pipeline block of prodml.yaml with defaults, or the defaults alone when there is none. */
@@ -133,7 +138,7 @@ export async function runPipeline(root: string, opts: RunOptions = {}): Promise<
       if (s.status !== 'pending') continue; // done as part of the training unit
       if (failedStep || gate || !dependenciesMet(name, (d) => step(d)?.status)) {
         s.status = 'blocked';
-        s.messages = [`not run: ${failedStep ? `${failedStep.name} failed` : gate ? `the ${gate.replace('_', ' ')} gate held the run` : 'a step it needs did not succeed'}`];
+        s.messages = [`not run: ${failedStep ? `${failedStep.name} failed` : gate ? GATE_TEXT[gate] : 'a step it needs did not succeed'}`];
         await save();
         continue;
       }

@@ -61,12 +61,14 @@ export async function runTrainingUnit(ctx: StepContext, hooks: UnitHooks): Promi
       return;
     }
     const next = p.phase === 'evaluating' ? 'evaluate' : p.phase === 'registering' ? 'register' : phase;
-    if (next !== phase) {
-      phase = next;
-      later(() => hooks.begin(next));
-    }
-    hooks.progress(phase, 0, p.message);
-    later(() => hooks.log(phase, p.message));
+    const begins = next !== phase;
+    phase = next;
+    // In order with the record updates, so progress never runs ahead of the step it names.
+    later(async () => {
+      if (begins) await hooks.begin(next);
+      hooks.progress(next, 0, p.message);
+      await hooks.log(next, p.message);
+    });
   };
   let outcome: TrainOutcome;
   try {

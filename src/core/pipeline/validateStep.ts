@@ -110,7 +110,7 @@ export const validateStep: StepDefinition = {
         const errors = r.anomalies.filter((a) => a.severity === 'error');
         if (errors.length > 0) {
           const kinds = [...new Set(errors.map((a) => `${a.type}${a.feature ? ` (${a.feature})` : ''}`))];
-          await reject(`${errors.length} error anomal${errors.length === 1 ? 'y' : 'ies'}: ${kinds.slice(0, 6).join(', ')}${kinds.length > 6 ? ', …' : ''}`, r);
+          await reject(`failed ${kinds.length} check${kinds.length === 1 ? '' : 's'}: ${kinds.slice(0, 6).join(', ')}${kinds.length > 6 ? ', …' : ''}`, r);
         } else good.push({ rel, hash });
       }
     } finally {
