@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { fmtNum } from '../core/report/profileView';
 import { rankTrials, registerBestTrial, tuneModel, type RegisteredTrial, type TrialRecord, type TuneResult } from '../core/tune';
 import { effectiveParams } from '../core/tune/space';
@@ -22,13 +22,13 @@ export function registerTuneCommand(program: Command): void {
 
 function positiveInt(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--trials must be a whole number of at least 1 (got ${v})`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`Give a whole number of trials, 1 or more (got ${v}).`);
   return n;
 }
 
 function positiveNumber(v: string): number {
   const n = Number(v);
-  if (!(n > 0)) throw new Error(`--minutes must be a number above 0 (got ${v})`);
+  if (!(n > 0)) throw new InvalidArgumentError(`Give a number of minutes above 0 (got ${v}).`);
   return n;
 }
 
