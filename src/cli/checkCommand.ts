@@ -11,8 +11,7 @@ export function registerCheckCommand(program: Command): void {
   check
     .command('leakage')
     .description('Features that predict the label alone, rows on both sides of the split, groups that straddle it (exit 1 on a leak)')
-    .argument('[model]', 'the prodml.yaml model (default: the only one)')
-    .option('--version <v>', 'the version to compare single features with: a number, latest or an alias (default: the served one)')
+    .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version single features are compared with (default: the served one)')
     .option('--group <column...>', 'columns whose rows belong together (authors, patients): checked for straddling whatever the split')
     .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
     .option('--json', 'print the report as one JSON document')
@@ -20,8 +19,7 @@ export function registerCheckCommand(program: Command): void {
   check
     .command('importance')
     .description("Permutation importance of each feature on the held-out split, beside its cost (missing rate, source); --leave-one-out also retrains without each")
-    .argument('[model]', 'the prodml.yaml model (default: the only one)')
-    .option('--version <v>', 'a version number, latest or an alias (default: the served one, else the newest)')
+    .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version (default: the served one, else the newest)')
     .option('--repeats <n>', 'shuffles per feature', (v) => Number.parseInt(v, 10), 5)
     .option('--leave-one-out', 'also retrain the model without each feature (one training run per feature)')
     .option('--workspace <dir>', 'the workspace holding prodml.yaml and .prodml/', process.cwd())
@@ -43,18 +41,28 @@ async function withProgress<T>(json: boolean | undefined, run: (signal: AbortSig
   }
 }
 
-export async function leakageCommand(model: string | undefined, opts: { version?: string; group?: string[]; workspace: string; json?: boolean }): Promise<number> {
+/** `model`, `model:3`, `model:latest` or `model@alias`. */
+function modelAndVersion(spec: string | undefined): { model?: string; version?: string } {
+  if (spec === undefined) return {};
+  const m = /^([^:@]+)(?:([:@])(.+))?$/.exec(spec);
+  if (!m) throw badInput(undefined, `'${spec}' is not a model: write <model>, <model>:<version> or <model>@<alias>`);
+  return { model: m[1]!, ...(m[3] !== undefined ? { version: m[2] === '@' ? `@${m[3]}` : m[3] } : {}) };
+}
+
+export async function leakageCommand(spec: string | undefined, opts: { group?: string[]; workspace: string; json?: boolean }): Promise<number> {
   const root = path.resolve(opts.workspace);
-  const r = await withProgress(opts.json, (signal, onProgress) => leakageCheck(root, model, { signal, onProgress, ...(opts.version ? { version: opts.version } : {}), ...(opts.group ? { groupColumns: opts.group } : {}) }));
+  const { model, version } = modelAndVersion(spec);
+  const r = await withProgress(opts.json, (signal, onProgress) => leakageCheck(root, model, { signal, onProgress, ...(version ? { version } : {}), ...(opts.group ? { groupColumns: opts.group } : {}) }));
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(leakageText(r));
   return r.leak ? EXIT.failed : EXIT.ok;
 }
 
-export async function importanceCommand(model: string | undefined, opts: { version?: string; repeats: number; leaveOneOut?: boolean; workspace: string; json?: boolean }): Promise<number> {
+export async function importanceCommand(spec: string | undefined, opts: { repeats: number; leaveOneOut?: boolean; workspace: string; json?: boolean }): Promise<number> {
   if (!Number.isInteger(opts.repeats)) throw badInput(undefined, '--repeats: give a whole number of shuffles (e.g. 5)');
   const root = path.resolve(opts.workspace);
-  const r = await withProgress(opts.json, (signal, onProgress) => featureImportance(root, model, { signal, onProgress, repeats: opts.repeats, leaveOneOut: opts.leaveOneOut === true, ...(opts.version ? { version: opts.version } : {}) }));
+  const { model, version } = modelAndVersion(spec);
+  const r = await withProgress(opts.json, (signal, onProgress) => featureImportance(root, model, { signal, onProgress, repeats: opts.repeats, leaveOneOut: opts.leaveOneOut === true, ...(version ? { version } : {}) }));
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(importanceText(r));
   return EXIT.ok;
