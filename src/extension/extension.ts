@@ -13,6 +13,7 @@ import { compareVersionsCommand } from './comparePanel';
 import { MonitorController } from './monitorController';
 import { ServerController } from './serverController';
 import { RunsView } from './runsView';
+import { adviseServingCommand } from './advisePanel';
 import { runPipelineCommand } from './runPipelineCommand';
 
 /** Editor glue only: every command calls the engine, which calls src/core. */
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): void {
         models.refresh();
       }),
     ),
+    vscode.commands.registerCommand('prodml.adviseServing', () => guarded(log, () => adviseServingCommand(deps))),
     vscode.commands.registerCommand('prodml.addLabels', (uri?: vscode.Uri) =>
       guarded(log, () => addLabelsCommand(deps, (m) => void monitor.check(m, { quiet: true }), uri instanceof vscode.Uri ? uri : undefined)),
     ),

@@ -51,6 +51,12 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
     params: z.object({ root: z.string(), model: z.string(), file: z.string(), allowedDirectories: z.array(z.string()) }),
   }),
   z.object({ id: z.number(), method: z.literal('runPipeline'), params: z.object({ root: z.string(), step: z.enum(['ingest', 'validate', 'train', 'evaluate', 'register', 'promote']).optional() }) }),
+  z.object({ id: z.number(), method: z.literal('adviseServing'), params: z.object({ root: z.string(), model: z.string(), data: z.string().optional(), key: z.string().optional() }) }),
+  z.object({
+    id: z.number(),
+    method: z.literal('staticTable'),
+    params: z.object({ root: z.string(), model: z.string(), input: z.string(), allowedDirectories: z.array(z.string()) }),
+  }),
   z.object({ id: z.number(), method: z.literal('monitor'), params: z.object({ root: z.string(), model: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);

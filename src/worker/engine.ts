@@ -21,6 +21,8 @@ import { addLabels } from '../core/serve/labels';
 import { resolveServedVersion } from '../core/serve/resolveVersion';
 import { monitorModel } from '../core/monitor';
 import { monitorPage } from './monitorView';
+import { adviseServing, writeStaticTable } from '../core/advise';
+import { advicePage } from './advicePage';
 import { runPipeline } from '../core/pipeline/runner';
 import { comparePage } from './compareView';
 import { compareVersions, heldOutSource } from '../core/evaluate/compareVersions';
@@ -169,6 +171,36 @@ async function handle(req: EngineRequest): Promise<unknown> {
           signal: abort.signal,
           onProgress: (p) => send({ id: req.id, progress: { fraction: p.fraction, phase: p.phase } }),
         });
+      }
+      case 'adviseServing': {
+        const { root, model } = req.params;
+        const session = await DuckSession.open({ allowedDirectories: [root] });
+        try {
+          const advice = await adviseServing(session, root, model, {
+            ...(req.params.data ? { data: await openSource(req.params.data, root) } : {}),
+            ...(req.params.key ? { key: req.params.key } : {}),
+            signal: abort.signal,
+            onProgress: (fraction, phase) => send({ id: req.id, progress: { fraction, phase } }),
+          });
+          return { ...advicePage(advice), recommendation: advice.recommendation };
+        } finally {
+          session.close();
+        }
+      }
+      case 'staticTable': {
+        const { root, model, input } = req.params;
+        const registry = await openRegistry(root);
+        const { version } = await resolveServedVersion(root, registry, model);
+        const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
+        try {
+          const r = await writeStaticTable(session, root, version, await openSource(input, root), {
+            signal: abort.signal,
+            onProgress: (fraction, phase) => send({ id: req.id, progress: { fraction, phase } }),
+          });
+          return { file: r.file, rows: r.rows, version: version.version, seconds: r.seconds };
+        } finally {
+          session.close();
+        }
       }
       case 'cancel':
         running.get(req.params.target)?.abort();

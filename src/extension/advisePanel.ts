@@ -1,0 +1,64 @@
+import * as vscode from 'vscode';
+import type { ReportSection } from '../protocol/reportMessages';
+import type { EngineClient } from './engineClient';
+import { engineParams } from './engineParams';
+import { showEngineError } from './engineErrors';
+import { pickDataFile } from './pickData';
+import { ReportPanel } from './reportPanel';
+
+/**
+ * "ProdML: Advise Serving (Static, Dynamic or Hybrid)": how peaked the requested keys are, from
+ * the prediction log, and what to precompute; "Build Static Table..." writes the table the
+ * prediction server answers head keys from.
+ */
+export async function adviseServingCommand(deps: { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel }): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with a prodml.yaml first.');
+  const root = folder.uri.fsPath;
+  const models = ((await deps.engine.request('models', { root })) as { models: string[] }).models;
+  const model = models.length === 1 ? models[0] : await vscode.window.showQuickPick(models, { title: 'Advise serving for which model?' });
+  if (!model) return;
+  const title = `Serving advice: ${model}`;
+  const actions = [
+    { id: 'refresh', label: 'Refresh', secondary: true },
+    { id: 'static', label: 'Build Static Table…' },
+  ];
+  const cts = new vscode.CancellationTokenSource();
+  const run = async (panel: ReportPanel) => {
+    panel.update({ title, status: 'loading', message: 'Counting keys in the prediction log…', sections: [], actions: [] });
+    try {
+      const r = (await deps.engine.request('adviseServing', { root, model }, { cancel: cts.token })) as { note: string; sections: ReportSection[] };
+      panel.update({ title, status: 'ready', message: r.note, sections: r.sections, actions });
+    } catch (e) {
+      panel.update({ title, status: 'failed', message: e instanceof Error ? e.message.split('\n')[0] : String(e), sections: [], actions: [actions[0]!] });
+    }
+  };
+  const buildStatic = async () => {
+    const input = await pickDataFile('Precompute predictions for the keys in which data file?');
+    if (!input) return;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Static table for ${model}`, cancellable: true }, async (progress, token) => {
+      try {
+        const r = (await deps.engine.request(
+          'staticTable',
+          { root, model, input: input.fsPath, allowedDirectories: engineParams(input).allowedDirectories },
+          { cancel: token, onProgress: (_f, phase) => progress.report({ message: phase }) },
+        )) as { file: string; rows: number; version: number; seconds: number };
+        void vscode.window.showInformationMessage(
+          `ProdML: ${r.rows.toLocaleString('en-US')} precomputed predictions of ${model}:${r.version} in ${vscode.workspace.asRelativePath(r.file)}; the prediction server answers those keys from it.`,
+        );
+      } catch (e) {
+        if (!token.isCancellationRequested) showEngineError(deps.log, `The static table for ${model}`, e);
+      }
+    });
+  };
+  const panel: ReportPanel = new ReportPanel(deps.extensionUri, 'prodml.advice', title, deps.log, (id) => {
+    if (id === 'refresh') void run(panel);
+    if (id === 'static') void buildStatic();
+  });
+  panel.onDidDispose(() => {
+    cts.cancel();
+    cts.dispose();
+    panel.dispose();
+  });
+  await run(panel);
+}
