@@ -158,7 +158,8 @@ export async function runPipeline(root: string, opts: RunOptions = {}): Promise<
         }
         await begin(s);
         await opts.beforeStep?.(name, record);
-        const o = await def.run(ctx, s.inputs, prev?.record);
+        const learned = def.learnsFromFailed ? history.flatMap((h) => h.steps.filter((x) => x.name === name && (x.status === 'ok' || x.status === 'failed') && !x.error))[0] : undefined;
+        const o = await def.run(ctx, s.inputs, learned ?? prev?.record);
         await finish(s, o);
         if (o.gate) gate = o.gate;
         else if (o.status === 'failed') failedStep = s;
@@ -243,6 +244,7 @@ export function summarize(r: RunRecord): string {
   if (r.steps.every((x) => x.status === 'skipped')) return `nothing changed: every step skipped${ref ? ` (${ref} stands)` : ''}`;
   const parts: string[] = [];
   if (admitted.length) parts.push(`ingested ${admitted.length} batch${admitted.length === 1 ? '' : 'es'}`);
+  else if (val?.status === 'ok') parts.push('the dataset passes validation');
   if (reg?.status === 'ok') {
     const metrics = ev?.outputs['metrics'] as Record<string, number> | undefined;
     const key = metrics ? Object.keys(metrics)[0] : undefined;

@@ -34,5 +34,10 @@ export interface StepDefinition {
    * the same inputs; steps add "and its outputs are still there".
    */
   upToDate(ctx: StepContext, inputs: Record<string, string>, previous: StepRecord): Promise<boolean>;
+  /**
+   * `previous` is the last successful record, or with `learnsFromFailed` the last record that
+   * ran at all (validation keeps what it checked even when a gate failed the step).
+   */
   run(ctx: StepContext, inputs: Record<string, string>, previous: StepRecord | undefined): Promise<StepOutcome>;
+  learnsFromFailed?: boolean;
 }

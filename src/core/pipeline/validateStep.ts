@@ -31,6 +31,7 @@ interface Checked {
 }
 
 export const validateStep: StepDefinition = {
+  learnsFromFailed: true,
   async inputs(ctx) {
     const out: Record<string, string> = {};
     const schema = ctx.pipeline.validate.schema;
