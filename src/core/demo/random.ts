@@ -36,7 +36,7 @@ export function fnv1a(text: string): number {
 }
 
 /** MurmurHash3's 32-bit finalizer: spreads every input bit over the output. */
-function fmix32(x: number): number {
+export function fmix32(x: number): number {
   let h = x >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

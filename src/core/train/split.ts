@@ -4,7 +4,7 @@
  * row of a group lands on the same side: the course's "split by author").
  */
 import { badInput } from '../errors';
-import { fnv1a } from '../demo/random';
+import { fmix32, fnv1a } from '../demo/random';
 import { toCategory, toDate } from '../features/apply';
 
 export type SplitSpec =
@@ -19,9 +19,13 @@ export interface Split {
 
 const DEFAULT_EVAL = 0.2;
 
-/** A deterministic fraction in [0, 1) for a key and seed. */
+/**
+ * A deterministic fraction in [0, 1) for a key and seed. FNV-1a alone maps neighbouring keys
+ * ("7:41", "7:42") to neighbouring values, so a random split would hold out runs of adjacent rows;
+ * the finalizer spreads every bit.
+ */
 function unit(key: string, seed: number): number {
-  return fnv1a(`${seed}:${key}`) / 4294967296;
+  return fmix32(fnv1a(`${seed}:${key}`)) / 4294967296;
 }
 
 export function splitRows(rows: readonly Record<string, unknown>[], spec: SplitSpec, seed: number): Split {
