@@ -134,6 +134,18 @@ describe('tuneModel on the demo', () => {
     assert.deepEqual(resumed.trials.map(outcome), first.trials.map(outcome));
   });
 
+  test('a time budget ends the run: the trial it cut short is not recorded and the next run trains it', async () => {
+    const timed = await tuneModel(ws, 'baby_weight', { trials: TRIALS, minutes: 0.005, study: 'timed' });
+    assert.equal(timed.stop_reason, 'minutes');
+    assert.ok(timed.trials.length < TRIALS, `${timed.trials.length} trials in 0.3 s`);
+    const file = path.join(timed.dir, 'trials.jsonl');
+    const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+    assert.equal(lines.length, timed.trials.length);
+    const rest = await tuneModel(ws, 'baby_weight', { trials: TRIALS, study: 'timed' });
+    assert.equal(rest.trained, TRIALS - timed.trials.length);
+    assert.deepEqual(rest.trials.map(outcome), first.trials.map(outcome));
+  });
+
   test('registerBestTrial trains the best configuration on the whole training split and points candidate at it, not production', async () => {
     const production = await trainFromConfig(ws, 'baby_weight');
     const registry = await openRegistry(ws);
