@@ -14,6 +14,8 @@ import { MonitorController } from './monitorController';
 import { ServerController } from './serverController';
 import { RunsView } from './runsView';
 import { adviseServingCommand } from './advisePanel';
+import { ChecksController } from './checksController';
+import { TriggerController } from './triggerController';
 import { runPipelineCommand } from './runPipelineCommand';
 
 /** Editor glue only: every command calls the engine, which calls src/core. */
@@ -26,6 +28,11 @@ export function activate(context: vscode.ExtensionContext): void {
   const server = new ServerController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, log);
   const monitor = new MonitorController(deps);
   const runs = new RunsView(root);
+  const checks = new ChecksController(deps);
+  const triggers = new TriggerController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, engine, log, () => {
+    runs.refresh();
+    models.refresh();
+  });
   // Every disposable is registered here, in one place.
   context.subscriptions.push(
     log,
@@ -68,6 +75,15 @@ export function activate(context: vscode.ExtensionContext): void {
         models.refresh();
       }),
     ),
+    checks,
+    triggers,
+    vscode.commands.registerCommand('prodml.startTriggers', () => (root ? triggers.start(root, true) : undefined)),
+    vscode.commands.registerCommand('prodml.stopTriggers', () => triggers.stop()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      if (root && vscode.workspace.getConfiguration('prodml').get('pipeline.startTriggers', true)) void triggers.start(root);
+    }),
+    vscode.commands.registerCommand('prodml.checkLeakage', () => guarded(log, () => checks.leakage())),
+    vscode.commands.registerCommand('prodml.featureValue', () => guarded(log, () => checks.featureValue())),
     vscode.commands.registerCommand('prodml.adviseServing', () => guarded(log, () => adviseServingCommand(deps))),
     vscode.commands.registerCommand('prodml.addLabels', (uri?: vscode.Uri) =>
       guarded(log, () => addLabelsCommand(deps, (m) => void monitor.check(m, { quiet: true }), uri instanceof vscode.Uri ? uri : undefined)),
@@ -83,6 +99,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (other) ProfilePanel.show(deps, data, other);
     }),
   );
+  if (root && vscode.workspace.getConfiguration('prodml').get('pipeline.startTriggers', true)) void triggers.start(root);
   const client = startLanguageClient(context, log);
   context.subscriptions.push({ dispose: () => void client.stop() });
   log.info('ProdML activated');

@@ -57,6 +57,9 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
     method: z.literal('staticTable'),
     params: z.object({ root: z.string(), model: z.string(), input: z.string(), allowedDirectories: z.array(z.string()) }),
   }),
+  z.object({ id: z.number(), method: z.literal('importance'), params: z.object({ root: z.string(), model: z.string(), leaveOneOut: z.boolean() }) }),
+  z.object({ id: z.number(), method: z.literal('leakage'), params: z.object({ root: z.string(), model: z.string() }) }),
+  z.object({ id: z.number(), method: z.literal('pipelineInfo'), params: z.object({ root: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('monitor'), params: z.object({ root: z.string(), model: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);

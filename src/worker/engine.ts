@@ -23,7 +23,9 @@ import { monitorModel } from '../core/monitor';
 import { monitorPage } from './monitorView';
 import { adviseServing, writeStaticTable } from '../core/advise';
 import { advicePage } from './advicePage';
-import { runPipeline } from '../core/pipeline/runner';
+import { featureImportance, leakageCheck } from '../core/checks';
+import { importancePage, leakagePage } from './checksPages';
+import { loadPipeline, runPipeline } from '../core/pipeline/runner';
 import { comparePage } from './compareView';
 import { compareVersions, heldOutSource } from '../core/evaluate/compareVersions';
 import { engineRequestSchema, type EngineRequest, type EngineResponse } from '../protocol/engineMessages';
@@ -201,6 +203,22 @@ async function handle(req: EngineRequest): Promise<unknown> {
         } finally {
           session.close();
         }
+      }
+      case 'importance': {
+        const r = await featureImportance(req.params.root, req.params.model, {
+          leaveOneOut: req.params.leaveOneOut,
+          signal: abort.signal,
+          onProgress: (p) => send({ id: req.id, progress: p }),
+        });
+        return importancePage(r);
+      }
+      case 'leakage': {
+        const r = await leakageCheck(req.params.root, req.params.model, { signal: abort.signal, onProgress: (p) => send({ id: req.id, progress: p }) });
+        return leakagePage(r);
+      }
+      case 'pipelineInfo': {
+        const { pipeline } = await loadPipeline(req.params.root);
+        return { model: pipeline.model, landing: pipeline.ingest?.from ?? null, watch: pipeline.triggers.watch !== undefined, everyHours: pipeline.triggers.schedule?.every_hours ?? null };
       }
       case 'cancel':
         running.get(req.params.target)?.abort();

@@ -1,7 +1,9 @@
 /**
- * The pipeline in the real VS Code: a new batch lands, "ProdML: Run Pipeline" ingests, validates,
- * trains, evaluates, registers and promotes, and the run shows in the Runs tree with each step's
- * log one click away; a bad batch is quarantined and stops the run before training.
+ * The pipeline in the real VS Code, as the demo runs as a dynamic system: "ProdML: Run Pipeline"
+ * trains and promotes the first version and the run shows in the Runs tree with each step's log
+ * one click away; then batches dropped in the landing folder start runs on their own (the watch
+ * trigger the demo's prodml.yaml declares): a good one produces a new blessed version, a bad one
+ * is quarantined with its anomaly report before training.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -17,30 +19,34 @@ const ARTIFACTS = path.join(ROOT, 'test-artifacts/e2e-pipeline');
 describe('ProdML pipeline in VS Code', { timeout: 900_000 }, () => {
   let vscode: VSCodeSession;
   const ws = path.join(tempDir('prodml-e2e-pipeline-'), 'demo');
+  /** Drops a demo batch in the landing folder as an upstream job would: written aside, then renamed in. */
   const land = (file: string) => {
     fs.mkdirSync(path.join(ws, 'data/landing'), { recursive: true });
-    fs.copyFileSync(path.join(ws, 'data/incoming', file), path.join(ws, 'data/landing', file));
+    fs.copyFileSync(path.join(ws, 'data/incoming', file), path.join(ws, 'data/landing', `.${file}.part`));
+    fs.renameSync(path.join(ws, 'data/landing', `.${file}.part`), path.join(ws, 'data/landing', file));
   };
+  const production = () => JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8')).production as number;
 
   before(async () => {
-    await prepareDemoWorkspace(ws, { rowsPerMonth: 300 });
+    // 1,000 births a month: smaller clean batches drift from training by sampling noise alone.
+    await prepareDemoWorkspace(ws, { rowsPerMonth: 1000 });
     vscode = await launchVSCode({ vsix: path.join(ROOT, 'prodml.vsix'), workspace: ws, artifactsDir: ARTIFACTS });
   });
   after(async () => vscode?.close());
 
   const row = (label: RegExp) => vscode.page.locator('.pane-body .monaco-list-row').filter({ has: vscode.page.locator('.label-name', { hasText: label }) });
 
-  test('a good batch lands; Run Pipeline trains and promotes; the run is in the Runs tree with its logs', async () => {
-    land('natality-2025-02.csv');
+  test('Run Pipeline from the palette trains and promotes; the run is in the Runs tree with its step logs', async () => {
+    // The demo declares a watch trigger: the status bar says the landing folder is watched.
+    await vscode.page.locator('.statusbar-item', { hasText: 'pipeline: watching data/landing/' }).waitFor({ timeout: 60_000 });
     await vscode.runCommand('ProdML: Run Pipeline');
-    await vscode.waitForNotification(/ProdML pipeline: .*baby_weight:1/, 300_000);
-    assert.ok(fs.existsSync(path.join(ws, 'data/train/natality-2025-02.csv')), 'the batch was ingested into the training data');
-    assert.equal(JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8')).production, 1);
+    await vscode.waitForNotification(/ProdML pipeline: .*registered baby_weight:1 .*blessed; promoted to production/, 300_000);
+    assert.equal(production(), 1);
 
     await vscode.runCommand('Focus on Runs View');
     const run = row(/baby_weight$/).first();
     await run.waitFor({ timeout: 30_000 });
-    assert.match((await run.innerText()).replace(/\s+/g, ' '), /succeeded/);
+    assert.match((await run.innerText()).replace(/\s+/g, ' '), /succeeded · manual/);
     await run.click();
     for (const step of ['ingest', 'validate', 'train', 'evaluate', 'register', 'promote']) await row(new RegExp(`^${step}$`)).first().waitFor({ timeout: 30_000 });
     await row(/^train$/).first().click();
@@ -48,14 +54,26 @@ describe('ProdML pipeline in VS Code', { timeout: 900_000 }, () => {
     await vscode.screenshot('runs-tree');
   });
 
+  test('a good batch dropped in the landing folder starts a run that produces a new blessed version', async () => {
+    await vscode.clearNotifications();
+    land('natality-2025-02.csv');
+    await vscode.waitForNotification(/ProdML pipeline \(new batch\): ingested 1 batch; registered baby_weight:2 .*blessed; promoted to production/, 300_000);
+    assert.equal(production(), 2);
+    assert.ok(fs.existsSync(path.join(ws, 'data/train/natality-2025-02.csv')), 'the batch joined the training data');
+    await vscode.runCommand('Focus on Runs View');
+    await row(/baby_weight$/).filter({ hasText: /succeeded · watch/ }).first().waitFor({ timeout: 30_000 });
+  });
+
   test('a bad batch is quarantined with its anomaly report and stops the run before training', async () => {
+    await vscode.clearNotifications();
     land('missing-column.csv');
-    await vscode.runCommand('ProdML: Run Pipeline');
-    await vscode.waitForNotification(/ProdML pipeline: .*quarantin/i, 300_000);
+    await vscode.waitForNotification(/ProdML pipeline \(new batch\): quarantined missing-column\.csv; training did not run/, 300_000);
     assert.ok(!fs.existsSync(path.join(ws, 'data/landing/missing-column.csv')), 'moved out of the landing folder');
     const quarantined = fs.readdirSync(path.join(ws, '.prodml/quarantine'), { recursive: true }).map(String);
     assert.ok(quarantined.some((f) => f.endsWith('missing-column.csv')), quarantined.join(', '));
-    assert.ok(!fs.existsSync(path.join(ws, '.prodml/registry/baby_weight/2')), 'no version was trained from it');
+    assert.ok(quarantined.some((f) => f.endsWith('missing-column.csv.anomalies.txt')), quarantined.join(', '));
+    assert.ok(!fs.existsSync(path.join(ws, '.prodml/registry/baby_weight/3')), 'no version was trained from it');
+    assert.equal(production(), 2);
     await vscode.runCommand('Focus on Runs View');
     await row(/baby_weight$/).filter({ hasText: /quarantined/ }).first().waitFor({ timeout: 30_000 });
     await vscode.screenshot('runs-tree-quarantined');

@@ -1,0 +1,118 @@
+import * as vscode from 'vscode';
+import type { LeakageFinding } from '../core/checks/types';
+import type { ReportSection } from '../protocol/reportMessages';
+import type { EngineClient } from './engineClient';
+import { showEngineError } from './engineErrors';
+import { ReportPanel } from './reportPanel';
+
+type Deps = { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel };
+
+/**
+ * The adaptable-system checks in the editor: "Check Features for Leakage" puts each finding on
+ * the feature's entry in prodml.yaml (Problems panel) and shows the evidence; "Show Feature
+ * Value" charts each feature's importance beside its cost.
+ */
+export class ChecksController implements vscode.Disposable {
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('prodml-checks');
+
+  constructor(private readonly deps: Deps) {}
+
+  private async pick(title: string): Promise<{ root: string; model: string } | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) {
+      void vscode.window.showErrorMessage('ProdML: open a workspace folder with a prodml.yaml first.');
+      return undefined;
+    }
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showErrorMessage('ProdML: these checks run models on your data; trust this workspace first.');
+      return undefined;
+    }
+    const root = folder.uri.fsPath;
+    const models = ((await this.deps.engine.request('models', { root })) as { models: string[] }).models;
+    if (models.length === 0) {
+      void vscode.window.showErrorMessage('ProdML: prodml.yaml declares no models.');
+      return undefined;
+    }
+    const model = models.length === 1 ? models[0] : await vscode.window.showQuickPick(models, { title });
+    return model ? { root, model } : undefined;
+  }
+
+  /** Runs an engine request into a report panel with progress in the panel and a notification. */
+  private async show(title: string, viewType: string, run: (cancel: vscode.CancellationToken, progress: (phase: string) => void) => Promise<{ note: string; sections: ReportSection[] }>, actions: { id: string; label: string; secondary?: boolean }[] = [], onAction?: (id: string, panel: ReportPanel) => void) {
+    const cts = new vscode.CancellationTokenSource();
+    const panel: ReportPanel = new ReportPanel(this.deps.extensionUri, viewType, title, this.deps.log, (id) => onAction?.(id, panel));
+    panel.onDidDispose(() => {
+      cts.cancel();
+      panel.dispose();
+    });
+    const go = async () => {
+      panel.update({ title, status: 'loading', message: 'Working…', sections: [], actions: [] });
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => cts.cancel());
+        try {
+          const r = await run(cts.token, (phase) => {
+            progress.report({ message: phase });
+            panel.update({ title, status: 'loading', message: phase, sections: [], actions: [] });
+          });
+          panel.update({ title, status: 'ready', message: r.note, sections: r.sections, actions });
+        } catch (e) {
+          panel.update({ title, status: 'failed', message: e instanceof Error ? e.message.split('\n')[0] : String(e), sections: [], actions: [] });
+          if (!cts.token.isCancellationRequested) showEngineError(this.deps.log, title, e);
+        }
+      });
+    };
+    await go();
+    return { panel, rerun: go };
+  }
+
+  async leakage(): Promise<void> {
+    const target = await this.pick('Check which model for leakage?');
+    if (!target) return;
+    let findings: LeakageFinding[] = [];
+    await this.show(`Leakage: ${target.model}`, 'prodml.leakage', async (cancel, progress) => {
+      const r = (await this.deps.engine.request('leakage', target, { cancel, onProgress: (_f, phase) => progress(phase) })) as { note: string; sections: ReportSection[]; findings: LeakageFinding[] };
+      findings = r.findings;
+      return r;
+    });
+    this.publish(target.root, findings);
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    if (findings.length === 0) void vscode.window.showInformationMessage(`ProdML: no leakage found in ${target.model}.`);
+    else void vscode.window.showWarningMessage(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${findings.length - errors} warning${findings.length - errors === 1 ? '' : 's'}: ${findings[0]!.message}`);
+  }
+
+  private publish(root: string, findings: LeakageFinding[]): void {
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    for (const f of findings) {
+      const file = f.location?.file ?? `${root}/prodml.yaml`;
+      const line = Math.max(0, (f.location?.line ?? 1) - 1);
+      const col = Math.max(0, (f.location?.column ?? 1) - 1);
+      const d = new vscode.Diagnostic(new vscode.Range(line, col, line, col + (f.feature?.length ?? 200)), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      d.source = 'ProdML leakage';
+      d.code = f.kind;
+      byFile.set(file, [...(byFile.get(file) ?? []), d]);
+    }
+    this.diagnostics.clear();
+    for (const [file, diags] of byFile) this.diagnostics.set(vscode.Uri.file(file), diags);
+  }
+
+  async featureValue(): Promise<void> {
+    const target = await this.pick('Show feature value for which model?');
+    if (!target) return;
+    let leaveOneOut = false;
+    const { rerun } = await this.show(
+      `Feature value: ${target.model}`,
+      'prodml.importance',
+      (cancel, progress) => this.deps.engine.request('importance', { ...target, leaveOneOut }, { cancel, onProgress: (_f, phase) => progress(phase) }) as Promise<{ note: string; sections: ReportSection[] }>,
+      [{ id: 'loo', label: 'Also Retrain Leaving Each Feature Out', secondary: true }],
+      (id) => {
+        if (id !== 'loo') return;
+        leaveOneOut = true;
+        void rerun();
+      },
+    );
+  }
+
+  dispose(): void {
+    this.diagnostics.dispose();
+  }
+}
