@@ -17,7 +17,7 @@ type Params<M extends EngineRequest['method']> = Extract<EngineRequest, { method
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  onProgress?: (fraction: number, phase: string, epoch?: Epoch) => void;
+  onProgress?: (fraction: number, phase: string, epoch?: Epoch, partial?: unknown) => void;
 }
 
 /** Talks to dist/engine.js, started on first use and restarted if it dies. */
@@ -31,7 +31,7 @@ export class EngineClient implements Disposable {
   request<M extends Exclude<EngineRequest['method'], 'cancel'>>(
     method: M,
     params: Params<M>,
-    opts: { onProgress?: (fraction: number, phase: string, epoch?: Epoch) => void; cancel?: { onCancellationRequested: (f: () => void) => unknown } } = {},
+    opts: { onProgress?: (fraction: number, phase: string, epoch?: Epoch, partial?: unknown) => void; cancel?: { onCancellationRequested: (f: () => void) => unknown } } = {},
   ): Promise<unknown> {
     const child = this.ensure();
     const id = this.nextId++;
@@ -53,7 +53,7 @@ export class EngineClient implements Disposable {
       if (!msg.success) return;
       const p = this.pending.get(msg.data.id);
       if (!p) return;
-      if ('progress' in msg.data) p.onProgress?.(msg.data.progress.fraction, msg.data.progress.phase, msg.data.progress.epoch);
+      if ('progress' in msg.data) p.onProgress?.(msg.data.progress.fraction, msg.data.progress.phase, msg.data.progress.epoch, msg.data.progress.partial);
       else {
         this.pending.delete(msg.data.id);
         if ('error' in msg.data) p.reject(new EngineError(msg.data.error.kind, msg.data.error.message));

@@ -16,6 +16,7 @@ import { RunsView } from './runsView';
 import { adviseServingCommand } from './advisePanel';
 import { ChecksController } from './checksController';
 import { TriggerController } from './triggerController';
+import { tuneCommand } from './tunePanel';
 import { runPipelineCommand } from './runPipelineCommand';
 
 /** Editor glue only: every command calls the engine, which calls src/core. */
@@ -84,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('prodml.checkLeakage', () => guarded(log, () => checks.leakage())),
     vscode.commands.registerCommand('prodml.featureValue', () => guarded(log, () => checks.featureValue())),
+    vscode.commands.registerCommand('prodml.tune', () => guarded(log, () => tuneCommand(deps, () => models.refresh()))),
     vscode.commands.registerCommand('prodml.adviseServing', () => guarded(log, () => adviseServingCommand(deps))),
     vscode.commands.registerCommand('prodml.addLabels', (uri?: vscode.Uri) =>
       guarded(log, () => addLabelsCommand(deps, (m) => void monitor.check(m, { quiet: true }), uri instanceof vscode.Uri ? uri : undefined)),

@@ -60,6 +60,8 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
   z.object({ id: z.number(), method: z.literal('importance'), params: z.object({ root: z.string(), model: z.string(), leaveOneOut: z.boolean() }) }),
   z.object({ id: z.number(), method: z.literal('leakage'), params: z.object({ root: z.string(), model: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('pipelineInfo'), params: z.object({ root: z.string() }) }),
+  z.object({ id: z.number(), method: z.literal('tune'), params: z.object({ root: z.string(), model: z.string(), trials: z.number().int().positive().optional() }) }),
+  z.object({ id: z.number(), method: z.literal('registerBestTrial'), params: z.object({ root: z.string(), model: z.string(), study: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('monitor'), params: z.object({ root: z.string(), model: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);
@@ -69,7 +71,7 @@ export const epochSchema = z.object({ epoch: z.number(), epochs: z.number(), los
 export type Epoch = z.infer<typeof epochSchema>;
 
 export const engineResponseSchema = z.union([
-  z.object({ id: z.number(), progress: z.object({ fraction: z.number(), phase: z.string(), epoch: epochSchema.optional() }) }),
+  z.object({ id: z.number(), progress: z.object({ fraction: z.number(), phase: z.string(), epoch: epochSchema.optional(), partial: z.unknown().optional() }) }),
   z.object({ id: z.number(), result: z.unknown() }),
   z.object({ id: z.number(), error: z.object({ kind: z.string(), message: z.string() }) }),
 ]);

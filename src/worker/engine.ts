@@ -23,6 +23,8 @@ import { monitorModel } from '../core/monitor';
 import { monitorPage } from './monitorView';
 import { adviseServing, writeStaticTable } from '../core/advise';
 import { advicePage } from './advicePage';
+import { loadStudyResult, registerBestTrial, tuneModel } from '../core/tune';
+import { tunePage } from './tunePage';
 import { featureImportance, leakageCheck } from '../core/checks';
 import { importancePage, leakagePage } from './checksPages';
 import { loadPipeline, runPipeline } from '../core/pipeline/runner';
@@ -219,6 +221,27 @@ async function handle(req: EngineRequest): Promise<unknown> {
       case 'pipelineInfo': {
         const { pipeline } = await loadPipeline(req.params.root);
         return { model: pipeline.model, landing: pipeline.ingest?.from ?? null, watch: pipeline.triggers.watch !== undefined, everyHours: pipeline.triggers.schedule?.every_hours ?? null };
+      }
+      case 'tune': {
+        const { root, model } = req.params;
+        const r = await tuneModel(root, model, {
+          ...(req.params.trials ? { trials: req.params.trials } : {}),
+          signal: abort.signal,
+          onProgress: (p) => send({ id: req.id, progress: { fraction: p.fraction, phase: p.phase } }),
+          // Each finished trial redraws the page from the study on disk.
+          onTrial: () =>
+            void loadStudyResult(root, model)
+              .then((partial) => send({ id: req.id, progress: { fraction: Math.min(1, partial.trials.length / Math.max(1, partial.trials.length + 1)), phase: `${partial.trials.length} trials done`, partial: tunePage(partial) } }))
+              .catch(() => undefined),
+        });
+        return tunePage(r);
+      }
+      case 'registerBestTrial': {
+        const r = await registerBestTrial(req.params.root, req.params.model, req.params.study, {
+          signal: abort.signal,
+          onProgress: (p) => p.phase !== 'training' && send({ id: req.id, progress: { fraction: 0, phase: p.message } }),
+        });
+        return { version: r.outcome.version, blessed: r.outcome.blessed, trial: r.trial.trial, candidate: r.alias?.to ?? null };
       }
       case 'cancel':
         running.get(req.params.target)?.abort();
