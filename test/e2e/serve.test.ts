@@ -93,6 +93,11 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     const rows = await vscode.page.$$eval('.markers-panel .monaco-list-row', (r) => r.map((x) => x.getAttribute('aria-label') ?? x.textContent ?? ''));
     assert.ok(rows.some((r) => /baby_weight/.test(r) && /2025-05/.test(r)), `Problems: ${rows.slice(0, 5).join(' | ')}`);
     await vscode.screenshot('monitoring-problems');
+    // Every request had its own birth_id: nothing to precompute, the advisor says serve dynamically.
+    await vscode.runCommand('ProdML: Advise Serving (Static, Dynamic or Hybrid)');
+    const advice = await vscode.waitForWebviewText(/Serve dynamically/, 120_000);
+    assert.match(await advice.locator('body').innerText(), /distinct keys/);
+    await vscode.screenshot('serving-advice');
     await vscode.runCommand('ProdML: Stop Prediction Server');
     await vscode.page.locator('.statusbar-item', { hasText: /req\/s/ }).waitFor({ state: 'detached', timeout: 30_000 });
   });
