@@ -17,6 +17,7 @@ import { replayFile } from '../core/demo/replay';
 import { startServer } from '../core/serve/server';
 import { addLabels } from '../core/serve/labels';
 import { monitorModel } from '../core/monitor';
+import { runPipeline } from '../core/pipeline/runner';
 
 /**
  * The main job on the built-in demo: generate the workspace and infer its schema, profile the
@@ -79,7 +80,10 @@ export async function demoCommand(dir: string, opts: { seed: number }): Promise<
     out(`   blessed and promoted to production (prodml models list baby_weight)`);
   } else out('   not blessed: registered but not promoted');
 
-  if (trained.blessed) await serveAndMonitor(root, out);
+  if (trained.blessed) {
+    await serveAndMonitor(root, out);
+    await retrainOnNewMonths(root, out);
+  }
 
   out(`\nHTML report: ${report}`);
   out(`See a batch's problems where they are:  prodml validate ${here(path.join(root, 'data/incoming/new-category.csv'))} --schema ${here(path.join(root, DEMO_SCHEMA))}`);
@@ -123,6 +127,30 @@ async function serveAndMonitor(root: string, out: (s: string) => void): Promise<
   } finally {
     session.close();
   }
+}
+
+/**
+ * Step 6, dynamic training: the labelled months after deployment land in the pipeline's landing
+ * folder; the drifted month is quarantined for a person to judge, the others join the training
+ * data, and a retrained version is promoted if blessed.
+ */
+async function retrainOnNewMonths(root: string, out: (s: string) => void): Promise<void> {
+  out(`\n6. Retrain: the labelled months after deployment land in data/landing/ and the pipeline (prodml run) takes them`);
+  const landing = path.join(root, 'data/landing');
+  await fs.mkdir(landing, { recursive: true });
+  for (const m of STREAM_MONTHS) {
+    const name = `natality-2025-${String(m).padStart(2, '0')}.csv`;
+    // The training data has no birth_id: the request key is not a feature.
+    const lines = (await fs.readFile(path.join(root, 'data/stream', name), 'utf8')).split('\n');
+    await fs.writeFile(path.join(landing, name), lines.map((l) => l.slice(l.indexOf(',') + 1)).join('\n'));
+  }
+  for (let i = 0; i < 2; i++) {
+    const run = await runPipeline(root, { trigger: 'manual' });
+    out(`   run ${run.id}: ${run.status}: ${run.summary}`);
+    if (run.status !== 'quarantined') break;
+  }
+  out('   May waits in .prodml/quarantine/ with its anomaly report: a new population is for a person to admit, not for the pipeline.');
+  out('   With triggers (prodml run --watch, or VS Code on this workspace), each batch dropped in data/landing/ starts such a run.');
 }
 
 /** One line per batch: the kinds of finding and the features they are on. */
