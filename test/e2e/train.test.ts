@@ -46,21 +46,29 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     await row(/^1$/).first().waitFor({ timeout: 30_000 });
     const status = page.locator('.statusbar-item', { hasText: /baby_weight:\d/ });
 
-    const promote = async (version: number) => {
+    const promote = async (version: number, blessed: boolean) => {
       const r = row(new RegExp(`^${version}( \\(.*\\))?$`)).first();
       await r.hover();
       await r.locator('.action-label[aria-label="Promote to Production"]').click();
+      if (!blessed) {
+        // Promoting a version that failed its checks asks first, in a modal dialog.
+        const dialog = page.locator('.monaco-dialog-box', { hasText: `baby_weight:${version} is not blessed` });
+        await dialog.waitFor({ timeout: 30_000 });
+        await vscode.screenshot('promote-unblessed');
+        await dialog.locator('.monaco-button', { hasText: 'Promote' }).click();
+      }
       await status.filter({ hasText: `baby_weight:${version}` }).waitFor({ timeout: 30_000 });
     };
-    await promote(1);
+    await promote(1, true);
     // A second version, a linear model this time, trained from the palette, appears in the tree; promote it too.
     const yaml = path.join(ws, 'prodml.yaml');
     fs.writeFileSync(yaml, fs.readFileSync(yaml, 'utf8').replace('model: {type: dnn, hidden: [32, 16]}', 'model: {type: linear}'));
     await vscode.runCommand('ProdML: Train Model');
-    await vscode.waitForWebviewText(/baby_weight:2 (blessed|not blessed)/, 240_000);
+    const trained = await vscode.waitForWebviewText(/baby_weight:2 (blessed|not blessed)/, 240_000);
+    const blessed2 = !/baby_weight:2 not blessed/.test(await trained.locator('body').innerText());
     await vscode.runCommand('Focus on Models View');
     await row(/^2$/).first().waitFor({ timeout: 30_000 });
-    await promote(2);
+    await promote(2, blessed2);
     await row(/^2 \(production\)$/).first().waitFor({ timeout: 30_000 });
     await vscode.screenshot('models-view');
 

@@ -42,7 +42,9 @@ const RACE_MODEL = `
 
 before(async () => {
   await prepareDemoWorkspace(ws, { rowsPerMonth: 300 });
-  fs.appendFileSync(path.join(ws, 'prodml.yaml'), RACE_MODEL);
+  // A second model under models: (the demo's pipeline block comes after it).
+  const yaml = path.join(ws, 'prodml.yaml');
+  fs.writeFileSync(yaml, fs.readFileSync(yaml, 'utf8').replace(/^models:\n/m, `models:${RACE_MODEL}`));
   const registry = await openRegistry(ws);
   weight = await registry.getVersion('baby_weight', (await trainFromConfig(ws, 'baby_weight')).version);
   race = await registry.getVersion('race', (await trainFromConfig(ws, 'race')).version);
