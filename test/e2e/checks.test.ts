@@ -52,6 +52,25 @@ describe('ProdML checks and tuner in VS Code', { timeout: 900_000 }, () => {
     assert.match(text, /gestation_weeks/);
     assert.doesNotMatch(text, /is a leak/i);
     await vscode.screenshot('leakage');
+    // On this small demo gestation_weeks alone is as good as the model: a warning (not a leak), and a
+    // Problems entry on the feature's line in prodml.yaml.
+    const findings = await frame.locator('.alerts li').allInnerTexts();
+    assert.ok(findings.length > 0, 'the small demo gets the dominant-feature warning');
+    {
+      await vscode.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+      const deadline = Date.now() + 30_000;
+      let rows: string[] = [];
+      while (Date.now() < deadline) {
+        rows = await vscode.page.$$eval('.markers-panel .monaco-list-row', (r) => r.map((x) => x.getAttribute('aria-label') ?? x.textContent ?? ''));
+        if (rows.some((r) => /alone reaches/.test(r))) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(rows.some((r) => /alone reaches/.test(r)), `Problems: ${rows.slice(0, 5).join(' | ')}`);
+      const yaml = fs.readFileSync(path.join(ws, 'prodml.yaml'), 'utf8').split('\n');
+      const feature = /^(\w+) alone reaches/.exec(findings[0]!)?.[1];
+      const line = yaml.findIndex((l) => l.trim().startsWith(`${feature}:`)) + 1;
+      assert.ok(line > 0 && rows.some((r) => r.includes(`${feature} alone`) && r.includes(`line ${line}`)), `expected ${feature} at line ${line}: ${rows.join(' | ')}`);
+    }
   });
 
   test('Tune Hyperparameters shows the trials and registers the best as the candidate', async () => {
