@@ -49,8 +49,15 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     this.watcher.onDidDelete(refresh);
   }
 
+  private pending: NodeJS.Timeout | undefined;
+
+  /** A run rewrites its record at every step: coalesce the bursts into one redraw. */
   refresh(): void {
-    this.changed.fire();
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.changed.fire();
+    }, 250);
   }
 
   getTreeItem(n: Node): vscode.TreeItem {
@@ -95,6 +102,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   }
 
   dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
     this.watcher.dispose();
     this.changed.dispose();
   }

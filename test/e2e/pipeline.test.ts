@@ -47,7 +47,12 @@ describe('ProdML pipeline in VS Code', { timeout: 900_000 }, () => {
     const run = row(/^\d{4}-\d\d-\d\d [\d:]+ baby_weight$/).first();
     await run.waitFor({ timeout: 30_000 });
     assert.match((await run.innerText()).replace(/\s+/g, ' '), /succeeded · manual/);
-    await run.click();
+    // Expand the run; the view refreshes as run files change, so a click can land mid-render: retry.
+    const ingest = row(/^ingest$/).first();
+    for (let i = 0; i < 10 && !(await ingest.isVisible()); i++) {
+      if ((await run.getAttribute('aria-expanded')) !== 'true') await run.click();
+      await ingest.waitFor({ timeout: 3_000 }).catch(() => undefined);
+    }
     for (const step of ['ingest', 'validate', 'train', 'evaluate', 'register', 'promote']) await row(new RegExp(`^${step}$`)).first().waitFor({ timeout: 30_000 });
     await row(/^train$/).first().click();
     await vscode.waitForActiveTab(/train\.log/, 30_000);
