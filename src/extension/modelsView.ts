@@ -46,9 +46,16 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     return this.registry;
   }
 
+  private pending: NodeJS.Timeout | undefined;
+
+  /** A save or promotion touches several files: coalesce the watcher's bursts into one redraw. */
   refresh(): void {
-    this.changed.fire();
-    void this.updateStatus();
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.changed.fire();
+      void this.updateStatus();
+    }, 150);
   }
 
   /** The status bar shows what production serves, for the first model with a production alias. */
@@ -187,6 +194,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
   }
 
   dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
     this.watcher.dispose();
     this.status.dispose();
     this.changed.dispose();

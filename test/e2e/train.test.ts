@@ -46,13 +46,25 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     await row(/^1$/).first().waitFor({ timeout: 30_000 });
     const status = page.locator('.statusbar-item', { hasText: /baby_weight:\d/ });
 
+    /** Clicks a row's inline action until `shown` holds: the tree redraws as the registry changes on disk, and a click can land mid-redraw. */
+    const clickAction = async (r: ReturnType<typeof row>, action: string, shown: () => Promise<boolean>) => {
+      for (let i = 0; i < 5; i++) {
+        await r.hover();
+        await r.locator(`.action-label[aria-label="${action}"]`).click();
+        const deadline = Date.now() + 3_000;
+        while (Date.now() < deadline) {
+          if (await shown()) return;
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      }
+    };
     const promote = async (version: number, blessed: boolean) => {
       const r = row(new RegExp(`^${version}( \\(.*\\))?$`)).first();
-      await r.hover();
-      await r.locator('.action-label[aria-label="Promote to Production"]').click();
+      const dialog = page.locator('.monaco-dialog-box', { hasText: `baby_weight:${version} is not blessed` });
+      const done = status.filter({ hasText: `baby_weight:${version}` });
+      await clickAction(r, 'Promote to Production', async () => (await dialog.isVisible()) || (await done.isVisible()));
       if (!blessed) {
         // Promoting a version that failed its checks asks first, in a modal dialog.
-        const dialog = page.locator('.monaco-dialog-box', { hasText: `baby_weight:${version} is not blessed` });
         await dialog.waitFor({ timeout: 30_000 });
         await vscode.screenshot('promote-unblessed');
         await dialog.locator('.monaco-button', { hasText: 'Promote' }).click();
@@ -74,8 +86,7 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
 
     // Roll back: production returns to version 1, as the alias history says.
     const model = row(/^baby_weight$/).first();
-    await model.hover();
-    await model.locator('.action-label[aria-label="Roll Back Production..."]').click();
+    await clickAction(model, 'Roll Back Production...', () => vscode.quickInput.isVisible());
     await vscode.quickInput.pick('To the previous production version');
     await status.filter({ hasText: 'baby_weight:1' }).waitFor({ timeout: 30_000 });
     const aliases = JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8'));
@@ -84,8 +95,7 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
 
     // Compare the two versions: both evaluated on the held-out rows, metrics and slices side by side.
     const v2 = row(/^2( \(.*\))?$/).first();
-    await v2.hover();
-    await v2.locator('.action-label[aria-label="Compare With Another Version..."]').click();
+    await clickAction(v2, 'Compare With Another Version...', () => vscode.quickInput.isVisible());
     await vscode.quickInput.pick('1');
     const frame = await vscode.waitForWebviewText(/better on \d+ metrics? and worse on \d+/, 180_000);
     const text = await frame.locator('body').innerText();
