@@ -69,7 +69,7 @@ export class DuckSession {
     try {
       const reader = await this.conn.runAndReadAll(sql);
       if (TRACE) process.stderr.write(`[sql ${(performance.now() - t0).toFixed(1)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
-      return reader.getRowObjectsJS().map(normalizeRow);
+      return rowsFromColumns(reader.columnNames(), reader.getColumnsJS());
     } catch (e) {
       if (signal?.aborted) throw cancelled();
       throw e;
@@ -176,4 +176,22 @@ function normalizeValue(v: unknown): unknown {
 
 function normalizeRow(r: Record<string, unknown>): Row {
   return normalizeValue(r) as Row;
+}
+
+/**
+ * Row objects from a result's columns. DuckDB's own row objects cost ~15 s for 1M rows x 21
+ * columns; columns plus an object-literal factory (one hidden class for every row) cost ~5 s.
+ * Names go in as JSON string literals, so no column name is ever code.
+ */
+function rowsFromColumns(names: readonly string[], columns: unknown[][]): Row[] {
+  const n = columns[0]?.length ?? 0;
+  const cols = columns.map((c) => (c.some((v) => typeof v === 'bigint' || (v !== null && typeof v === 'object' && !(v instanceof Date))) ? c.map(normalizeValue) : c));
+  // `{"__proto__": v}` would set the prototype, and duplicate names the literal keeps once: the plain way.
+  if (names.includes('__proto__') || new Set(names).size !== names.length) {
+    return Array.from({ length: n }, (_, i) => normalizeRow(Object.fromEntries(names.map((k, j) => [k, cols[j]![i]]))));
+  }
+  const make = new Function('c', 'i', `return {${names.map((k, j) => `${JSON.stringify(k)}: c[${j}][i]`).join(', ')}};`) as (c: unknown[][], i: number) => Row;
+  const rows = new Array<Row>(n);
+  for (let i = 0; i < n; i++) rows[i] = make(cols, i);
+  return rows;
 }
