@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import { z } from 'zod';
 
@@ -63,15 +64,8 @@ export class ServerController implements vscode.Disposable {
       this.log.info(`[serve] ${d.toString().trimEnd()}`);
     });
     const listening = new Promise<void>((resolve, reject) => {
-      let buffered = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buffered += d.toString();
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line) this.onLine(line, resolve);
-        }
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.trim()) this.onLine(line.trim(), resolve);
       });
       child.on('exit', (code, signal) => {
         const was = this.child === child;

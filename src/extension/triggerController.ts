@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import type { RunRecord } from '../core/pipeline/runTypes';
 import type { EngineClient } from './engineClient';
@@ -58,23 +59,17 @@ export class TriggerController implements vscode.Disposable {
     this.status.tooltip = `ProdML pipeline triggers for ${info.model}: ${what}. Click to stop.`;
     this.status.show();
     this.log.info(`Pipeline triggers started: ${what}`);
-    let buffered = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (!line) continue;
-        try {
-          const r = JSON.parse(line) as RunRecord;
-          if (typeof r.id === 'string' && typeof r.summary === 'string') {
-            this.onRun(r);
-            announceRun(r, r.trigger === 'schedule' ? 'scheduled' : 'new batch');
-          }
-        } catch {
-          this.log.info(`[pipeline] ${line}`);
+    // One JSON line per finished run (prodml run --watch --json).
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.trim()) return;
+      try {
+        const r = JSON.parse(line) as RunRecord;
+        if (typeof r.id === 'string' && typeof r.summary === 'string') {
+          this.onRun(r);
+          announceRun(r, r.trigger === 'schedule' ? 'scheduled' : 'new batch');
         }
+      } catch {
+        this.log.info(`[pipeline] ${line}`);
       }
     });
     child.stderr!.on('data', (d: Buffer) => this.log.info(`[pipeline] ${d.toString().trimEnd()}`));

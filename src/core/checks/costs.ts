@@ -1,7 +1,7 @@
 /** What each feature costs to keep: how often it is missing in the training split, and where it comes from. */
 import { toCategory } from '../features/apply';
 import type { ModelConfig } from '../pipeline/config';
-import type { SplitData } from './splitData';
+import type { SplitData } from '../train/splitData';
 import type { FeatureCostReport } from './types';
 
 /** Missing: null, undefined or an empty string (what transforms impute). */

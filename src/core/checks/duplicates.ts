@@ -6,7 +6,7 @@
  * coarse feature space (a 39-week girl of a 28-year-old, 7.85 lb, happens twice by chance).
  */
 import type { Row } from '../data/duckdb';
-import { rowLocation, type SplitData } from './splitData';
+import { rowLocation, type SplitData } from '../train/splitData';
 import type { DuplicateExample, DuplicateReport } from './types';
 
 const MAX_EXAMPLES = 5;

@@ -5,7 +5,7 @@
  * straddling group there is a bug; a random split straddles almost every group that repeats.
  */
 import { toCategory } from '../features/apply';
-import type { SplitData } from './splitData';
+import type { SplitData } from '../train/splitData';
 import type { GroupReport } from './types';
 
 const MAX_EXAMPLES = 5;

@@ -9,7 +9,7 @@
 import { DuckSession } from '../data/duckdb';
 import { badInput, cancelled } from '../errors';
 import { metricDirection } from '../evaluate/compareVersions';
-import { scalarMetrics, type TaskData } from '../evaluate/metrics';
+import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
 import { fnv1a, mulberry32 } from '../demo/random';
 import type { ModelConfig } from '../pipeline/config';
 import type { ModelVersion } from '../registry/types';
@@ -19,7 +19,7 @@ import type { Task } from '../train/model';
 import { loadModelConfig, resolveVersion, splitDescription, yamlLocation } from './context';
 import { featureCosts, hasCost } from './costs';
 import { retrainWithout, stageTrainSplit } from './leaveOneOut';
-import { loadSplit, splitNotes, type SplitData } from './splitData';
+import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
 import type { CheckProgress, FeatureImportance, ImportanceReport } from './types';
 
 export interface ImportanceOptions {
@@ -161,12 +161,7 @@ export function permutationImportance(
   const metric = version.card.key_metric ?? KEY_METRIC[m.task];
   const measure = (out: Float32Array): number => {
     const k = scorer.outputsPerRow;
-    const taskData: TaskData =
-      m.task === 'regression'
-        ? { task: 'regression', labels, predictions: out }
-        : m.task === 'binary'
-          ? { task: 'binary', labels, scores: out }
-          : { task: 'multiclass', labels, probabilities: Array.from({ length: rows.length }, (_, i) => out.subarray(i * k, (i + 1) * k)) };
+    const taskData = taskDataOf(m.task, labels, out, k);
     return (scalarMetrics(taskData) as Record<string, number>)[metric] ?? Number.NaN;
   };
   const base = measure(scorer.score(rows));

@@ -12,7 +12,7 @@ import type { ModelVersion } from '../registry/types';
 import { loadModelConfig, resolveVersion, splitDescription, yamlLocation } from './context';
 import { findDuplicates } from './duplicates';
 import { groupStraddle, likelyGroupColumns } from './groups';
-import { loadSplit, splitNotes, type SplitData } from './splitData';
+import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
 import { DEFAULT_LEAKAGE_THRESHOLDS, type CheckProgress, type GroupReport, type LeakageFinding, type LeakageReport, type LeakageThresholds, type SingleFeatureScore } from './types';
 import { chanceLevel, scoreOf, univariateScore, type UnivariateMeasure } from './univariate';
 

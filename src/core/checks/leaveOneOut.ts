@@ -5,14 +5,14 @@
  */
 import type { DuckSession } from '../data/duckdb';
 import { cancelled } from '../errors';
-import { scalarMetrics, type TaskData } from '../evaluate/metrics';
+import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import type { ModelConfig } from '../pipeline/config';
 import { loadTf, type BackendName } from '../train/backend';
 import { recencyWeights } from '../train/split';
 import { predict, trainModel } from '../train/trainer';
-import type { SplitData } from './splitData';
+import type { SplitData } from '../train/splitData';
 
 export interface RetrainResult {
   /** Every scalar metric on the held-out rows. */
@@ -54,12 +54,7 @@ export async function retrainWithout(
   const result = await trainModel(tf, { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData }, (r) => opts.onEpoch?.(r.epoch, r.epochs), opts.signal);
   try {
     const out = predict(tf, result.model, evalData.x, evalData.width);
-    const taskData: TaskData =
-      m.task === 'regression'
-        ? { task: 'regression', labels: evalData.y, predictions: out }
-        : m.task === 'binary'
-          ? { task: 'binary', labels: evalData.y, scores: out }
-          : { task: 'multiclass', labels: evalData.y, probabilities: Array.from({ length: data.eval.length }, (_, i) => out.subarray(i * classes, (i + 1) * classes)) };
+    const taskData = taskDataOf(m.task, evalData.y, out, classes);
     const metrics = Object.fromEntries(Object.entries(scalarMetrics(taskData)).filter(([, v]) => Number.isFinite(v))) as Record<string, number>;
     return { metrics, epochs: result.history.length, backend };
   } finally {

@@ -9,8 +9,7 @@ import type { DataSource } from '../data/source';
 import { badInput } from '../errors';
 import type { ModelConfig, ProjectConfig } from '../pipeline/config';
 import type { ModelVersion } from '../registry/types';
-import { encodeLabels, loadTrainingData, TRAINING_TABLE } from '../train/data';
-import { splitRows, type SplitSpec } from '../train/split';
+import { loadSplit, splitNotes } from '../train/splitData';
 import { evaluateVersion } from './evaluateVersion';
 import type { EvaluationReport } from './evaluation';
 import { isMetricName, METRIC_DIRECTIONS, type MetricDirection } from './types';
@@ -143,33 +142,18 @@ export async function heldOutSource(
   versions: readonly ModelVersion[],
   signal?: AbortSignal,
 ): Promise<{ source: DataSource; rows: number; notes: string[] }> {
-  const data = await loadTrainingData(session, project, m, signal);
-  const labels = encodeLabels(data.rows, m.label, m.task);
-  const kept = data.rows.map((_, i) => i).filter((i) => Number.isFinite(labels.y[i]!));
-  const seed = m.training.seed ?? 42;
-  const split = splitRows(
-    kept.map((i) => data.rows[i]!),
-    m.split,
-    seed,
-  );
-  const evalRows = split.eval.map((k) => kept[k]!);
+  const data = await loadSplit(session, project, m, signal);
+  const evalRows = data.eval;
+  const seed = data.seed;
   await session.run(`CREATE OR REPLACE TEMP TABLE prodml_held_out_index (__row INTEGER)`, { signal });
   for (let i = 0; i < evalRows.length; i += 5000) {
     await session.run(`INSERT INTO prodml_held_out_index VALUES ${evalRows.slice(i, i + 5000).map((r) => `(${r})`).join(',')}`, { signal });
   }
   await session.run(
-    `CREATE OR REPLACE TEMP TABLE ${HELD_OUT_TABLE} AS SELECT t.* EXCLUDE (__row) FROM ${TRAINING_TABLE} t SEMI JOIN prodml_held_out_index s ON t.__row = s.__row ORDER BY t.__row`,
+    `CREATE OR REPLACE TEMP TABLE ${HELD_OUT_TABLE} AS SELECT t.* EXCLUDE (__row) FROM ${data.table} t SEMI JOIN prodml_held_out_index s ON t.__row = s.__row ORDER BY t.__row`,
     { signal },
   );
-  const notes: string[] = [];
-  const hashes = data.files.map((f) => `${f.path} ${f.content_hash}`).sort().join('\n');
-  for (const v of versions) {
-    const params = v.card.params as { split?: SplitSpec; training?: { seed?: number } };
-    const trainedOn = v.card.training_data.datasets.map((f) => `${f.path} ${f.content_hash}`).sort().join('\n');
-    const sameSplit = JSON.stringify(params.split ?? null) === JSON.stringify(m.split) && (params.training?.seed ?? 42) === seed;
-    if (!sameSplit) notes.push(`${v.model}:${v.version} was trained with another split or seed: some of these rows may have been in its training data`);
-    else if (trainedOn !== hashes) notes.push(`${v.model}:${v.version} was trained on other files (or other contents) than the dataset has now`);
-  }
+  const notes = versions.flatMap((v) => splitNotes(m, data, v));
   const kind = m.split.kind === 'random' ? 'random' : `by ${m.split.kind} on ${(m.split as { column: string }).column}`;
   const display = `the held-out split of ${m.dataset.path.join(', ')} (${kind}, ${Math.round((m.split.eval_fraction ?? 0.2) * 100)}%, seed ${seed})`;
   return { source: { path: project.root, display, format: 'parquet', scan: HELD_OUT_TABLE }, rows: evalRows.length, notes };

@@ -12,7 +12,7 @@ import { encodeLabels } from '../train/data';
 import type { Task } from '../train/model';
 import { loadScorer } from '../serve/scorer';
 import { evaluatePredictions, type EvaluationReport } from './evaluation';
-import type { TaskData } from './metrics';
+import { taskDataOf } from './metrics';
 
 export async function evaluateVersion(session: DuckSession, version: ModelVersion, data: DataSource, opts: { slices?: string[]; signal?: AbortSignal } = {}): Promise<EvaluationReport & { rows: number }> {
   const card = version.card;
@@ -41,12 +41,7 @@ export async function evaluateVersion(session: DuckSession, version: ModelVersio
   }
   const ky = Float32Array.from(keep, (i) => y[i]!);
   const k = classes?.length ?? 2;
-  const taskData: TaskData =
-    task === 'regression'
-      ? { task, labels: ky, predictions: out }
-      : task === 'binary'
-        ? { task, labels: ky, scores: out }
-        : { task, labels: ky, probabilities: Array.from({ length: kept.length }, (_, i) => out.subarray(i * k, (i + 1) * k)) };
+  const taskData = taskDataOf(task, ky, out, k);
   const column = (name: string) => kept.map((r) => r[name] as string | number | boolean | null);
   const report = evaluatePredictions(taskData, { slices: Object.fromEntries((opts.slices ?? []).filter((s) => s in kept[0]!).map((s) => [s, column(s)])) });
   return { ...report, rows: kept.length };

@@ -44,7 +44,7 @@
  * (O(n log n)). NaN marks a metric the data cannot define; JSON writes it as null.
  */
 import { binaryMetrics, calibrationBins, DEFAULT_THRESHOLD, type CalibrationBin } from './binary';
-import { confusionMatrix, multiclassMetrics } from './multiclass';
+import { confusionMatrix, multiclassMetrics, probabilityRows } from './multiclass';
 import { regressionMetrics, residualDistribution, type ResidualDistribution } from './regression';
 import { totalWeight } from './summation';
 import type { BinaryData, BinaryMetrics, MulticlassData, MulticlassMetrics, RegressionData, RegressionMetrics } from './types';
@@ -53,6 +53,13 @@ export type TaskData =
   | ({ task: 'regression' } & RegressionData)
   | ({ task: 'binary' } & BinaryData)
   | ({ task: 'multiclass' } & MulticlassData);
+
+/** A model's row-major outputs as the metrics take them: values, P(class 1), or a probability row per class. */
+export function taskDataOf(task: TaskData['task'], labels: ArrayLike<number>, out: Float32Array | Float64Array, classes: number): TaskData {
+  if (task === 'regression') return { task, labels, predictions: out };
+  if (task === 'binary') return { task, labels, scores: out };
+  return { task, labels, probabilities: probabilityRows(out, classes) };
+}
 
 export interface MetricOptions {
   /** Binary: scores at or above it are predicted positive. Default 0.5. */

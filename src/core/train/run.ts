@@ -11,7 +11,7 @@ import { DuckSession } from '../data/duckdb';
 import { badInput } from '../errors';
 import { evaluatePredictions, type EvaluationReport } from '../evaluate/evaluation';
 import { fitBaseline } from '../evaluate/baseline';
-import type { TaskData } from '../evaluate/metrics';
+import { taskDataOf } from '../evaluate/metrics';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../pipeline/config';
@@ -106,12 +106,7 @@ export async function trainFromConfig(root: string, modelName: string | undefine
 
     say('evaluating', `Evaluating on ${evalIdx.length.toLocaleString('en-US')} held-out rows`);
     const out = predict(tf, result.model, evalData.x, evalData.width);
-    const taskData: TaskData =
-      m.task === 'regression'
-        ? { task: 'regression', labels: evalData.y, predictions: out }
-        : m.task === 'binary'
-          ? { task: 'binary', labels: evalData.y, scores: out }
-          : { task: 'multiclass', labels: evalData.y, probabilities: Array.from({ length: evalIdx.length }, (_, i) => out.subarray(i * classes, (i + 1) * classes)) };
+    const taskData = taskDataOf(m.task, evalData.y, out, classes);
     const registry = await openRegistry(root);
     const production = await registry.getVersion(m.name, '@production').then((v) => v.card.metrics, () => undefined);
     const column = (name: string) => evalRows.map((r) => r[name] as string | number | boolean | null);

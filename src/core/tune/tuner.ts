@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { badInput, cancelled, isProdmlError } from '../errors';
-import { scalarMetrics, probabilityRows, type TaskData } from '../evaluate/metrics';
+import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
 import { loadProjectConfig, type ModelConfig } from '../pipeline/config';
 import { withModelLock } from '../registry/lock';
 import { loadTf, type BackendName } from '../train/backend';
@@ -201,12 +201,7 @@ async function runTrial(
 function metricOf(tf: typeof TF, model: TF.LayersModel, data: TuningData, metric: string): number | null {
   const out = predict(tf, model, data.validation.x, data.validation.width);
   const y = data.validation.y;
-  const task: TaskData =
-    data.task === 'regression'
-      ? { task: 'regression', labels: y, predictions: out }
-      : data.task === 'binary'
-        ? { task: 'binary', labels: y, scores: out }
-        : { task: 'multiclass', labels: y, probabilities: probabilityRows(out, data.classes) };
+  const task = taskDataOf(data.task, y, out, data.classes);
   // A diverged model's NaN outputs would trip the metric functions' input checks.
   if (out.some((v) => !Number.isFinite(v))) return null;
   const v = (scalarMetrics(task) as Record<string, number>)[metric];

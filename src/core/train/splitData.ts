@@ -6,8 +6,8 @@
 import type { DuckSession, Row } from '../data/duckdb';
 import type { ModelConfig, ProjectConfig } from '../pipeline/config';
 import type { ModelVersion } from '../registry/types';
-import { encodeLabels, loadTrainingData, type TrainingData } from '../train/data';
-import { splitRows, type SplitSpec } from '../train/split';
+import { encodeLabels, loadTrainingData, type TrainingData } from './data';
+import { splitRows, type SplitSpec } from './split';
 
 export interface SplitData {
   /** Every row of the dataset, in file order (as loadTrainingData reads them). */
