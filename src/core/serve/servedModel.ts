@@ -244,7 +244,7 @@ export class ServedModel {
         } catch (e) {
           schemaProblem = (e as Error).message;
         }
-        const lv: LoadedVersion = { version, scorer, check: instanceChecker(schema, scorer.inputs), ...(schema ? { schema } : {}), ...(schemaProblem ? { schemaProblem } : {}), disposed: false };
+        const lv: LoadedVersion = { version, scorer, check: instanceChecker({ ...(schema ? { schema } : {}), transforms: scorer.transforms, extra: this.config.key ? [this.config.key] : [] }), ...(schema ? { schema } : {}), ...(schemaProblem ? { schemaProblem } : {}), disposed: false };
         await this.loadStatic(lv);
         return lv;
       })();
