@@ -11,7 +11,7 @@
  *   at once   two trains, two pipeline runs: exit codes and messages, registry still valid
  *
  * Options: --seconds N (the load phase, default 60), --kills N (kills of each kind, default 30),
- * --server-kills N (default 3). The commands run as real child processes (dist/cli.js, built by
+ * --server-kills N (default 3), --only load,server,hostile,kills,concurrent. The commands run as real child processes (dist/cli.js, built by
  * the npm script), the server too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,7 +34,10 @@ interface AutocannonResult {
 }
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
-const { values: opt } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, kills: { type: 'string', default: '30' }, 'server-kills': { type: 'string', default: '3' } } });
+const { values: opt } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, kills: { type: 'string', default: '30' }, 'server-kills': { type: 'string', default: '3' }, only: { type: 'string' } } });
+/** --only load,server,hostile,kills,concurrent: run only these phases. */
+const ONLY = opt.only ? new Set(opt.only.split(',')) : undefined;
+const phase = (name: string) => !ONLY || ONLY.has(name);
 const SECONDS = Number(opt.seconds);
 const KILLS = Number(opt.kills);
 const SERVER_KILLS = Number(opt['server-kills']);
@@ -359,11 +362,11 @@ async function main() {
   const v1 = (await trainFromConfig(ws, MODEL, {})).version;
   const v2 = (await trainFromConfig(ws, MODEL, {})).version;
   const t0 = performance.now();
-  await loadWhileSwapping(ws, v1, v2);
-  await killServer(ws);
-  await hostile(ws);
-  await killTrainAndAliases(ws);
-  await concurrent(ws);
+  if (phase('load')) await loadWhileSwapping(ws, v1, v2);
+  if (phase('server')) await killServer(ws);
+  if (phase('hostile')) await hostile(ws);
+  if (phase('kills')) await killTrainAndAliases(ws);
+  if (phase('concurrent')) await concurrent(ws);
   console.log(`\nprodml serve reliability (${os.cpus().length} CPUs, node ${process.version}, --seconds ${SECONDS} --kills ${KILLS} --server-kills ${SERVER_KILLS}, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   const width = Math.max(...figures.map(([n]) => n.length));
   for (const [n, v] of figures) console.log(`${n.padEnd(width)}  ${v}`);

@@ -342,9 +342,15 @@ describe('hostile bodies', () => {
     const deep = `{"instances": [${'['.repeat(100_000)}${']'.repeat(100_000)}]}`;
     const r = await post('gest:predict', deep);
     assert.equal(r.status, 400);
-    assert.equal(r.body.rule, 'wrong_type');
+    assert.equal(r.body.error, 'the body nests deeper than 32 levels of lists and objects; no request to this API does');
     const deepObj = `{"instances": [{"gestation_weeks": ${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}]}`;
     assert.equal((await post('gest:predict', deepObj)).status, 400);
+    // Nesting within the limit parses, and the value is refused by type.
+    const some = await post('gest:predict', `{"instances": [{"gestation_weeks": ${'['.repeat(20)}1${']'.repeat(20)}}]}`);
+    assert.equal(some.status, 400);
+    assert.equal(some.body.rule, 'wrong_type');
+    // Brackets inside strings are text, not nesting.
+    assert.equal((await post(`${MODEL}:predict`, { instances: [{ ...streamRows(ws, '2025-03', 1)[0], mother_race: '['.repeat(100) }] })).status, 200);
     assert.equal((await post('gest:predict', { instances: [39] })).status, 200);
   });
 });

@@ -11,7 +11,13 @@ const MARK = `\u0000${TAG}`;
 const MARK_JSON = `\\u0000${TAG}`;
 const TOKENS: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
+/** Deeper than any request the API defines (a list of objects of lists); 400k nested brackets fit in 1 MB and cost 200 MB to parse. */
+export const MAX_DEPTH = 32;
+
+export class BodyTooDeep extends Error {}
+
 export function parseJsonBody(text: string): unknown {
+  if (depthOver(text, MAX_DEPTH)) throw new BodyTooDeep(`the body nests deeper than ${MAX_DEPTH} levels of lists and objects; no request to this API does`);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -48,4 +54,21 @@ function markTokens(text: string): string | undefined {
     }
   }
   return from === 0 ? undefined : out + text.slice(from);
+}
+
+/** Whether brackets outside strings nest deeper than `max`: checked before parsing, so a hostile body costs no memory. */
+function depthOver(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
 }

@@ -22,7 +22,7 @@ import { DEFAULT_SERVER, loadProjectConfig, type ModelServingConfig } from '../p
 import { openRegistry } from '../registry';
 import { answer, scoreShadow, type AnswerRequest } from './answer';
 import { modelEndpoint, pinName, type Pin } from './endpoints';
-import { parseJsonBody } from './jsonBody';
+import { BodyTooDeep, parseJsonBody } from './jsonBody';
 import { logsDir } from './logPaths';
 import { MetricsRecorder, type ServerMetrics } from './metrics';
 import { metadataBody } from './metadata';
@@ -136,6 +136,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     try {
       done(null, parseJsonBody(text));
     } catch (e) {
+      if (e instanceof BodyTooDeep) return done(Object.assign(new Error(e.message), { statusCode: 400 }), undefined);
       done(Object.assign(new Error(`the body is not valid JSON (${(e as Error).message})`), { statusCode: 400 }), undefined);
     }
   });
