@@ -6,7 +6,7 @@ import { fmtBytes, fmtInt, pct } from '../core/advise/recommend';
 import { DuckSession } from '../core/data/duckdb';
 import { openSource, readRoot } from '../core/data/source';
 import { badInput } from '../core/errors';
-import { loadProjectConfig } from '../core/pipeline/config';
+import { loadProjectConfig } from '../core/project/config';
 import { formatRef, openRegistry } from '../core/registry';
 import { LOGS_DIR } from '../core/serve/logTypes';
 import { resolveServedVersion } from '../core/serve/resolveVersion';

@@ -7,7 +7,7 @@ import type { DuckSession } from '../data/duckdb';
 import type { DataSource } from '../data/source';
 import { badInput, cancelled } from '../errors';
 import type { FittedTransforms } from '../features/spec';
-import { loadProjectConfig } from '../pipeline/config';
+import { loadProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import { resolveServedVersion } from '../serve/resolveVersion';
 import { countKeys, keyDistribution, type KeyCounts } from './keyStats';

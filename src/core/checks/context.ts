@@ -2,13 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors';
-import { loadProjectConfig, PROJECT_FILE, type ModelConfig, type ProjectConfig } from '../pipeline/config';
+import { loadProjectConfig, PROJECT_FILE, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import type { ModelVersion } from '../registry/types';
 import { locateKey } from '../schema/io';
 import { resolveServedVersion } from '../serve/resolveVersion';
 import { pickModel } from '../train/run';
 import type { YamlLocation } from './types';
+import { statePaths } from '../project/paths';
 
 export async function loadModelConfig(root: string, model: string | undefined): Promise<{ project: ProjectConfig; m: ModelConfig; yaml: string }> {
   const project = await loadProjectConfig(root);
@@ -23,7 +24,7 @@ export async function loadModelConfig(root: string, model: string | undefined): 
  */
 export async function resolveVersion(root: string, model: string, version: number | string | undefined): Promise<{ version: ModelVersion; note?: string }> {
   const registry = await openRegistry(root);
-  if ((await registry.listModels()).every((s) => s.model !== model)) throw badInput(path.join(root, '.prodml', 'registry'), `has no versions of "${model}": train it first (prodml train ${model})`);
+  if ((await registry.listModels()).every((s) => s.model !== model)) throw badInput(statePaths(root).registry, `has no versions of "${model}": train it first (prodml train ${model})`);
   if (version === undefined) return resolveServedVersion(root, registry, model);
   const v = String(version);
   return { version: await registry.getVersion(model, /^(\d+|latest)$/.test(v) || v.startsWith('@') ? v : `@${v}`) };

@@ -11,7 +11,7 @@ import { badInput, cancelled } from '../errors';
 import { metricDirection } from '../evaluate/compareVersions';
 import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
 import { fnv1a, mulberry32 } from '../demo/random';
-import type { ModelConfig } from '../pipeline/config';
+import type { ModelConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { loadScorer, type Scorer } from '../serve/scorer';
 import type { BackendName } from '../train/backend';

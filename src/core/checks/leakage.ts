@@ -6,7 +6,7 @@
  */
 import { DuckSession } from '../data/duckdb';
 import { badInput, cancelled } from '../errors';
-import type { ModelConfig } from '../pipeline/config';
+import type { ModelConfig } from '../project/config';
 import { loadScorer } from '../serve/scorer';
 import type { ModelVersion } from '../registry/types';
 import { loadModelConfig, resolveVersion, splitDescription, yamlLocation } from './context';

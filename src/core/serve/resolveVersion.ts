@@ -1,4 +1,4 @@
-import { loadProjectConfig } from '../pipeline/config';
+import { loadProjectConfig } from '../project/config';
 import { formatRef, parseModelRef, type Registry } from '../registry';
 import type { ModelVersion } from '../registry/types';
 

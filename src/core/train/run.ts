@@ -14,7 +14,7 @@ import { fitBaseline } from '../evaluate/baseline';
 import { taskDataOf } from '../evaluate/metrics';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
-import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../pipeline/config';
+import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import { VERSION } from '../version';
 import { loadTf, type BackendName } from './backend';

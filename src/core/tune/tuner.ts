@@ -9,7 +9,7 @@ import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { badInput, cancelled, isProdmlError } from '../errors';
 import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
-import { loadProjectConfig, type ModelConfig } from '../pipeline/config';
+import { loadProjectConfig, type ModelConfig } from '../project/config';
 import { withModelLock } from '../registry/lock';
 import { loadTf, type BackendName } from '../train/backend';
 import { pickModel } from '../train/run';
