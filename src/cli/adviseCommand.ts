@@ -9,7 +9,7 @@ import { badInput } from '../core/errors';
 import { loadProjectConfig } from '../core/project/config';
 import { formatRef, openRegistry } from '../core/registry';
 import { LOGS_DIR } from '../core/serve/logTypes';
-import { resolveServedVersion } from '../core/serve/resolveVersion';
+import { resolveVersion } from '../core/project/resolveVersion';
 import { progressBar } from './progress';
 import { action } from './run';
 
@@ -121,7 +121,7 @@ export async function staticPredictCommand(spec: string, opts: { input: string; 
   if (opts.keys !== undefined || opts.log) throw badInput(undefined, '--keys and --log do not go with --static (the table holds the key column and the predictions)');
   const root = path.resolve(opts.workspace);
   const registry = await openRegistry(root);
-  const { version, note } = await resolveServedVersion(root, registry, spec);
+  const { version, note } = await resolveVersion(root, registry, spec);
   if (note) process.stderr.write(`prodml: ${note}\n`);
   const source = await openSource(opts.input);
   const output = opts.output !== undefined ? path.resolve(opts.output) : undefined;

@@ -19,7 +19,7 @@ import { trainFromConfig } from '../core/train/run';
 import { openRegistry } from '../core/registry';
 import { predictBatch } from '../core/serve/batch';
 import { addLabels } from '../core/serve/labels';
-import { resolveServedVersion } from '../core/serve/resolveVersion';
+import { resolveVersion } from '../core/project/resolveVersion';
 import { monitorModel } from '../core/monitor';
 import { monitorPage } from './monitorView';
 import { adviseServing, writeStaticTable } from '../core/advise';
@@ -119,7 +119,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       case 'predict': {
         const { root, input, output } = req.params;
         const registry = await openRegistry(root);
-        const { version } = await resolveServedVersion(root, registry, req.params.model);
+        const { version } = await resolveVersion(root, registry, req.params.model);
         const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
         try {
           const r = await predictBatch(session, version, await openSource(input, root), output, {
@@ -195,7 +195,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       case 'staticTable': {
         const { root, model, input } = req.params;
         const registry = await openRegistry(root);
-        const { version } = await resolveServedVersion(root, registry, model);
+        const { version } = await resolveVersion(root, registry, model);
         const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
         try {
           const r = await writeStaticTable(session, root, version, await openSource(input, root), {
