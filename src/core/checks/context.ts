@@ -22,12 +22,12 @@ export async function loadModelConfig(root: string, model: string | undefined): 
  * The version meant: a number, `latest`, an alias (with or without @); by default the one
  * serving answers with (its alias, else the newest, with a note).
  */
-export async function resolveVersion(root: string, model: string, version: number | string | undefined): Promise<{ version: ModelVersion; note?: string }> {
+export async function versionToCheck(root: string, model: string, version: number | string | undefined): Promise<{ version: ModelVersion; note?: string }> {
   const registry = await openRegistry(root);
   if ((await registry.listModels()).every((s) => s.model !== model)) throw badInput(statePaths(root).registry, `has no versions of "${model}": train it first (prodml train ${model})`);
   if (version === undefined) return resolveVersion(root, registry, model);
   const v = String(version);
-  return { version: await registry.getVersion(model, /^(\d+|latest)$/.test(v) || v.startsWith('@') ? v : `@${v}`) };
+  return resolveVersion(root, registry, /^(\d+|latest)$/.test(v) ? `${model}:${v}` : `${model}@${v.replace(/^@/, '')}`);
 }
 
 /** A key's place in prodml.yaml, falling back to its nearest parent that exists. */
