@@ -4,7 +4,7 @@
  * counts, out-of-domain fields) and the shadow work to do after responding. No I/O and no await:
  * a request scores on exactly the versions it was given.
  */
-import type { ModelServingConfig } from '../pipeline/config';
+import type { ModelServingConfig } from '../project/config';
 import type { PredictionRecord, Route } from './logTypes';
 import { isProblem, type InstanceProblem } from './instanceCheck';
 import { readRequest, type Verb } from './requestFormat';
