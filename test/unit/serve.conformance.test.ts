@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openRegistry } from '../../src/core/registry';
 import { loadScorer, predictionValue, type Scorer } from '../../src/core/serve/scorer';
+import { answer } from '../../src/core/serve/answer';
+import { ServedModel } from '../../src/core/serve/servedModel';
 import { startServer, type RunningServer } from '../../src/core/serve/server';
 import { trainFromConfig } from '../../src/core/train/run';
 import { logRecords, MODEL, servingWorkspace, setYaml, streamRows } from '../helpers/serveFixtures';
@@ -352,5 +354,34 @@ describe('hostile bodies', () => {
     // Brackets inside strings are text, not nesting.
     assert.equal((await post(`${MODEL}:predict`, { instances: [{ ...streamRows(ws, '2025-03', 1)[0], mother_race: '['.repeat(100) }] })).status, 200);
     assert.equal((await post('gest:predict', { instances: [39] })).status, 200);
+  });
+});
+
+describe('answer(): the :predict handler as a pure function', () => {
+  test('the same versions and body give the same answer, with the log lines returned, not written', async () => {
+    const registry = await openRegistry(ws);
+    const model = new ServedModel(MODEL, { alias: 'production', key: 'birth_id', log: { sample_rate: 1, max_file_mb: 64 } }, registry, () => undefined);
+    await model.start();
+    try {
+      const rows = streamRows(ws, '2025-04', 3);
+      const view = { name: MODEL, config: model.config, deployment: model.deployment };
+      const req = { verb: 'predict' as const, body: { instances: rows }, requestId: 'pure', receivedAt: Date.UTC(2025, 3, 1) };
+      const linesBefore = logRecords(ws).length;
+      const a = answer(view, req, () => 0);
+      assert.deepEqual(answer(view, req, () => 0), a);
+      assert.equal(a.status, 200);
+      assert.deepEqual(a.body, { predictions: expected(`${MODEL}:1`, rows) });
+      assert.deepEqual(a.headers, { 'x-model-version': '1' });
+      assert.equal(a.day, '2025-04-01');
+      assert.deepEqual(a.lines.map((l) => JSON.parse(l).request_id), ['pure-0', 'pure-1', 'pure-2']);
+      assert.deepEqual(a.counts, [{ route: 'primary', version: 1, n: 3 }]);
+      assert.equal(logRecords(ws).length, linesBefore, 'answer() writes nothing');
+      const bad = answer(view, { ...req, body: { instances: [{ ...rows[0], mother_age: 'lots' }] } });
+      assert.equal(bad.status, 400);
+      assert.equal((bad.body as { rule: string }).rule, 'wrong_type');
+      assert.deepEqual(bad.lines, []);
+    } finally {
+      await model.close();
+    }
   });
 });
