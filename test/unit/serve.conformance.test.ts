@@ -297,7 +297,7 @@ describe('strict inputs from the model\'s own contract (transform.json), with no
       [{ ...row, gestation_weeks: '39' }, 'gestation_weeks', 'wrong_type', /got the string "39"$/],
       [{ ...row, plurality: [1] }, 'plurality', 'wrong_type', /expected an int .*got a list$/],
       [{ ...row, cigarette_use: 'no' }, 'cigarette_use', 'wrong_type', /expected a bool \(true or false\) \(input type bool in transform\.json\), got the string "no"$/],
-      [{ ...row, f_unknown: 1 }, 'f_unknown', 'unknown_field', /^instances\[0\]: unknown field "f_unknown" \(the model reads mother_age, gestation_weeks, plurality, mother_race, cigarette_use\)$/],
+      [{ ...row, f_unknown: 1 }, 'f_unknown', 'unknown_field', /^instances\[0\]: unknown field "f_unknown" \(the model reads mother_age, gestation_weeks, plurality, mother_race, cigarette_use; also accepted: is_male\)$/],
       [{ ...row, mother_age: undefined }, 'mother_age', 'missing_field', /^instances\[0\]: missing required field "mother_age" \(the model reads it; send null for an unknown value\)$/],
     ];
     for (const [inst, field, rule, message] of cases) {

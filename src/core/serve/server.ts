@@ -78,6 +78,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const registry = await openRegistry(root);
   const registered = new Set((await registry.listModels()).filter((m) => m.versions > 0).map((m) => m.model));
   const configured = new Map((config?.models ?? []).map((m) => [m.name, m.serving]));
+  // Fields prodml.yaml names for a model are accepted in requests besides its inputs: the key, the
+  // label (replays send it), the time columns monitoring windows by.
+  const accepted = new Map((config?.models ?? []).map((m) => [m.name, [m.serving.key, m.label, m.monitoring.time_column, m.dataset.time_column, m.weighting?.column].filter((f): f is string => !!f)]));
   let names: string[];
   if (opts.models && opts.models.length > 0) {
     for (const m of opts.models) {
@@ -99,7 +102,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     for (const name of names) {
       const cfg = configured.get(name) ?? DEFAULT_MODEL_SERVING;
-      const model = new ServedModel(name, cfg, registry, emit, root);
+      const model = new ServedModel(name, cfg, registry, emit, root, accepted.get(name) ?? (cfg.key ? [cfg.key] : []));
       served.set(name, { model, log: new PredictionLog({ dir: logsDir(root, name), maxFileBytes: cfg.log.max_file_mb * 1024 * 1024, ...(opts.logFlushMs !== undefined ? { flushDelayMs: opts.logFlushMs } : {}) }) });
       await model.start();
     }
