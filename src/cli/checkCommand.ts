@@ -79,15 +79,30 @@ function table(header: string[], rows: string[][], left: Set<number>): string[] 
 export function leakageText(r: LeakageReport): string {
   const lines = [`${r.model}: leakage check on ${r.data} (${r.split}; ${r.rows.train.toLocaleString('en-US')} training, ${r.rows.eval.toLocaleString('en-US')} held-out rows)`];
   const measure = r.single_feature[0]?.measure ?? '';
-  if (r.model_score) lines.push(`${r.model}:${r.version} on the held-out rows: ${measure} ${f3(r.model_score.score)} (skill ${f3(r.model_score.skill)})`);
-  lines.push('', ...table(['feature', `${measure} alone`, 'skill', 'share of model'], r.single_feature.map((s) => [s.feature, f3(s.score), f3(s.skill), s.share_of_model === undefined ? '-' : `${(100 * s.share_of_model).toFixed(0)}%`]), new Set([0])));
+  if (r.model_score) lines.push(`${r.model}:${r.version} on the held-out rows: ${measure} ${f3(r.model_score.score)}`);
+  lines.push(`Every feature together (ridge on the transforms): ${measure} ${f3(r.together)}`);
+  const time = r.single_feature.some((s) => s.alone_time_split !== undefined);
+  const groupCols = [...new Set(r.single_feature.flatMap((s) => (s.alone_group_split ?? []).map((g) => g.column)))];
+  const known = r.single_feature.some((s) => s.known_after_event);
+  const header = ['feature', `${measure} alone`, 'the rest together', ...(time ? [`alone, time split (${r.time_column})`] : []), ...groupCols.map((c) => `alone, split by ${c}`), ...(known ? ['known after event'] : []), 'verdict'];
+  const rows = r.single_feature.map((s) => [
+    s.feature,
+    f3(s.alone),
+    f3(s.rest),
+    ...(time ? [f3(s.alone_time_split)] : []),
+    ...groupCols.map((c) => f3(s.alone_group_split?.find((g) => g.column === c)?.score)),
+    ...(known ? [s.known_after_event ? `${s.known_after_event.rows}/${s.known_after_event.of}` : '-'] : []),
+    s.verdict,
+  ]);
+  lines.push('', ...table(header, rows, new Set([0, header.length - 1])));
   lines.push('', `Rows on both sides of the split: ${r.duplicates.eval_rows} held-out rows share features and label with a training row (${r.duplicates.whole_record_eval_rows} equal in every column).`);
   for (const g of r.groups) lines.push(`Groups of ${g.column} (${g.why}): ${g.straddling} of ${g.groups} on both sides.`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   lines.push('');
   if (r.findings.length === 0) lines.push('No leakage found.');
-  for (const f of r.findings) lines.push(`${f.severity === 'error' ? '✗' : '!'} ${f.location ? `prodml.yaml:${f.location.line}: ` : ''}${f.message}`);
-  if (r.findings.length > 0) lines.push('', r.leak ? 'Leak found.' : 'No leak; warnings to look at.');
+  const mark = { error: '✗', warning: '!', info: 'i' } as const;
+  for (const f of r.findings) lines.push(`${mark[f.severity]} ${f.location ? `prodml.yaml:${f.location.line}: ` : ''}${f.message}`);
+  if (r.findings.length > 0) lines.push('', r.leak ? 'Leak found.' : r.findings.some((f) => f.severity === 'warning') ? 'No leak; warnings to look at.' : 'No leak.');
   return lines.join('\n') + '\n';
 }
 

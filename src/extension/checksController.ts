@@ -76,8 +76,9 @@ export class ChecksController implements vscode.Disposable {
     });
     this.publish(target.root, findings);
     const errors = findings.filter((f) => f.severity === 'error').length;
-    if (findings.length === 0) void vscode.window.showInformationMessage(`ProdML: no leakage found in ${target.model}.`);
-    else void vscode.window.showWarningMessage(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${findings.length - errors} warning${findings.length - errors === 1 ? '' : 's'}: ${findings[0]!.message}`);
+    const warnings = findings.filter((f) => f.severity === 'warning').length;
+    if (errors + warnings === 0) void vscode.window.showInformationMessage(`ProdML: no leakage found in ${target.model}.`);
+    else void vscode.window.showWarningMessage(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${findings.find((f) => f.severity !== 'info')!.message}`);
   }
 
   private publish(root: string, findings: LeakageFinding[]): void {
@@ -86,7 +87,7 @@ export class ChecksController implements vscode.Disposable {
       const file = f.location?.file ?? `${root}/prodml.yaml`;
       const line = Math.max(0, (f.location?.line ?? 1) - 1);
       const col = Math.max(0, (f.location?.column ?? 1) - 1);
-      const d = new vscode.Diagnostic(new vscode.Range(line, col, line, col + (f.feature?.length ?? 200)), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      const d = new vscode.Diagnostic(new vscode.Range(line, col, line, col + (f.feature?.length ?? 200)), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
       d.source = 'ProdML leakage';
       d.code = f.kind;
       byFile.set(file, [...(byFile.get(file) ?? []), d]);

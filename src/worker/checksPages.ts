@@ -37,18 +37,29 @@ export function importancePage(r: ImportanceReport): { note: string; sections: R
 }
 
 export function leakagePage(r: LeakageReport): { note: string; sections: ReportSection[]; findings: LeakageReport['findings'] } {
+  const time = r.single_feature.some((s) => s.alone_time_split !== undefined);
+  const groupCols = [...new Set(r.single_feature.flatMap((s) => (s.alone_group_split ?? []).map((g) => g.column)))];
+  const known = r.single_feature.some((s) => s.known_after_event);
   const sections: ReportSection[] = [
     {
       title: r.findings.length ? `${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}` : 'No leakage found',
       alerts: r.findings.map((f) => ({ severity: f.severity, text: f.message })),
     },
     {
-      title: 'Each feature alone',
-      note: `A one-feature lookup model fitted on the training split, scored on the held-out split (0 = chance, 1 = perfect)${r.model_score ? `; the whole model scores ${r.model_score.skill.toFixed(3)}` : ''}.`,
+      title: 'Each feature alone, and the rest without it',
+      note: `Held-out ${r.single_feature[0]?.measure ?? 'score'}: "alone" is the better of a per-value lookup and a linear fit on that feature, fitted on the training split; "the rest together" is a ridge fit on every other feature (all together: ${r.together.toFixed(3)})${r.model_score ? `; the model ${r.model}:${r.version} scores ${r.model_score.score.toFixed(3)}` : ''}. A leak is near-perfect alone and beyond the rest, or collapses under a time or group split, or is known after the label's event.`,
       table: {
-        columns: ['feature', 'measure', 'score', 'skill', 'share of the model'],
-        rows: r.single_feature.map((s) => [s.feature, s.measure, s.score, s.skill, s.share_of_model !== undefined ? pct(s.share_of_model) : null]),
-        marks: r.single_feature.map((s) => (r.findings.some((f) => f.feature === s.feature && f.severity === 'error') ? 'bad' : 'none')),
+        columns: ['feature', 'alone', 'the rest together', ...(time ? [`alone, time split (${r.time_column})`] : []), ...groupCols.map((c) => `alone, split by ${c}`), ...(known ? ['known after event'] : []), 'verdict'],
+        rows: r.single_feature.map((s) => [
+          s.feature,
+          s.alone,
+          s.rest,
+          ...(time ? [s.alone_time_split ?? null] : []),
+          ...groupCols.map((c) => s.alone_group_split?.find((g) => g.column === c)?.score ?? null),
+          ...(known ? [s.known_after_event ? `${s.known_after_event.rows} of ${s.known_after_event.of}` : null] : []),
+          s.verdict,
+        ]),
+        marks: r.single_feature.map((s) => (s.verdict === 'leak' ? 'bad' : 'none')),
       },
     },
   ];

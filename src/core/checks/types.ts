@@ -81,19 +81,32 @@ export interface ImportanceReport {
   notes: string[];
 }
 
-export type LeakageKind = 'single_feature_power' | 'dominant_feature' | 'duplicates' | 'straddling_groups';
+export type LeakageKind =
+  | 'near_perfect_feature'
+  | 'collapses_under_split'
+  | 'known_after_event'
+  | 'strong_feature'
+  | 'random_split_with_time'
+  | 'duplicates'
+  | 'straddling_groups';
 
 export interface LeakageFinding {
   kind: LeakageKind;
-  /** error: a leak (exit 1); warning: look at it. */
-  severity: 'error' | 'warning';
-  /** The feature or group column; absent for duplicate rows. */
+  /** error: a leak on evidence (exit 1); warning: the held-out score may flatter the model; info: strong but plausible. */
+  severity: 'error' | 'warning' | 'info';
+  /** The feature or group column; absent for duplicate rows and the split. */
   feature?: string;
   /** What was measured (a score, a count of rows or groups). */
   value: number;
   threshold: number;
-  /** One sentence a person understands. */
+  /** One paragraph a person understands: the evidence with its numbers, the alternative explanation, how to confirm. */
   message: string;
+  /** The measurements behind the finding. */
+  evidence: string;
+  /** What else could explain the numbers. */
+  alternative: string;
+  /** How to tell for sure. */
+  confirm: string;
   location?: YamlLocation;
   /** Duplicate rows or straddling groups, a few of them. */
   examples?: unknown[];
@@ -102,11 +115,18 @@ export interface LeakageFinding {
 export interface SingleFeatureScore {
   feature: string;
   measure: UnivariateMeasure;
-  score: number;
-  /** (score − chance) / (1 − chance): 0 knows nothing, 1 predicts the label perfectly. */
-  skill: number;
-  /** skill ÷ the full model's skill, when a version was scored. */
-  share_of_model?: number;
+  /** Held-out score of the feature on its own: the better of a per-bin lookup and a linear fit, both fitted on the training split. */
+  alone: number;
+  /** Held-out score of a ridge fit on every other feature together (what the rest reach without it). */
+  rest: number;
+  /** The feature alone under a time-respecting split of the same rows, when the model's split is not one and the data has a time column. */
+  alone_time_split?: number;
+  /** The feature alone under a split by group, per group column checked (when the model's split is not by that group). */
+  alone_group_split?: { column: string; score: number }[];
+  /** Rows where the feature's `known_at` lies after the label's event time, of rows where both are known. */
+  known_after_event?: { rows: number; of: number };
+  /** leak: an error finding names it; strong: informational; ok. */
+  verdict: 'leak' | 'strong' | 'ok';
   bins: number;
 }
 
@@ -147,9 +167,13 @@ export interface LeakageReport {
   data: string;
   split: string;
   rows: { train: number; eval: number };
-  /** The version whose score the single-feature scores are compared with, when there is one. */
+  /** The version scored on the held-out rows, for context, when there is one. */
   version?: number;
-  model_score?: { measure: UnivariateMeasure; score: number; skill: number };
+  model_score?: { measure: UnivariateMeasure; score: number };
+  /** Held-out score of the ridge surrogate on every feature together (the yardstick of `rest`). */
+  together: number;
+  /** The time column checked for a time-respecting split, when there is one. */
+  time_column?: string;
   single_feature: SingleFeatureScore[];
   duplicates: DuplicateReport;
   groups: GroupReport[];
@@ -161,14 +185,18 @@ export interface LeakageReport {
 }
 
 export interface LeakageThresholds {
-  /** A single feature scoring this skill or more on its own is a leak (error). Default 0.9. */
-  single_feature_skill: number;
-  /** A single feature with this share of the full model's skill or more is suspect (warning). Default 0.95. */
-  share_of_model: number;
-  /** ...when its own skill is at least this. Default 0.3. */
-  dominant_min_skill: number;
+  /** A single feature at or above this skill ((score − chance)/(1 − chance)) is near-perfect: AUC 0.99, R² 0.98. Default 0.98. */
+  near_perfect_skill: number;
+  /** At or above this skill alone, a feature is reported as strong (informational). Default 0.6. */
+  strong_skill: number;
+  /** A feature whose skill is at least this under the model's split... Default 0.2. */
+  collapse_min_skill: number;
+  /** ...and falls to this share of it or less under a time or group split has collapsed (error). Default 0.5. */
+  collapse_ratio: number;
+  /** Share of rows where known_at lies after the event that makes a leak (error); any row is a warning. Default 0.01. */
+  known_after_share: number;
   /** Without columns that tell copies from coincidences: warn when this share of held-out rows is duplicated. Default 0.01. */
   duplicate_fraction: number;
 }
 
-export const DEFAULT_LEAKAGE_THRESHOLDS: LeakageThresholds = { single_feature_skill: 0.9, share_of_model: 0.95, dominant_min_skill: 0.3, duplicate_fraction: 0.01 };
+export const DEFAULT_LEAKAGE_THRESHOLDS: LeakageThresholds = { near_perfect_skill: 0.98, strong_skill: 0.6, collapse_min_skill: 0.2, collapse_ratio: 0.5, known_after_share: 0.01, duplicate_fraction: 0.01 };
