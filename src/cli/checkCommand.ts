@@ -21,7 +21,8 @@ export function registerCheckCommand(program: Command): void {
     .description("Permutation importance of each feature on the held-out split, beside its cost (missing rate, source); --leave-one-out also retrains without each")
     .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version (default: the served one, else the newest)')
     .option('--repeats <n>', 'shuffles per feature', (v) => Number.parseInt(v, 10), 5)
-    .option('--leave-one-out', 'also retrain the model without each feature (one training run per feature)')
+    .option('--leave-one-out', 'also retrain the model without each feature (one training run per feature and seed)')
+    .option('--seeds <n>', 'training seeds of the leave-one-out runs (their spread enters the interval)', (v) => Number.parseInt(v, 10), 3)
     .option('--workspace <dir>', 'the workspace holding prodml.yaml and .prodml/', process.cwd())
     .option('--json', 'print the report as one JSON document')
     .action(action(importanceCommand));
@@ -58,11 +59,11 @@ export async function leakageCommand(spec: string | undefined, opts: { group?: s
   return r.leak ? EXIT.failed : EXIT.ok;
 }
 
-export async function importanceCommand(spec: string | undefined, opts: { repeats: number; leaveOneOut?: boolean; workspace: string; json?: boolean }): Promise<number> {
+export async function importanceCommand(spec: string | undefined, opts: { repeats: number; seeds?: number; leaveOneOut?: boolean; workspace: string; json?: boolean }): Promise<number> {
   if (!Number.isInteger(opts.repeats)) throw badInput(undefined, '--repeats: give a whole number of shuffles (e.g. 5)');
   const root = path.resolve(opts.workspace);
   const { model, version } = modelAndVersion(spec);
-  const r = await withProgress(opts.json, (signal, onProgress) => featureImportance(root, model, { signal, onProgress, repeats: opts.repeats, leaveOneOut: opts.leaveOneOut === true, ...(version ? { version } : {}) }));
+  const r = await withProgress(opts.json, (signal, onProgress) => featureImportance(root, model, { signal, onProgress, repeats: opts.repeats, leaveOneOut: opts.leaveOneOut === true, ...(opts.seeds !== undefined ? { looSeeds: opts.seeds } : {}), ...(version ? { version } : {}) }));
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(importanceText(r));
   return EXIT.ok;
@@ -107,20 +108,27 @@ export function leakageText(r: LeakageReport): string {
 }
 
 export function importanceText(r: ImportanceReport): string {
-  const lines = [`${r.model}:${r.version}: ${r.metric} ${f3(r.base)} on ${r.data} (${r.rows.toLocaleString('en-US')} rows); drop when each feature is shuffled, ${r.repeats} times`];
-  if (r.leave_one_out) lines.push(`Retrained with every feature (${r.leave_one_out.backend}): ${r.metric} ${f3(r.leave_one_out.full)}`);
+  const lines = [`${r.model}:${r.version}: ${r.metric} ${f3(r.base)} on ${r.data} (${r.rows.toLocaleString('en-US')} rows); drop when each feature is shuffled, ${r.repeats} times, with a 95% interval from ${r.bootstrap} bootstrap resamples of the held-out rows`];
+  lines.push(`A feature must clear a drop of ${r.threshold.toPrecision(3)} to be worth its cost; a verdict only where the interval lies wholly above or below it.`);
+  if (r.leave_one_out) lines.push(`Retrained with every feature (${r.leave_one_out.backend}, seeds ${r.leave_one_out.seeds.join(', ')}): ${r.metric} ${f3(r.leave_one_out.full)}`);
   const rows = r.features.map((f) => [
     f.feature,
-    `${f3(f.permutation.mean)} ± ${f3(f.permutation.sd)}`,
-    ...(r.leave_one_out ? [f3(f.leave_one_out?.drop)] : []),
+    f3(f.importance),
+    `[${f3(f.ci_low)}, ${f3(f.ci_high)}]`,
+    ...(r.leave_one_out ? [f.leave_one_out ? `${f3(f.leave_one_out.drop)} [${f3(f.leave_one_out.ci_low)}, ${f3(f.leave_one_out.ci_high)}]` : '-'] : []),
     `${(100 * f.cost.missing_rate).toFixed(1)}%`,
     f.cost.cost === undefined ? '-' : String(f.cost.cost),
     f.cost.source ?? f.cost.dataset,
-    f.not_worth_it ? 'not worth its cost' : f.within_noise ? 'within noise' : '',
+    f.verdict + (f.rows_to_decide ? ` (~${f.rows_to_decide.toLocaleString('en-US')} rows would decide)` : ''),
   ]);
-  lines.push('', ...table(['feature', 'permutation drop', ...(r.leave_one_out ? ['leave-one-out drop'] : []), 'missing', 'cost', 'source', ''], rows, new Set([0, r.leave_one_out ? 5 : 4, r.leave_one_out ? 6 : 5])));
+  const header = ['feature', 'importance', '95% interval', ...(r.leave_one_out ? ['retrained without [95%]'] : []), 'missing', 'cost', 'source', 'verdict'];
+  lines.push('', ...table(header, rows, new Set([0, header.length - 2, header.length - 1])));
+  if (r.groups.length) {
+    lines.push('', `Correlated inputs (|r| ≥ ${r.correlation}) shuffled together:`);
+    for (const g of r.groups) lines.push(`  ${g.name}: ${f3(g.importance)} [${f3(g.ci_low)}, ${f3(g.ci_high)}] ${g.verdict}`);
+  }
   for (const n of r.notes) lines.push(`note: ${n}`);
-  const flagged = r.features.filter((f) => f.not_worth_it);
+  const flagged = r.features.filter((f) => f.verdict === 'not worth its cost');
   if (flagged.length > 0) lines.push('', ...flagged.map((f) => `! ${f.location ? `prodml.yaml:${f.location.line}: ` : ''}${f.note}`));
   return lines.join('\n') + '\n';
 }

@@ -6,29 +6,46 @@ import type { ReportSection } from '../protocol/reportMessages';
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 
 export function importancePage(r: ImportanceReport): { note: string; sections: ReportSection[] } {
-  const flagged = r.features.filter((f) => f.not_worth_it);
+  const notWorth = r.features.filter((f) => f.verdict === 'not worth its cost');
+  const undecided = r.features.filter((f) => f.verdict === "can't tell with this much data");
+  const n = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(3)) : null);
   const sections: ReportSection[] = [
     {
-      title: flagged.length ? `${flagged.length} feature${flagged.length === 1 ? '' : 's'} not worth ${flagged.length === 1 ? 'its' : 'their'} cost` : 'Every costly feature earns its keep',
-      alerts: flagged.map((f) => ({ severity: 'warning' as const, text: `${f.feature}: ${f.note}` })),
-      charts: [{ title: `Drop in ${r.metric} when the feature is shuffled${r.leave_one_out ? ' (◆ when the model is retrained without it)' : ''}, and its cost`, spec: importanceChart(r) as unknown as Record<string, unknown> }],
+      title: notWorth.length ? `${notWorth.length} feature${notWorth.length === 1 ? '' : 's'} not worth ${notWorth.length === 1 ? 'its' : 'their'} cost` : undecided.length ? `${undecided.length} feature${undecided.length === 1 ? '' : 's'} undecided with this much data` : 'Every feature is worth its cost',
+      alerts: [...notWorth.map((f) => ({ severity: 'warning' as const, text: `${f.feature}: ${f.note}` })), ...undecided.map((f) => ({ severity: 'info' as const, text: `${f.feature}: ${f.note}` }))],
+      charts: [{ title: `Drop in ${r.metric} when the feature is shuffled, with its 95% interval${r.leave_one_out ? ' (◆ when the model is retrained without it)' : ''}; dashed: the ${r.threshold.toPrecision(3)} a feature must clear`, spec: importanceChart(r) as unknown as Record<string, unknown> }],
     },
     {
       title: 'Per feature',
+      note: `A verdict only where the interval allows it: above the threshold (${r.threshold.toPrecision(3)}, ${((100 * r.threshold) / Math.abs(r.base)).toPrecision(2)}% of ${r.metric}) is worth its cost, below it is not; an interval containing it cannot tell. Intervals: ${r.bootstrap} bootstrap resamples of the held-out rows.`,
       table: {
-        columns: ['feature', `${r.metric} drop (shuffled)`, '± sd', ...(r.leave_one_out ? ['drop (retrained without)'] : []), 'missing in training', 'cost / source', 'verdict'],
+        columns: ['feature', `${r.metric} drop (shuffled)`, '95% low', '95% high', ...(r.leave_one_out ? ['drop (retrained without)', 'its 95% interval'] : []), 'missing in training', 'cost / source', 'verdict'],
         rows: r.features.map((f) => [
           f.feature,
-          f.permutation.mean,
-          f.permutation.sd,
-          ...(r.leave_one_out ? [f.leave_one_out?.drop ?? null] : []),
+          n(f.importance),
+          n(f.ci_low),
+          n(f.ci_high),
+          ...(r.leave_one_out ? [f.leave_one_out ? n(f.leave_one_out.drop) : null, f.leave_one_out ? `${f.leave_one_out.ci_low.toPrecision(3)} to ${f.leave_one_out.ci_high.toPrecision(3)}` : null] : []),
           pct(f.cost.missing_rate),
           [f.cost.cost !== undefined ? `cost ${f.cost.cost}` : '', f.cost.source ?? f.cost.dataset].filter(Boolean).join(' · '),
-          f.not_worth_it ? 'not worth its cost' : f.within_noise ? 'within noise' : 'useful',
+          f.verdict + (f.rows_to_decide ? ` (~${f.rows_to_decide.toLocaleString('en-US')} rows would decide)` : ''),
         ]),
-        marks: r.features.map((f) => (f.not_worth_it ? 'bad' : f.within_noise ? 'none' : 'good')),
+        marks: r.features.map((f) => (f.verdict === 'not worth its cost' ? 'bad' : f.verdict === 'worth its cost' ? 'good' : 'none')),
       },
     },
+    ...(r.groups.length
+      ? [
+          {
+            title: 'Correlated features shuffled together',
+            note: `Inputs correlated at |r| ≥ ${r.correlation} on the held-out rows: shuffled alone, each leaves its twin to carry the signal.`,
+            table: {
+              columns: ['features', 'min |r|', `${r.metric} drop`, '95% low', '95% high', 'verdict'],
+              rows: r.groups.map((g) => [g.name, n(g.min_correlation), n(g.importance), n(g.ci_low), n(g.ci_high), g.verdict]),
+              marks: r.groups.map((g) => (g.verdict === 'not worth its cost' ? 'bad' : g.verdict === 'worth its cost' ? 'good' : 'none')),
+            },
+          },
+        ]
+      : []),
   ];
   return {
     note: `${r.model}:${r.version} on ${r.rows.toLocaleString('en-US')} held-out rows of ${r.data}: ${r.metric} ${r.base.toPrecision(4)}; each feature shuffled ${r.repeats} times (seed ${r.seed}).${r.notes.length ? ' ' + r.notes.join(' ') : ''}`,

@@ -33,31 +33,61 @@ export interface FeatureCostReport {
 export interface PermutationImportance {
   /** Mean drop of the metric when the feature's values are shuffled, read in the metric's direction (positive: the model needs it). */
   mean: number;
-  /** Sample standard deviation over the repeats. */
+  /** Sample standard deviation over the repeats (the shuffles' noise only). */
   sd: number;
   /** The drop of each repeat. */
   repeats: number[];
+  /** 95% paired-bootstrap interval over the held-out rows of the drop (averaged over the repeats). */
+  ci_low: number;
+  ci_high: number;
 }
 
 export interface LeaveOneOut {
-  /** The metric of a model retrained without the feature. */
+  /** The metric of a model retrained without the feature (the first seed). */
   metric: number;
-  /** How much worse that model is than the one retrained with every feature, in the metric's direction (positive: the feature helps). */
+  /** How much worse the model retrained without it is than the one retrained with every feature, in the metric's direction (positive: the feature helps), averaged over the seeds. */
   drop: number;
+  /** The drop with each training seed. */
+  seeds: number[];
+  /** 95% bootstrap interval over the held-out rows of the seed-averaged drop. */
+  ci_low: number;
+  ci_high: number;
 }
+
+export type FeatureVerdict = 'worth its cost' | 'not worth its cost' | "can't tell with this much data";
 
 export interface FeatureImportance {
   feature: string;
+  /** The permutation drop (= permutation.mean). */
+  importance: number;
+  /** Its 95% interval (= permutation.ci_low / ci_high). */
+  ci_low: number;
+  ci_high: number;
+  /** worth its cost: the interval lies above the threshold; not worth its cost: below it; otherwise can't tell. */
+  verdict: FeatureVerdict;
+  /** When undecided: about how many held-out rows would make the interval clear the threshold. */
+  rows_to_decide?: number;
   permutation: PermutationImportance;
   leave_one_out?: LeaveOneOut;
+  /** The correlated group this feature was also shuffled with, when it has one. */
+  group?: string;
   cost: FeatureCostReport;
-  /** The permutation drop is within noise of zero: the model would do as well without it. */
-  within_noise: boolean;
-  /** Within noise while it has a cost (missing values, an annotated cost or upstream source): a dependency not worth keeping. */
-  not_worth_it: boolean;
   /** One sentence on what the numbers say. */
   note: string;
   location?: YamlLocation;
+}
+
+/** Correlated inputs shuffled together: one of them alone understates what they carry between them. */
+export interface GroupImportance {
+  name: string;
+  features: string[];
+  /** Smallest absolute Pearson correlation that joined them (on the held-out rows). */
+  min_correlation: number;
+  importance: number;
+  ci_low: number;
+  ci_high: number;
+  verdict: FeatureVerdict;
+  rows_to_decide?: number;
 }
 
 export interface ImportanceReport {
@@ -71,13 +101,18 @@ export interface ImportanceReport {
   rows: number;
   data: string;
   repeats: number;
+  /** Bootstrap resamples behind each interval. */
+  bootstrap: number;
   seed: number;
-  /** Drops at or below this are "within noise": max(2·sd, min_importance). */
-  min_importance: number;
+  /** The drop a feature must clear to be worth its cost: min_importance_share · |base|. */
+  threshold: number;
   /** Most important first. */
   features: FeatureImportance[];
-  /** Present when leave-one-out retraining ran: the metric of the model retrained with every feature. */
-  leave_one_out?: { full: number; backend: string; epochs: number };
+  /** Correlated inputs shuffled together (|r| at or above `correlation`). One-hot and vocabulary outputs need no group: their raw column is shuffled whole. */
+  groups: GroupImportance[];
+  correlation: number;
+  /** Present when leave-one-out retraining ran: the metric of the model retrained with every feature (first seed), and the seeds. */
+  leave_one_out?: { full: number; backend: string; epochs: number; seeds: number[] };
   notes: string[];
 }
 
