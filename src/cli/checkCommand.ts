@@ -1,7 +1,7 @@
-/** `prodml check leakage` and `prodml check importance`: the adaptable-system checks from the terminal and CI. */
+/** `prodml check leakage`, `prodml check importance` and `prodml check labels`: the adaptable-system checks from the terminal and CI. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { featureImportance, leakageCheck, type CheckProgress, type ImportanceReport, type LeakageReport } from '../core/checks';
+import { featureImportance, labelConsistency, leakageCheck, type CheckProgress, type ImportanceReport, type LabelReport, type LeakageReport } from '../core/checks';
 import { badInput } from '../core/errors';
 import { progressBar } from './progress';
 import { action, EXIT } from './run';
@@ -26,6 +26,41 @@ export function registerCheckCommand(program: Command): void {
     .option('--workspace <dir>', 'the workspace holding prodml.yaml and .prodml/', process.cwd())
     .option('--json', 'print the report as one JSON document')
     .action(action(importanceCommand));
+  check
+    .command('labels')
+    .description('Rows equal after the model\'s transforms with conflicting labels, near-duplicates, and an estimate of label noise (exit 1 on conflicts)')
+    .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version whose transforms are used (default: the served one, else fitted now)')
+    .option('--tolerance <x>', 'near-duplicates: transformed values equal once rounded to this grid (standardized features: standard deviations)', (v) => Number(v), 0.05)
+    .option('--label-tolerance <x>', 'regression: labels further apart than this within a group conflict (default: 4 × the within-group sd)', (v) => Number(v))
+    .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
+    .option('--json', 'print the report as one JSON document')
+    .action(action(labelsCommand));
+}
+
+export async function labelsCommand(spec: string | undefined, opts: { tolerance: number; labelTolerance?: number; workspace: string; json?: boolean }): Promise<number> {
+  if (!(opts.tolerance > 0)) throw badInput(undefined, '--tolerance: give a positive number (e.g. 0.05)');
+  if (opts.labelTolerance !== undefined && !(opts.labelTolerance >= 0)) throw badInput(undefined, '--label-tolerance: give a number at or above 0');
+  const root = path.resolve(opts.workspace);
+  const { model, version } = modelAndVersion(spec);
+  const r = await withProgress(opts.json, (signal, onProgress) => labelConsistency(root, model, { signal, onProgress, tolerance: opts.tolerance, ...(opts.labelTolerance !== undefined ? { labelTolerance: opts.labelTolerance } : {}), ...(version ? { version } : {}) }));
+  if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  else process.stdout.write(labelsText(r));
+  return r.groups > 0 ? EXIT.failed : EXIT.ok;
+}
+
+export function labelsText(r: LabelReport): string {
+  const at = (l: { file: string; line?: number }) => (l.line ? `${l.file}:${l.line}` : l.file);
+  const lines = [`${r.model}: label consistency of ${r.rows_checked.toLocaleString('en-US')} rows of ${r.data} (transforms: ${r.transforms})`];
+  lines.push(`${r.groups} group${r.groups === 1 ? '' : 's'} of identical inputs with conflicting labels (${r.rows} rows)${r.label_tolerance !== undefined ? `; labels conflict when more than ${r.label_tolerance.toPrecision(3)} apart` : ''}.`);
+  for (const c of r.conflicts.slice(0, 20)) lines.push(`  ${Object.entries(c.counts).map(([l, n]) => `${l} ×${n}`).join(', ')}: ${c.lines.slice(0, 6).map(at).join(', ')}${c.lines.length > 6 ? ', …' : ''}`);
+  if (r.conflicts.length > 20) lines.push(`  … and ${r.conflicts.length - 20} more (--json lists them all)`);
+  lines.push(`${r.near_duplicates.groups} more group${r.near_duplicates.groups === 1 ? '' : 's'} of near-duplicates (values within ${r.near_duplicates.tolerance} after the transforms) with conflicting labels (${r.near_duplicates.rows} rows).`);
+  const n = r.noise;
+  if (n.label_noise !== undefined) lines.push(`Label noise: ${(100 * n.disagreement!).toFixed(1)}% of ${n.pairs} pairs of identical inputs disagree: a flip rate of at most ${(100 * n.label_noise).toFixed(1)}%. ${n.note}`);
+  else if (n.within_sd !== undefined && Number.isFinite(n.within_sd)) lines.push(`Label spread within identical inputs: sd ${n.within_sd.toPrecision(3)} over ${n.duplicated_rows} rows. ${n.note}`);
+  else lines.push('No two rows have identical inputs: label noise cannot be estimated this way.');
+  for (const note of r.notes) lines.push(`note: ${note}`);
+  return lines.join('\n') + '\n';
 }
 
 /** Runs a check with a progress bar and Ctrl-C cancelling it. */
