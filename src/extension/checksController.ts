@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { LeakageFinding } from '../core/checks/types';
+import path from 'node:path';
+import type { LeakageFinding, LineFinding } from '../core/checks/types';
 import type { ReportSection } from '../protocol/reportMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
@@ -14,6 +15,7 @@ type Deps = { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOut
  */
 export class ChecksController implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('prodml-checks');
+  private readonly labelDiagnostics = vscode.languages.createDiagnosticCollection('prodml-labels');
 
   constructor(private readonly deps: Deps) {}
 
@@ -113,7 +115,29 @@ export class ChecksController implements vscode.Disposable {
     );
   }
 
+  /** Label consistency: conflicting rows as Problems entries at their lines in the data files, the groups in a page. */
+  async labels(): Promise<void> {
+    const target = await this.pick('Check the labels of which model?');
+    if (!target) return;
+    let findings: LineFinding[] = [];
+    await this.show(`Labels: ${target.model}`, 'prodml.labels', async (cancel, progress) => {
+      const r = (await this.deps.engine.request('labelConsistency', target, { cancel, onProgress: (_f, phase) => progress(phase) })) as { note: string; sections: ReportSection[]; findings: LineFinding[] };
+      findings = r.findings;
+      return r;
+    });
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    for (const f of findings) {
+      const d = new vscode.Diagnostic(new vscode.Range(f.line - 1, 0, f.line - 1, 1000), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
+      d.source = 'ProdML labels';
+      const file = path.isAbsolute(f.file) ? f.file : path.join(target.root, f.file);
+      byFile.set(file, [...(byFile.get(file) ?? []), d]);
+    }
+    this.labelDiagnostics.clear();
+    for (const [file, diags] of byFile) this.labelDiagnostics.set(vscode.Uri.file(file), diags);
+  }
+
   dispose(): void {
+    this.labelDiagnostics.dispose();
     this.diagnostics.dispose();
   }
 }

@@ -59,6 +59,7 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
   }),
   z.object({ id: z.number(), method: z.literal('importance'), params: z.object({ root: z.string(), model: z.string(), leaveOneOut: z.boolean() }) }),
   z.object({ id: z.number(), method: z.literal('leakage'), params: z.object({ root: z.string(), model: z.string() }) }),
+  z.object({ id: z.number(), method: z.literal('labelConsistency'), params: z.object({ root: z.string(), model: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('pipelineInfo'), params: z.object({ root: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('tune'), params: z.object({ root: z.string(), model: z.string(), trials: z.number().int().positive().optional() }) }),
   z.object({ id: z.number(), method: z.literal('registerBestTrial'), params: z.object({ root: z.string(), model: z.string(), study: z.string() }) }),

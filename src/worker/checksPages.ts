@@ -1,5 +1,5 @@
 /** Pages for the adaptable-system checks: feature value vs cost, and leakage findings. */
-import type { ImportanceReport, LeakageReport } from '../core/checks';
+import type { ImportanceReport, LabelReport, LeakageReport, LineFinding } from '../core/checks';
 import { importanceChart } from '../core/report/importanceCharts';
 import type { ReportSection } from '../protocol/reportMessages';
 
@@ -81,4 +81,50 @@ export function leakagePage(r: LeakageReport): { note: string; sections: ReportS
     },
   ];
   return { note: `${r.model}: ${r.rows.train.toLocaleString('en-US')} training and ${r.rows.eval.toLocaleString('en-US')} held-out rows of ${r.data} (${r.split}).`, sections, findings: r.findings };
+}
+
+
+export function labelsPage(r: LabelReport): { note: string; sections: ReportSection[]; findings: LineFinding[] } {
+  const findings: LineFinding[] = [];
+  const put = (c: LabelReport['conflicts'][number], kind: string) => {
+    const counts = Object.entries(c.counts).map(([l, n]) => `${l} ×${n}`).join(', ');
+    c.lines.forEach((at, k) => {
+      if (at.line === undefined) return;
+      const others = c.lines.filter((_, j) => j !== k).slice(0, 5).map((o) => o.line).join(', ');
+      findings.push({ file: at.file, line: at.line, severity: 'warning', message: `${kind} with conflicting labels (${counts}): this row is labelled ${c.labels[k]}; the same inputs are on line${c.lines.length > 2 ? 's' : ''} ${others}${c.lines.length > 6 ? ', …' : ''}.` });
+    });
+  };
+  for (const c of r.conflicts) put(c, 'Identical inputs (after the model\'s transforms)');
+  for (const c of r.near_duplicates.conflicts) put(c, `Near-duplicate inputs (within ${r.near_duplicates.tolerance} after the transforms)`);
+  const n = r.noise;
+  const noiseText =
+    n.label_noise !== undefined
+      ? `${(100 * n.disagreement!).toFixed(1)}% of ${n.pairs!.toLocaleString('en-US')} pairs of identical inputs disagree: a flip rate of at most ${(100 * n.label_noise).toFixed(1)}%.`
+      : n.within_sd !== undefined && Number.isFinite(n.within_sd)
+        ? `The label's sd within identical inputs is ${n.within_sd.toPrecision(3)} (${n.duplicated_rows} rows).`
+        : 'No two rows have identical inputs: label noise cannot be estimated this way.';
+  const table = (cs: LabelReport['conflicts']) => ({
+    columns: ['inputs', 'labels', 'lines'],
+    rows: cs.slice(0, 200).map((c) => [
+      Object.entries(c.values)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', '),
+      Object.entries(c.counts)
+        .map(([l, k]) => `${l} ×${k}`)
+        .join(', '),
+      c.lines.slice(0, 8).map((l) => (l.line ? `${l.file}:${l.line}` : l.file)).join(', ') + (c.lines.length > 8 ? ', …' : ''),
+    ]),
+  });
+  const sections: ReportSection[] = [
+    {
+      title: r.groups ? `${r.groups} group${r.groups === 1 ? '' : 's'} of identical inputs with conflicting labels (${r.rows} rows)` : 'No identical inputs with conflicting labels',
+      note: `${noiseText} ${n.note} What this cannot tell: which label is right, or whether the rows differ in something the model does not see.`,
+      ...(r.conflicts.length ? { table: table(r.conflicts) } : {}),
+    },
+    {
+      title: `${r.near_duplicates.groups} more group${r.near_duplicates.groups === 1 ? '' : 's'} of near-duplicates (within ${r.near_duplicates.tolerance}) with conflicting labels`,
+      ...(r.near_duplicates.conflicts.length ? { table: table(r.near_duplicates.conflicts) } : {}),
+    },
+  ];
+  return { note: `${r.model}: ${r.rows_checked.toLocaleString('en-US')} rows of ${r.data}; transforms ${r.transforms}.${r.notes.length ? ' ' + r.notes.join(' ') : ''}`, sections, findings };
 }

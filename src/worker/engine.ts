@@ -25,8 +25,8 @@ import { adviseServing, writeStaticTable } from '../core/advise';
 import { advicePage } from './advicePage';
 import { loadStudyResult, registerBestTrial, tuneModel } from '../core/tune';
 import { tunePage } from './tunePage';
-import { featureImportance, leakageCheck } from '../core/checks';
-import { importancePage, leakagePage } from './checksPages';
+import { featureImportance, labelConsistency, leakageCheck } from '../core/checks';
+import { importancePage, labelsPage, leakagePage } from './checksPages';
 import { loadPipeline, runPipeline } from '../core/pipeline/runner';
 import { comparePage } from './compareView';
 import { compareVersions, heldOutSource } from '../core/evaluate/compareVersions';
@@ -217,6 +217,10 @@ async function handle(req: EngineRequest): Promise<unknown> {
       case 'leakage': {
         const r = await leakageCheck(req.params.root, req.params.model, { signal: abort.signal, onProgress: (p) => send({ id: req.id, progress: p }) });
         return leakagePage(r);
+      }
+      case 'labelConsistency': {
+        const r = await labelConsistency(req.params.root, req.params.model, { signal: abort.signal, onProgress: (p) => send({ id: req.id, progress: p }) });
+        return labelsPage(r);
       }
       case 'pipelineInfo': {
         const { pipeline } = await loadPipeline(req.params.root);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { labelConsistency } from '../../src/core/checks';
+import { labelsPage } from '../../src/worker/checksPages';
 import { Rng } from '../../src/core/demo/random';
 import { tempDir } from '../helpers/fixtures';
 
@@ -73,6 +74,15 @@ describe('labelConsistency', () => {
     // Planted: a 10% flip rate. 2ε(1−ε) inverted recovers it within sampling error.
     assert.ok(Math.abs(r.noise.label_noise! - 0.1) < 0.02, `estimated flip rate ${r.noise.label_noise}`);
     assert.match(r.transforms, /fitted now/);
+    // The editor's Problems entries: one per conflicting row, at its line, naming its label and its twins' lines.
+    const page = labelsPage(r);
+    assert.equal(page.findings.length, ref.rows);
+    const first = ref.lines[0]!;
+    const f = page.findings.find((x) => x.line === first[0])!;
+    assert.equal(f.file, 'data/rows.csv');
+    assert.equal(f.severity, 'warning');
+    assert.ok(f.message.includes(`line${first.length > 2 ? 's' : ''} ${first.slice(1, 6).join(', ')}`), f.message);
+    assert.match(page.sections[0]!.title, new RegExp(`^${ref.groups} groups of identical inputs with conflicting labels \\(${ref.rows} rows\\)`));
   });
 
   test('finds planted near-duplicates with conflicting labels that exact grouping misses', async () => {

@@ -235,3 +235,11 @@ export interface LeakageThresholds {
 }
 
 export const DEFAULT_LEAKAGE_THRESHOLDS: LeakageThresholds = { near_perfect_skill: 0.98, strong_skill: 0.6, collapse_min_skill: 0.2, collapse_ratio: 0.5, known_after_share: 0.01, duplicate_fraction: 0.01 };
+
+/** A Problems entry at a line of a data file (label conflicts). `file` is relative to the workspace root. */
+export interface LineFinding {
+  file: string;
+  line: number;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+}
