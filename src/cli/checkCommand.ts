@@ -31,7 +31,7 @@ export function registerCheckCommand(program: Command): void {
     .description('Rows equal after the model\'s transforms with conflicting labels, near-duplicates, and an estimate of label noise (exit 1 on conflicts)')
     .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version whose transforms are used (default: the served one, else fitted now)')
     .option('--tolerance <x>', 'near-duplicates: transformed values equal once rounded to this grid (standardized features: standard deviations)', (v) => Number(v), 0.05)
-    .option('--label-tolerance <x>', 'regression: labels further apart than this within a group conflict (default: 4 × the within-group sd)', (v) => Number(v))
+    .option('--label-tolerance <x>', 'regression: a label further than this from its group\'s median conflicts (default: 4 × the within-group sd)', (v) => Number(v))
     .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
     .option('--json', 'print the report as one JSON document')
     .action(action(labelsCommand));
@@ -51,8 +51,13 @@ export async function labelsCommand(spec: string | undefined, opts: { tolerance:
 export function labelsText(r: LabelReport): string {
   const at = (l: { file: string; line?: number }) => (l.line ? `${l.file}:${l.line}` : l.file);
   const lines = [`${r.model}: label consistency of ${r.rows_checked.toLocaleString('en-US')} rows of ${r.data} (transforms: ${r.transforms})`];
-  lines.push(`${r.groups} group${r.groups === 1 ? '' : 's'} of identical inputs with conflicting labels (${r.rows} rows)${r.label_tolerance !== undefined ? `; labels conflict when more than ${r.label_tolerance.toPrecision(3)} apart` : ''}.`);
-  for (const c of r.conflicts.slice(0, 20)) lines.push(`  ${Object.entries(c.counts).map(([l, n]) => `${l} ×${n}`).join(', ')}: ${c.lines.slice(0, 6).map(at).join(', ')}${c.lines.length > 6 ? ', …' : ''}`);
+  lines.push(`${r.groups} group${r.groups === 1 ? '' : 's'} of identical inputs with conflicting labels (${r.rows} rows)${r.label_tolerance !== undefined ? `; a label conflicts when further than ${r.label_tolerance.toPrecision(3)} from its group's median` : ''}.`);
+  const labelsOf = (c: LabelReport['conflicts'][number]) => {
+    if (r.label_tolerance === undefined) return Object.entries(c.counts).map(([l, n]) => `${l} ×${n}`).join(', ');
+    const v = c.labels.map(Number).sort((a, b) => a - b);
+    return `${c.labels.length} rows, labels ${v[0]} to ${v[v.length - 1]} (median ${v[Math.floor((v.length - 1) / 2)]})`;
+  };
+  for (const c of r.conflicts.slice(0, 20)) lines.push(`  ${labelsOf(c)}: ${c.lines.slice(0, 6).map(at).join(', ')}${c.lines.length > 6 ? ', …' : ''}`);
   if (r.conflicts.length > 20) lines.push(`  … and ${r.conflicts.length - 20} more (--json lists them all)`);
   lines.push(`${r.near_duplicates.groups} more group${r.near_duplicates.groups === 1 ? '' : 's'} of near-duplicates (values within ${r.near_duplicates.tolerance} after the transforms) with conflicting labels (${r.near_duplicates.rows} rows).`);
   const n = r.noise;

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { labelConsistency } from '../../src/core/checks';
 import { labelsPage } from '../../src/worker/checksPages';
 import { Rng } from '../../src/core/demo/random';
+import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';
 
 const REPO = path.join(__dirname, '../..');
@@ -102,6 +103,32 @@ describe('labelConsistency', () => {
     assert.equal(r.near_duplicates.rows, 2 * planted);
     const lines = r.near_duplicates.conflicts.map((c) => c.lines.map((l) => l.line));
     for (let p = 0; p < planted; p++) assert.ok(lines.some((g) => g.includes(p * 50 + 2) && g.includes(800 + p + 2)), `pair ${p}`);
+  });
+
+  test('regression (the demo): identical inputs differ by the noise the generator put there; one planted outlier is the one conflict', async () => {
+    const dir = path.join(base, 'demo');
+    await prepareDemoWorkspace(dir, { rowsPerMonth: 300 });
+    const file = path.join(dir, 'data/train/natality-2024-03.csv');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const header = lines[0]!.split(',');
+    const w = header.indexOf('weight_pounds');
+    const before = await labelConsistency(dir, 'baby_weight');
+    assert.equal(before.groups, 0, 'births with the same inputs differ by noise, not by conflict');
+    // The generator's noise is 1 lb at term (less for preterm babies): the spread within identical inputs is about that.
+    assert.ok(before.noise.within_sd! > 0.85 && before.noise.within_sd! < 1.05, `within sd ${before.noise.within_sd}`);
+    // Plant: one term singleton's weight + 6 lb, on a row whose inputs repeat.
+    const key = (l: string) => l.split(',').filter((_, i) => i !== w && header[i] !== 'event_date').join(',');
+    const counts = new Map<string, number>();
+    for (const l of lines.slice(1)) counts.set(key(l), (counts.get(key(l)) ?? 0) + 1);
+    const at = lines.findIndex((l, i) => i > 0 && l !== '' && (counts.get(key(l)) ?? 0) >= 2);
+    const cells = lines[at]!.split(',');
+    cells[w] = (Number(cells[w]) + 6).toFixed(2);
+    lines[at] = cells.join(',');
+    fs.writeFileSync(file, lines.join('\n'));
+    const after = await labelConsistency(dir, 'baby_weight');
+    assert.equal(after.groups, 1);
+    assert.ok(after.conflicts[0]!.lines.some((l) => l.file === 'data/train/natality-2024-03.csv' && l.line === at + 1));
+    assert.equal(after.rows, after.conflicts[0]!.lines.length);
   });
 
   test('CLI: --json has groups, rows and conflicts[] with lines and labels; exit 1 on conflicts; bad tolerance is exit 2', () => {

@@ -65,7 +65,7 @@ export interface LabelReport {
     /** What the estimate assumes. */
     note: string;
   };
-  /** Regression: labels differing by more than this within a group conflict (default: 4 × the within-group sd). */
+  /** Regression: a label further than this from its group's median conflicts (default: 4 × the within-group sd). */
   label_tolerance?: number;
   notes: string[];
 }
@@ -174,15 +174,13 @@ export async function labelConsistency(root: string, model: string | undefined, 
         ? 'If the label were a function of these inputs and each label flipped with probability ε, two identical inputs would disagree with probability 2ε(1−ε); inputs the model does not see also make them disagree, so ε is an upper bound.'
         : 'Two identical inputs disagree when either label is wrong: half the disagreement is a lower bound on the error rate, if the label is a function of these inputs.';
   }
+  // Regression: a group conflicts when a label lies further than the tolerance from the group's
+  // median (the range would grow with the group's size, a distance from the median does not).
   const conflicting = (g: number[]) => {
     if (m.task !== 'regression') return new Set(g.map(y)).size > 1;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (const k of g) {
-      lo = Math.min(lo, y(k));
-      hi = Math.max(hi, y(k));
-    }
-    return hi - lo > labelTolerance!;
+    const sorted = g.map(y).sort((a, b) => a - b);
+    const mid = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    return Math.max(mid - sorted[0]!, sorted[sorted.length - 1]! - mid) > labelTolerance!;
   };
   const describe = (g: number[]): LabelConflict => {
     const labels = g.map(labelText);
