@@ -1,11 +1,29 @@
 /** Pages for the adaptable-system checks: feature value vs cost, and leakage findings. */
-import type { ImportanceReport, LabelReport, LeakageReport, LineFinding } from '../core/checks';
+import type { ImportanceReport, LabelReport, LeakageFinding, LeakageReport, LineFinding } from '../core/checks';
 import { importanceChart } from '../core/report/importanceCharts';
 import type { ReportSection } from '../protocol/reportMessages';
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 
-export function importancePage(r: ImportanceReport): { note: string; sections: ReportSection[] } {
+/** Problems entries for feature value: each feature without a "worth its cost" verdict, at its entry in prodml.yaml, its interval in the message. */
+export function importanceFindings(r: ImportanceReport): LeakageFinding[] {
+  return r.features
+    .filter((f) => f.verdict !== 'worth its cost' && f.location)
+    .map((f) => ({
+      kind: 'feature_value' as const,
+      severity: f.verdict === 'not worth its cost' ? ('warning' as const) : ('info' as const),
+      feature: f.feature,
+      value: f.importance,
+      threshold: r.threshold,
+      message: `${f.feature}: ${f.verdict}. ${f.note}`,
+      evidence: f.note,
+      alternative: '',
+      confirm: '',
+      location: f.location!,
+    }));
+}
+
+export function importancePage(r: ImportanceReport): { note: string; sections: ReportSection[]; findings: LeakageFinding[] } {
   const notWorth = r.features.filter((f) => f.verdict === 'not worth its cost');
   const undecided = r.features.filter((f) => f.verdict === "can't tell with this much data");
   const n = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(3)) : null);
@@ -50,6 +68,7 @@ export function importancePage(r: ImportanceReport): { note: string; sections: R
   return {
     note: `${r.model}:${r.version} on ${r.rows.toLocaleString('en-US')} held-out rows of ${r.data}: ${r.metric} ${r.base.toPrecision(4)}; each feature shuffled ${r.repeats} times (seed ${r.seed}).${r.notes.length ? ' ' + r.notes.join(' ') : ''}`,
     sections,
+    findings: importanceFindings(r),
   };
 }
 

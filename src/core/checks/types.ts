@@ -123,7 +123,9 @@ export type LeakageKind =
   | 'strong_feature'
   | 'random_split_with_time'
   | 'duplicates'
-  | 'straddling_groups';
+  | 'straddling_groups'
+  /** Not a leak: a feature-value verdict other than "worth its cost", put on the feature's entry like the leakage findings. */
+  | 'feature_value';
 
 export interface LeakageFinding {
   kind: LeakageKind;
