@@ -16,6 +16,7 @@ type Deps = { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOut
 export class ChecksController implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('prodml-checks');
   private readonly labelDiagnostics = vscode.languages.createDiagnosticCollection('prodml-labels');
+  private readonly valueDiagnostics = vscode.languages.createDiagnosticCollection('prodml-feature-value');
 
   constructor(private readonly deps: Deps) {}
 
@@ -83,19 +84,19 @@ export class ChecksController implements vscode.Disposable {
     else void vscode.window.showWarningMessage(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${findings.find((f) => f.severity !== 'info')!.message}`);
   }
 
-  private publish(root: string, findings: LeakageFinding[]): void {
+  private publish(root: string, findings: LeakageFinding[], into = this.diagnostics, source = 'ProdML leakage'): void {
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const f of findings) {
       const file = f.location?.file ?? `${root}/prodml.yaml`;
       const line = Math.max(0, (f.location?.line ?? 1) - 1);
       const col = Math.max(0, (f.location?.column ?? 1) - 1);
       const d = new vscode.Diagnostic(new vscode.Range(line, col, line, col + (f.feature?.length ?? 200)), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
-      d.source = 'ProdML leakage';
+      d.source = source;
       d.code = f.kind;
       byFile.set(file, [...(byFile.get(file) ?? []), d]);
     }
-    this.diagnostics.clear();
-    for (const [file, diags] of byFile) this.diagnostics.set(vscode.Uri.file(file), diags);
+    into.clear();
+    for (const [file, diags] of byFile) into.set(vscode.Uri.file(file), diags);
   }
 
   async featureValue(): Promise<void> {
@@ -105,7 +106,11 @@ export class ChecksController implements vscode.Disposable {
     const { rerun } = await this.show(
       `Feature value: ${target.model}`,
       'prodml.importance',
-      (cancel, progress) => this.deps.engine.request('importance', { ...target, leaveOneOut }, { cancel, onProgress: (_f, phase) => progress(phase) }) as Promise<{ note: string; sections: ReportSection[] }>,
+      async (cancel, progress) => {
+        const r = (await this.deps.engine.request('importance', { ...target, leaveOneOut }, { cancel, onProgress: (_f, phase) => progress(phase) })) as { note: string; sections: ReportSection[]; findings: LeakageFinding[] };
+        this.publish(target.root, r.findings, this.valueDiagnostics, 'ProdML feature value');
+        return r;
+      },
       [{ id: 'loo', label: 'Also Retrain Leaving Each Feature Out', secondary: true }],
       (id) => {
         if (id !== 'loo') return;
@@ -138,6 +143,7 @@ export class ChecksController implements vscode.Disposable {
 
   dispose(): void {
     this.labelDiagnostics.dispose();
+    this.valueDiagnostics.dispose();
     this.diagnostics.dispose();
   }
 }
