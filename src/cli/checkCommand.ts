@@ -136,6 +136,12 @@ export function leakageText(r: LeakageReport): string {
     s.verdict,
   ]);
   lines.push('', ...table(header, rows, new Set([0, header.length - 1])));
+  lines.push(
+    '',
+    `alone: held-out ${measure} of the feature by itself (the better of a per-value lookup and a linear fit, fitted on the training rows); the rest together: a ridge fit on every other feature.`,
+    ...(time || groupCols.length ? [`under a time or group split: the same lookup on the same rows split that way; a leak's skill collapses there, an honest feature's holds.`] : []),
+    ...(known ? ['known after event: rows whose known_at lies after the event time, of rows with both.'] : []),
+  );
   lines.push('', `Rows on both sides of the split: ${r.duplicates.eval_rows} held-out rows share features and label with a training row (${r.duplicates.whole_record_eval_rows} equal in every column).`);
   for (const g of r.groups) lines.push(`Groups of ${g.column} (${g.why}): ${g.straddling} of ${g.groups} on both sides.`);
   for (const n of r.notes) lines.push(`note: ${n}`);
