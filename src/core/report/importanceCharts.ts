@@ -48,7 +48,7 @@ export function importanceChart(r: ImportanceReport, width = 360): TopLevelSpec 
           ],
         },
       },
-      { mark: { type: 'errorbar', ticks: true, thickness: 1.5 }, encoding: { y, x: { field: 'low', type: 'quantitative' }, x2: { field: 'high' } } },
+      { mark: { type: 'errorbar', ticks: true, thickness: 1.5 }, encoding: { y, x: { field: 'low', type: 'quantitative', title: `${r.metric} drop (mean of ${r.repeats} shuffles, 95% interval)` }, x2: { field: 'high' } } },
       ...(r.leave_one_out
         ? [
             { mark: { type: 'rule', color: '#f58518', yOffset: 6 }, encoding: { y, x: { field: 'looLow', type: 'quantitative' }, x2: { field: 'looHigh' } } },
