@@ -1,21 +1,19 @@
 /** `prodml check leakage`, `prodml check importance` and `prodml check labels`: the adaptable-system checks from the terminal and CI. */
-import path from 'node:path';
 import type { Command } from 'commander';
-import { featureImportance, labelConsistency, leakageCheck, type CheckProgress, type ImportanceReport, type LabelReport, type LeakageReport } from '../core/checks';
-import { badInput } from '../core/errors';
-import { progressBar } from './progress';
-import { action, EXIT } from './run';
+import * as ops from '../core/ops';
+import type { ImportanceReport, LabelReport, LeakageReport } from '../core/ops/types';
+import { badInput } from '../core/ops/format';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export function registerCheckCommand(program: Command): void {
-  const check = program.command('check').description('Checks of an adaptable ML system: leakage, and what each feature is worth against its cost');
+  const check = program.command('check').description('Checks of an adaptable ML system: leakage, what each feature is worth against its cost, label consistency');
   check
     .command('leakage')
     .description('Features that predict the label alone, rows on both sides of the split, groups that straddle it (exit 1 on a leak)')
     .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version single features are compared with (default: the served one)')
     .option('--group <column...>', 'columns whose rows belong together (authors, patients): checked for straddling whatever the split')
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
-    .option('--json', 'print the report as one JSON document')
-    .action(action(leakageCommand));
+    .option('--json', 'print the report as one JSON document');
+  workspaceOption(check.commands.at(-1)!).action(action(leakageCommand));
   check
     .command('importance')
     .description("Permutation importance of each feature on the held-out split, beside its cost (missing rate, source); --leave-one-out also retrains without each")
@@ -23,87 +21,40 @@ export function registerCheckCommand(program: Command): void {
     .option('--repeats <n>', 'shuffles per feature', (v) => Number.parseInt(v, 10), 5)
     .option('--leave-one-out', 'also retrain the model without each feature (one training run per feature and seed)')
     .option('--seeds <n>', 'training seeds of the leave-one-out runs (their spread enters the interval)', (v) => Number.parseInt(v, 10), 3)
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml and .prodml/', process.cwd())
-    .option('--json', 'print the report as one JSON document')
-    .action(action(importanceCommand));
+    .option('--json', 'print the report as one JSON document');
+  workspaceOption(check.commands.at(-1)!).action(action(importanceCommand));
   check
     .command('labels')
-    .description('Rows equal after the model\'s transforms with conflicting labels, near-duplicates, and an estimate of label noise (exit 1 on conflicts)')
+    .description("Rows equal after the model's transforms with conflicting labels, near-duplicates, and an estimate of label noise (exit 1 on conflicts)")
     .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version whose transforms are used (default: the served one, else fitted now)')
     .option('--tolerance <x>', 'near-duplicates: transformed values equal once rounded to this grid (standardized features: standard deviations)', (v) => Number(v), 0.05)
-    .option('--label-tolerance <x>', 'regression: a label further than this from its group\'s median conflicts (default: 4 × the within-group sd)', (v) => Number(v))
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
-    .option('--json', 'print the report as one JSON document')
-    .action(action(labelsCommand));
+    .option('--label-tolerance <x>', "regression: a label further than this from its group's median conflicts (default: 4 × the within-group sd)", (v) => Number(v))
+    .option('--json', 'print the report as one JSON document');
+  workspaceOption(check.commands.at(-1)!).action(action(labelsCommand));
 }
 
-export async function labelsCommand(spec: string | undefined, opts: { tolerance: number; labelTolerance?: number; workspace: string; json?: boolean }): Promise<number> {
+export async function labelsCommand(spec: string | undefined, opts: { tolerance: number; labelTolerance?: number; workspace?: string; json?: boolean }): Promise<number> {
   if (!(opts.tolerance > 0)) throw badInput(undefined, '--tolerance: give a positive number (e.g. 0.05)');
   if (opts.labelTolerance !== undefined && !(opts.labelTolerance >= 0)) throw badInput(undefined, '--label-tolerance: give a number at or above 0');
-  const root = path.resolve(opts.workspace);
-  const { model, version } = modelAndVersion(spec);
-  const r = await withProgress(opts.json, (signal, onProgress) => labelConsistency(root, model, { signal, onProgress, tolerance: opts.tolerance, ...(opts.labelTolerance !== undefined ? { labelTolerance: opts.labelTolerance } : {}), ...(version ? { version } : {}) }));
+  const ws = await workspaceOf(opts);
+  const r = await withCancel(opts, (ctx) => ops.labelConsistency(ws, { ...(spec !== undefined ? { model: spec } : {}), tolerance: opts.tolerance, ...(opts.labelTolerance !== undefined ? { labelTolerance: opts.labelTolerance } : {}) }, ctx));
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(labelsText(r));
   return r.groups > 0 ? EXIT.failed : EXIT.ok;
 }
 
-export function labelsText(r: LabelReport): string {
-  const at = (l: { file: string; line?: number }) => (l.line ? `${l.file}:${l.line}` : l.file);
-  const lines = [`${r.model}: label consistency of ${r.rows_checked.toLocaleString('en-US')} rows of ${r.data} (transforms: ${r.transforms})`];
-  lines.push(`${r.groups} group${r.groups === 1 ? '' : 's'} of identical inputs with conflicting labels (${r.rows} rows)${r.label_tolerance !== undefined ? `; a label conflicts when further than ${r.label_tolerance.toPrecision(3)} from its group's median` : ''}.`);
-  const labelsOf = (c: LabelReport['conflicts'][number]) => {
-    if (r.label_tolerance === undefined) return Object.entries(c.counts).map(([l, n]) => `${l} ×${n}`).join(', ');
-    const v = c.labels.map(Number).sort((a, b) => a - b);
-    return `${c.labels.length} rows, labels ${v[0]} to ${v[v.length - 1]} (median ${v[Math.floor((v.length - 1) / 2)]})`;
-  };
-  for (const c of r.conflicts.slice(0, 20)) lines.push(`  ${labelsOf(c)}: ${c.lines.slice(0, 6).map(at).join(', ')}${c.lines.length > 6 ? ', …' : ''}`);
-  if (r.conflicts.length > 20) lines.push(`  … and ${r.conflicts.length - 20} more (--json lists them all)`);
-  lines.push(`${r.near_duplicates.groups} more group${r.near_duplicates.groups === 1 ? '' : 's'} of near-duplicates (values within ${r.near_duplicates.tolerance} after the transforms) with conflicting labels (${r.near_duplicates.rows} rows).`);
-  const n = r.noise;
-  if (n.label_noise !== undefined) lines.push(`Label noise: ${(100 * n.disagreement!).toFixed(1)}% of ${n.pairs} pairs of identical inputs disagree: a flip rate of at most ${(100 * n.label_noise).toFixed(1)}%. ${n.note}`);
-  else if (n.within_sd !== undefined && Number.isFinite(n.within_sd)) lines.push(`Label spread within identical inputs: sd ${n.within_sd.toPrecision(3)} over ${n.duplicated_rows} rows. ${n.note}`);
-  else lines.push('No two rows have identical inputs: label noise cannot be estimated this way.');
-  for (const note of r.notes) lines.push(`note: ${note}`);
-  return lines.join('\n') + '\n';
-}
-
-/** Runs a check with a progress bar and Ctrl-C cancelling it. */
-async function withProgress<T>(json: boolean | undefined, run: (signal: AbortSignal, onProgress: (p: CheckProgress) => void) => Promise<T>): Promise<T> {
-  const bar = progressBar(process.stderr.isTTY === true && !json);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    return await run(abort.signal, (p) => bar.update(p.fraction, p.phase));
-  } finally {
-    bar.stop();
-    process.off('SIGINT', onSigint);
-  }
-}
-
-/** `model`, `model:3`, `model:latest` or `model@alias`. */
-function modelAndVersion(spec: string | undefined): { model?: string; version?: string } {
-  if (spec === undefined) return {};
-  const m = /^([^:@]+)(?:([:@])(.+))?$/.exec(spec);
-  if (!m) throw badInput(undefined, `'${spec}' is not a model: write <model>, <model>:<version> or <model>@<alias>`);
-  return { model: m[1]!, ...(m[3] !== undefined ? { version: m[2] === '@' ? `@${m[3]}` : m[3] } : {}) };
-}
-
-export async function leakageCommand(spec: string | undefined, opts: { group?: string[]; workspace: string; json?: boolean }): Promise<number> {
-  const root = path.resolve(opts.workspace);
-  const { model, version } = modelAndVersion(spec);
-  const r = await withProgress(opts.json, (signal, onProgress) => leakageCheck(root, model, { signal, onProgress, ...(version ? { version } : {}), ...(opts.group ? { groupColumns: opts.group } : {}) }));
+export async function leakageCommand(spec: string | undefined, opts: { group?: string[]; workspace?: string; json?: boolean }): Promise<number> {
+  const ws = await workspaceOf(opts);
+  const r = await withCancel(opts, (ctx) => ops.leakage(ws, { ...(spec !== undefined ? { model: spec } : {}), ...(opts.group ? { groupColumns: opts.group } : {}) }, ctx));
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(leakageText(r));
   return r.leak ? EXIT.failed : EXIT.ok;
 }
 
-export async function importanceCommand(spec: string | undefined, opts: { repeats: number; seeds?: number; leaveOneOut?: boolean; workspace: string; json?: boolean }): Promise<number> {
+export async function importanceCommand(spec: string | undefined, opts: { repeats: number; seeds?: number; leaveOneOut?: boolean; workspace?: string; json?: boolean }): Promise<number> {
   if (!Number.isInteger(opts.repeats)) throw badInput(undefined, '--repeats: give a whole number of shuffles (e.g. 5)');
-  const root = path.resolve(opts.workspace);
-  const { model, version } = modelAndVersion(spec);
-  const r = await withProgress(opts.json, (signal, onProgress) => featureImportance(root, model, { signal, onProgress, repeats: opts.repeats, leaveOneOut: opts.leaveOneOut === true, ...(opts.seeds !== undefined ? { looSeeds: opts.seeds } : {}), ...(version ? { version } : {}) }));
+  const ws = await workspaceOf(opts);
+  const r = await withCancel(opts, (ctx) => ops.importance(ws, { ...(spec !== undefined ? { model: spec } : {}), repeats: opts.repeats, leaveOneOut: opts.leaveOneOut === true, ...(opts.seeds !== undefined ? { seeds: opts.seeds } : {}) }, ctx));
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(importanceText(r));
   return EXIT.ok;
@@ -176,5 +127,25 @@ export function importanceText(r: ImportanceReport): string {
   for (const n of r.notes) lines.push(`note: ${n}`);
   const flagged = r.features.filter((f) => f.verdict === 'not worth its cost');
   if (flagged.length > 0) lines.push('', ...flagged.map((f) => `! ${f.location ? `prodml.yaml:${f.location.line}: ` : ''}${f.note}`));
+  return lines.join('\n') + '\n';
+}
+
+export function labelsText(r: LabelReport): string {
+  const at = (l: { file: string; line?: number }) => (l.line ? `${l.file}:${l.line}` : l.file);
+  const lines = [`${r.model}: label consistency of ${r.rows_checked.toLocaleString('en-US')} rows of ${r.data} (transforms: ${r.transforms})`];
+  lines.push(`${r.groups} group${r.groups === 1 ? '' : 's'} of identical inputs with conflicting labels (${r.rows} rows)${r.label_tolerance !== undefined ? `; a label conflicts when further than ${r.label_tolerance.toPrecision(3)} from its group's median` : ''}.`);
+  const labelsOf = (c: LabelReport['conflicts'][number]) => {
+    if (r.label_tolerance === undefined) return Object.entries(c.counts).map(([l, n]) => `${l} ×${n}`).join(', ');
+    const v = c.labels.map(Number).sort((a, b) => a - b);
+    return `${c.labels.length} rows, labels ${v[0]} to ${v[v.length - 1]} (median ${v[Math.floor((v.length - 1) / 2)]})`;
+  };
+  for (const c of r.conflicts.slice(0, 20)) lines.push(`  ${labelsOf(c)}: ${c.lines.slice(0, 6).map(at).join(', ')}${c.lines.length > 6 ? ', …' : ''}`);
+  if (r.conflicts.length > 20) lines.push(`  … and ${r.conflicts.length - 20} more (--json lists them all)`);
+  lines.push(`${r.near_duplicates.groups} more group${r.near_duplicates.groups === 1 ? '' : 's'} of near-duplicates (values within ${r.near_duplicates.tolerance} after the transforms) with conflicting labels (${r.near_duplicates.rows} rows).`);
+  const n = r.noise;
+  if (n.label_noise !== undefined) lines.push(`Label noise: ${(100 * n.disagreement!).toFixed(1)}% of ${n.pairs} pairs of identical inputs disagree: a flip rate of at most ${(100 * n.label_noise).toFixed(1)}%. ${n.note}`);
+  else if (n.within_sd !== undefined && Number.isFinite(n.within_sd)) lines.push(`Label spread within identical inputs: sd ${n.within_sd.toPrecision(3)} over ${n.duplicated_rows} rows. ${n.note}`);
+  else lines.push('No two rows have identical inputs: label noise cannot be estimated this way.');
+  for (const note of r.notes) lines.push(`note: ${note}`);
   return lines.join('\n') + '\n';
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { labelConsistency } from '../../src/core/checks';
-import { labelsPage } from '../../src/worker/checksPages';
+import { labelsPage } from '../../src/core/report/checksPages';
 import { Rng } from '../../src/core/demo/random';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';

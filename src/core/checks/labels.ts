@@ -16,7 +16,7 @@ import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import type { FittedTransforms } from '../features/spec';
 import { loadSplit, rowLocation } from '../train/splitData';
-import { loadModelConfig, resolveVersion } from './context';
+import { loadModelConfig, versionToCheck } from './context';
 import { stageTrainSplit } from './leaveOneOut';
 import type { CheckProgress } from './types';
 
@@ -100,7 +100,7 @@ export async function labelConsistency(root: string, model: string | undefined, 
     data = await loadSplit(session, project, m, opts.signal);
     let version;
     try {
-      version = (await resolveVersion(root, m.name, opts.version)).version;
+      version = (await versionToCheck(root, m.name, opts.version)).version;
     } catch (e) {
       if (opts.version !== undefined) throw e;
     }

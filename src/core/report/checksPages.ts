@@ -1,7 +1,8 @@
-/** Pages for the adaptable-system checks: feature value vs cost, and leakage findings. */
-import type { ImportanceReport, LabelReport, LeakageFinding, LeakageReport, LineFinding } from '../core/checks';
-import { importanceChart } from '../core/report/importanceCharts';
-import type { ReportSection } from '../protocol/reportMessages';
+/** Pages for the adaptable-system checks: feature value vs cost, leakage findings, label consistency. */
+import type { ImportanceReport, LabelReport, LeakageFinding, LeakageReport, LineFinding } from '../checks';
+import { importanceChart } from './importanceCharts';
+import type { ReportSection } from './reportSection';
+import { specJson } from './vegaSpec';
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 
@@ -31,7 +32,7 @@ export function importancePage(r: ImportanceReport): { note: string; sections: R
     {
       title: notWorth.length ? `${notWorth.length} feature${notWorth.length === 1 ? '' : 's'} not worth ${notWorth.length === 1 ? 'its' : 'their'} cost` : undecided.length ? `${undecided.length} feature${undecided.length === 1 ? '' : 's'} undecided with this much data` : 'Every feature is worth its cost',
       alerts: [...notWorth.map((f) => ({ severity: 'warning' as const, text: `${f.feature}: ${f.note}` })), ...undecided.map((f) => ({ severity: 'info' as const, text: `${f.feature}: ${f.note}` }))],
-      charts: [{ title: `Drop in ${r.metric} when the feature is shuffled, with its 95% interval${r.leave_one_out ? ' (◆ when the model is retrained without it)' : ''}; dashed: the ${r.threshold.toPrecision(3)} a feature must clear`, spec: importanceChart(r) as unknown as Record<string, unknown> }],
+      charts: [{ title: `Drop in ${r.metric} when the feature is shuffled, with its 95% interval${r.leave_one_out ? ' (◆ when the model is retrained without it)' : ''}; dashed: the ${r.threshold.toPrecision(3)} a feature must clear`, spec: specJson(importanceChart(r)) }],
     },
     {
       title: 'Per feature',
