@@ -107,7 +107,7 @@ export class ChecksController implements vscode.Disposable {
       `Feature value: ${target.model}`,
       'prodml.importance',
       async (cancel, progress) => {
-        const r = (await this.deps.engine.request('importance', { ...target, leaveOneOut }, { cancel, onProgress: (_f, phase) => progress(phase) })) as { note: string; sections: ReportSection[]; findings: LeakageFinding[] };
+        const r = (await this.deps.engine.request('importance', { ...target, leaveOneOut }, { cancel, onProgress: (_f, phase) => progress(phase) }));
         this.publish(target.root, r.findings, this.valueDiagnostics, 'ProdML feature value');
         return r;
       },
@@ -126,7 +126,7 @@ export class ChecksController implements vscode.Disposable {
     if (!target) return;
     let findings: LineFinding[] = [];
     await this.show(`Labels: ${target.model}`, 'prodml.labels', async (cancel, progress) => {
-      const r = (await this.deps.engine.request('labelConsistency', target, { cancel, onProgress: (_f, phase) => progress(phase) })) as { note: string; sections: ReportSection[]; findings: LineFinding[] };
+      const r = (await this.deps.engine.request('labelConsistency', target, { cancel, onProgress: (_f, phase) => progress(phase) }));
       findings = r.findings;
       return r;
     });
