@@ -1,8 +1,12 @@
 /**
  * The leakage check: does the held-out score of a model measure what it will do on new data?
- * Three ways it may not, from the seed course: a feature that carries the label itself (the
- * hospital that only treats severe cases), the same rows on both sides of the split, and groups
- * (authors, patients) on both sides when their rows resemble each other.
+ * A strong feature is not evidence of a leak (in medicine a strong measurement is the point), so
+ * a feature is an error only on evidence that it is too good to be true: near-perfect on its own
+ * and beyond what every other feature reaches together; skill that collapses when the same rows
+ * are split by time or by group (it was recognising neighbours, not predicting); or a `known_at`
+ * after the label's event. Strong but plausible features are information. Beside the features,
+ * the split itself: a random split of data with a time column, the same records on both sides,
+ * and groups (authors, patients) on both sides when their rows resemble each other.
  */
 import { DuckSession } from '../data/duckdb';
 import { badInput, cancelled } from '../errors';
