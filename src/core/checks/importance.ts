@@ -29,7 +29,7 @@ export interface ImportanceOptions {
   version?: number | string;
   /** Shuffles per feature (default 5). */
   repeats?: number;
-  /** Bootstrap resamples of the held-out rows behind each interval (default 200). */
+  /** Bootstrap resamples of the held-out rows behind each interval (default 200, fewer, down to 50, on large held-out sets). */
   bootstrap?: number;
   /** Seed of the shuffles and resamples (default the model's training seed). */
   seed?: number;
@@ -51,6 +51,8 @@ const DEFAULT_REPEATS = 5;
 const DEFAULT_MIN_IMPORTANCE = 0.005;
 const DEFAULT_LOO_SEEDS = 3;
 const DEFAULT_CORRELATION = 0.9;
+/** Rows scored per feature across all resamples before the resample count drops below 200. */
+const BOOTSTRAP_BUDGET = 5_000_000;
 
 export async function featureImportance(root: string, model: string | undefined, opts: ImportanceOptions = {}): Promise<ImportanceReport> {
   const { project, m, yaml } = await loadModelConfig(root, model);
@@ -58,7 +60,7 @@ export async function featureImportance(root: string, model: string | undefined,
   if (!Number.isInteger(repeats) || repeats < 2) throw badInput(undefined, `repeats must be a whole number of at least 2 (got ${repeats}): the spread needs two shuffles`);
   const looSeeds = opts.looSeeds ?? DEFAULT_LOO_SEEDS;
   if (!Number.isInteger(looSeeds) || looSeeds < 1) throw badInput(undefined, `leave-one-out seeds must be a whole number of at least 1 (got ${looSeeds})`);
-  const bootstrap = opts.bootstrap ?? DEFAULT_BOOTSTRAP;
+  const explicitBootstrap = opts.bootstrap;
   const correlation = opts.correlation ?? DEFAULT_CORRELATION;
   const say = (fraction: number, phase: string) => {
     if (opts.signal?.aborted) throw cancelled();
@@ -80,6 +82,9 @@ export async function featureImportance(root: string, model: string | undefined,
     notes.push(...splitNotes(m, data, version));
     const scorer = await loadScorer(version);
     let perm: PermutationResult;
+    // Each resample rescores every repeat of every feature: on large held-out sets, fewer resamples
+    // (at least 50) keep the cost bounded; their intervals are narrow anyway.
+    const bootstrap = explicitBootstrap ?? Math.max(50, Math.min(DEFAULT_BOOTSTRAP, Math.floor(BOOTSTRAP_BUDGET / (data.eval.length * repeats))));
     const weights = bootstrapWeights(data.eval.length, bootstrap, seed ^ 0x5bd1e995);
     try {
       const absent = scorer.inputs.filter((c) => !(c in (data.rows[0] ?? {})));
