@@ -106,9 +106,9 @@ describe('ProdML checks and tuner in VS Code', { timeout: 900_000 }, () => {
     const text = await frame.locator('body').innerText();
     assert.match(text, /^1 group of identical inputs with conflicting labels/m);
     await vscode.screenshot('labels');
-    const entries = await problems(/conflicting labels/);
+    const entries = await problems(/conflicting label/);
     assert.ok(
-      entries.some((r) => /conflicting labels/.test(r) && r.includes(`line ${planted.line}`)),
+      entries.some((r) => /conflicting label/.test(r) && r.includes(`line ${planted.line}`)),
       `expected the conflict at line ${planted.line}: ${entries.slice(0, 5).join(' | ')}`,
     );
   });

@@ -129,6 +129,13 @@ describe('labelConsistency', () => {
     assert.equal(after.groups, 1);
     assert.ok(after.conflicts[0]!.lines.some((l) => l.file === 'data/train/natality-2024-03.csv' && l.line === at + 1));
     assert.equal(after.rows, after.conflicts[0]!.lines.length);
+    // In the editor only the planted row is a Problems entry: its twins differ by ordinary noise.
+    const page = labelsPage(after);
+    assert.deepEqual(
+      page.findings.map((f) => [f.file, f.line]),
+      [['data/train/natality-2024-03.csv', at + 1]],
+    );
+    assert.match(page.findings[0]!.message, /with a conflicting label: this row is labelled \d+\.\d+, \d\.\d+ from the median/);
   });
 
   test('CLI: --json has groups, rows and conflicts[] with lines and labels; exit 1 on conflicts; bad tolerance is exit 2', () => {

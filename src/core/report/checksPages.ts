@@ -108,10 +108,20 @@ export function labelsPage(r: LabelReport): { note: string; sections: ReportSect
   const findings: LineFinding[] = [];
   const put = (c: LabelReport['conflicts'][number], kind: string) => {
     const counts = Object.entries(c.counts).map(([l, n]) => `${l} ×${n}`).join(', ');
+    const values = c.labels.map(Number).sort((a, b) => a - b);
+    const median = values.length % 2 ? values[(values.length - 1) / 2]! : (values[values.length / 2 - 1]! + values[values.length / 2]!) / 2;
     c.lines.forEach((at, k) => {
       if (at.line === undefined) return;
       const others = c.lines.filter((_, j) => j !== k).slice(0, 5).map((o) => o.line).join(', ');
-      findings.push({ file: at.file, line: at.line, severity: 'warning', message: `${kind} with conflicting labels (${counts}): this row is labelled ${c.labels[k]}; the same inputs are on line${c.lines.length > 2 ? 's' : ''} ${others}${c.lines.length > 6 ? ', …' : ''}.` });
+      const more = c.lines.length > 6 ? ', …' : '';
+      if (r.label_tolerance === undefined) {
+        findings.push({ file: at.file, line: at.line, severity: 'warning', message: `${kind} with conflicting labels (${counts}): this row is labelled ${c.labels[k]}; the same inputs are on line${c.lines.length > 2 ? 's' : ''} ${others}${more}.` });
+        return;
+      }
+      // Regression: only the rows far from their group's median conflict; the rest are ordinary noise.
+      const y = Number(c.labels[k]);
+      if (!(Math.abs(y - median) > r.label_tolerance)) return;
+      findings.push({ file: at.file, line: at.line, severity: 'warning', message: `${kind} with a conflicting label: this row is labelled ${c.labels[k]}, ${Math.abs(y - median).toPrecision(3)} from the median ${median} of the ${c.lines.length} rows with the same inputs (more than ${r.label_tolerance.toPrecision(3)}, 4 × the label's spread within identical inputs); they are on lines ${others}${more}.` });
     });
   };
   for (const c of r.conflicts) put(c, 'Identical inputs (after the model\'s transforms)');
