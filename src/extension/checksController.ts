@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { LeakageFinding, LineFinding } from '../core/checks/types';
+import type { LeakageFinding, LineFinding } from '../core/ops/types';
 import type { ReportSection } from '../protocol/reportMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
