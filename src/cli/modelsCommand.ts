@@ -8,6 +8,7 @@ import { compareVersions, comparisonSummary, heldOutSource, type MetricDelta, ty
 import { loadProjectConfig } from '../core/pipeline/config';
 import { parseVersionRef } from '../core/registry/ref';
 import { fmtNum } from '../core/report/profileView';
+import { registerModelsImport } from './importCommand';
 import { action } from './run';
 
 interface Common {
@@ -19,6 +20,8 @@ export function registerModelsCommand(program: Command): void {
   const models = program.command('models').description('The model registry: versions with lineage, aliases; promote, roll back, clean up');
   const common = (c: Command) =>
     c.option('--workspace <dir>', 'the workspace folder holding .prodml/registry', '.').option('--json', 'print one JSON document');
+
+  registerModelsImport(models);
 
   common(models.command('list').description('List models, or the versions of one model with their aliases and key metric').argument('[model]')).action(action(modelsList));
 
