@@ -43,8 +43,8 @@ export async function trainCommand(model: string | undefined, opts: { workspace:
     process.off('SIGINT', onSigint);
   }
   if (opts.json) {
-    const { model: name, version, metrics, blessed, backend, rows, evaluation } = outcome;
-    process.stdout.write(JSON.stringify({ model: name, version, metrics, blessed, backend, rows, blessing: evaluation.blessing, baseline: evaluation.baseline.metrics }, null, 2) + '\n');
+    const { model: name, version, metrics, blessed, backend, rows, evaluation, safeness } = outcome;
+    process.stdout.write(JSON.stringify({ model: name, version, metrics, blessed, backend, rows, blessing: evaluation.blessing, safeness, baseline: evaluation.baseline.metrics }, null, 2) + '\n');
   } else process.stdout.write(trainText(outcome));
   return outcome.blessed ? EXIT.ok : EXIT.failed;
 }
@@ -59,6 +59,7 @@ function trainText(o: TrainOutcome): string {
     '',
   ];
   for (const c of o.evaluation.blessing?.checks ?? []) lines.push(`${c.passed ? '✓' : '✗'} ${c.description}`);
+  lines.push(`${o.safeness.passed ? '✓' : '✗'} safeness: ${o.safeness.reason}`);
   lines.push(o.blessed ? `BLESSED: ${o.model}:${o.version} may be promoted (prodml models promote ${o.model}:${o.version})` : `NOT BLESSED: ${o.model}:${o.version} is registered but must not be promoted`);
   return lines.join('\n') + '\n';
 }

@@ -13,6 +13,7 @@ Writes into <out-dir>:
   sklearn_multiclass.onnx       multinomial LogisticRegression of `segment`, one input per column
                                 (f1..f4, float[N,1] each) -> Concat -> LinearClassifier (SOFTMAX),
                                 string class labels
+  torch_unsafe.onnx             the MLP plus 0.1*sqrt(f2): finite on the data, NaN for negative f2
   xgb_classifier.onnx           XGBClassifier (binary:logistic) from its JSON model to
                                 TreeEnsembleClassifier (post_transform LOGISTIC)
   xgb_regressor.onnx            XGBRegressor of `amount` from its JSON model to TreeEnsembleRegressor
@@ -98,6 +99,19 @@ path = os.path.join(out, "torch_mlp.onnx")
 torch.onnx.export(mlp, xt[:2], path, input_names=["x"], output_names=["prob"], dynamic_axes={"x": {0: "N"}, "prob": {0: "N"}}, opset_version=13)
 m = onnx.load(path)
 save(m, "torch_mlp.onnx", m.producer_name, m.producer_version)  # keeps torch's own producer fields
+
+# The same MLP plus 0.1 * sqrt(f2): finite on the data (f2 >= 0), NaN for a negative f2.
+class UnsafeMlp(torch.nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return torch.sigmoid(self.inner.net((x - self.inner.mean) / self.inner.std) + 0.1 * torch.sqrt(x[:, 1:2]))
+
+
+path = os.path.join(out, "torch_unsafe.onnx")
+torch.onnx.export(UnsafeMlp(mlp), xt[:2], path, input_names=["x"], output_names=["prob"], dynamic_axes={"x": {0: "N"}, "prob": {0: "N"}}, opset_version=13)
 
 # --- scikit-learn LogisticRegression -> LinearClassifier (skl2onnx's convention) ---------------
 import sklearn  # noqa: E402

@@ -12,6 +12,7 @@ import { badInput } from '../errors';
 import { evaluatePredictions, type EvaluationReport } from '../evaluate/evaluation';
 import { fitBaseline } from '../evaluate/baseline';
 import { taskDataOf } from '../evaluate/metrics';
+import { checkSafeness, type SafenessResult } from '../evaluate/safeness';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../pipeline/config';
@@ -42,6 +43,8 @@ export interface TrainOutcome {
   version: number;
   metrics: Record<string, number>;
   blessed: boolean;
+  /** Scored on edge inputs before blessing (evaluate/safeness.ts). */
+  safeness: SafenessResult;
   backend: BackendName;
   history: EpochReport[];
   evaluation: EvaluationReport;
@@ -118,7 +121,9 @@ export async function trainFromConfig(root: string, modelName: string | undefine
       production,
     });
     const metrics = Object.fromEntries(Object.entries(evaluation.overall.metrics).filter(([, v]) => Number.isFinite(v))) as Record<string, number>;
-    const blessed = evaluation.blessing?.blessed ?? true;
+    // Safeness: edge inputs from the training rows through the same transforms and model.
+    const safeness = checkSafeness((rows) => predict(tf, result.model, transformRows(fitted, rows), fitted.width), m.task === 'multiclass' ? classes : 1, trainRows, m.features.map((f) => f.name));
+    const blessed = (evaluation.blessing?.blessed ?? true) && safeness.passed;
 
     say('registering', `Registering ${m.name}`);
     const artifacts = await modelArtifacts(tf, result.model);
@@ -139,11 +144,12 @@ export async function trainFromConfig(root: string, modelName: string | undefine
         metrics,
         key_metric: KEY_METRIC[m.task] in metrics ? KEY_METRIC[m.task] : undefined,
         blessed,
+        safeness,
         tool_version: VERSION,
         training_data: { datasets: data.files, rows: trainIdx.length, time_column: m.dataset.time_column, time_range: timeRange(trainRows, m.dataset.time_column) },
       },
     );
-    return { model: m.name, version, metrics, blessed, backend, history: result.history, evaluation, rows: { train: trainIdx.length, eval: evalIdx.length } };
+    return { model: m.name, version, metrics, blessed, safeness, backend, history: result.history, evaluation, rows: { train: trainIdx.length, eval: evalIdx.length } };
   } finally {
     session.close();
   }
