@@ -21,6 +21,8 @@ import type { FeatureSpec } from '../features/spec';
 import { datasetFiles, loadProjectConfig, type DatasetConfig, type ModelConfig } from '../pipeline/config';
 import { openRegistry } from '../registry';
 import type { OnnxBinding, OnnxCard } from '../registry/types';
+import { inferSchema } from '../schema/infer';
+import { schemaToYaml } from '../schema/io';
 import { encodeLabels } from '../train/data';
 import type { Task } from '../train/model';
 import { inputBinding, outputBinding, type ColumnTypes } from './contract';
@@ -150,7 +152,15 @@ export async function importOnnx(root: string, req: ImportOnnxRequest, ctx: { si
       binding,
       checked_on: { dataset: dataset.display, rows: rows.length },
     };
-    const schemaText = dataset.config?.schema ? await fs.promises.readFile(path.resolve(root, dataset.config.schema), 'utf8').catch(() => '') : '';
+    // The dataset's schema, or one inferred from the data it was checked on: serving checks
+    // requests against the version's own snapshot.
+    const schemaText = dataset.config?.schema
+      ? await fs.promises.readFile(path.resolve(root, dataset.config.schema), 'utf8').catch(() => '')
+      : await inferSchema(duck, { path: data.table, display: dataset.display, format: 'csv', scan: data.table }, { label, signal: ctx.signal }).then(
+          // Only the model's inputs and its label: other columns of the data are not its business.
+          (s) => schemaToYaml({ ...s.schema, features: Object.fromEntries(Object.entries(s.schema.features).filter(([name]) => name === label || binding.inputs.some((i) => i.columns.includes(name)))) }, s.notes),
+          () => '',
+        );
     say(`Registering ${req.model}`);
     const version = await registry.saveVersion(
       req.model,

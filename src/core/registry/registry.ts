@@ -164,7 +164,8 @@ export class Registry {
       model,
       version,
       dir: vdir,
-      files: Object.fromEntries([...VERSION_FILES, 'model.onnx'].map((f) => [f, path.join(vdir, f)])) as ModelVersion['files'],
+      // Only the files this version's runtime has (tfjs: model.json + weights.bin; onnx: model.onnx).
+      files: Object.fromEntries(versionFilesOf(card.runtime).map((f) => [f, path.join(vdir, f)])) as ModelVersion['files'],
       card,
       aliases: aliasesOf(aliases, version),
     };
