@@ -14,6 +14,7 @@ import { registerCheckCommand } from './checkCommand';
 import { registerRunCommand } from './runCommand';
 import { registerTuneCommand } from './tuneCommand';
 import { registerAdviseCommand } from './adviseCommand';
+import { registerLogsCommand } from './logsCommand';
 import { action } from './run';
 import { VERSION } from '../core/version';
 
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerTuneCommand(program);
   registerAdviseCommand(program);
+  registerLogsCommand(program);
 
   return program;
 }
