@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { importOnnx, type ImportOnnxResult } from '../core/onnx/importOnnx';
-import type { Task } from '../core/train/model';
+import { importModel, type ImportModelRequest, type ImportModelResult as ImportOnnxResult } from '../core/ops';
+import { openWorkspace } from '../core/project/workspace';
 import { fmtNum } from '../core/report/profileView';
 import { action, EXIT } from './run';
 
@@ -19,18 +18,18 @@ export function registerModelsImport(models: Command): void {
     })
     .option('--label <column>', 'the column the model predicts')
     .option('--dataset <name|file>', 'a prodml.yaml dataset or a data file to evaluate on')
-    .option('--workspace <dir>', 'the workspace folder holding .prodml/registry', '.')
+    .option('--workspace <dir>', 'the workspace folder (default: the nearest folder upward holding prodml.yaml or .prodml/)')
     .option('--json', 'print { version, blessed, metrics, checks } as one JSON document')
     .action(action(modelsImport));
 }
 
-async function modelsImport(file: string, opts: { model: string; features?: string[]; task?: string; label?: string; dataset?: string; workspace: string; json?: boolean }): Promise<number> {
-  const root = path.resolve(opts.workspace);
-  const r = await importOnnx(root, {
-    file: path.resolve(file),
+async function modelsImport(file: string, opts: { model: string; features?: string[]; task?: string; label?: string; dataset?: string; workspace?: string; json?: boolean }): Promise<number> {
+  const ws = await openWorkspace(opts.workspace !== undefined ? { workspace: opts.workspace } : {});
+  const r = await importModel(ws, {
+    file,
     model: opts.model,
     ...(opts.features ? { features: opts.features } : {}),
-    ...(opts.task ? { task: opts.task as Task } : {}),
+    ...(opts.task ? { task: opts.task as NonNullable<ImportModelRequest['task']> } : {}),
     ...(opts.label ? { label: opts.label } : {}),
     ...(opts.dataset ? { dataset: opts.dataset } : {}),
   });

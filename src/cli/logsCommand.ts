@@ -1,6 +1,6 @@
-import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { importLogs } from '../core/serve/importLogs';
+import { importPredictionLogs } from '../core/ops';
+import { openWorkspace } from '../core/project/workspace';
 import { action } from './run';
 
 /** `prodml logs import`: the logic is core/serve/importLogs.ts. */
@@ -20,12 +20,13 @@ export function registerLogsCommand(program: Command): void {
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a version number');
       return n;
     })
-    .option('--workspace <dir>', 'the workspace folder holding .prodml/', '.')
+    .option('--workspace <dir>', 'the workspace folder (default: the nearest folder upward holding prodml.yaml or .prodml/)')
     .option('--json', 'print { rows, added, skipped, labels } as one JSON document')
     .action(
-      action(async (file: string, opts: { model: string; timeColumn: string; predictionColumn?: string; labelColumn?: string; idColumn?: string; version?: number; workspace: string; json?: boolean }) => {
-        const r = await importLogs(path.resolve(opts.workspace), {
-          file: path.resolve(file),
+      action(async (file: string, opts: { model: string; timeColumn: string; predictionColumn?: string; labelColumn?: string; idColumn?: string; version?: number; workspace?: string; json?: boolean }) => {
+        const ws = await openWorkspace(opts.workspace !== undefined ? { workspace: opts.workspace } : {});
+        const r = await importPredictionLogs(ws, {
+          file,
           model: opts.model,
           timeColumn: opts.timeColumn,
           ...(opts.predictionColumn ? { predictionColumn: opts.predictionColumn } : {}),

@@ -18,7 +18,7 @@ import { taskDataOf } from '../evaluate/metrics';
 import { checkSafeness, type SafenessResult } from '../evaluate/safeness';
 import { fitTransforms } from '../features/fit';
 import type { FeatureSpec } from '../features/spec';
-import { datasetFiles, loadProjectConfig, type DatasetConfig, type ModelConfig } from '../pipeline/config';
+import { datasetFiles, loadProjectConfig, type DatasetConfig, type ModelConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import type { OnnxBinding, OnnxCard } from '../registry/types';
 import { inferSchema } from '../schema/infer';

@@ -19,3 +19,4 @@ export { tune, studyResult, registerBestTrial, type TuneRequest, type TuneResult
 export { adviseServing, type AdviseRequest, type ServingAdvice } from './advise';
 export { runPipeline, pipelineInfo, watchPipeline, runs, readRun, stepLogPath, type PipelineInfo, type PipelineProgress, type RunRecord, type StepName, type WatchRequest } from './pipeline';
 export { knownModels } from './knownModels';
+export { importModel, importPredictionLogs, type ImportModelRequest, type ImportModelResult, type ImportLogsRequest, type ImportLogsResult } from './importModel';
