@@ -51,7 +51,9 @@ export async function trainCommand(model: string | undefined, opts: { workspace:
 
 function trainText(o: TrainOutcome): string {
   const lines = [
-    `${o.model} version ${o.version}: trained on ${o.rows.train.toLocaleString('en-US')} rows, evaluated on ${o.rows.eval.toLocaleString('en-US')} (backend ${o.backend})`,
+    o.imported
+      ? `${o.model} version ${o.version}: ${o.imported.registered ? `imported from ${o.imported.file}` : `${o.imported.file} unchanged since this version; nothing registered`}, checked on ${o.rows.eval.toLocaleString('en-US')} rows (onnxruntime)`
+      : `${o.model} version ${o.version}: trained on ${o.rows.train.toLocaleString('en-US')} rows, evaluated on ${o.rows.eval.toLocaleString('en-US')} (backend ${o.backend})`,
     '',
     `${'metric'.padEnd(14)} ${'model'.padStart(10)} ${'baseline'.padStart(10)}`,
     ...o.evaluation.comparison.map((c) => `${c.metric.padEnd(14)} ${fmtNum(c.model).padStart(10)} ${fmtNum(c.baseline).padStart(10)}`),

@@ -61,7 +61,14 @@ export interface ImportOnnxResult {
 
 const KEY_METRIC = { regression: 'rmse', binary: 'auc', multiclass: 'accuracy' } as const;
 
-export async function importOnnx(root: string, req: ImportOnnxRequest, ctx: { signal?: AbortSignal; progress?: (message: string) => void } = {}): Promise<ImportOnnxResult> {
+export interface ImportOnnxOptions {
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+  /** Evaluate and check as an import would, but register nothing: the file is already this version. */
+  existing?: number;
+}
+
+export async function importOnnx(root: string, req: ImportOnnxRequest, ctx: ImportOnnxOptions = {}): Promise<ImportOnnxResult> {
   const say = (m: string) => ctx.progress?.(m);
   const file = req.file;
   const abs = path.resolve(root, file);
@@ -161,8 +168,8 @@ export async function importOnnx(root: string, req: ImportOnnxRequest, ctx: { si
           (s) => schemaToYaml({ ...s.schema, features: Object.fromEntries(Object.entries(s.schema.features).filter(([name]) => name === label || binding.inputs.some((i) => i.columns.includes(name)))) }, s.notes),
           () => '',
         );
-    say(`Registering ${req.model}`);
-    const version = await registry.saveVersion(
+    if (ctx.existing === undefined) say(`Registering ${req.model}`);
+    const version = ctx.existing ?? await registry.saveVersion(
       req.model,
       { 'model.onnx': bytes, 'transform.json': JSON.stringify(transforms, null, 2), 'schema.yaml': schemaText },
       {

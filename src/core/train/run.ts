@@ -17,6 +17,7 @@ import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
+import { trainFromOnnxSource } from '../onnx/declared';
 import { VERSION } from '../version';
 import { loadTf, type BackendName } from './backend';
 import { encodeLabels, loadTrainingData, timeRange } from './data';
@@ -46,8 +47,11 @@ export interface TrainOutcome {
   blessed: boolean;
   /** Scored on edge inputs before blessing (evaluate/safeness.ts). */
   safeness: SafenessResult;
-  backend: BackendName;
+  /** What computed it: a tfjs backend, or onnxruntime for a model imported from `source: {onnx}`. */
+  backend: BackendName | 'onnxruntime';
   history: EpochReport[];
+  /** A `source: {onnx}` model: the file, and whether this run registered it (false: unchanged since the newest version). */
+  imported?: { file: string; file_hash: string; registered: boolean };
   evaluation: EvaluationReport;
   rows: { train: number; eval: number };
 }
@@ -58,6 +62,7 @@ export async function trainFromConfig(root: string, modelName: string | undefine
   const project = await loadProjectConfig(root);
   if (!project) throw badInput(path.join(root, 'prodml.yaml'), 'not found: training is configured in prodml.yaml at the workspace root');
   const picked = modelConfig(project, modelName);
+  if (picked.source) return trainFromOnnxSource(root, { ...picked, source: picked.source }, opts);
   const m: ModelConfig = opts.overrides ? { ...picked, model: { ...picked.model, ...opts.overrides.model }, training: { ...picked.training, ...opts.overrides.training } } : picked;
   const say = (phase: 'loading' | 'fitting' | 'evaluating' | 'registering', message: string) => opts.onProgress?.({ phase, message });
   const seed = m.training.seed ?? 42;
