@@ -1,13 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { importModel, type ImportModelRequest, type ImportModelResult as ImportOnnxResult } from '../core/ops';
-import { openWorkspace } from '../core/project/workspace';
-import { fmtNum } from '../core/report/profileView';
-import { action, EXIT } from './run';
+import { fmtNum } from '../core/ops/format';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 /** `prodml models import <file.onnx>`: the logic is core/onnx/importOnnx.ts. */
 export function registerModelsImport(models: Command): void {
-  models
-    .command('import')
+  workspaceOption(models.command('import'))
     .description('Register an ONNX model trained elsewhere (scikit-learn, PyTorch, XGBoost, ...): check its inputs against the data, evaluate and bless it like a trained version (exit 1 when it is not blessed)')
     .argument('<file>', 'the .onnx file')
     .requiredOption('--model <name>', 'the registry model to add a version to')
@@ -18,21 +16,20 @@ export function registerModelsImport(models: Command): void {
     })
     .option('--label <column>', 'the column the model predicts')
     .option('--dataset <name|file>', 'a prodml.yaml dataset or a data file to evaluate on')
-    .option('--workspace <dir>', 'the workspace folder (default: the nearest folder upward holding prodml.yaml or .prodml/)')
     .option('--json', 'print { version, blessed, metrics, checks } as one JSON document')
     .action(action(modelsImport));
 }
 
 async function modelsImport(file: string, opts: { model: string; features?: string[]; task?: string; label?: string; dataset?: string; workspace?: string; json?: boolean }): Promise<number> {
-  const ws = await openWorkspace(opts.workspace !== undefined ? { workspace: opts.workspace } : {});
-  const r = await importModel(ws, {
+  const ws = await workspaceOf(opts, false);
+  const r = await withCancel(opts, (ctx) => importModel(ws, {
     file,
     model: opts.model,
     ...(opts.features ? { features: opts.features } : {}),
     ...(opts.task ? { task: opts.task as NonNullable<ImportModelRequest['task']> } : {}),
     ...(opts.label ? { label: opts.label } : {}),
     ...(opts.dataset ? { dataset: opts.dataset } : {}),
-  });
+  }, ctx));
   if (opts.json) {
     const { evaluation: _e, ...rest } = r;
     process.stdout.write(JSON.stringify(rest, null, 2) + '\n');

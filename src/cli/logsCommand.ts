@@ -1,13 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { importPredictionLogs } from '../core/ops';
-import { openWorkspace } from '../core/project/workspace';
-import { action } from './run';
+import { action, workspaceOf, workspaceOption } from './run';
 
 /** `prodml logs import`: the logic is core/serve/importLogs.ts. */
 export function registerLogsCommand(program: Command): void {
   const logs = program.command('logs').description('The prediction log: bring in predictions logged by another serving system');
-  logs
-    .command('import')
+  workspaceOption(logs.command('import'))
     .description('Append predictions logged elsewhere to a model\'s prediction log (the same file twice adds nothing); monitoring then covers them')
     .argument('<file>', 'a CSV, Parquet or JSON-lines file, one prediction per row')
     .requiredOption('--model <name>', 'the model the predictions belong to')
@@ -20,11 +18,10 @@ export function registerLogsCommand(program: Command): void {
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a version number');
       return n;
     })
-    .option('--workspace <dir>', 'the workspace folder (default: the nearest folder upward holding prodml.yaml or .prodml/)')
     .option('--json', 'print { rows, added, skipped, labels } as one JSON document')
     .action(
       action(async (file: string, opts: { model: string; timeColumn: string; predictionColumn?: string; labelColumn?: string; idColumn?: string; version?: number; workspace?: string; json?: boolean }) => {
-        const ws = await openWorkspace(opts.workspace !== undefined ? { workspace: opts.workspace } : {});
+        const ws = await workspaceOf(opts, false);
         const r = await importPredictionLogs(ws, {
           file,
           model: opts.model,

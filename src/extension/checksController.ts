@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { LeakageFinding } from '../core/checks/types';
+import type { LeakageFinding } from '../core/ops/types';
 import type { ReportSection } from '../protocol/reportMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';

@@ -10,10 +10,20 @@ import path from 'node:path';
 import { badInput } from '../errors';
 import type { ModelConfig } from '../project/config';
 import { openRegistry } from '../registry';
-import type { TrainOptions, TrainOutcome } from '../train/run';
-import { importOnnx } from './importOnnx';
+import { importOnnx, type ImportOnnxResult } from './importOnnx';
 
-export async function trainFromOnnxSource(root: string, m: ModelConfig & { source: { onnx: string } }, opts: TrainOptions = {}): Promise<TrainOutcome> {
+export interface DeclaredImport {
+  result: ImportOnnxResult;
+  file_hash: string;
+  /** False when the file was unchanged since the newest version: nothing was registered. */
+  registered: boolean;
+}
+
+export async function importDeclaredOnnx(
+  root: string,
+  m: ModelConfig & { source: { onnx: string } },
+  opts: { signal?: AbortSignal; onProgress?: (p: { phase: 'loading' | 'evaluating' | 'registering'; message: string }) => void } = {},
+): Promise<DeclaredImport> {
   const file = path.resolve(root, m.source.onnx);
   const bytes = await fs.promises.readFile(file).catch((e: NodeJS.ErrnoException) => {
     throw badInput(path.join(root, 'prodml.yaml'), `models.${m.name}.source.onnx: ${m.source.onnx} ${e.code === 'ENOENT' ? 'does not exist' : `cannot be read (${e.message})`}`);
@@ -29,16 +39,5 @@ export async function trainFromOnnxSource(root: string, m: ModelConfig & { sourc
     { file, model: m.name, task: m.task, label: m.label, dataset: m.dataset.name },
     { ...(opts.signal ? { signal: opts.signal } : {}), progress: (message) => say(message.startsWith('Registering') ? 'registering' : 'evaluating', message), ...(unchanged !== undefined ? { existing: unchanged } : {}) },
   );
-  return {
-    model: r.model,
-    version: r.version,
-    metrics: r.metrics,
-    blessed: r.blessed,
-    safeness: r.safeness,
-    backend: 'onnxruntime',
-    history: [],
-    evaluation: r.evaluation,
-    rows: { train: 0, eval: r.rows },
-    imported: { file: m.source.onnx, file_hash: hash, registered: unchanged === undefined },
-  };
+  return { result: r, file_hash: hash, registered: unchanged === undefined };
 }

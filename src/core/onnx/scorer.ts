@@ -9,12 +9,22 @@ import { badInput } from '../errors';
 import { toCategory, transformRows } from '../features/apply';
 import type { FittedTransforms } from '../features/spec';
 import type { OnnxBinding, ModelVersion } from '../registry/types';
-import type { Scorer } from '../serve/scorer';
 import type { Task } from '../train/model';
 import { withoutZipMap } from './modelInfo';
 import { OnnxSession, ortMessage, type OrtTensor } from './runtime';
 
-export async function loadOnnxScorer(version: ModelVersion): Promise<Scorer> {
+/** What serve/scorer.ts needs to make a Scorer of an ONNX version (its interface lives there). */
+export interface OnnxScorerParts {
+  task: Task;
+  classes?: string[];
+  inputs: string[];
+  outputsPerRow: number;
+  transforms: FittedTransforms;
+  score(rows: readonly Record<string, unknown>[]): Float32Array;
+  dispose(): void;
+}
+
+export async function loadOnnxScorer(version: ModelVersion): Promise<OnnxScorerParts> {
   const card = version.card;
   const binding = card.onnx?.binding;
   const task = card.task as Task | undefined;
@@ -26,14 +36,11 @@ export async function loadOnnxScorer(version: ModelVersion): Promise<Scorer> {
   const outputsPerRow = task === 'multiclass' ? binding.output.width : 1;
   const score = onnxScore(session, binding, transforms, task);
   return {
-    model: version.model,
-    version: version.version,
     task,
     ...(task === 'multiclass' ? { classes } : {}),
     inputs: [...new Set(binding.inputs.flatMap((i) => i.columns))],
     outputsPerRow,
     transforms,
-    engine: 'onnxruntime',
     score(rows) {
       if (rows.length === 0) return new Float32Array(0);
       return score(rows);

@@ -35,7 +35,7 @@ export interface Scorer {
 
 export async function loadScorer(version: ModelVersion): Promise<Scorer> {
   const card = version.card;
-  if (card.runtime === 'onnx') return loadOnnxScorer(version);
+  if (card.runtime === 'onnx') return { model: version.model, version: version.version, engine: 'onnxruntime', ...(await loadOnnxScorer(version)) };
   const task = card.task as Task | undefined;
   if (!task) throw badInput(version.dir, 'card.json names no task; this version cannot score rows');
   const transforms = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;

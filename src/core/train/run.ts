@@ -17,8 +17,8 @@ import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
-import { trainFromOnnxSource } from '../onnx/declared';
-import { VERSION } from '../version';
+import { importDeclaredOnnx } from '../onnx/declared';
+import { VERSION } from '../project/version';
 import { loadTf, type BackendName } from './backend';
 import { encodeLabels, loadTrainingData, timeRange } from './data';
 import type { ModelSpec } from './model';
@@ -62,7 +62,23 @@ export async function trainFromConfig(root: string, modelName: string | undefine
   const project = await loadProjectConfig(root);
   if (!project) throw badInput(path.join(root, 'prodml.yaml'), 'not found: training is configured in prodml.yaml at the workspace root');
   const picked = modelConfig(project, modelName);
-  if (picked.source) return trainFromOnnxSource(root, { ...picked, source: picked.source }, opts);
+  if (picked.source) {
+    // A model trained elsewhere: its "training" is importing the file (onnx/declared.ts).
+    const d = await importDeclaredOnnx(root, { ...picked, source: picked.source }, opts);
+    const r = d.result;
+    return {
+      model: r.model,
+      version: r.version,
+      metrics: r.metrics,
+      blessed: r.blessed,
+      safeness: r.safeness,
+      backend: 'onnxruntime',
+      history: [],
+      evaluation: r.evaluation,
+      rows: { train: 0, eval: r.rows },
+      imported: { file: picked.source.onnx, file_hash: d.file_hash, registered: d.registered },
+    };
+  }
   const m: ModelConfig = opts.overrides ? { ...picked, model: { ...picked.model, ...opts.overrides.model }, training: { ...picked.training, ...opts.overrides.training } } : picked;
   const say = (phase: 'loading' | 'fitting' | 'evaluating' | 'registering', message: string) => opts.onProgress?.({ phase, message });
   const seed = m.training.seed ?? 42;
