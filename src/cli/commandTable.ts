@@ -13,6 +13,7 @@ export const COMMANDS = [
   { name: 'predict', summary: 'Score a whole data file with a registered model version (batch prediction)' },
   { name: 'serve', summary: 'Serve registered models over the TensorFlow-Serving REST API; follows promotions and rollbacks' },
   { name: 'labels', summary: 'Ground truth that arrives after the predictions' },
+  { name: 'logs', summary: 'The prediction log: bring in predictions logged by another serving system' },
   { name: 'monitor', summary: 'Windows over the prediction log: traffic, metrics, drift, alerts (exit 1 when any alert fires)' },
   { name: 'check', summary: 'Checks of an adaptable ML system: leakage, what each feature is worth against its cost, label consistency' },
   { name: 'tune', summary: "Tune a prodml.yaml model's hyperparameters (random search with successive halving)" },

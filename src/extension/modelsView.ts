@@ -103,9 +103,10 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     }
     const v = n.v;
     const item = new vscode.TreeItem(`${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}`, vscode.TreeItemCollapsibleState.None);
-    item.description = [metric(v), v.blessed ? 'blessed' : 'not blessed', age(v.created_at)].filter(Boolean).join(' · ');
+    // The runtime says how it scores: trained here (tfjs) or imported (onnx, with who made it).
+    item.description = [metric(v), v.blessed ? 'blessed' : 'not blessed', v.runtime === 'onnx' ? `onnx${v.producer ? ` (${v.producer})` : ''}` : 'tfjs', age(v.created_at)].filter(Boolean).join(' · ');
     item.tooltip = new vscode.MarkdownString(
-      `**${n.model}:${v.version}**${v.aliases.length ? ` — ${v.aliases.join(', ')}` : ''}\n\n${Object.entries(v.metrics).map(([k, x]) => `- ${k}: ${x}`).join('\n')}\n\n${v.blessed ? 'Blessed' : 'Not blessed'} · trained by ${v.user} on ${v.backend}${v.data_until ? ` · data until ${v.data_until.slice(0, 10)}` : ''}`,
+      `**${n.model}:${v.version}**${v.aliases.length ? ` — ${v.aliases.join(', ')}` : ''}\n\n${Object.entries(v.metrics).map(([k, x]) => `- ${k}: ${x}`).join('\n')}\n\n${v.blessed ? 'Blessed' : 'Not blessed'} · ${v.runtime === 'onnx' ? `imported by ${v.user}: ONNX from ${v.producer || 'an unknown producer'}, scored by onnxruntime` : `trained by ${v.user} on ${v.backend}`}${v.data_until ? ` · data until ${v.data_until.slice(0, 10)}` : ''}`,
     );
     item.contextValue = v.aliases.includes('production') ? 'prodml.version.production' : 'prodml.version';
     item.iconPath = new vscode.ThemeIcon(v.aliases.includes('production') ? 'star-full' : v.blessed ? 'pass' : 'circle-slash');

@@ -54,6 +54,11 @@ const methods: MethodTable = {
     return { rows: r.rows, output: r.output, seconds: r.seconds, version: r.version.version };
   },
   labels: async (p) => ops.addLabels(await ws(p), { model: p.model, file: p.file }),
+  importModel: async (p, ctx) => {
+    const { root: _root, allowedDirectories: _dirs, ...req } = p;
+    const r = await ops.importModel(await ws(p), req, ctx);
+    return { version: r.version, blessed: r.blessed, task: r.task, producer: r.producer, metrics: r.metrics, checks: r.checks };
+  },
   monitor: async (p, ctx) => {
     const w = await ws(p);
     return monitorPage(await ops.monitor(w, { model: p.model }, ctx), await ops.projectText(w));

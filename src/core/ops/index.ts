@@ -21,3 +21,4 @@ export { adviseServing, type AdviseRequest, type ServingAdvice } from './advise'
 export { runs, readRun, stepLogPath } from './runs';
 export { runPipeline, pipelineInfo, watchPipeline, type PipelineInfo, type PipelineProgress, type RunRecord, type StepName, type WatchRequest } from './pipeline';
 export { knownModels } from './knownModels';
+export { importModel, importPredictionLogs, type ImportModelRequest, type ImportModelResult, type ImportLogsRequest, type ImportLogsResult } from './importModel';

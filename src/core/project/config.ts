@@ -37,6 +37,8 @@ export interface ModelConfig {
   dataset: DatasetConfig;
   task: Task;
   label: string;
+  /** A model trained elsewhere: `prodml train` imports this ONNX file (path relative to the root) when it changes. */
+  source?: { onnx: string };
   features: FeatureSpec[];
   split: SplitSpec;
   weighting?: { half_life_days: number; column: string };
@@ -143,7 +145,9 @@ interface RawModel {
   dataset: string;
   task: Task;
   label?: string;
-  features: Record<string, string | ({ transform: string } & Record<string, unknown>)>;
+  /** A list only with `source: {onnx}`: the columns in the order of the graph's input, as they are. */
+  features: Record<string, string | ({ transform: string } & Record<string, unknown>)> | string[];
+  source?: { onnx: string };
   split?: SplitSpec;
   weighting?: { half_life_days: number; column?: string };
   model?: ModelSpec;
@@ -161,10 +165,14 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
   if (!dataset) throw badInput(file, `${at}.dataset: no dataset named "${m.dataset}" under datasets (there are: ${datasets.map((d) => d.name).join(', ') || 'none'})`);
   const label = m.label ?? dataset.label;
   if (!label) throw badInput(file, `${at}.label: give the column to predict (or a label on datasets.${dataset.name})`);
-  if (label in m.features) throw badInput(file, `${at}.features.${label}: the label cannot also be a feature`);
+  if (Array.isArray(m.features)) {
+    if (!m.source) throw badInput(file, `${at}.features: a list of columns is for a model with source: {onnx: <file>}; give each feature its transform`);
+    if (m.features.includes(label)) throw badInput(file, `${at}.features: the label ${label} cannot also be a feature`);
+  } else if (label in m.features) throw badInput(file, `${at}.features.${label}: the label cannot also be a feature`);
   const featureCosts: Record<string, FeatureCost> = {};
   const knownAt: Record<string, string> = {};
-  const features: FeatureSpec[] = Object.entries(m.features).map(([feature, t]) => {
+  const declared = Array.isArray(m.features) ? Object.fromEntries(m.features.map((f) => [f, 'identity'])) : m.features;
+  const features: FeatureSpec[] = Object.entries(declared).map(([feature, t]) => {
     if (typeof t === 'string') return { name: feature, transform: { kind: t } as TransformSpec };
     // cost and source describe the feature, not its transform: they stay out of transform.json.
     const { transform, cost, source, known_at: knownAtColumn, ...options } = t;
@@ -188,6 +196,7 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
     label,
     features,
     split,
+    ...(m.source ? { source: { onnx: m.source.onnx } } : {}),
     ...(m.weighting ? { weighting: { half_life_days: m.weighting.half_life_days, column: time! } } : {}),
     model: m.model ?? defaultModel,
     training: m.training ?? {},
