@@ -21,6 +21,7 @@ import { monitorModel } from '../core/monitor';
 import { runPipeline } from '../core/pipeline/runner';
 import { resetDemoWorkspace } from '../core/demo/reset';
 import { packageRoot, prodmlCommand } from './invocation';
+import { statePaths } from '../core/project/paths';
 
 /**
  * The main job on the built-in demo: generate the workspace and infer its schema, profile the
@@ -55,7 +56,7 @@ export async function demoCommand(
     bar.stop();
   }
   out(profileText(result));
-  const report = path.join(root, '.prodml/reports/profile.html');
+  const report = path.join(statePaths(root).reports, 'profile.html');
   await fs.mkdir(path.dirname(report), { recursive: true });
   await fs.writeFile(report, await profileHtml(result));
 

@@ -6,10 +6,11 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { STATE_DIR } from '../project/paths';
 import { isDemoWorkspace } from './workspace';
 
 /** What `prodml demo` writes at the top of its folder (the marker is rewritten, not removed). */
-export const DEMO_OUTPUTS = ['.prodml', 'data', 'schemas', 'prodml.yaml', 'README.md'] as const;
+export const DEMO_OUTPUTS = [STATE_DIR, 'data', 'schemas', 'prodml.yaml', 'README.md'] as const;
 
 /** Clears an earlier demo run out of `dir`; true when there was one. */
 export async function resetDemoWorkspace(dir: string): Promise<boolean> {
