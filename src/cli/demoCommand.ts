@@ -152,12 +152,17 @@ async function retrainOnNewMonths(root: string, out: (s: string) => void): Promi
     const lines = (await fs.readFile(path.join(root, 'data/stream', name), 'utf8')).split('\n');
     await fs.writeFile(path.join(landing, name), lines.map((l) => l.slice(l.indexOf(',') + 1)).join('\n'));
   }
+  let last: Awaited<ReturnType<typeof runPipeline>> | undefined;
   for (let i = 0; i < 2; i++) {
     const run = await runPipeline(root, { trigger: 'manual' });
+    last = run;
     out(`   run ${run.id}: ${run.status}: ${run.summary}`);
     if (run.status !== 'quarantined') break;
   }
   out('   May waits in .prodml/quarantine/ with its anomaly report: a new population is for a person to admit, not for the pipeline.');
+  if (last?.status === 'succeeded' && /promoted/.test(last.summary)) {
+    out("   May's alerts belong to version 1, which served it; promoting the retrained version resolved them, so `prodml monitor` exits 0 until a window of the new version alerts.");
+  }
   out('   With triggers (prodml run --watch, or VS Code on this workspace), each batch dropped in data/landing/ starts such a run.');
 }
 

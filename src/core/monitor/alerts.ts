@@ -27,6 +27,8 @@ export function buildAlerts(windows: readonly WindowReport[], monitoring: Monito
         threshold: d.threshold,
         kind: d.kind,
         message: driftMessage(w, d, t),
+        version: w.baseline_version ?? w.versions[0]?.version,
+        status: 'active',
       });
     }
     if (!w.metrics || w.labelled < MIN_WINDOW_ROWS) continue;
@@ -43,6 +45,8 @@ export function buildAlerts(windows: readonly WindowReport[], monitoring: Monito
         value,
         threshold: breach.threshold,
         kind: 'fixed',
+        version: w.versions[0]?.version,
+        status: 'active',
         message: `${w.window}: ${metric} is ${num(value)} on ${w.labelled.toLocaleString('en-US')} labelled predictions, ${breach.side === 'max' ? 'above' : 'below'} the fixed threshold ${num(breach.threshold)} (monitoring.thresholds.${metric}.${breach.side}).`,
       });
     }
