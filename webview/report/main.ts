@@ -1,14 +1,13 @@
 import { reportHostToWebviewSchema, type ReportHostToWebview, type ReportSection, type ReportWebviewToHost } from '../../src/protocol/reportMessages';
 import { button, chart, el, poster } from '../shared/ui';
+import { fmtValue } from '../../src/core/report/format';
 
 const send = poster<ReportWebviewToHost>();
 const app = document.getElementById('app')!;
 
 function cellText(v: string | number | null): string {
-  if (v === null) return '—';
   if (typeof v === 'string') return v;
-  if (Number.isInteger(v)) return v.toLocaleString('en-US');
-  return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : Number(v.toPrecision(4)).toString();
+  return fmtValue(v);
 }
 
 function section(s: ReportSection, charts: Promise<void>[]): HTMLElement {

@@ -1,10 +1,11 @@
 import { trainHostToWebviewSchema, type TrainHostToWebview, type TrainWebviewToHost } from '../../src/protocol/trainMessages';
 import { button, chart, el, poster } from '../shared/ui';
+import { fmtNum, metricLabel } from '../../src/core/report/format';
 
 const send = poster<TrainWebviewToHost>();
 const app = document.getElementById('app')!;
 
-const fmt = (v: number | null) => (v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : Number(v.toPrecision(4)).toString());
+const fmt = (v: number | null) => fmtNum(v);
 
 const chartEl = el('div', { class: 'chart', 'aria-label': 'Loss per epoch' });
 let lastEpochs = -1;
@@ -30,7 +31,7 @@ async function render(s: Extract<TrainHostToWebview, { type: 'state' }>): Promis
         'table',
         { class: 'metrics' },
         el('tr', {}, el('th', {}, 'metric'), el('th', {}, 'model'), el('th', {}, 'baseline')),
-        ...r.comparison.map((c) => el('tr', {}, el('th', {}, c.metric), el('td', {}, fmt(c.model)), el('td', {}, fmt(c.baseline)))),
+        ...r.comparison.map((c) => el('tr', {}, el('th', {}, metricLabel(c.metric)), el('td', {}, fmt(c.model)), el('td', {}, fmt(c.baseline)))),
       ),
       el('ul', { class: 'checks' }, ...r.checks.map((c) => el('li', { class: c.passed ? 'pass' : 'fail' }, `${c.passed ? '✓' : '✗'} ${c.description}`))),
     );

@@ -5,6 +5,7 @@
 import type { MonitoringConfig } from '../project/config';
 import { PREDICTION } from './baseline';
 import { pct } from './driftStats';
+import { fmtNum } from '../report/format';
 import { MIN_WINDOW_ROWS } from './windows';
 import type { Alert, DriftValue, ThresholdReport, WindowReport } from './types';
 
@@ -71,7 +72,5 @@ function driftMessage(w: WindowReport, d: DriftValue, t: ThresholdReport | undef
 }
 
 function num(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 100 ? x.toFixed(0) : a >= 0.001 ? Number(x.toPrecision(3)).toString() : x.toExponential(2);
+  return fmtNum(x);
 }
