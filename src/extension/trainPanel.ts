@@ -80,7 +80,9 @@ export async function trainModelCommand(deps: { engine: EngineClient; extensionU
         const result = trainResultSchema.parse(raw);
         post({ type: 'state', model, status: 'done', phase: `Registered ${model}:${result.version}`, epochs, result });
         const verdict = result.blessed ? 'blessed' : 'NOT blessed (registered, must not be promoted)';
-        void vscode.window.showInformationMessage(`ProdML: trained ${model}:${result.version}, ${verdict}.`);
+        // The panel already shows the verdict beside its charts; a toast would cover them.
+        if (panel.visible) vscode.window.setStatusBarMessage(`$(check) ProdML: trained ${model}:${result.version}, ${verdict}`, 15_000);
+        else void vscode.window.showInformationMessage(`ProdML: trained ${model}:${result.version}, ${verdict}.`);
       } catch (e) {
         const cancelled = cts.token.isCancellationRequested;
         post({ type: 'state', model, status: cancelled ? 'cancelled' : 'failed', phase: cancelled ? 'Cancelled' : 'Failed', epochs, error: e instanceof Error ? e.message.split('\n')[0] : String(e) });
