@@ -3,6 +3,7 @@
  * charts (Vega-Lite, src/core/report/monitorCharts.ts), then a table per window.
  */
 import { activeAlerts, type MonitorReport } from '../core/monitor';
+import { metricLabel } from '../core/report/format';
 import { locateKey } from '../core/schema/io';
 import { defaultMetric, monitorCharts } from '../core/report/monitorCharts';
 import type { ReportSection } from '../protocol/reportMessages';
@@ -39,7 +40,7 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
   }
   const chartList: { title: string; spec: Record<string, unknown> }[] = [];
   const add = (title: string, spec: unknown) => spec && chartList.push({ title, spec: spec as Record<string, unknown> });
-  if (charts.metric && metric) add(`${metric} per window (labelled predictions)`, charts.metric);
+  if (charts.metric && metric) add(`${metricLabel(metric)} per window (labelled predictions)`, charts.metric);
   add('Input and prediction drift against the training data (value ÷ threshold; ! = alert)', charts.drift);
   if (charts.predictions) add('Predictions per window', charts.predictions);
   if (charts.residualsOverTime) add('Residuals over time (label − prediction)', charts.residualsOverTime);
@@ -49,7 +50,7 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
   sections.push({
     title: 'Windows',
     table: {
-      columns: ['window', 'served', 'labelled', 'versions', ...metricNames, 'drift alerts'],
+      columns: ['window', 'served', 'labelled', 'versions', ...metricNames.map(metricLabel), 'drift alerts'],
       rows: r.windows.map((w) => [
         w.window,
         w.count,

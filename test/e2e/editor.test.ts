@@ -83,6 +83,32 @@ describe('npm run editor', { timeout: 600_000 }, () => {
     assert.ok((await runs.count()) >= 2, 'both demo runs are listed');
     // The workbench is dark, as asked on the command line.
     assert.ok(await page.locator('.monaco-workbench.vs-dark').count(), 'the dark theme is on');
-    await docShot(vscode, 'models-and-runs-dark');
+    // The newest run (the retraining) opened to its steps, each state with its own icon.
+    const newest = page.locator('.pane-body .monaco-list-row', { hasText: /succeeded/ }).first();
+    for (let i = 0; i < 5 && (await newest.getAttribute('aria-expanded')) !== 'true'; i++) {
+      await newest.click();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await row(/^promote$/).first().waitFor({ timeout: 30_000 });
+  });
+
+  test("the dashboard shows May's alerts resolved by the promotion of version 2; screenshots in dark and light", async () => {
+    const page = vscode.page;
+    await vscode.runCommand('ProdML: Show Monitoring Dashboard');
+    const frame = await vscode.waitForWebviewText(/resolved alert/, 180_000);
+    const text = await frame.locator('body').innerText();
+    assert.match(text, /No active alerts/);
+    assert.match(text, /production promoted from version 1 to 2/);
+    assert.equal(await frame.locator('.alerts li').count(), 0, 'no active alert is listed');
+    assert.deepEqual(await vscode.notifications(), [], 'nothing alerts, nothing covers the charts');
+    await docShot(vscode, 'editor-dark');
+
+    // The same views in the light theme, switched the way a user does.
+    await vscode.runCommand('Preferences: Color Theme');
+    await vscode.quickInput.pick(/^Light Modern/);
+    await page.locator('.monaco-workbench.vs').first().waitFor({ timeout: 30_000 });
+    await vscode.quickInput.waitHidden().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1000)); // webviews repaint with the new theme's colours
+    await docShot(vscode, 'editor-light');
   });
 });

@@ -1,5 +1,5 @@
 import { reportHostToWebviewSchema, type ReportHostToWebview, type ReportSection, type ReportWebviewToHost } from '../../src/protocol/reportMessages';
-import { button, chart, el, poster } from '../shared/ui';
+import { button, chart, el, onThemeChange, poster } from '../shared/ui';
 import { fmtValue } from '../../src/core/report/format';
 
 const send = poster<ReportWebviewToHost>();
@@ -21,7 +21,7 @@ function section(s: ReportSection, charts: Promise<void>[]): HTMLElement {
         'table',
         { class: 'grid' },
         el('thead', {}, el('tr', {}, ...t.columns.map((c) => el('th', {}, c)))),
-        el('tbody', {}, ...t.rows.map((r, i) => el('tr', { class: t.marks?.[i] ?? 'none' }, ...r.map((v, j) => el(j === 0 ? 'th' : 'td', {}, cellText(v)))))),
+        el('tbody', {}, ...t.rows.map((r, i) => el('tr', { class: t.marks?.[i] ?? 'none' }, ...r.map((v, j) => el(j === 0 ? 'th' : 'td', typeof v === 'string' && v.length > 24 ? { class: 'text' } : {}, cellText(v)))))),
       ),
     );
   }
@@ -44,9 +44,12 @@ async function render(s: ReportHostToWebview): Promise<void> {
   await Promise.all(charts);
 }
 
+let shown: ReportHostToWebview | undefined;
 window.addEventListener('message', (event: MessageEvent) => {
   const parsed = reportHostToWebviewSchema.safeParse(event.data);
   if (!parsed.success) return console.warn('ProdML: ignored a malformed message', parsed.error.message);
+  shown = parsed.data;
   void render(parsed.data);
 });
+onThemeChange(() => shown && void render(shown));
 send({ type: 'ready' });
