@@ -39,7 +39,7 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
     async (progress, token) => {
       let reported = 0;
       try {
-        return (await deps.engine.request(
+        return await deps.engine.request(
           'predict',
           { root, model: ref.label, input: input.fsPath, output: output.fsPath, allowedDirectories: [...allowed] },
           {
@@ -49,7 +49,7 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
               reported = Math.max(reported, fraction * 100);
             },
           },
-        )) as { rows: number; seconds: number };
+        );
       } catch (e) {
         if (!token.isCancellationRequested) showEngineError(deps.log, `Predicting with ${ref.label}`, e);
         return undefined;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { openRegistry, type Registry } from '../core/registry';
 import type { ModelSummary, VersionSummary } from '../core/registry/types';
-import { fmtNum, metricLabel } from '../core/report/format';
+import { fmtNum, metricLabel } from '../core/ops/format';
 
 type Node = { kind: 'model'; model: ModelSummary } | { kind: 'version'; model: string; v: VersionSummary };
 

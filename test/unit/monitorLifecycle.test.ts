@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import type { MonitorReport } from '../../src/core/monitor';
 import { openRegistry } from '../../src/core/registry';
 import { startServer } from '../../src/core/serve/server';
-import { monitorPage } from '../../src/worker/monitorView';
+import { monitorPage } from '../../src/core/report/monitorPage';
 import { MODEL, predict, servingWorkspace, streamRows } from '../helpers/serveFixtures';
 
 const MAIN = path.join(__dirname, '../../src/cli/main.ts');

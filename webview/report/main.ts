@@ -1,13 +1,12 @@
 import { reportHostToWebviewSchema, type ReportHostToWebview, type ReportSection, type ReportWebviewToHost } from '../../src/protocol/reportMessages';
 import { button, chart, el, onThemeChange, poster } from '../shared/ui';
-import { fmtValue } from '../../src/core/report/format';
 
 const send = poster<ReportWebviewToHost>();
 const app = document.getElementById('app')!;
 
+/** The host formats numbers (src/core/report/format.ts); anything else left is shown as is. */
 function cellText(v: string | number | null): string {
-  if (typeof v === 'string') return v;
-  return fmtValue(v);
+  return v === null ? '—' : String(v);
 }
 
 function section(s: ReportSection, charts: Promise<void>[]): HTMLElement {

@@ -1,11 +1,11 @@
 import { trainHostToWebviewSchema, type TrainHostToWebview, type TrainWebviewToHost } from '../../src/protocol/trainMessages';
 import { button, chart, el, poster } from '../shared/ui';
-import { fmtNum, metricLabel } from '../../src/core/report/format';
 
 const send = poster<TrainWebviewToHost>();
 const app = document.getElementById('app')!;
 
-const fmt = (v: number | null) => fmtNum(v);
+// The host sends the numbers formatted (src/core/report/format.ts); a bare number is a fallback.
+const fmt = (v: number | null, text?: string) => text ?? (v === null ? '—' : String(v));
 
 const chartEl = el('div', { class: 'chart', 'aria-label': 'Loss per epoch' });
 let lastEpochs = -1;
@@ -31,7 +31,7 @@ async function render(s: Extract<TrainHostToWebview, { type: 'state' }>): Promis
         'table',
         { class: 'metrics' },
         el('tr', {}, el('th', {}, 'metric'), el('th', {}, 'model'), el('th', {}, 'baseline')),
-        ...r.comparison.map((c) => el('tr', {}, el('th', {}, metricLabel(c.metric)), el('td', {}, fmt(c.model)), el('td', {}, fmt(c.baseline)))),
+        ...r.comparison.map((c) => el('tr', {}, el('th', {}, c.label ?? c.metric), el('td', {}, fmt(c.model, c.modelText)), el('td', {}, fmt(c.baseline, c.baselineText)))),
       ),
       el('ul', { class: 'checks' }, ...r.checks.map((c) => el('li', { class: c.passed ? 'pass' : 'fail' }, `${c.passed ? '✓' : '✗'} ${c.description}`))),
     );
