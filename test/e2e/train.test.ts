@@ -70,8 +70,8 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
         await dialog.waitFor({ timeout: 30_000 });
         await vscode.screenshot('promote-unblessed');
         // The safe answer comes first and is the default; promoting takes a deliberate click.
-        const buttons = (await dialog.locator('.monaco-button').allInnerTexts()).map((b) => b.trim());
-        assert.match(buttons[0]!, /^Keep Production at \d+$/);
+        const focused = (await dialog.locator('.monaco-button:focus').innerText({ timeout: 5_000 })).trim();
+        assert.match(focused, /^Keep Production at \d+$/);
         await dialog.locator('.monaco-button', { hasText: `Promote ${version} Anyway` }).click();
       }
       await status.filter({ hasText: `baby_weight:${version}` }).waitFor({ timeout: 30_000 });
