@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DuckSession } from '../core/data/duckdb';
@@ -22,6 +23,8 @@ import { startServer } from '../core/serve/server';
 import { addLabels } from '../core/serve/labels';
 import { monitorModel } from '../core/monitor';
 import { runPipeline } from '../core/pipeline/runner';
+import { resetDemoWorkspace } from '../core/demo/reset';
+import { packageRoot, prodmlCommand } from './invocation';
 import { statePaths } from '../core/project/paths';
 
 /**
@@ -31,12 +34,19 @@ import { statePaths } from '../core/project/paths';
  * Then serve it, replay the months after deployment as requests, add their labels as they
  * "arrive", and monitor: the drifted month (May) is flagged.
  */
-export async function demoCommand(dir: string, opts: { seed: number }): Promise<number> {
+export async function demoCommand(
+  dir: string,
+  opts: { seed: number; rowsPerMonth?: number; out?: (line: string) => void },
+): Promise<number> {
   const root = path.resolve(dir);
   const here = (p: string) => path.relative(process.cwd(), p) || '.';
-  const out = (s: string) => process.stdout.write(s + '\n');
+  const out = opts.out ?? ((s: string) => process.stdout.write(s + '\n'));
+  // A second run tells the same story: the first run's logs, versions and runs are cleared first.
+  if (await resetDemoWorkspace(root)) {
+    out(`${here(root)} holds an earlier demo run: rebuilding it from scratch (its data/, schemas/ and .prodml/ are replaced; other files stay)`);
+  }
   out(`Generating the demo workspace in ${root} (seed ${opts.seed})`);
-  await prepareDemoWorkspace(root, { seed: opts.seed });
+  await prepareDemoWorkspace(root, { seed: opts.seed, rowsPerMonth: opts.rowsPerMonth });
   out(`Inferred ${DEMO_SCHEMA} from ${DEMO_TRAIN_GLOB}`);
 
   const train = path.join(root, DEMO_TRAIN_GLOB);
@@ -90,10 +100,7 @@ export async function demoCommand(dir: string, opts: { seed: number }): Promise<
     await retrainOnNewMonths(root, out);
   }
 
-  out(`\nHTML report: ${report}`);
-  out(`See a batch's problems where they are:  prodml validate ${here(path.join(root, 'data/incoming/new-category.csv'))} --schema ${here(path.join(root, DEMO_SCHEMA))}`);
-  out(`Open the workspace in VS Code:  code ${here(root)}`);
-  out('Then open a file in data/incoming/ to see its anomalies inline and in the Problems panel, or run "ProdML: Profile Dataset".');
+  out(nextSteps(root, report).join('\n'));
   return 0;
 }
 
@@ -149,13 +156,44 @@ async function retrainOnNewMonths(root: string, out: (s: string) => void): Promi
     const lines = (await fs.readFile(path.join(root, 'data/stream', name), 'utf8')).split('\n');
     await fs.writeFile(path.join(landing, name), lines.map((l) => l.slice(l.indexOf(',') + 1)).join('\n'));
   }
+  let last: Awaited<ReturnType<typeof runPipeline>> | undefined;
   for (let i = 0; i < 2; i++) {
     const run = await runPipeline(root, { trigger: 'manual' });
+    last = run;
     out(`   run ${run.id}: ${run.status}: ${run.summary}`);
     if (run.status !== 'quarantined') break;
   }
   out('   May waits in .prodml/quarantine/ with its anomaly report: a new population is for a person to admit, not for the pipeline.');
+  if (last?.status === 'succeeded' && /promoted/.test(last.summary)) {
+    out("   May's alerts belong to version 1, which served it; promoting the retrained version resolved them, so `prodml monitor` exits 0 until a window of the new version alerts.");
+  }
   out('   With triggers (prodml run --watch, or VS Code on this workspace), each batch dropped in data/landing/ starts such a run.');
+}
+
+/** What to do next, as commands that work when pasted where the demo ran. */
+function nextSteps(root: string, report: string): string[] {
+  const cwd = process.cwd();
+  const ws = path.relative(cwd, root) || '.';
+  const cli = prodmlCommand(root);
+  const inWs = (cmd: string) => (ws === '.' ? cmd : `cd ${ws} && ${cmd}`);
+  const repo = packageRoot();
+  const inRepo = repo !== undefined && !path.relative(repo, cwd).startsWith('..');
+  // Outside the repository, npm --prefix runs its scripts there.
+  const npmRun = (script: string) => (inRepo || !repo ? `npm run ${script}` : `npm --prefix ${repo} run ${script}`);
+  const vsixFile = path.join(repo ?? cwd, 'prodml.vsix');
+  const vsix = inRepo ? path.relative(cwd, vsixFile) : vsixFile;
+  const build = existsSync(vsixFile) ? '' : `${npmRun('package')} && `;
+  const editor = repo && root === path.join(repo, 'demo-workspace') ? npmRun('editor') : `${npmRun('editor')} -- --workspace ${root}`;
+  return [
+    '',
+    'Next steps',
+    `  The HTML profile report:   ${path.relative(cwd, report)}`,
+    `  The monitor on the CLI:    ${inWs(`${cli} monitor baby_weight`)}`,
+    `  A bad batch's problems:    ${inWs(`${cli} validate data/incoming/new-category.csv --schema ${DEMO_SCHEMA}`)}`,
+    `  In VS Code:                ${build}code --install-extension ${vsix} && code ${ws}`,
+    `  In VS Code in a browser:   ${editor}   (code-server on 127.0.0.1; no VS Code needed)`,
+    '  Then open a file in data/incoming/ to see its anomalies inline and in the Problems panel, or the ProdML view for the models and runs.',
+  ];
 }
 
 /** One line per batch: the kinds of finding and the features they are on. */

@@ -50,8 +50,18 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     vscode.window.registerTreeDataProvider('prodml.models', models),
     vscode.commands.registerCommand('prodml.models.refresh', () => models.refresh()),
-    vscode.commands.registerCommand('prodml.models.promote', (n) => guarded(log, () => models.promote(n))),
-    vscode.commands.registerCommand('prodml.models.rollback', (n) => guarded(log, () => models.rollback(n))),
+    vscode.commands.registerCommand('prodml.models.promote', (n) =>
+      guarded(log, async () => {
+        await models.promote(n);
+        await monitor.recheckAlerted(n?.model);
+      }),
+    ),
+    vscode.commands.registerCommand('prodml.models.rollback', (n) =>
+      guarded(log, async () => {
+        await models.rollback(n);
+        await monitor.recheckAlerted(n?.kind === 'model' ? n.model?.model : n?.model);
+      }),
+    ),
     vscode.commands.registerCommand('prodml.models.showCard', (n) => guarded(log, () => models.showCard(n))),
     vscode.commands.registerCommand('prodml.models.delete', (n) => guarded(log, () => models.deleteVersion(n))),
     vscode.commands.registerCommand('prodml.models.gc', (n) => guarded(log, () => models.gc(n))),

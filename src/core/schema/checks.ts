@@ -5,6 +5,7 @@
  * schema's types (cast failures and broken lines). Findings are turned into anomalies by
  * validate.ts, which also caps them.
  */
+import { fmtPct } from '../report/format';
 import type { DuckSession } from '../data/duckdb';
 import { sqlIdent, sqlString } from '../data/duckdb';
 import { featureTypeOf } from '../data/profile';
@@ -341,8 +342,7 @@ export function fmtInt(n: number): string {
 }
 
 export function pct(x: number): string {
-  const p = 100 * x;
-  return `${p >= 99.95 && p < 100 ? '99.9' : p < 10 && p > 0 ? p.toFixed(1) : p.toFixed(p % 1 === 0 ? 0 : 1)}%`;
+  return fmtPct(x);
 }
 
 export function quote(v: string): string {
