@@ -111,6 +111,11 @@ export async function profileDatasets(
   }
 }
 
+/** A file as a relation DuckDB reads in place (each pass scans it again: right for a baseline, not for a big CSV). */
+export function fileRelation(session: DuckSession, src: DataSource): Relation {
+  return { engine: duckEngine(session), from: `(SELECT * FROM ${src.scan})`, display: src.display, format: src.format, file: src, explain: (e) => explainReadError(e, src) };
+}
+
 /**
  * The profile of one relation (and a second on the same bins), each pass one aggregate query
  * pushed down into the relation's own engine: only aggregates come back.
