@@ -3,7 +3,8 @@ import path from 'node:path';
 import { DuckSession } from '../core/data/duckdb';
 import { profileDatasets } from '../core/data/profile';
 import type { ColumnProfile, ProfileResult } from '../core/data/profileTypes';
-import { openSource, readRoot } from '../core/data/source';
+import { closeInput, resolveDataInput, type DataInput } from '../core/data/dataset';
+import { readRoot } from '../core/data/source';
 import { profileHtml } from '../core/report/profileHtml';
 import { fmtInt, fmtNum, fmtPct } from '../core/report/profileView';
 import { progressBar } from './progress';
@@ -16,18 +17,24 @@ export interface ProfileCommandOptions {
 
 /** Profiles `data` (and `compare`), reading only from the folders those paths name. */
 export async function runProfile(data: string, opts: { compare?: string }, onProgress?: (f: number, phase: string) => void): Promise<ProfileResult> {
-  const base = await openSource(data);
-  const compare = opts.compare ? await openSource(opts.compare) : undefined;
-  const dirs = [process.cwd(), readRoot(data), ...(opts.compare ? [readRoot(opts.compare)] : [])];
-  const session = await DuckSession.open({ allowedDirectories: dirs, preserveInsertionOrder: false });
+  // A path or glob, or a dataset name from prodml.yaml (a database dataset is profiled in place).
+  const inputs: DataInput[] = [];
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    return await profileDatasets(session, base, compare, { signal: abort.signal, onProgress });
+    for (const arg of [data, ...(opts.compare ? [opts.compare] : [])]) inputs.push(await resolveDataInput(arg, process.cwd(), { signal: abort.signal }));
+    const dirs = [process.cwd(), ...inputs.flatMap((i) => (i.kind === 'file' ? [readRoot(i.source.path)] : []))];
+    const session = await DuckSession.open({ allowedDirectories: dirs, preserveInsertionOrder: false });
+    try {
+      const [base, compare] = inputs.map((i) => (i.kind === 'file' ? i.source : i.opened.relation));
+      return await profileDatasets(session, base!, compare, { signal: abort.signal, onProgress });
+    } finally {
+      session.close();
+    }
   } finally {
     process.off('SIGINT', onSigint);
-    session.close();
+    for (const i of inputs) await closeInput(i);
   }
 }
 

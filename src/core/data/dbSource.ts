@@ -100,6 +100,8 @@ export function explainDbError(e: unknown, display: string, ep: DbEndpoint, t: T
   let cause: string;
   if (e instanceof UnmappableColumnError) cause = e.message;
   else if (code === 'ECONNREFUSED') cause = `cannot connect to ${at}: connection refused (is the server running, and on this port?)`;
+  else if (/Connection terminated unexpectedly|socket hang up|ECONNRESET/.test(raw) || code === 'ECONNRESET') cause = `cannot connect to ${at}: the connection was closed before the server answered`;
+  else if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') cause = `cannot connect to ${at}: network unreachable`;
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') cause = `cannot connect: host ${ep.host} not found`;
   else if (code === 'ETIMEDOUT' || /timeout expired|Connection terminated due to connection timeout|connect timeout|Timeout error/i.test(raw)) {
     cause = `cannot connect to ${at}: no answer within ${t.connectMs / 1000} s`;

@@ -49,6 +49,11 @@ export interface Dialect {
   /** `SELECT ... FROM (subquery) AS alias` needs the alias. */
   subquery(sql: string): string;
   limit(n: number): string;
+  /**
+   * An order-independent aggregate over the rows' hashes: with the row count, the content
+   * fingerprint of a database dataset, computed where the rows are.
+   */
+  rowHashSum(columns: string[]): string;
 }
 
 export interface StreamOptions {
@@ -89,6 +94,7 @@ export const DUCKDB_DIALECT: Dialect = {
   groupingSets: true,
   subquery: (sql) => `(${sql})`,
   limit: (n) => `LIMIT ${n}`,
+  rowHashSum: (cols) => `sum(hash(${cols.join(', ')})::HUGEINT)::VARCHAR`,
 };
 
 export const POSTGRES_DIALECT: Dialect = {
@@ -108,6 +114,7 @@ export const POSTGRES_DIALECT: Dialect = {
   groupingSets: true,
   subquery: (sql) => `(${sql}) AS prodml_src`,
   limit: (n) => `LIMIT ${n}`,
+  rowHashSum: (cols) => `sum(hashtextextended(ROW(${cols.join(', ')})::text, 0)::numeric)::text`,
 };
 
 export const SQLITE_DIALECT: Dialect = {
@@ -128,6 +135,8 @@ export const SQLITE_DIALECT: Dialect = {
   groupingSets: false,
   subquery: (sql) => `(${sql}) AS prodml_src`,
   limit: (n) => `LIMIT ${n}`,
+  // prodml_row_hash is a function the SQLite engine registers (SQLite has no hash of its own).
+  rowHashSum: (cols) => `CAST(sum(prodml_row_hash(${cols.join(', ')})) AS TEXT)`,
 };
 
 export const CLICKHOUSE_DIALECT: Dialect = {
@@ -148,4 +157,6 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   groupingSets: false,
   subquery: (sql) => `(${sql})`,
   limit: (n) => `LIMIT ${n}`,
+  // UInt64 addition wraps: still order-independent.
+  rowHashSum: (cols) => `toString(sum(cityHash64(${cols.join(', ')})))`,
 };

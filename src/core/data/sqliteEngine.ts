@@ -8,6 +8,7 @@ import { badInput, cancelled } from '../errors';
 import type { QueryOptions, Row } from './duckdb';
 import { SQLITE_DIALECT, type Engine, type EngineColumn, type StreamOptions } from './engine';
 import { UnmappableColumnError, type Timeouts } from './pgEngine';
+import { fnv1a } from '../demo/random';
 
 /** A declared SQLite type (by its affinity rules, plus DATE/TIME/BOOL names) as a DuckDB type; undefined for BLOB. */
 function declaredType(decl: string): string | undefined {
@@ -31,6 +32,8 @@ export function openSqlite(file: string, where: string, t: Timeouts): Engine {
   try {
     db = new BetterSqlite(file, { readonly: true, fileMustExist: true, timeout: t.connectMs });
     db.prepare('SELECT count(*) FROM sqlite_master').get();
+    // A 32-bit FNV-1a of the row's values: summed (in 64 bits) it fingerprints a table's content.
+    db.function('prodml_row_hash', { deterministic: true, varargs: true }, (...values: unknown[]) => fnv1a(JSON.stringify(values)));
   } catch (e) {
     throw badInput(where, `cannot open the SQLite database: ${(e as Error).message}`);
   }
