@@ -9,6 +9,9 @@ import type { QueryOptions, Row } from './duckdb';
 import { POSTGRES_DIALECT, type Engine, type EngineColumn, type StreamOptions } from './engine';
 import type { DbEndpoint } from './dbUrl';
 
+/** PRODML_TRACE_SQL=1 prints every statement with its time on stderr. */
+const TRACE = process.env['PRODML_TRACE_SQL'] === '1';
+
 export interface Timeouts {
   connectMs: number;
   queryMs: number;
@@ -62,7 +65,8 @@ export async function connectPostgres(ep: DbEndpoint, t: Timeouts): Promise<Engi
     connectionTimeoutMillis: t.connectMs,
     query_timeout: t.queryMs + 5000,
     statement_timeout: t.queryMs,
-    options: '-c default_transaction_read_only=on',
+    // Aggregates sort (percentile_cont, count(DISTINCT)): 64 MB of work_mem keeps them off disk.
+    options: '-c default_transaction_read_only=on -c work_mem=64MB',
     application_name: 'prodml',
     types,
   });
@@ -86,8 +90,10 @@ class PgEngine implements Engine {
     // Cancelling a running statement needs a second connection; ending this one is enough here.
     const onAbort = () => void this.client.end().catch(() => undefined);
     q.signal?.addEventListener('abort', onAbort);
+    const t0 = TRACE ? performance.now() : 0;
     try {
       const r = await this.client.query(sql);
+      if (TRACE) process.stderr.write(`[pg ${(performance.now() - t0).toFixed(1)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 200)}\n`);
       return { rows: r.rows as Row[], fields: r.fields };
     } catch (e) {
       if (q.signal?.aborted) throw cancelled();
