@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DuckSession } from '../core/data/duckdb';
-import { openSource, readRoot } from '../core/data/source';
+import { closeInput, duckSourceOf, inputDirs, resolveDataInput } from '../core/data/dataset';
 import { evaluateVersion } from '../core/evaluate/evaluateVersion';
 import { openRegistry } from '../core/registry';
 import { parseModelRef } from '../core/registry/ref';
@@ -12,7 +12,7 @@ export function registerEvaluateCommand(program: Command): void {
     .command('evaluate')
     .description('Evaluate a registered model version on a dataset, next to the naive baseline')
     .argument('<model>', '<model>:<version>, <model>@<alias> or <model> (the latest version)')
-    .requiredOption('--data <data>', 'data with the label column (file or glob)')
+    .requiredOption('--data <data>', 'data with the label column (file or glob, or a dataset name from prodml.yaml)')
     .option('--slice <column...>', 'report every metric per value of these columns')
     .option('--workspace <dir>', 'the workspace holding .prodml/registry', process.cwd())
     .option('--json', 'print the evaluation as one JSON document')
@@ -22,9 +22,10 @@ export function registerEvaluateCommand(program: Command): void {
 export async function evaluateCommand(spec: string, opts: { data: string; slice?: string[]; workspace: string; json?: boolean }): Promise<number> {
   const { model, ref } = parseModelRef(spec, 'latest');
   const version = await (await openRegistry(opts.workspace)).getVersion(model, ref);
-  const source = await openSource(opts.data);
-  const session = await DuckSession.open({ allowedDirectories: [process.cwd(), readRoot(opts.data)] });
+  const input = await resolveDataInput(opts.data, process.cwd());
+  const session = await DuckSession.open({ allowedDirectories: [process.cwd(), ...inputDirs(input)] });
   try {
+    const source = await duckSourceOf(session, input);
     const report = await evaluateVersion(session, version, source, { slices: opts.slice });
     if (opts.json) {
       process.stdout.write(JSON.stringify({ model, version: version.version, data: source.display, rows: report.rows, metrics: report.overall.metrics, baseline: report.baseline.metrics, slices: report.slices }, null, 2) + '\n');
@@ -44,5 +45,6 @@ export async function evaluateCommand(spec: string, opts: { data: string; slice?
     return 0;
   } finally {
     session.close();
+    await closeInput(input);
   }
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DuckSession } from '../core/data/duckdb';
-import { openSource, readRoot } from '../core/data/source';
+import { closeInput, duckSourceOf, inputDirs, resolveDataInput } from '../core/data/dataset';
 import { formatRef, openRegistry } from '../core/registry';
 import { badInput } from '../core/errors';
 import { outputFormatOf, predictBatch } from '../core/serve/batch';
@@ -15,7 +15,7 @@ export function registerPredictCommand(program: Command): void {
     .command('predict')
     .description('Score a whole data file with a registered model version (batch prediction)')
     .argument('<model>', '<model>@<alias>, <model>:<version>, or <model> (its serving alias, else the latest version)')
-    .requiredOption('--input <data>', 'data to score (CSV, TSV, Parquet, JSON Lines, or a glob)')
+    .requiredOption('--input <data>', 'data to score (CSV, TSV, Parquet, JSON Lines, a glob, or a dataset name from prodml.yaml)')
     .option('--output <file>', 'where to write the predictions: .parquet, .csv or .jsonl (with --static: default .prodml/static/<model>/<version>.parquet, the table the server reads)')
     .option('--keys <columns>', 'comma-separated input columns to copy to the output (default: every column that is not a model input)')
     .option('--log', "also log every prediction to the model's prediction log (route batch)")
@@ -37,14 +37,16 @@ export async function predictCommand(spec: string, opts: { input: string; output
   const { version, note } = await resolveServedVersion(root, registry, spec);
   const model = version.model;
   if (note) process.stderr.write(`prodml: ${note}\n`);
-  const source = await openSource(opts.input);
-  const output = path.resolve(opts.output);
-  const session = await DuckSession.open({ allowedDirectories: [root, readRoot(opts.input), path.dirname(output)] });
-  const bar = progressBar(!opts.json && process.stderr.isTTY === true);
   const abort = new AbortController();
+  // A file or glob, or a dataset name from prodml.yaml (a database dataset is read in chunks).
+  const input = await resolveDataInput(opts.input, process.cwd(), { signal: abort.signal });
+  const output = path.resolve(opts.output);
+  const session = await DuckSession.open({ allowedDirectories: [root, ...inputDirs(input), path.dirname(output)] });
+  const bar = progressBar(!opts.json && process.stderr.isTTY === true);
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
+    const source = await duckSourceOf(session, input, { signal: abort.signal });
     const keys = opts.keys?.split(',').map((k) => k.trim()).filter((k) => k !== '');
     const r = await predictBatch(session, version, source, output, {
       ...(keys ? { keys } : {}),
@@ -66,5 +68,6 @@ export async function predictCommand(spec: string, opts: { input: string; output
     bar.stop();
     process.off('SIGINT', onSigint);
     session.close();
+    await closeInput(input);
   }
 }

@@ -12,7 +12,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, startPostgres, type Postgres } from '../helpers/dbServers';
 import { tempDir } from '../helpers/fixtures';
-import { loadPostgres, loadSqlite, makeRows } from '../helpers/sourceFixtures';
+import { loadPostgres, loadSqlite, makeRows, writeCsv } from '../helpers/sourceFixtures';
+
+const Database3 = require('better-sqlite3') as typeof import('better-sqlite3');
 
 const CLI = path.join(__dirname, '../../dist/cli.js');
 const ws = tempDir('prodml-sources-cli-');
@@ -147,6 +149,24 @@ describe('database datasets on the CLI', () => {
     const third = prodml(['train', 'amount_lite', '--json']);
     const card3 = JSON.parse(fs.readFileSync(path.join(ws, '.prodml', 'registry', 'amount_lite', String(JSON.parse(third.stdout).version), 'card.json'), 'utf8'));
     assert.notEqual(card3.training_data.datasets[0].content_hash, d.content_hash);
+  });
+
+  test('prodml predict / evaluate take a database dataset as input: the same outputs as the same rows in a file', () => {
+    const now = new Database3(path.join(ws, 'data', 'rows.db'), { readonly: true });
+    const current = now.prepare('SELECT * FROM readings ORDER BY id').all() as Record<string, unknown>[];
+    now.close();
+    writeCsv(path.join(ws, 'rows.csv'), current.map((r) => ({ ...r, flag: r['flag'] === 1 })) as never);
+    const fromDb = prodml(['predict', 'amount_lite:1', '--input', 'weather_lite', '--output', 'from_db.csv', '--json']);
+    assert.equal(fromDb.code, 0, fromDb.stderr);
+    assert.equal(JSON.parse(fromDb.stdout).rows, N);
+    const fromFile = prodml(['predict', 'amount_lite:1', '--input', 'rows.csv', '--output', 'from_file.csv']);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.equal(fs.readFileSync(path.join(ws, 'from_db.csv'), 'utf8'), fs.readFileSync(path.join(ws, 'from_file.csv'), 'utf8'));
+    const evDb = prodml(['evaluate', 'amount_lite:1', '--data', 'weather_lite', '--json']);
+    const evFile = prodml(['evaluate', 'amount_lite:1', '--data', 'rows.csv', '--json']);
+    assert.equal(evDb.code, 0, evDb.stderr);
+    assert.deepEqual(JSON.parse(evDb.stdout).metrics, JSON.parse(evFile.stdout).metrics);
+    assert.equal(JSON.parse(evDb.stdout).rows, N);
   });
 
   const bad: [string, RegExp][] = [

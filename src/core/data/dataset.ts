@@ -8,7 +8,9 @@ import path from 'node:path';
 import { badInput } from '../errors';
 import { loadProjectConfig, PROJECT_FILE, type DatasetConfig } from '../pipeline/config';
 import { openDbSource, type DbDatasetSpec, type OpenedDbSource } from './dbSource';
-import { formatOf, openSource, type DataSource } from './source';
+import { importIntoDuck } from './dbImport';
+import type { DuckSession } from './duckdb';
+import { formatOf, openSource, readRoot, type DataSource } from './source';
 
 export type DataInput =
   | { kind: 'file'; source: DataSource; dataset?: DatasetConfig; root?: string }
@@ -52,6 +54,22 @@ export async function resolveDataInput(arg: string, cwd: string, opts: { signal?
   if (dataset.url) return { kind: 'db', opened: await openDbSource(dbSpecOf(dataset), root, { signal: opts.signal }), dataset, root };
   if (dataset.path.length !== 1) throw badInput(`datasets.${dataset.name}.path`, `has ${dataset.path.length} globs; name one of them (${dataset.path.join(', ')}) instead of the dataset`);
   return { kind: 'file', source: await openSource(dataset.path[0]!, root), dataset, root };
+}
+
+let imports = 0;
+
+/**
+ * The input as a source DuckDB reads: a file as it is; a database dataset streamed in chunks
+ * into a DuckDB table first (batch prediction and evaluation work row by row).
+ */
+export async function duckSourceOf(session: DuckSession, input: DataInput, opts: { signal?: AbortSignal } = {}): Promise<DataSource> {
+  if (input.kind === 'file') return input.source;
+  return (await importIntoDuck(session, input.opened, `prodml_input_${++imports}`, opts)).source;
+}
+
+/** Folders DuckDB must be allowed to read for these inputs (none for a database). */
+export function inputDirs(...inputs: (DataInput | undefined)[]): string[] {
+  return inputs.flatMap((i) => (i?.kind === 'file' ? [readRoot(i.source.path)] : []));
 }
 
 export async function closeInput(input: DataInput | undefined): Promise<void> {

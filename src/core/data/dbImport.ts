@@ -115,7 +115,8 @@ export async function importIntoDuck(session: DuckSession, opened: OpenedDbSourc
     if (t !== 'timestamp') return ident(c.name);
     return `CAST(${ident(c.name)} AS ${c.duckdbType === 'DATE' ? 'DATE' : 'TIMESTAMP'}) AS ${ident(c.name)}`;
   });
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${cast.join(', ')} FROM ${staged}`);
+  // Not TEMP: batch work reads it from a second connection, and temp tables are per connection.
+  await session.run(`CREATE OR REPLACE TABLE ${table} AS SELECT ${cast.join(', ')} FROM ${staged}`);
   await session.run(`DROP TABLE ${staged}`);
   // 'parquet' makes readers take the table in place (no copy).
   return { source: { path: source.display, display: source.display, format: 'parquet', scan: table }, table, rows, chunks, maxChunkRows };
