@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { importIntoDuck } from '../../src/core/data/dbImport';
 import { openDbSource, type OpenedDbSource } from '../../src/core/data/dbSource';
 import { DuckSession } from '../../src/core/data/duckdb';
 import { profileDatasets } from '../../src/core/data/profile';
@@ -110,6 +111,61 @@ async function profileDb(url: string, table: string, env: NodeJS.ProcessEnv = {}
     await opened?.close();
   }
 }
+
+describe('rows streamed in bounded chunks (training and batch input)', () => {
+  async function streamed(url: string, env: NodeJS.ProcessEnv, chunkRows: number) {
+    const opened = await openDbSource({ name: 'readings', url, table: 'readings' }, dir, { env });
+    try {
+      const r = await importIntoDuck(session, opened, 'streamed', { chunkRows });
+      const [sums] = await session.rows(`SELECT count(*) AS n, sum(id) AS ids, sum(x) AS xs, count(city) AS cities, min(day)::VARCHAR AS first FROM streamed`);
+      await session.run('DROP TABLE streamed');
+      return { r, sums: sums! };
+    } finally {
+      await opened.close();
+    }
+  }
+  const expected = () => ({
+    n: N,
+    ids: (N * (N + 1)) / 2,
+    cities: rows.filter((r) => r.city !== null).length,
+    first: rows.map((r) => r.day).sort()[0],
+  });
+  const check = ({ r, sums }: Awaited<ReturnType<typeof streamed>>, chunkRows: number) => {
+    assert.equal(r.rows, N);
+    assert.equal(r.chunks, Math.ceil(N / chunkRows));
+    assert.ok(r.maxChunkRows <= chunkRows);
+    const { xs, ...rest } = sums;
+    assert.deepEqual(rest, expected());
+    close(xs as number, rows.reduce((a, x) => a + (x.x ?? 0), 0), 'sum x');
+  };
+
+  test('SQLite', async () => check(await streamed('sqlite:///rows.db', {}, 700), 700));
+
+  test('PostgreSQL (a server-side cursor)', async (t) => {
+    if ('skip' in pg) return t.skip(pg.skip);
+    check(await streamed(pg.url, { PGPASSWORD: pg.password }, 500), 500);
+  });
+
+  test('ClickHouse (a streamed response)', async (t) => {
+    if ('skip' in ch) return t.skip(ch.skip);
+    // no flag column in ClickHouse; the rest is the same rows
+    check(await streamed(ch.url, {}, 1000), 1000);
+  });
+});
+
+describe('ClickHouse bad input', () => {
+  test('wrong password and missing table: the dataset and cause, no secret', async (t) => {
+    if ('skip' in ch) return t.skip(ch.skip);
+    const wrong = ch.url.replace('//', '//prodml:not-it-123@');
+    await assert.rejects(openDbSource({ name: 'events', url: wrong, table: 'readings' }, dir), (e: Error) => {
+      assert.match(e.message, /^dataset events \(clickhouse:\/\/prodml:\*\*\*@127\.0\.0\.1:\d+\/default, table readings\): authentication failed for user prodml/);
+      assert.ok(!e.message.includes('not-it-123'));
+      return true;
+    });
+    await assert.rejects(openDbSource({ name: 'events', url: ch.url, table: 'nope' }, dir), /dataset events .*: table not found: Table default\.nope doesn't exist/);
+    await assert.rejects(openDbSource({ name: 'events', url: ch.url, query: 'SELECT [1, 2] AS arr' }, dir), /column "arr" has type Array\(UInt8\), which ProdML cannot map/);
+  });
+});
 
 describe('profile pushdown equals DuckDB on the same rows', () => {
   test('DuckDB itself: quantiles are exact below the reservoir size (the reference is sound)', () => {

@@ -30,6 +30,9 @@ const SCHEMES: Record<string, DbKind> = {
   clickhouse: 'clickhouse',
 };
 
+/** Stands in for an empty host (postgresql:///db: the host from PGHOST) while the URL is parsed. */
+const NO_HOST = 'prodml-no-host.invalid';
+
 /** Whether a dataset value is a database URL rather than a path. */
 export function isDbUrl(s: string): boolean {
   return /^(postgresql|postgres|sqlite|clickhouse):\/\//i.test(s);
@@ -65,7 +68,8 @@ export function resolveDbUrl(url: string, env: Record<string, string | undefined
   const expanded = url.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const v = env[name];
     if (v === undefined) missing.push(name);
-    return v ?? '';
+    // Encoded, so a password with @ : / in it stays one URL part (decoded again below).
+    return encodeURIComponent(v ?? '');
   });
   if (missing.length > 0) throw badInput(where, `${missing.map((m) => `\${${m}}`).join(', ')} in ${redactUrl(url)} is not set (set it in the environment or in the workspace's .env file)`);
   const scheme = /^([a-z]+):\/\//i.exec(expanded)?.[1]?.toLowerCase();
@@ -81,17 +85,18 @@ export function resolveDbUrl(url: string, env: Record<string, string | undefined
   let u: URL;
   try {
     // The WHATWG parser handles userinfo, IPv6 hosts and percent-encoding; http: makes it parse the authority.
-    u = new URL(expanded.replace(/^[a-z]+:/i, 'http:'));
+    u = new URL(expanded.replace(/^[a-z]+:\/\/(?=[/?]|$)/i, `http://${NO_HOST}`).replace(/^[a-z]+:/i, 'http:'));
   } catch {
     throw badInput(where, `${redactUrl(url)} is not a valid URL`);
   }
   const dec = (s: string) => (s ? decodeURIComponent(s) : undefined);
+  const hostname = u.hostname === NO_HOST ? '' : u.hostname;
   const database = dec(u.pathname.replace(/^\//, ''));
   const explicitPort = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*):(\d+)/i.exec(expanded)?.[1];
   if (kind === 'postgresql') {
     return {
       kind,
-      host: u.hostname || env['PGHOST'] || '127.0.0.1',
+      host: hostname || env['PGHOST'] || '127.0.0.1',
       port: Number(explicitPort ?? env['PGPORT'] ?? 5432),
       user: dec(u.username) ?? env['PGUSER'],
       password: dec(u.password) ?? env['PGPASSWORD'],
@@ -100,7 +105,7 @@ export function resolveDbUrl(url: string, env: Record<string, string | undefined
   }
   return {
     kind,
-    host: u.hostname || '127.0.0.1',
+    host: hostname || '127.0.0.1',
     port: Number(explicitPort ?? 8123),
     user: dec(u.username) ?? env['CLICKHOUSE_USER'] ?? 'default',
     password: dec(u.password) ?? env['CLICKHOUSE_PASSWORD'] ?? '',
