@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DuckSession } from '../core/data/duckdb';
 import { profileDatasets } from '../core/data/profile';
 import { explainReadError, openSource } from '../core/data/source';
+import { closeInput, resolveDataInput, type DataInput } from '../core/data/dataset';
 import { inferSchema } from '../core/schema/infer';
 import { schemaToYaml, writeFileAtomic } from '../core/schema/io';
 import { badInput, isProdmlError } from '../core/errors';
@@ -39,16 +40,23 @@ function send(msg: EngineResponse): void {
 }
 
 async function profile(params: { data: string; compare?: string; cwd: string; allowedDirectories: string[] }, id: number, signal: AbortSignal) {
-  const base = await openSource(params.data, params.cwd);
-  const compare = params.compare ? await openSource(params.compare, params.cwd) : undefined;
-  const session = await DuckSession.open({ allowedDirectories: params.allowedDirectories, preserveInsertionOrder: false });
+  // A file, or a prodml.yaml dataset name (a database dataset is profiled by pushdown).
+  const inputs: DataInput[] = [];
   try {
-    return await profileDatasets(session, base, compare, {
-      signal,
-      onProgress: (fraction, phase) => send({ id, progress: { fraction, phase } }),
-    });
+    inputs.push(await resolveDataInput(params.data, params.cwd, { signal }));
+    if (params.compare) inputs.push(await resolveDataInput(params.compare, params.cwd, { signal }));
+    const [base, compare] = inputs.map((i) => (i.kind === 'file' ? i.source : i.opened.relation));
+    const session = await DuckSession.open({ allowedDirectories: params.allowedDirectories, preserveInsertionOrder: false });
+    try {
+      return await profileDatasets(session, base!, compare, {
+        signal,
+        onProgress: (fraction, phase) => send({ id, progress: { fraction, phase } }),
+      });
+    } finally {
+      session.close();
+    }
   } finally {
-    session.close();
+    for (const i of inputs) await closeInput(i);
   }
 }
 
