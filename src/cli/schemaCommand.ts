@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DuckSession } from '../core/data/duckdb';
-import { openSource, readRoot } from '../core/data/source';
+import { closeInput, inputDirs, resolveDataInput } from '../core/data/dataset';
 import { badInput } from '../core/errors';
 import { inferSchema } from '../core/schema/infer';
 import { schemaToYaml, writeFileAtomic } from '../core/schema/io';
@@ -31,16 +31,18 @@ export async function schemaInferCommand(data: string, opts: SchemaInferOptions)
   if (opts.output && !opts.force && fs.existsSync(opts.output)) {
     throw badInput(opts.output, 'already exists; use --force to replace it');
   }
-  const source = await openSource(data);
-  const session = await DuckSession.open({ allowedDirectories: [process.cwd(), readRoot(data)] });
+  // A file or glob, or a prodml.yaml dataset name (a database dataset is profiled by pushdown).
+  const input = await resolveDataInput(data, process.cwd());
+  const session = await DuckSession.open({ allowedDirectories: [process.cwd(), ...inputDirs(input)] });
   let text: string;
   let features: number;
   try {
-    const inferred = await inferSchema(session, source, { label: opts.label });
+    const inferred = await inferSchema(session, input.kind === 'file' ? input.source : input.opened.relation, { label: opts.label });
     text = schemaToYaml(inferred.schema, inferred.notes);
     features = Object.keys(inferred.schema.features).length;
   } finally {
     session.close();
+    await closeInput(input);
   }
   if (!opts.output) {
     process.stdout.write(text);

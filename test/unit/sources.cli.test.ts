@@ -51,6 +51,7 @@ before(async () => {
   weather_lite:
     url: sqlite:///data/rows.db
     table: readings
+    time_column: day
   wrong_password:
     url: ${url.replace('postgres@', 'postgres:${WRONG_PW}@')}
     table: readings
@@ -138,6 +139,11 @@ describe('database datasets on the CLI', () => {
     assert.equal(d.table, 'readings');
     assert.equal(d.rows, N);
     assert.match(d.content_hash, /^sha256:[0-9a-f]{64}$/);
+    const days = rows.map((x) => x.day).sort();
+    // the time range of the training split: inside the table's, and spanning most of it
+    const tr = card.training_data.time_range as { min: string; max: string };
+    assert.ok(tr.min.slice(0, 10) >= days[0]! && tr.max.slice(0, 10) <= days.at(-1)! && tr.min < tr.max, JSON.stringify(tr));
+    assert.equal(card.training_data.time_column, 'day');
     // The same rows give the same fingerprint; one changed row changes it.
     const again = prodml(['train', 'amount_lite', '--json']);
     const card2 = JSON.parse(fs.readFileSync(path.join(ws, '.prodml', 'registry', 'amount_lite', String(JSON.parse(again.stdout).version), 'card.json'), 'utf8'));
@@ -167,6 +173,16 @@ describe('database datasets on the CLI', () => {
     assert.equal(evDb.code, 0, evDb.stderr);
     assert.deepEqual(JSON.parse(evDb.stdout).metrics, JSON.parse(evFile.stdout).metrics);
     assert.equal(JSON.parse(evDb.stdout).rows, N);
+  });
+
+  test('prodml schema infer <dataset>, then validate <dataset> against it: no errors', () => {
+    const r = prodml(['schema', 'infer', 'weather_lite', '--label', 'amount', '-o', 'lite.schema.yaml']);
+    assert.equal(r.code, 0, r.stderr);
+    const text = fs.readFileSync(path.join(ws, 'lite.schema.yaml'), 'utf8');
+    assert.match(text, /city:\n\s+type: string/);
+    assert.match(text, /inferred by prodml .* from 1,200 rows/);
+    const v = prodml(['validate', 'weather_lite', '--schema', 'lite.schema.yaml', '--format', 'json']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
   });
 
   const bad: [string, RegExp][] = [
