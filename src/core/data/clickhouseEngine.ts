@@ -10,6 +10,9 @@ import { CLICKHOUSE_DIALECT, type Engine, type EngineColumn, type StreamOptions 
 import type { DbEndpoint } from './dbUrl';
 import { UnmappableColumnError, type Timeouts } from './pgEngine';
 
+/** PRODML_TRACE_SQL=1 prints every statement with its time on stderr. */
+const TRACE = process.env['PRODML_TRACE_SQL'] === '1';
+
 const SIMPLE: Record<string, string> = {
   Int8: 'TINYINT',
   Int16: 'SMALLINT',
@@ -65,10 +68,17 @@ class ClickHouseEngine implements Engine {
   private async json(sql: string, q: QueryOptions = {}): Promise<{ meta: { name: string; type: string }[]; data: Row[] }> {
     if (q.signal?.aborted) throw cancelled();
     try {
+      const t0 = TRACE ? performance.now() : 0;
       const rs = await this.client.query({ query: sql, format: 'JSON', abort_signal: q.signal });
       const text = await rs.text();
       this.bytes += Buffer.byteLength(text);
-      return JSON.parse(text) as { meta: { name: string; type: string }[]; data: Row[] };
+      if (TRACE) process.stderr.write(`[clickhouse ${(performance.now() - t0).toFixed(1)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 200)}\n`);
+      try {
+        return JSON.parse(text) as { meta: { name: string; type: string }[]; data: Row[] };
+      } catch {
+        // With progress headers the status is sent before the result: a failure mid-query arrives as text in the body.
+        throw new Error(/Code: \d+/.exec(text) ? text.slice(text.search(/Code: \d+/)).split('\n')[0]! : `unreadable answer from ClickHouse: ${text.slice(0, 200)}`);
+      }
     } catch (e) {
       if (q.signal?.aborted && q.signal.reason?.name !== 'TimeoutError') throw cancelled();
       if (q.signal?.aborted) throw new Error(`no answer within the connect timeout`);

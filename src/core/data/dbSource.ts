@@ -109,7 +109,7 @@ export function explainDbError(e: unknown, display: string, ep: DbEndpoint, t: T
     cause = `authentication failed for user ${ep.user ?? '(none)'}: wrong password or unknown user (credentials come from the URL, PG*/CLICKHOUSE_* variables or .env)`;
   } else if (code === '3D000' || /Database .* doesn't exist/i.test(raw)) cause = `database ${ep.database} does not exist`;
   else if (code === '42P01' || /Table .* doesn't exist|no such table/i.test(raw)) cause = `table not found: ${raw.replace(/^.*?(relation|Table|no such table)/i, '$1')}`;
-  else if (code === '57014' || /TIMEOUT_EXCEEDED|Timeout exceeded/i.test(raw)) cause = `the query took longer than the ${t.queryMs / 1000} s query timeout`;
+  else if (code === '57014' || /TIMEOUT_EXCEEDED|Timeout exceeded|Code: 159\b/i.test(raw)) cause = `the query took longer than the ${t.queryMs / 1000} s query timeout`;
   else if (code === '25006' || /readonly mode|read-only|attempt to write a readonly/i.test(raw)) cause = `the query tried to write; ProdML only reads (SELECT)`;
   else if (/not a SELECT/i.test(raw)) cause = raw;
   else cause = `the query failed: ${raw.replace(/^Code: \d+, e\.displayText\(\) = DB::Exception: /, '').replace(/, e\.what\(\) = DB::Exception$/, '')}`;
