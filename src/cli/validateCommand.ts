@@ -1,30 +1,24 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DuckSession } from '../core/data/duckdb';
-import path from 'node:path';
-import { closeInput, resolveDataInput, type DataInput } from '../core/data/dataset';
-import { fileRelation } from '../core/data/profile';
-import { readRoot } from '../core/data/source';
-import { badInput } from '../core/errors';
-import { validateRelation } from '../core/schema/pushdown';
-import { readSchema } from '../core/schema/io';
-import { validationSarif } from '../core/schema/sarif';
-import { hasErrors, isRowLevel, SERVING, TRAINING, type Anomaly, type ValidationResult } from '../core/schema/types';
-import { DEFAULT_MAX_ROW_DIAGNOSTICS, validateData } from '../core/schema/validate';
-import { action, EXIT } from './run';
+import * as ops from '../core/ops';
+import type { Anomaly, ValidationResult } from '../core/ops/types';
+import { DEFAULT_MAX_ROW_DIAGNOSTICS, hasErrors, isRowLevel, SERVING, TRAINING } from '../core/ops/format';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export type ValidateFormat = 'text' | 'json' | 'sarif';
 
 export interface ValidateCommandOptions {
-  /** Required for files; a dataset's own schema: in prodml.yaml is the default. */
+  /** Required for files; a dataset name's own schema: is the default. */
   schema?: string;
   baseline?: string;
   environment?: string;
   format: ValidateFormat;
   maxRowDiagnostics: number;
+  workspace?: string;
 }
 
 export function registerValidateCommand(program: Command): void {
-  program
+  workspaceOption(
+    program
     .command('validate')
     .description('Validate a batch of data against its schema; exit 1 when an error-severity anomaly is found')
     .argument('<data>', 'data file or glob, or a dataset name from prodml.yaml')
@@ -36,8 +30,8 @@ export function registerValidateCommand(program: Command): void {
       return env;
     })
     .addOption(new Option('--format <format>', 'text, json (anomalies[]) or sarif (SARIF 2.1.0 for code scanning)').choices(['text', 'json', 'sarif']).default('text'))
-    .option('--max-row-diagnostics <n>', 'row-level anomalies listed per feature and type before a summary', positiveInt, DEFAULT_MAX_ROW_DIAGNOSTICS)
-    .action(action(validateCommand));
+    .option('--max-row-diagnostics <n>', 'row-level anomalies listed per feature and type before a summary', positiveInt, DEFAULT_MAX_ROW_DIAGNOSTICS),
+  ).action(action(validateCommand));
 }
 
 function positiveInt(v: string): number {
@@ -47,55 +41,16 @@ function positiveInt(v: string): number {
 }
 
 export async function validateCommand(data: string, opts: ValidateCommandOptions): Promise<number> {
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  const inputs: DataInput[] = [];
-  let result: ValidationResult;
-  let schemaFile: string;
-  try {
-    const input = await resolveDataInput(data, process.cwd(), { signal: abort.signal });
-    inputs.push(input);
-    const dataset = input.dataset;
-    const root = input.root;
-    const given = opts.schema ?? (dataset?.schema && root ? path.join(root, dataset.schema) : undefined);
-    if (!given) throw badInput(data, dataset ? `datasets.${dataset.name} has no schema:; give --schema <file.schema.yaml>` : 'give --schema <file.schema.yaml>');
-    schemaFile = opts.schema ?? path.relative(process.cwd(), given);
-    const schema = await readSchema(given);
-    const baselineArg = opts.baseline ?? (dataset?.baseline && root ? dataset.baseline : undefined);
-    const baseline = baselineArg ? await resolveDataInput(baselineArg, opts.baseline ? process.cwd() : root!, { signal: abort.signal, ...(root ? { root } : {}) }) : undefined;
-    if (baseline) inputs.push(baseline);
-    const environment = opts.environment ?? dataset?.environment;
-    const dirs = [process.cwd(), ...(root ? [root] : []), ...inputs.flatMap((i) => (i.kind === 'file' ? [readRoot(i.source.path)] : []))];
-    const session = await DuckSession.open({ allowedDirectories: dirs });
-    try {
-      if (input.kind === 'db' || baseline?.kind === 'db') {
-        // A database dataset is validated where it lives; a file against a database baseline too.
-        const rel = input.kind === 'db' ? input.opened.relation : fileRelation(session, input.source);
-        const base = baseline ? (baseline.kind === 'db' ? baseline.opened.relation : fileRelation(session, baseline.source)) : undefined;
-        result = await validateRelation(rel, schema, { ...(base ? { baseline: base } : {}), environment, signal: abort.signal });
-      } else {
-        result = await validateData(session, input.source, schema, {
-          ...(baseline?.kind === 'file' ? { baseline: baseline.source } : {}),
-          environment,
-          maxRowDiagnostics: opts.maxRowDiagnostics,
-          signal: abort.signal,
-        });
-      }
-    } finally {
-      session.close();
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-    for (const i of inputs) await closeInput(i);
-  }
-  opts = { ...opts, schema: schemaFile };
+  const ws = await workspaceOf(opts, false);
+  const result: ValidationResult & { schema: string } = await withCancel({ bar: false }, (ctx) =>
+    ops.validate(ws, { data, ...(opts.schema !== undefined ? { schema: opts.schema } : {}), ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.environment ? { environment: opts.environment } : {}), maxRowDiagnostics: opts.maxRowDiagnostics }, ctx),
+  );
   if (opts.format === 'json') {
-    process.stdout.write(JSON.stringify({ ...result, schema: opts.schema }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } else if (opts.format === 'sarif') {
-    process.stdout.write(JSON.stringify(await validationSarif(result, { schemaFile: opts.schema! }), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(await ops.validationSarif(result, { schemaFile: result.schema }), null, 2) + '\n');
   } else {
-    process.stdout.write(validationText(result, opts.schema!));
+    process.stdout.write(validationText(result, result.schema));
   }
   return hasErrors(result.anomalies) ? EXIT.failed : EXIT.ok;
 }

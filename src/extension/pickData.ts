@@ -1,7 +1,6 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { redactUrl } from '../core/data/dbUrl';
-import { loadProjectConfig } from '../core/pipeline/config';
+import { databaseDatasets } from '../core/ops/datasets';
 
 export const DATA_GLOB = '**/*.{csv,tsv,parquet,json,jsonl,ndjson}';
 const EXCLUDE = '{**/node_modules/**,**/.prodml/**,**/.git/**}';
@@ -13,9 +12,8 @@ const EXCLUDE = '{**/node_modules/**,**/.prodml/**,**/.git/**}';
 async function databaseItems(): Promise<{ label: string; description: string; uri: vscode.Uri }[]> {
   const items: { label: string; description: string; uri: vscode.Uri }[] = [];
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    const config = await loadProjectConfig(folder.uri.fsPath).catch(() => undefined);
-    for (const d of config?.datasets ?? []) {
-      if (d.url) items.push({ label: `$(database) ${d.name}`, description: `${redactUrl(d.url)}${d.table ? `, table ${d.table}` : ', query'}`, uri: vscode.Uri.file(path.join(folder.uri.fsPath, d.name)) });
+    for (const d of await databaseDatasets(folder.uri.fsPath)) {
+      items.push({ label: `$(database) ${d.name}`, description: d.description, uri: vscode.Uri.file(path.join(folder.uri.fsPath, d.name)) });
     }
   }
   return items;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors';
-import { loadProjectConfig, PROJECT_FILE, type DatasetConfig } from '../pipeline/config';
+import { loadProjectConfig, PROJECT_FILE, type DatasetConfig, type ProjectConfig } from '../project/config';
 import { openDbSource, type DbDatasetSpec, type OpenedDbSource } from './dbSource';
 import { importIntoDuck } from './dbImport';
 import type { DuckSession } from './duckdb';
@@ -42,10 +42,10 @@ function looksLikePath(arg: string, cwd: string): boolean {
 }
 
 /** Resolves a command's data argument; the caller closes a database source (`closeInput`). */
-export async function resolveDataInput(arg: string, cwd: string, opts: { signal?: AbortSignal; root?: string } = {}): Promise<DataInput> {
+export async function resolveDataInput(arg: string, cwd: string, opts: { signal?: AbortSignal; root?: string; project?: ProjectConfig } = {}): Promise<DataInput> {
   if (looksLikePath(arg, cwd)) return { kind: 'file', source: await openSource(arg, cwd) };
-  const root = opts.root ?? findWorkspaceRoot(cwd);
-  const config = root ? await loadProjectConfig(root) : undefined;
+  const root = opts.project?.root ?? opts.root ?? findWorkspaceRoot(cwd);
+  const config = opts.project ?? (root ? await loadProjectConfig(root) : undefined);
   const dataset = config?.datasets.find((d) => d.name === arg);
   if (!root || !config || !dataset) {
     const known = config?.datasets.map((d) => d.name) ?? [];

@@ -4,7 +4,7 @@
  * `url:` line, worded like the CLI's message, without a secret.
  */
 import { parseDocument, isMap, isNode, LineCounter } from 'yaml';
-import type { ProjectConfig } from '../pipeline/config';
+import type { ProjectConfig } from '../project/config';
 import { dbSpecOf } from './dataset';
 import { openDbSource } from './dbSource';
 

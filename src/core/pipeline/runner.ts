@@ -8,11 +8,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import { badInput, cancelled, isProdmlError } from '../errors';
-import { VERSION } from '../version';
-import { loadProjectConfig, type ProjectConfig } from './config';
+import { VERSION } from '../project/version';
+import { loadProjectConfig, type ProjectConfig } from '../project/config';
 import { dependenciesMet, stepsUpTo } from './dag';
 import { ingestStep } from './ingestStep';
-import { parsePipeline, type PipelineConfig } from './pipelineConfig';
+import { parsePipeline, type PipelineConfig } from '../project/pipelineBlock';
 import { promoteStep } from './promoteStep';
 import { appendStepLog, closeAbandonedRuns, listRuns, newRunId, stepLogPath, withRunLock, writeRun } from './runStore';
 import type { PipelineProgress, RunRecord, RunStatus, RunTrigger, StepErrorKind, StepName, StepRecord } from './runTypes';

@@ -11,7 +11,7 @@ import { dbLineage, importIntoDuck } from '../data/dbImport';
 import { openDbSource } from '../data/dbSource';
 import { dbSpecOf } from '../data/dataset';
 import { badInput } from '../errors';
-import { datasetFiles, type ModelConfig, type ProjectConfig } from '../pipeline/config';
+import { datasetFiles, type ModelConfig, type ProjectConfig } from '../project/config';
 import { toDate } from '../features/apply';
 
 export interface TrainingData {
