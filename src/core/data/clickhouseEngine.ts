@@ -101,7 +101,9 @@ class ClickHouseEngine implements Engine {
 
   async *stream(sql: string, opts: StreamOptions = {}): AsyncGenerator<Row[]> {
     const n = opts.chunkRows ?? 10_000;
-    const rs = await this.client.query({ query: sql, format: 'JSONEachRow', abort_signal: opts.signal });
+    // No execution limit on a stream: ClickHouse counts the time it waits for a slow reader, and
+    // the reader here is bounded by its own chunks (the aggregates keep max_execution_time).
+    const rs = await this.client.query({ query: sql, format: 'JSONEachRow', abort_signal: opts.signal, clickhouse_settings: { max_execution_time: 0 } });
     let chunk: Row[] = [];
     for await (const rows of rs.stream()) {
       for (const r of rows as { text: string; json<T>(): T }[]) {
