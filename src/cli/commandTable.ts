@@ -14,7 +14,7 @@ export const COMMANDS = [
   { name: 'serve', summary: 'Serve registered models over the TensorFlow-Serving REST API; follows promotions and rollbacks' },
   { name: 'labels', summary: 'Ground truth that arrives after the predictions' },
   { name: 'monitor', summary: 'Windows over the prediction log: traffic, metrics, drift, alerts (exit 1 when any alert fires)' },
-  { name: 'check', summary: 'Checks of an adaptable ML system: leakage, and what each feature is worth against its cost' },
+  { name: 'check', summary: 'Checks of an adaptable ML system: leakage, what each feature is worth against its cost, label consistency' },
   { name: 'tune', summary: "Tune a prodml.yaml model's hyperparameters (random search with successive halving)" },
   { name: 'advise', summary: 'Checks that help an ML system adapt: how to serve a model' },
   { name: 'run', summary: 'Run the prodml.yaml pipeline up to a step' },

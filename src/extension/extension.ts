@@ -85,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('prodml.checkLeakage', () => guarded(log, () => checks.leakage())),
     vscode.commands.registerCommand('prodml.featureValue', () => guarded(log, () => checks.featureValue())),
+    vscode.commands.registerCommand('prodml.checkLabels', () => guarded(log, () => checks.labels())),
     vscode.commands.registerCommand('prodml.tune', () => guarded(log, () => tuneCommand(deps, () => models.refresh()))),
     vscode.commands.registerCommand('prodml.adviseServing', () => guarded(log, () => adviseServingCommand(deps))),
     vscode.commands.registerCommand('prodml.addLabels', (uri?: vscode.Uri) =>

@@ -82,11 +82,15 @@ export const engineMethods = {
   },
   importance: {
     params: z.object({ root: z.string(), model: z.string(), leaveOneOut: z.boolean() }),
-    result: z.object(page),
+    result: z.object({ ...page, findings: z.array(shaped<LeakageFinding>('a feature-value finding', (o) => typeof o['kind'] === 'string' && typeof o['message'] === 'string')) }),
   },
   leakage: {
     params: z.object({ root: z.string(), model: z.string() }),
     result: z.object({ ...page, findings: z.array(shaped<LeakageFinding>('a leakage finding', (o) => typeof o['kind'] === 'string' && typeof o['message'] === 'string')) }),
+  },
+  labelConsistency: {
+    params: z.object({ root: z.string(), model: z.string() }),
+    result: z.object({ ...page, findings: z.array(z.object({ file: z.string(), line: z.number().int().positive(), severity: z.enum(['error', 'warning', 'info']), message: z.string() })) }),
   },
   pipelineInfo: {
     params: z.object({ root: z.string() }),

@@ -58,6 +58,8 @@ export interface ModelConfig {
   monitoring: MonitoringConfig;
   /** Per-feature `cost:` / `source:` annotations (models.<m>.features.<f>), when any is given: what a feature costs to keep. */
   feature_costs?: Record<string, FeatureCost>;
+  /** Per-feature `known_at:` (models.<m>.features.<f>): the column holding when the feature's value becomes known, checked against the label's event time. */
+  feature_known_at?: Record<string, string>;
   /** models.<name>.tune as written; src/core/tune/settings.ts fills in its defaults. */
   tune?: TuneBlock;
 }
@@ -177,11 +179,13 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
   if (!label) throw badInput(file, `${at}.label: give the column to predict (or a label on datasets.${dataset.name})`);
   if (label in m.features) throw badInput(file, `${at}.features.${label}: the label cannot also be a feature`);
   const featureCosts: Record<string, FeatureCost> = {};
+  const knownAt: Record<string, string> = {};
   const features: FeatureSpec[] = Object.entries(m.features).map(([feature, t]) => {
     if (typeof t === 'string') return { name: feature, transform: { kind: t } as TransformSpec };
     // cost and source describe the feature, not its transform: they stay out of transform.json.
-    const { transform, cost, source, ...options } = t;
+    const { transform, cost, source, known_at: knownAtColumn, ...options } = t;
     if (typeof cost === 'number' || typeof source === 'string') featureCosts[feature] = { ...(typeof cost === 'number' ? { cost } : {}), ...(typeof source === 'string' ? { source } : {}) };
+    if (typeof knownAtColumn === 'string') knownAt[feature] = knownAtColumn;
     return { name: feature, transform: { kind: transform, ...options } as TransformSpec };
   });
   const time = m.weighting?.column ?? dataset.time_column;
@@ -205,6 +209,7 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
     training: m.training ?? {},
     validation: m.validation ?? {},
     ...(Object.keys(featureCosts).length > 0 ? { feature_costs: featureCosts } : {}),
+    ...(Object.keys(knownAt).length > 0 ? { feature_known_at: knownAt } : {}),
     serving: {
       alias: m.serving?.alias ?? 'production',
       ...(m.serving?.key ? { key: m.serving.key } : {}),
