@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     engine,
     vscode.commands.registerCommand('prodml.profileDataset', async (uri?: vscode.Uri) => {
-      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
+      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined, undefined, { datasets: true });
       if (data) ProfilePanel.show(deps, data);
     }),
     vscode.commands.registerCommand('prodml.trainModel', async () => {
@@ -108,7 +108,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand('prodml.inferSchema', (uri?: vscode.Uri) => inferSchemaCommand(engine, log, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('prodml.profileCompare', async (uri?: vscode.Uri) => {
-      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
+      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined, undefined, { datasets: true });
       if (!data) return;
       const other = await pickDataFile(`Compare ${vscode.workspace.asRelativePath(data)} with...`, undefined, data);
       if (other) ProfilePanel.show(deps, data, other);
