@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { EngineClient } from './engineClient';
+import type { CommandContext } from './commandContext';
 import { engineParams } from './engineParams';
 import { showEngineError } from './engineErrors';
 import { pickDataFile } from './pickData';
@@ -9,14 +9,12 @@ import { pickDataFile } from './pickData';
  * request id or the model's key column, and the label) is joined to what was predicted, so the
  * Monitoring dashboard can show accuracy over time.
  */
-export async function addLabelsCommand(deps: { engine: EngineClient; log: vscode.LogOutputChannel }, onAdded: (model: string) => void, given?: vscode.Uri): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with a prodml.yaml first.');
-  const root = folder.uri.fsPath;
+export async function addLabelsCommand(deps: CommandContext, onAdded: (model: string) => void, given?: vscode.Uri): Promise<void> {
+  const root = deps.requireRoot('with a prodml.yaml first');
+  if (!root) return;
   const file = await pickDataFile('Add labels from which file?', given);
   if (!file) return;
-  const models = (await deps.engine.request('models', { root })).models;
-  const model = models.length === 1 ? models[0] : await vscode.window.showQuickPick(models, { title: 'Labels for which model?' });
+  const model = await deps.pickModel(root, 'Labels for which model?');
   if (!model) return;
   try {
     const r = await deps.engine.request('labels', { root, model, file: file.fsPath, allowedDirectories: engineParams(file).allowedDirectories });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ReportSection } from '../protocol/reportMessages';
-import type { EngineClient } from './engineClient';
+import type { CommandContext } from './commandContext';
 import { engineParams } from './engineParams';
 import { showEngineError } from './engineErrors';
 import { pickDataFile } from './pickData';
@@ -11,12 +11,10 @@ import { ReportPanel } from './reportPanel';
  * the prediction log, and what to precompute; "Build Static Table..." writes the table the
  * prediction server answers head keys from.
  */
-export async function adviseServingCommand(deps: { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel }): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with a prodml.yaml first.');
-  const root = folder.uri.fsPath;
-  const models = (await deps.engine.request('models', { root })).models;
-  const model = models.length === 1 ? models[0] : await vscode.window.showQuickPick(models, { title: 'Advise serving for which model?' });
+export async function adviseServingCommand(deps: CommandContext): Promise<void> {
+  const root = deps.requireRoot('with a prodml.yaml first');
+  if (!root) return;
+  const model = await deps.pickModel(root, 'Advise serving for which model?');
   if (!model) return;
   const title = `Serving advice: ${model}`;
   const actions = [

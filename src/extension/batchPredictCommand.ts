@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { modelSummaries } from '../core/ops/registry';
-import type { EngineClient } from './engineClient';
+import type { CommandContext } from './commandContext';
 import { engineParams } from './engineParams';
 import { showEngineError } from './engineErrors';
 import { pickDataFile } from './pickData';
@@ -10,11 +10,9 @@ import { pickDataFile } from './pickData';
  * "ProdML: Batch Predict...": scores a whole data file with a registered version in the engine
  * process (streamed through DuckDB, the same transforms as training), with progress and cancel.
  */
-export async function batchPredictCommand(deps: { engine: EngineClient; log: vscode.LogOutputChannel }, given?: vscode.Uri): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with registered models first.');
-  if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ProdML: batch prediction runs a model on your data; trust this workspace first.');
-  const root = folder.uri.fsPath;
+export async function batchPredictCommand(deps: CommandContext, given?: vscode.Uri): Promise<void> {
+  const root = deps.requireRoot('with registered models first');
+  if (!root || !deps.requireTrusted('batch prediction runs a model on your data')) return;
   const models = await modelSummaries({ root });
   if (models.length === 0) return void vscode.window.showErrorMessage('ProdML: no registered models yet; train one first (ProdML: Train Model).');
   const choices = models.flatMap((m) => [

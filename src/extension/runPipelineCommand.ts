@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { RunRecord } from '../core/ops/types';
-import type { EngineClient } from './engineClient';
+import type { CommandContext } from './commandContext';
 import { showEngineError } from './engineErrors';
 
 /**
@@ -8,25 +8,12 @@ import { showEngineError } from './engineErrors';
  * engine process, with a cancellable progress notification; the outcome is a notification and
  * the run appears in the Runs view.
  */
-export async function runPipelineCommand(deps: { engine: EngineClient; log: vscode.LogOutputChannel }, onRun: (r: RunRecord) => void): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) return void vscode.window.showErrorMessage('ProdML: open a folder with a prodml.yaml to run its pipeline.');
-  if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ProdML: the pipeline trains models on your data; trust this workspace first.');
-  const root = folder.uri.fsPath;
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ProdML pipeline', cancellable: true }, async (progress, token) => {
-    let reported = 0;
+export async function runPipelineCommand(deps: CommandContext, onRun: (r: RunRecord) => void): Promise<void> {
+  const root = deps.requireRoot('with a prodml.yaml to run its pipeline');
+  if (!root || !deps.requireTrusted('the pipeline trains models on your data')) return;
+  await deps.withProgress('ProdML pipeline', async (report, token) => {
     try {
-      const record = await deps.engine.request(
-        'runPipeline',
-        { root },
-        {
-          cancel: token,
-          onProgress: (fraction, phase) => {
-            progress.report({ message: phase, increment: Math.max(0, fraction * 100 - reported) });
-            reported = Math.max(reported, fraction * 100);
-          },
-        },
-      );
+      const record = await deps.engine.request('runPipeline', { root }, { cancel: token, onProgress: report });
       onRun(record);
       announceRun(record);
     } catch (e) {

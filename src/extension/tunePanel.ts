@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ReportSection } from '../protocol/reportMessages';
-import type { EngineClient } from './engineClient';
+import type { CommandContext } from './commandContext';
 import { showEngineError } from './engineErrors';
 import { ReportPanel } from './reportPanel';
 
@@ -11,14 +11,10 @@ type TunePage = { note: string; sections: ReportSection[]; study: string; best: 
  * successive halving, resumable); the trials webview redraws as each trial finishes, and the
  * best trial is registered as the candidate in one action.
  */
-export async function tuneCommand(deps: { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel }, onRegistered: () => void): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) return void vscode.window.showErrorMessage('ProdML: open a folder with a prodml.yaml to tune a model.');
-  if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ProdML: tuning trains models on your data; trust this workspace first.');
-  const root = folder.uri.fsPath;
-  const models = (await deps.engine.request('models', { root })).models;
-  if (models.length === 0) return void vscode.window.showErrorMessage('ProdML: prodml.yaml has no models to tune.');
-  const model = models.length === 1 ? models[0] : await vscode.window.showQuickPick(models, { title: 'Tune which model?' });
+export async function tuneCommand(deps: CommandContext, onRegistered: () => void): Promise<void> {
+  const root = deps.requireRoot('with a prodml.yaml to tune a model');
+  if (!root || !deps.requireTrusted('tuning trains models on your data')) return;
+  const model = await deps.pickModel(root, 'Tune which model?', 'prodml.yaml has no models to tune.');
   if (!model) return;
   const title = `Tune: ${model}`;
   let page: TunePage | undefined;
