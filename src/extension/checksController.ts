@@ -5,6 +5,7 @@ import type { ReportSection } from '../protocol/reportMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
 import { ReportPanel } from './reportPanel';
+import type { Problems, Producer } from './problems';
 
 type Deps = { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel };
 
@@ -14,11 +15,11 @@ type Deps = { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOut
  * Value" charts each feature's importance beside its cost.
  */
 export class ChecksController implements vscode.Disposable {
-  private readonly diagnostics = vscode.languages.createDiagnosticCollection('prodml-checks');
-  private readonly labelDiagnostics = vscode.languages.createDiagnosticCollection('prodml-labels');
-  private readonly valueDiagnostics = vscode.languages.createDiagnosticCollection('prodml-feature-value');
 
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    private readonly problems: Problems,
+  ) {}
 
   private async pick(title: string): Promise<{ root: string; model: string } | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -84,7 +85,7 @@ export class ChecksController implements vscode.Disposable {
     else void vscode.window.showWarningMessage(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${findings.find((f) => f.severity !== 'info')!.message}`);
   }
 
-  private publish(root: string, findings: LeakageFinding[], into = this.diagnostics, source = 'ProdML leakage'): void {
+  private publish(root: string, findings: LeakageFinding[], producer: Producer = 'leakage', source = 'ProdML leakage'): void {
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const f of findings) {
       const file = f.location?.file ?? `${root}/prodml.yaml`;
@@ -95,8 +96,7 @@ export class ChecksController implements vscode.Disposable {
       d.code = f.kind;
       byFile.set(file, [...(byFile.get(file) ?? []), d]);
     }
-    into.clear();
-    for (const [file, diags] of byFile) into.set(vscode.Uri.file(file), diags);
+    this.problems.set(producer, byFile);
   }
 
   async featureValue(): Promise<void> {
@@ -108,7 +108,7 @@ export class ChecksController implements vscode.Disposable {
       'prodml.importance',
       async (cancel, progress) => {
         const r = (await this.deps.engine.request('importance', { ...target, leaveOneOut }, { cancel, onProgress: (_f, phase) => progress(phase) }));
-        this.publish(target.root, r.findings, this.valueDiagnostics, 'ProdML feature value');
+        this.publish(target.root, r.findings, 'feature-value', 'ProdML feature value');
         return r;
       },
       [{ id: 'loo', label: 'Also Retrain Leaving Each Feature Out', secondary: true }],
@@ -137,13 +137,8 @@ export class ChecksController implements vscode.Disposable {
       const file = path.isAbsolute(f.file) ? f.file : path.join(target.root, f.file);
       byFile.set(file, [...(byFile.get(file) ?? []), d]);
     }
-    this.labelDiagnostics.clear();
-    for (const [file, diags] of byFile) this.labelDiagnostics.set(vscode.Uri.file(file), diags);
+    this.problems.set('labels', byFile);
   }
 
-  dispose(): void {
-    this.labelDiagnostics.dispose();
-    this.valueDiagnostics.dispose();
-    this.diagnostics.dispose();
-  }
+  dispose(): void {}
 }

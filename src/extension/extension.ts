@@ -20,6 +20,7 @@ import { TriggerController } from './triggerController';
 import { tuneCommand } from './tunePanel';
 import { runPipelineCommand } from './runPipelineCommand';
 import { commandContext } from './commandContext';
+import { Problems } from './problems';
 
 /** Editor glue only: every command calls the engine, which calls src/core. */
 export function activate(context: vscode.ExtensionContext): void {
@@ -29,9 +30,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const models = new ModelsView(root);
   const server = new ServerController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, log);
-  const monitor = new MonitorController(deps);
+  const problems = new Problems();
+  const monitor = new MonitorController(deps, problems);
   const runs = new RunsView(root);
-  const checks = new ChecksController(deps);
+  const checks = new ChecksController(deps, problems);
   const triggers = new TriggerController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, engine, log, () => {
     runs.refresh();
     models.refresh();
@@ -99,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     log,
     engine,
+    problems,
     models,
     vscode.window.registerTreeDataProvider('prodml.models', models),
     server,

@@ -4,6 +4,7 @@ import type { ReportSection } from '../protocol/reportMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
 import { ReportPanel } from './reportPanel';
+import type { Problems } from './problems';
 
 /** What the engine's `monitor` method returns (src/worker/reports.ts). */
 export interface MonitorView {
@@ -20,12 +21,14 @@ export interface MonitorView {
  * and a Problems entry on the model in prodml.yaml until it clears.
  */
 export class MonitorController implements vscode.Disposable {
-  private readonly diagnostics = vscode.languages.createDiagnosticCollection('prodml-monitor');
   private readonly panels = new Map<string, ReportPanel>();
   private readonly notified = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel }) {}
+  constructor(
+    private readonly deps: { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel },
+    private readonly problems: Problems,
+  ) {}
 
   private root(): string | undefined {
     return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -85,15 +88,14 @@ export class MonitorController implements vscode.Disposable {
       return undefined;
     }
     panel?.update({ title, status: 'ready', message: view.note, sections: view.sections, actions });
-    const file = vscode.Uri.file(path.join(root, 'prodml.yaml'));
-    const others = (this.diagnostics.get(file) ?? []).filter((d) => d.code !== model);
+    const file = path.join(root, 'prodml.yaml');
     const mine = view.alerts.map((a) => {
       const d = new vscode.Diagnostic(new vscode.Range(view.line, 0, view.line, 200), `${model}: ${a.text}`, vscode.DiagnosticSeverity.Warning);
       d.source = 'ProdML monitor';
       d.code = model;
       return d;
     });
-    this.diagnostics.set(file, [...others, ...mine]);
+    this.problems.set(`monitor:${model}`, new Map([[file, mine]]));
     const fresh = view.alerts.filter((a) => !this.notified.has(`${model}:${a.id}`));
     fresh.forEach((a) => this.notified.add(`${model}:${a.id}`));
     if (fresh.length > 0) {
@@ -113,8 +115,8 @@ export class MonitorController implements vscode.Disposable {
   async recheckAlerted(model: string | undefined): Promise<void> {
     const root = this.root();
     if (!model || !root) return;
-    const file = vscode.Uri.file(path.join(root, 'prodml.yaml'));
-    if ((this.diagnostics.get(file) ?? []).some((d) => d.code === model) || this.panels.has(model)) await this.check(model, { quiet: true });
+    const file = path.join(root, 'prodml.yaml');
+    if (this.problems.get(`monitor:${model}`, file).length > 0 || this.panels.has(model)) await this.check(model, { quiet: true });
   }
 
   /** While the server runs, re-check every model now and then so alerts surface without asking. */
@@ -134,6 +136,5 @@ export class MonitorController implements vscode.Disposable {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     for (const p of this.panels.values()) p.dispose();
-    this.diagnostics.dispose();
   }
 }
