@@ -180,7 +180,7 @@ describe('prodml.yaml', () => {
     const hover = await lsp.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri: lsp.uri(file) }, position: { line: 2, character: 5 } });
     assert.match(hover?.contents.value ?? '', /datasets\.natality\.path/);
     const items = await lsp.request<{ label: string }[]>('textDocument/completion', { textDocument: { uri: lsp.uri(file) }, position: { line: 4, character: 4 } });
-    assert.deepEqual(items.map((i) => i.label).sort(), ['baseline', 'environment', 'label', 'path', 'schema', 'time_column']);
+    assert.deepEqual(items.map((i) => i.label).sort(), ['baseline', 'connect_timeout', 'environment', 'label', 'path', 'query', 'query_timeout', 'schema', 'table', 'time_column', 'url']);
   });
 
   test('a label that is not a feature and a schema that does not exist are flagged at their lines', async () => {
