@@ -48,6 +48,20 @@ export interface ModelCard {
   /** Met the validation thresholds and did not regress against production when trained. */
   blessed: boolean;
   training_data: TrainingDataLineage;
+  /** Each export of this version (prodml export), oldest first. */
+  exports?: ExportRecord[];
+}
+
+/** One export of a version: what was written, where, and its hash. */
+export interface ExportRecord {
+  format: 'onnx' | 'web';
+  /** "sha256:…" of the exported ONNX model (for web, the bundle's model.onnx). */
+  sha256: string;
+  /** Where it was written (absolute). */
+  path: string;
+  at: string;
+  user: string;
+  tool_version: string;
 }
 
 /** What a trainer gives `saveVersion`; the registry fills in the identity fields. */
