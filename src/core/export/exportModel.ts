@@ -13,7 +13,7 @@ import { currentUser } from '../registry/card';
 import { resolveServedVersion } from '../serve/resolveVersion';
 import { VERSION } from '../version';
 import { buildOnnx, type OnnxInput } from './onnxExport';
-import { APP_JS, indexHtml, ORT_WEB_FILES, ortWebDir, predictJs, STYLE_CSS, type WebMetadata } from './webBundle';
+import { APP_JS, FAVICON_SVG, indexHtml, ORT_WEB_FILES, ortWebDir, predictJs, STYLE_CSS, type WebMetadata } from './webBundle';
 
 export const EXPORT_FORMATS = ['onnx', 'web'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -107,6 +107,7 @@ async function writeWebFolder(out: string, meta: WebMetadata, model: Uint8Array,
       'index.html': indexHtml(meta),
       'app.js': APP_JS,
       'style.css': STYLE_CSS,
+      'favicon.svg': FAVICON_SVG,
       [WEB_MANIFEST]: JSON.stringify(manifest, null, 2) + '\n',
     };
     for (const [name, body] of Object.entries(texts)) await fs.writeFile(path.join(tmp, name), body);

@@ -50,7 +50,8 @@ import * as ort from './${ORT_WEB_FILES[0]}';
 
 export const metadata = ${JSON.stringify(meta, null, 2)};
 
-ort.env.wasm.wasmPaths = new URL('./', import.meta.url).href;
+// The Emscripten glue is inside the bundle; only the .wasm is fetched, from this folder.
+ort.env.wasm.wasmPaths = { wasm: new URL('./${ORT_WEB_FILES[1]}', import.meta.url).href };
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.proxy = false;
 
@@ -96,6 +97,7 @@ export function indexHtml(meta: WebMetadata): string {
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${esc(meta.model)}:${meta.version}: ProdML prediction</title>
   <link rel="stylesheet" href="style.css">
+  <link rel="icon" href="favicon.svg" type="image/svg+xml">
 </head>
 <body>
   <h1>${esc(meta.model)} <small>version ${meta.version}, ${esc(meta.task)}</small></h1>
@@ -135,4 +137,8 @@ label { display: block; margin: 0.4rem 0; }
 input { width: 12rem; }
 small, .note { color: #666; }
 output { font-weight: bold; }
+`;
+
+/** Browsers ask for an icon; one in the folder keeps the console free of a 404. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#3a7"/></svg>
 `;
