@@ -18,6 +18,7 @@ import { startServer } from '../core/serve/server';
 import { addLabels } from '../core/serve/labels';
 import { monitorModel } from '../core/monitor';
 import { runPipeline } from '../core/pipeline/runner';
+import { statePaths } from '../core/project/paths';
 
 /**
  * The main job on the built-in demo: generate the workspace and infer its schema, profile the
@@ -45,7 +46,7 @@ export async function demoCommand(dir: string, opts: { seed: number }): Promise<
     bar.stop();
   }
   out(profileText(result));
-  const report = path.join(root, '.prodml/reports/profile.html');
+  const report = path.join(statePaths(root).reports, 'profile.html');
   await fs.mkdir(path.dirname(report), { recursive: true });
   await fs.writeFile(report, await profileHtml(result));
 

@@ -5,7 +5,7 @@ import { describeVersions, keyMetric, openRegistry, parseModelRef, type AliasCha
 import { DuckSession } from '../core/data/duckdb';
 import { openSource, readRoot, type DataSource } from '../core/data/source';
 import { compareVersions, comparisonSummary, heldOutSource, type MetricDelta, type VersionComparison } from '../core/evaluate/compareVersions';
-import { loadProjectConfig } from '../core/pipeline/config';
+import { loadProjectConfig } from '../core/project/config';
 import { parseVersionRef } from '../core/registry/ref';
 import { fmtNum } from '../core/report/profileView';
 import { action } from './run';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { DuckSession } from '../core/data/duckdb';
 import { badInput } from '../core/errors';
 import { monitorModel, type MonitorReport, type WindowReport } from '../core/monitor';
-import { loadProjectConfig } from '../core/pipeline/config';
+import { loadProjectConfig } from '../core/project/config';
 import { LOGS_DIR } from '../core/serve/logTypes';
 import { fmtNum } from '../core/report/profileView';
 import { action, EXIT } from './run';

@@ -6,7 +6,7 @@ import { formatRef, openRegistry } from '../core/registry';
 import { badInput } from '../core/errors';
 import { outputFormatOf, predictBatch } from '../core/serve/batch';
 import { staticPredictCommand } from './adviseCommand';
-import { resolveServedVersion } from '../core/serve/resolveVersion';
+import { resolveVersion } from '../core/project/resolveVersion';
 import { progressBar } from './progress';
 import { action } from './run';
 
@@ -34,7 +34,7 @@ export async function predictCommand(spec: string, opts: { input: string; output
   const root = path.resolve(opts.workspace);
   outputFormatOf(opts.output);
   const registry = await openRegistry(root);
-  const { version, note } = await resolveServedVersion(root, registry, spec);
+  const { version, note } = await resolveVersion(root, registry, spec);
   const model = version.model;
   if (note) process.stderr.write(`prodml: ${note}\n`);
   const source = await openSource(opts.input);

@@ -5,7 +5,8 @@ import { DuckSession } from '../core/data/duckdb';
 import { openSource, readRoot } from '../core/data/source';
 import { badInput } from '../core/errors';
 import { inferSchema } from '../core/schema/infer';
-import { schemaToYaml, writeFileAtomic } from '../core/schema/io';
+import { schemaToYaml } from '../core/schema/io';
+import { writeFileAtomic } from '../core/project/atomicWrite';
 import { action } from './run';
 
 export interface SchemaInferOptions {
@@ -46,7 +47,7 @@ export async function schemaInferCommand(data: string, opts: SchemaInferOptions)
     process.stdout.write(text);
     return 0;
   }
-  await writeFileAtomic(opts.output, text, { force: opts.force });
+  await writeFileAtomic(opts.output, text, { noClobber: !opts.force });
   process.stdout.write(`Wrote ${opts.output} (${features} features). Check a batch with: prodml validate <data> --schema ${path.normalize(opts.output)}\n`);
   return 0;
 }

@@ -9,16 +9,17 @@ import { DuckSession } from '../core/data/duckdb';
 import { profileDatasets } from '../core/data/profile';
 import { explainReadError, openSource } from '../core/data/source';
 import { inferSchema } from '../core/schema/infer';
-import { schemaToYaml, writeFileAtomic } from '../core/schema/io';
+import { schemaToYaml } from '../core/schema/io';
+import { writeFileAtomic } from '../core/project/atomicWrite';
 import { badInput, isProdmlError } from '../core/errors';
 import { profileHtml } from '../core/report/profileHtml';
 import { profileView } from '../core/report/profileView';
-import { loadProjectConfig } from '../core/pipeline/config';
+import { loadProjectConfig } from '../core/project/config';
 import { trainFromConfig } from '../core/train/run';
 import { openRegistry } from '../core/registry';
 import { predictBatch } from '../core/serve/batch';
 import { addLabels } from '../core/serve/labels';
-import { resolveServedVersion } from '../core/serve/resolveVersion';
+import { resolveVersion } from '../core/project/resolveVersion';
 import { monitorModel } from '../core/monitor';
 import { monitorPage } from './monitorView';
 import { adviseServing, writeStaticTable } from '../core/advise';
@@ -86,7 +87,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
         const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
         try {
           const inferred = await inferSchema(session, await openSource(data, cwd), { label, signal: abort.signal });
-          await writeFileAtomic(out, schemaToYaml(inferred.schema, inferred.notes), { force });
+          await writeFileAtomic(out, schemaToYaml(inferred.schema, inferred.notes), { noClobber: !force });
           return { out, features: Object.keys(inferred.schema.features).length };
         } finally {
           session.close();
@@ -118,7 +119,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       case 'predict': {
         const { root, input, output } = req.params;
         const registry = await openRegistry(root);
-        const { version } = await resolveServedVersion(root, registry, req.params.model);
+        const { version } = await resolveVersion(root, registry, req.params.model);
         const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
         try {
           const r = await predictBatch(session, version, await openSource(input, root), output, {
@@ -194,7 +195,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       case 'staticTable': {
         const { root, model, input } = req.params;
         const registry = await openRegistry(root);
-        const { version } = await resolveServedVersion(root, registry, model);
+        const { version } = await resolveVersion(root, registry, model);
         const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
         try {
           const r = await writeStaticTable(session, root, version, await openSource(input, root), {

@@ -9,7 +9,7 @@ import { openSource } from '../../src/core/data/source';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { betterOf, compareVersions, heldOutSource, type VersionComparison } from '../../src/core/evaluate/compareVersions';
 import { evaluateVersion } from '../../src/core/evaluate/evaluateVersion';
-import { loadProjectConfig } from '../../src/core/pipeline/config';
+import { loadProjectConfig } from '../../src/core/project/config';
 import { openRegistry } from '../../src/core/registry';
 import type { ModelVersion } from '../../src/core/registry/types';
 import { compareMetricsChart, compareSliceDeltaChart } from '../../src/core/report/compareCharts';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { writeDemoWorkspace } from '../../src/core/demo/workspace';
-import { governingSchema, loadProjectConfig, parseProjectConfig } from '../../src/core/pipeline/config';
+import { governingSchema, loadProjectConfig, parseProjectConfig } from '../../src/core/project/config';
 import { tempDir } from '../helpers/fixtures';
 
 test('the demo prodml.yaml maps each data folder to its schema, environment and baseline', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { demoProdmlYaml } from '../../src/core/demo/readme';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
-import { parseProjectConfig } from '../../src/core/pipeline/config';
+import { parseProjectConfig } from '../../src/core/project/config';
 import { parsePipeline, stepsUpTo } from '../../src/core/pipeline';
 import { tempDir } from '../helpers/fixtures';
 

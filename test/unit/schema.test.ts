@@ -8,7 +8,8 @@ import { NATALITY_RACES } from '../../src/core/demo/natality';
 import { DuckSession } from '../../src/core/data/duckdb';
 import { openSource } from '../../src/core/data/source';
 import { inferSchema, presenceFloor, widenedRange } from '../../src/core/schema/infer';
-import { locateKey, parseSchema, readSchema, schemaToYaml, writeFileAtomic } from '../../src/core/schema/io';
+import { locateKey, parseSchema, readSchema, schemaToYaml } from '../../src/core/schema/io';
+import { writeFileAtomic } from '../../src/core/project/atomicWrite';
 import type { Schema } from '../../src/core/schema/types';
 import { tempDir } from '../helpers/fixtures';
 
@@ -114,10 +115,10 @@ describe('writing *.schema.yaml', () => {
 
   test('never overwrites silently; --force replaces atomically, leaving no temp file', async () => {
     const out = path.join(dir, 'w', 'x.schema.yaml');
-    await writeFileAtomic(out, 'one\n');
-    await assert.rejects(writeFileAtomic(out, 'two\n'), /already exists; use --force/);
+    await writeFileAtomic(out, 'one\n', { noClobber: true });
+    await assert.rejects(writeFileAtomic(out, 'two\n', { noClobber: true }), /already exists; use --force/);
     assert.equal(fs.readFileSync(out, 'utf8'), 'one\n');
-    await writeFileAtomic(out, 'two\n', { force: true });
+    await writeFileAtomic(out, 'two\n');
     assert.equal(fs.readFileSync(out, 'utf8'), 'two\n');
     assert.deepEqual(fs.readdirSync(path.dirname(out)), ['x.schema.yaml']);
     await assert.rejects(writeFileAtomic(path.dirname(out), 'x'), /is a directory/);

@@ -1,7 +1,7 @@
 /** The tuner's pure parts: the tune block's defaults and checks, sampling, and successive halving's calls. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseProjectConfig, type ModelConfig } from '../../src/core/pipeline/config';
+import { parseProjectConfig, type ModelConfig } from '../../src/core/project/config';
 import { applyParams, drawValue, effectiveParams, sampleParams } from '../../src/core/tune/space';
 import { lossOf, quantile, rungEpochs, rungValue, Rungs } from '../../src/core/tune/halving';
 import { resolveTuneSettings } from '../../src/core/tune/settings';

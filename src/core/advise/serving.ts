@@ -7,9 +7,9 @@ import type { DuckSession } from '../data/duckdb';
 import type { DataSource } from '../data/source';
 import { badInput, cancelled } from '../errors';
 import type { FittedTransforms } from '../features/spec';
-import { loadProjectConfig } from '../pipeline/config';
+import { loadProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
-import { resolveServedVersion } from '../serve/resolveVersion';
+import { resolveVersion } from '../project/resolveVersion';
 import { countKeys, keyDistribution, type KeyCounts } from './keyStats';
 import { dataKeySource, inputConsistency, logKeySource, type KeySource } from './keySource';
 import { fmtInt, pct, recommend, thresholdsWith } from './recommend';
@@ -84,7 +84,7 @@ export async function adviseServing(session: DuckSession, root: string, model: s
 async function servedShape(root: string, model: string): Promise<{ inputs: string[]; outputsPerRow: number } | undefined> {
   try {
     const registry = await openRegistry(root);
-    const { version } = await resolveServedVersion(root, registry, model);
+    const { version } = await resolveVersion(root, registry, model);
     const transforms = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;
     const classes = version.card.params['classes'] as string[] | undefined;
     return { inputs: transforms.features.map((f) => f.name), outputsPerRow: version.card.task === 'multiclass' ? (classes?.length ?? 2) : 1 };

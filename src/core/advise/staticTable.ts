@@ -13,7 +13,7 @@ import path from 'node:path';
 import { DuckSession, sqlIdent, sqlString } from '../data/duckdb';
 import type { DataSource } from '../data/source';
 import { badInput } from '../errors';
-import { loadProjectConfig } from '../pipeline/config';
+import { loadProjectConfig } from '../project/config';
 import { syncDir } from '../registry/durable';
 import type { ModelVersion } from '../registry/types';
 import { predictBatch, predictionColumns } from '../serve/batch';
@@ -26,7 +26,9 @@ import { fmtInt } from './recommend';
 import { adviseServing } from './serving';
 import type { AdviceThresholds, ServingAdvice } from './types';
 
-export const STATIC_DIR = path.join('.prodml', 'static');
+import { STATIC_DIR } from '../project/paths';
+import { writeFileAtomic } from '../project/atomicWrite';
+export { STATIC_DIR };
 
 /** `<root>/.prodml/static/<model>/<version>.parquet`: where the server looks for a version's table. */
 export function staticTablePath(root: string, model: string, version: number): string {
@@ -152,9 +154,7 @@ export async function writeStaticTable(session: DuckSession, root: string, versi
       sha256: await sha256(output),
     };
     const manifestFile = staticManifestPath(output);
-    const tmp = tempBeside(manifestFile);
-    await fs.writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n');
-    await fs.rename(tmp, manifestFile);
+    await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
     await syncDir(path.dirname(manifestFile));
     progress(1, 'done');
     return {

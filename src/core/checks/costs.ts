@@ -1,6 +1,6 @@
 /** What each feature costs to keep: how often it is missing in the training split, and where it comes from. */
 import { toCategory } from '../features/apply';
-import type { ModelConfig } from '../pipeline/config';
+import type { ModelConfig } from '../project/config';
 import type { SplitData } from '../train/splitData';
 import type { FeatureCostReport } from './types';
 

@@ -11,12 +11,12 @@ import { badInput, cancelled } from '../errors';
 import { metricDirection } from '../evaluate/compareVersions';
 import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
 import { fnv1a, mulberry32 } from '../demo/random';
-import type { ModelConfig } from '../pipeline/config';
+import type { ModelConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { loadScorer, type Scorer } from '../serve/scorer';
 import type { BackendName } from '../train/backend';
 import type { Task } from '../train/model';
-import { loadModelConfig, resolveVersion, splitDescription, yamlLocation } from './context';
+import { loadModelConfig, versionToCheck, splitDescription, yamlLocation } from './context';
 import { featureCosts, hasCost } from './costs';
 import { retrainWithout, stageTrainSplit } from './leaveOneOut';
 import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
@@ -50,7 +50,7 @@ export async function featureImportance(root: string, model: string | undefined,
     if (opts.signal?.aborted) throw cancelled();
     opts.onProgress?.({ fraction, phase });
   };
-  const { version, note } = await resolveVersion(root, m.name, opts.version);
+  const { version, note } = await versionToCheck(root, m.name, opts.version);
   const notes = note ? [note] : [];
   if (version.card.task !== m.task || version.card.label !== m.label) {
     throw badInput(project.file, `models.${m.name} predicts ${m.label} (${m.task}) but ${m.name}:${version.version} predicts ${version.card.label} (${version.card.task}): retrain it before judging its features`);

@@ -6,10 +6,10 @@
  */
 import { DuckSession } from '../data/duckdb';
 import { badInput, cancelled } from '../errors';
-import type { ModelConfig } from '../pipeline/config';
+import type { ModelConfig } from '../project/config';
 import { loadScorer } from '../serve/scorer';
 import type { ModelVersion } from '../registry/types';
-import { loadModelConfig, resolveVersion, splitDescription, yamlLocation } from './context';
+import { loadModelConfig, versionToCheck, splitDescription, yamlLocation } from './context';
 import { findDuplicates } from './duplicates';
 import { groupStraddle, likelyGroupColumns } from './groups';
 import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
@@ -187,7 +187,7 @@ async function modelScore(
 ): Promise<{ version: number; score: { measure: UnivariateMeasure; score: number; skill: number } } | undefined> {
   let version: ModelVersion;
   try {
-    const r = await resolveVersion(root, model, ref);
+    const r = await versionToCheck(root, model, ref);
     version = r.version;
     if (r.note) notes.push(r.note);
   } catch (e) {

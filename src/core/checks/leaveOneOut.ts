@@ -8,7 +8,7 @@ import { cancelled } from '../errors';
 import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
-import type { ModelConfig } from '../pipeline/config';
+import type { ModelConfig } from '../project/config';
 import { loadTf, type BackendName } from '../train/backend';
 import { recencyWeights } from '../train/split';
 import { predict, trainModel } from '../train/trainer';

@@ -1,5 +1,5 @@
 /** The text files of the demo workspace: prodml.yaml and README.md. */
-import type { DemoFile } from './workspace';
+import type { DemoFile } from './demoFile';
 
 export function demoProdmlYaml(): string {
   return `# ProdML demo workspace: synthetic US natality data (the "baby weight" lab).

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { badInput } from '../errors';
 import { toCsv } from './csv';
 import { AGE_SHIFT_YEARS, BAD_BATCHES, GESTATION_SHIFT_WEEKS, type Batch, type DemoDefect } from './defects';
+import type { DemoFile, DemoFileKind } from './demoFile';
 import { generateNatalityRows, monthRange, NATALITY_COLUMNS, NATALITY_LABEL } from './natality';
 import { deriveSeed } from './random';
 import { demoProdmlYaml, demoReadme } from './readme';
@@ -16,22 +17,7 @@ export const DEMO_MARKER = '.prodml-demo';
 export const DEFAULT_DEMO_SEED = 42;
 export const DEFAULT_ROWS_PER_MONTH = 1500;
 
-export type DemoFileKind = 'train' | 'serving' | 'incoming' | 'stream' | 'config' | 'readme' | 'marker';
-
-export interface DemoFile {
-  /** Relative to the workspace root, with `/` separators. */
-  path: string;
-  kind: DemoFileKind;
-  /** Data rows (header excluded); data files only. */
-  rows?: number;
-  /** Header of a data file, in order. */
-  columns?: string[];
-  /** First and last event_date in a data file (YYYY-MM-DD). */
-  dateRange?: { min: string; max: string };
-  description: string;
-  /** Set on the broken incoming batches only. */
-  defect?: DemoDefect;
-}
+export type { DemoFile, DemoFileKind } from './demoFile';
 
 export interface DemoManifest {
   /** Absolute path of the workspace written. */

@@ -7,7 +7,7 @@
 import type { DuckSession } from '../data/duckdb';
 import type { DataSource } from '../data/source';
 import { badInput } from '../errors';
-import type { ModelConfig, ProjectConfig } from '../pipeline/config';
+import type { ModelConfig, ProjectConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { loadSplit, splitNotes } from '../train/splitData';
 import { evaluateVersion } from './evaluateVersion';

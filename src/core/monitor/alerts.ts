@@ -2,7 +2,7 @@
  * Alerts: every drift statistic above its threshold and every metric outside its
  * `monitoring.thresholds` bounds, each with one sentence a person on call understands.
  */
-import type { MonitoringConfig } from '../pipeline/config';
+import type { MonitoringConfig } from '../project/config';
 import { PREDICTION } from './baseline';
 import { pct } from './driftStats';
 import { MIN_WINDOW_ROWS } from './windows';

@@ -7,7 +7,7 @@
 import type { DuckSession, Row } from '../data/duckdb';
 import { openSource } from '../data/source';
 import { isProdmlError } from '../errors';
-import type { MonitorWindow } from '../pipeline/config';
+import type { MonitorWindow } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { loadScorer, type Scorer } from '../serve/scorer';
 import type { Task } from '../train/model';

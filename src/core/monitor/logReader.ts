@@ -10,6 +10,7 @@ import type { DuckSession } from '../data/duckdb';
 import { sqlString } from '../data/duckdb';
 import { LABELS_DIR, LOGS_DIR, PREDICTIONS_PREFIX, type Route } from '../serve/logTypes';
 import { toTime } from './windows';
+import { statePaths } from '../project/paths';
 
 export interface LoggedPrediction {
   /** Position in the log (files in name order, lines in order). */
@@ -36,7 +37,7 @@ export interface PredictionLog {
 const ROUTES = new Set<Route>(['primary', 'canary', 'shadow', 'batch']);
 
 export function logDir(root: string, model: string): string {
-  return path.join(root, '.prodml', LOGS_DIR, model);
+  return statePaths(root).modelLogs(model);
 }
 
 export async function readPredictionLog(session: DuckSession, root: string, model: string, opts: { signal?: AbortSignal } = {}): Promise<PredictionLog> {

@@ -8,7 +8,7 @@ import type { DuckSession } from '../data/duckdb';
 import { quantileSorted } from '../evaluate/binning';
 import { scalarMetrics, type TaskData } from '../evaluate/metrics';
 import { residualsByInput, type InputResiduals } from '../evaluate/regression';
-import { loadProjectConfig, type MonitoringConfig, type MonitorWindow } from '../pipeline/config';
+import { loadProjectConfig, type MonitoringConfig, type MonitorWindow } from '../project/config';
 import { openRegistry } from '../registry';
 import type { ModelCard } from '../registry/types';
 import type { Route } from '../serve/logTypes';

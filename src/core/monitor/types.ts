@@ -5,7 +5,7 @@
  * snake_case because they are printed as is. NaN metrics become null in JSON.
  */
 import type { InputResiduals } from '../evaluate/regression';
-import type { MonitorWindow } from '../pipeline/config';
+import type { MonitorWindow } from '../project/config';
 import type { Route } from '../serve/logTypes';
 import type { DriftStatistic } from './driftStats';
 

@@ -3,7 +3,7 @@
  * (all UTC) an instant falls in, or consecutive chunks of N instances.
  */
 import { mulberry32 } from '../demo/random';
-import type { MonitorWindow } from '../pipeline/config';
+import type { MonitorWindow } from '../project/config';
 
 export type TimeWindow = Exclude<MonitorWindow, { requests: number }>;
 

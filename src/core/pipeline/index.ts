@@ -5,5 +5,5 @@ export { watchLanding, scheduleRuns, type TriggerOptions, type WatchOptions } fr
 export { stepsUpTo, topoOrder, STEP_DEPENDENCIES } from './dag';
 export { QUARANTINE_DIR, type Quarantined, type QuarantineReport } from './quarantine';
 export { STAGING_DIR } from './ingestStep';
-export { parsePipeline, DEFAULT_LANDING, type PipelineConfig } from './pipelineConfig';
+export { parsePipeline, DEFAULT_LANDING, type PipelineConfig } from '../project/pipelineBlock';
 export * from './runTypes';

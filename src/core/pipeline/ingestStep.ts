@@ -8,7 +8,8 @@ import { fileHash } from './hashing';
 import { listBatches, moveFile, relTo } from './files';
 import type { StepDefinition } from './stepTypes';
 
-export const STAGING_DIR = '.prodml/staging';
+import { STAGING_DIR } from '../project/paths';
+export { STAGING_DIR };
 
 export const ingestStep: StepDefinition = {
   async inputs(ctx) {

@@ -4,11 +4,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../project/atomicWrite';
 import { isRowLevel, type Anomaly, type ValidationResult } from '../schema/types';
 import { moveFile } from './files';
 
-export const QUARANTINE_DIR = '.prodml/quarantine';
+import { QUARANTINE_DIR } from '../project/paths';
+export { QUARANTINE_DIR };
 
 export interface QuarantineReport {
   /** Where the batch came from (workspace-relative) and its content hash. */

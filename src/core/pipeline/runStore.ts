@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../project/atomicWrite';
 import { badInput, isProdmlError } from '../errors';
 import { withModelLock } from '../registry/lock';
 import type { RunRecord, StepName } from './runTypes';
 
-export const RUNS_DIR = '.prodml/runs';
+import { RUNS_DIR } from '../project/paths';
+export { RUNS_DIR };
 export const RUN_FILE = 'run.json';
 
 /** Ids sort by start time: `20250314-093000-123-ab12`. */
@@ -38,7 +39,7 @@ export function stepLogPath(root: string, id: string, step: StepName): string {
 export async function writeRun(root: string, record: RunRecord): Promise<void> {
   const dir = runDir(root, record.id);
   await fs.mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(record, null, 2) + '\n', { fsync: true });
+  await writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(record, null, 2) + '\n');
 }
 
 /** A timestamped line in the step's log. */

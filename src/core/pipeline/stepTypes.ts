@@ -1,6 +1,6 @@
 /** What a step implementation sees and returns; the runner (runner.ts) does the bookkeeping. */
-import type { ModelConfig, ProjectConfig } from './config';
-import type { PipelineConfig } from './pipelineConfig';
+import type { ModelConfig, ProjectConfig } from '../project/config';
+import type { PipelineConfig } from '../project/pipelineBlock';
 import type { RunStatus, StepName, StepRecord } from './runTypes';
 
 export interface StepContext {

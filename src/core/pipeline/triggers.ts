@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors';
 import { listBatches } from './files';
-import { DEFAULT_WATCH } from './pipelineConfig';
+import { DEFAULT_WATCH } from '../project/pipelineBlock';
 import { loadPipeline, runPipeline } from './runner';
 import type { RunRecord, RunTrigger } from './runTypes';
 

@@ -13,7 +13,7 @@ import { isProdmlError } from '../errors';
 import { readSchema } from '../schema/io';
 import { TRAINING, type ValidationResult } from '../schema/types';
 import { validateData } from '../schema/validate';
-import { datasetFiles } from './config';
+import { datasetFiles } from '../project/config';
 import { listBatches, moveFile, relTo } from './files';
 import { fileHash } from './hashing';
 import { STAGING_DIR } from './ingestStep';

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../project/atomicWrite';
 import { badInput } from '../errors';
 import { appendLineDurable } from './durable';
 import { ALIASES_FILE, HISTORY_FILE } from './layout';
@@ -40,7 +40,7 @@ export async function readAliases(modelDir: string): Promise<Aliases> {
 
 export async function writeAliases(modelDir: string, aliases: Aliases): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(aliases).sort(([a], [b]) => a.localeCompare(b)));
-  await writeFileAtomic(path.join(modelDir, ALIASES_FILE), JSON.stringify(sorted, null, 2) + '\n', { fsync: true });
+  await writeFileAtomic(path.join(modelDir, ALIASES_FILE), JSON.stringify(sorted, null, 2) + '\n');
 }
 
 /** All events, oldest first. An unparseable last line is a write cut short, not an event. */

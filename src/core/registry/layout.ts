@@ -7,7 +7,7 @@ import { badInput } from '../errors';
  * such directory is complete. Everything else in the model directory starts with a dot or is one
  * of the two alias files, and listings ignore it.
  */
-export const REGISTRY_DIR = path.join('.prodml', 'registry');
+export { REGISTRY_DIR } from '../project/paths';
 export const ALIASES_FILE = 'aliases.json';
 export const HISTORY_FILE = 'alias-history.jsonl';
 export const CARD_FILE = 'card.json';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../project/atomicWrite';
 import { badInput } from '../errors';
 import { aliasAtTime, appendHistory, readAliases, readHistory, previousServed, repairAliases, writeAliases, type Aliases } from './aliases';
 import { completeCard, currentUser, keyMetric } from './card';
@@ -84,7 +84,7 @@ export class Registry {
         throw e;
       }
       await syncDir(dir);
-      await writeFileAtomic(path.join(dir, LAST_VERSION_FILE), `${version}\n`, { fsync: true });
+      await writeFileAtomic(path.join(dir, LAST_VERSION_FILE), `${version}\n`);
       return version;
     }, this.lockWaitMs);
   }

@@ -343,29 +343,3 @@ export function schemaToYaml(schema: Schema, notes: SchemaNotes = {}): string {
   }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
-
-/**
- * Writes `text` to `file` atomically (a temp file beside it, then a rename or link), refusing to
- * replace an existing file unless `force`.
- */
-export async function writeFileAtomic(file: string, text: string, opts: { force?: boolean } = {}): Promise<void> {
-  const abs = path.resolve(file);
-  const st = await fs.promises.stat(abs).catch(() => undefined);
-  if (st?.isDirectory()) throw badInput(file, 'is a directory; give a file name such as data.schema.yaml');
-  if (st && !opts.force) throw badInput(file, 'already exists; use --force to replace it');
-  await fs.promises.mkdir(path.dirname(abs), { recursive: true });
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  await fs.promises.writeFile(tmp, text, { flag: 'wx' });
-  try {
-    if (opts.force) {
-      await fs.promises.rename(tmp, abs);
-    } else {
-      // link() fails if the file appeared since the check above: no silent overwrite, even in a race.
-      await fs.promises.link(tmp, abs).catch((e: NodeJS.ErrnoException) => {
-        throw e.code === 'EEXIST' ? badInput(file, 'already exists; use --force to replace it') : e;
-      });
-    }
-  } finally {
-    await fs.promises.rm(tmp, { force: true });
-  }
-}

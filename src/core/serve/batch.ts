@@ -17,7 +17,7 @@ import picomatch from 'picomatch';
 import { chunkColumnJS, sqlIdent, sqlString, type DuckSession } from '../data/duckdb';
 import { explainReadError, type DataSource } from '../data/source';
 import { badInput, cancelled, isProdmlError } from '../errors';
-import { loadProjectConfig } from '../pipeline/config';
+import { loadProjectConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { syncDir } from '../registry/durable';
 import { batchPredictionsFile, tempBeside } from './logPaths';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { sqlIdent, sqlString, type DuckSession } from '../data/duckdb';
 import { explainReadError, openSource, type DataSource } from '../data/source';
 import { badInput, isProdmlError } from '../errors';
-import { loadProjectConfig, PROJECT_FILE } from '../pipeline/config';
+import { loadProjectConfig, PROJECT_FILE } from '../project/config';
 import { syncDir } from '../registry/durable';
 import { labelsFile, predictionsGlob, tempBeside } from './logPaths';
 

@@ -4,10 +4,11 @@
  */
 import path from 'node:path';
 import { LABELS_DIR, LOGS_DIR, PREDICTIONS_PREFIX } from './logTypes';
+import { statePaths } from '../project/paths';
 
 /** `<root>/.prodml/logs/<model>`. */
 export function logsDir(root: string, model: string): string {
-  return path.join(root, '.prodml', LOGS_DIR, model);
+  return statePaths(root).modelLogs(model);
 }
 
 /** Every prediction file of a model, as a DuckDB glob. */

@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isProdmlError } from '../errors';
-import type { ModelServingConfig } from '../pipeline/config';
+import type { ModelServingConfig } from '../project/config';
 import type { Aliases, Registry } from '../registry';
 import { loadStaticTable, staticManifestPath, staticTablePath, type StaticTable } from '../advise/staticTable';
 import { readSchema } from '../schema/io';

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import { badInput } from '../errors';
-import { DEFAULT_SERVER, loadProjectConfig, type ModelServingConfig } from '../pipeline/config';
+import { DEFAULT_SERVER, loadProjectConfig, type ModelServingConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import { isProblem, type InstanceProblem } from './instanceCheck';
 import { logsDir } from './logPaths';

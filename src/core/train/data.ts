@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DuckSession, Row } from '../data/duckdb';
 import { openSource } from '../data/source';
 import { badInput } from '../errors';
-import { datasetFiles, type ModelConfig, type ProjectConfig } from '../pipeline/config';
+import { datasetFiles, type ModelConfig, type ProjectConfig } from '../project/config';
 import { toDate } from '../features/apply';
 
 export interface TrainingData {

@@ -14,7 +14,7 @@ import { fitBaseline } from '../evaluate/baseline';
 import { taskDataOf } from '../evaluate/metrics';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
-import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../pipeline/config';
+import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import { VERSION } from '../version';
 import { loadTf, type BackendName } from './backend';
@@ -22,6 +22,7 @@ import { encodeLabels, loadTrainingData, timeRange } from './data';
 import type { ModelSpec } from './model';
 import { recencyWeights, splitRows } from './split';
 import { modelArtifacts, predict, trainModel, type EpochReport, type TrainParams } from './trainer';
+import { modelConfig } from '../project/workspace';
 
 export type TrainProgress =
   | { phase: 'loading' | 'fitting' | 'evaluating' | 'registering'; message: string }
@@ -50,18 +51,10 @@ export interface TrainOutcome {
 
 const KEY_METRIC = { regression: 'rmse', binary: 'auc', multiclass: 'accuracy' } as const;
 
-/** The model named, or the only one; a clear message otherwise. */
-export function pickModel(project: ProjectConfig, name?: string): ModelConfig {
-  if (project.models.length === 0) throw badInput(project.file, 'has no models: add a `models:` section (see the JSON Schema hover on the key)');
-  const m = name ? project.models.find((x) => x.name === name) : project.models.length === 1 ? project.models[0] : undefined;
-  if (!m) throw badInput(project.file, name ? `has no model "${name}" (models: ${project.models.map((x) => x.name).join(', ')})` : `has several models; name one: ${project.models.map((x) => x.name).join(', ')}`);
-  return m;
-}
-
 export async function trainFromConfig(root: string, modelName: string | undefined, opts: TrainOptions = {}): Promise<TrainOutcome> {
   const project = await loadProjectConfig(root);
   if (!project) throw badInput(path.join(root, 'prodml.yaml'), 'not found: training is configured in prodml.yaml at the workspace root');
-  const picked = pickModel(project, modelName);
+  const picked = modelConfig(project, modelName);
   const m: ModelConfig = opts.overrides ? { ...picked, model: { ...picked.model, ...opts.overrides.model }, training: { ...picked.training, ...opts.overrides.training } } : picked;
   const say = (phase: 'loading' | 'fitting' | 'evaluating' | 'registering', message: string) => opts.onProgress?.({ phase, message });
   const seed = m.training.seed ?? 42;

@@ -4,7 +4,7 @@
  * rows so that "held out" means what it meant when the version was trained.
  */
 import type { DuckSession, Row } from '../data/duckdb';
-import type { ModelConfig, ProjectConfig } from '../pipeline/config';
+import type { ModelConfig, ProjectConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { encodeLabels, loadTrainingData, type TrainingData } from './data';
 import { splitRows, type SplitSpec } from './split';

@@ -5,7 +5,7 @@
  */
 import { badInput } from '../errors';
 import { METRIC_DIRECTIONS, isMetricName, type MetricName } from '../evaluate/types';
-import type { ModelConfig } from '../pipeline/config';
+import type { ModelConfig } from '../project/config';
 import type { ModelSpec, Task } from '../train/model';
 import { TUNABLE_PARAMS, type ParamKind, type ParamSpec, type ParamValue, type SearchSpace, type TunableParam, type TuneBlock, type TuneSettings } from './types';
 

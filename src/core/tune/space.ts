@@ -6,7 +6,7 @@
  * parameter to the space leaves the others' draws alone.
  */
 import { deriveSeed, mulberry32 } from '../demo/random';
-import type { ModelConfig } from '../pipeline/config';
+import type { ModelConfig } from '../project/config';
 import type { ModelSpec } from '../train/model';
 import type { TrainParams } from '../train/trainer';
 import { TUNABLE_PARAMS, type ParamSpec, type ParamValue, type SearchSpace, type TrialRecord, type TunableParam } from './types';

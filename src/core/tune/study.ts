@@ -8,10 +8,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors';
+import { writeFileAtomic } from '../project/atomicWrite';
 import { appendLineDurable, syncDir } from '../registry/durable';
 import type { StudyRecord, TrialRecord } from './types';
 
-export const TUNE_DIR = path.join('.prodml', 'tune');
+import { TUNE_DIR } from '../project/paths';
+export { TUNE_DIR };
 export const STUDY_FILE = 'study.json';
 export const TRIALS_FILE = 'trials.jsonl';
 
@@ -39,10 +41,7 @@ export async function readStudy(dir: string): Promise<StudyRecord | undefined> {
 }
 
 export async function writeStudy(dir: string, study: StudyRecord): Promise<void> {
-  await fs.promises.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${STUDY_FILE}.${process.pid}.tmp`);
-  await fs.promises.writeFile(tmp, JSON.stringify(study, null, 2) + '\n');
-  await fs.promises.rename(tmp, path.join(dir, STUDY_FILE));
+  await writeFileAtomic(path.join(dir, STUDY_FILE), JSON.stringify(study, null, 2) + '\n');
   await syncDir(dir);
 }
 

@@ -9,7 +9,7 @@ import { DuckSession } from '../data/duckdb';
 import { deriveSeed } from '../demo/random';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
-import type { ModelConfig, ProjectConfig } from '../pipeline/config';
+import type { ModelConfig, ProjectConfig } from '../project/config';
 import { encodeLabels, loadTrainingData } from '../train/data';
 import { recencyWeights, splitRows } from '../train/split';
 import type { TrainData } from '../train/trainer';

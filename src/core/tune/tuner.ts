@@ -9,10 +9,10 @@ import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { badInput, cancelled, isProdmlError } from '../errors';
 import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
-import { loadProjectConfig, type ModelConfig } from '../pipeline/config';
+import { loadProjectConfig, type ModelConfig } from '../project/config';
 import { withModelLock } from '../registry/lock';
 import { loadTf, type BackendName } from '../train/backend';
-import { pickModel } from '../train/run';
+import { modelConfig } from '../project/workspace';
 import { predict, trainModel } from '../train/trainer';
 import { lossOf, rungEpochs, rungValue, Rungs } from './halving';
 import { resolveTuneSettings } from './settings';
@@ -38,7 +38,7 @@ export async function tuneModel(root: string, modelName: string | undefined, opt
   const started = Date.now();
   const project = await loadProjectConfig(root);
   if (!project) throw badInput(path.join(root, 'prodml.yaml'), 'not found: tuning is configured in prodml.yaml at the workspace root');
-  const m = pickModel(project, modelName);
+  const m = modelConfig(project, modelName);
   const settings = resolveTuneSettings(project.file, m, m.tune, { trials: opts.trials, minutes: opts.minutes });
   const say = (fraction: number, phase: string, extra: Partial<TuneProgress> = {}) => opts.onProgress?.({ fraction: Math.min(1, fraction), phase, ...extra });
 

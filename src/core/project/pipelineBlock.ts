@@ -16,7 +16,23 @@
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { badInput } from '../errors';
-import type { DatasetConfig, ModelConfig } from './config';
+import { isInsideState } from './paths';
+
+/** What the pipeline block needs of a dataset (config.ts's DatasetConfig has it); structural, so config.ts alone imports this file. */
+interface PipelineDataset {
+  name: string;
+  path: string[];
+  schema?: string;
+  baseline?: string;
+}
+
+/** What the pipeline block needs of a model entry. */
+interface PipelineModel {
+  name: string;
+  label: string;
+  dataset: PipelineDataset;
+  serving: { alias: string };
+}
 
 export interface WatchTrigger {
   /** A file must keep its size and mtime this long before it is taken (it may still be copying). */
@@ -49,7 +65,7 @@ export const DEFAULT_LANDING = 'data/landing';
 export const DEFAULT_WATCH: WatchTrigger = { debounce_ms: 2000, poll_ms: 2000 };
 
 /** The pipeline block with its defaults filled in and its references checked against the models. */
-export function parsePipeline(file: string, raw: RawPipeline, models: ModelConfig[]): PipelineConfig {
+export function parsePipeline(file: string, raw: RawPipeline, models: readonly PipelineModel[]): PipelineConfig {
   const names = models.map((m) => m.name).join(', ') || 'none';
   const modelName = raw.model ?? (models.length === 1 ? models[0]!.name : undefined);
   if (!modelName) throw badInput(file, `pipeline.model: name the model the pipeline trains (models: ${names})`);
@@ -91,7 +107,7 @@ export function parsePipeline(file: string, raw: RawPipeline, models: ModelConfi
 }
 
 /** The directory part of a dataset's first glob before any wildcard: where its files live. */
-export function fixedDir(d: DatasetConfig): string {
+export function fixedDir(d: Pick<PipelineDataset, 'path'>): string {
   const parts = (d.path[0] ?? '').replace(/^\.\//, '').split('/');
   const wild = parts.findIndex((p) => /[*?[{]/.test(p));
   // A plain file path: its folder.
@@ -100,7 +116,7 @@ export function fixedDir(d: DatasetConfig): string {
 }
 
 /** Whether a CSV (or any data file) put directly in `dir` would be read by the dataset. */
-function readsFolder(d: DatasetConfig, dir: string): boolean {
+function readsFolder(d: Pick<PipelineDataset, 'path'>, dir: string): boolean {
   const probes = ['.csv', '.tsv', '.parquet', '.json', '.jsonl'].map((ext) => `${dir === '.' ? '' : dir + '/'}batch${ext}`);
   return d.path.some((g) => probes.some((p) => picomatch.isMatch(p, g.replace(/^\.\//, ''))));
 }
@@ -108,6 +124,6 @@ function readsFolder(d: DatasetConfig, dir: string): boolean {
 function relPath(file: string, at: string, given: string): string {
   const norm = path.posix.normalize(given.replace(/\\/g, '/')).replace(/\/$/, '');
   if (path.posix.isAbsolute(norm) || norm === '..' || norm.startsWith('../')) throw badInput(file, `${at}: "${given}" must be a folder inside the workspace, relative to prodml.yaml`);
-  if (norm === '.prodml' || norm.startsWith('.prodml/')) throw badInput(file, `${at}: "${given}" is inside .prodml/, which ProdML manages; use a folder of your own`);
+  if (isInsideState(norm)) throw badInput(file, `${at}: "${given}" is inside .prodml/, which ProdML manages; use a folder of your own`);
   return norm;
 }

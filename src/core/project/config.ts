@@ -10,7 +10,7 @@ import projectJsonSchema from '../../../schemas/prodml.schema.json';
 import { badInput } from '../errors';
 import type { FeatureSpec, TransformSpec } from '../features/spec';
 import { checkYaml } from '../schema/io';
-import { parsePipeline, type PipelineConfig, type RawPipeline } from './pipelineConfig';
+import { parsePipeline, type PipelineConfig, type RawPipeline } from './pipelineBlock';
 import type { ModelSpec, Task } from '../train/model';
 import type { SplitSpec } from '../train/split';
 import type { TrainParams } from '../train/trainer';
