@@ -18,6 +18,7 @@ import { onnxFeeds } from '../../src/core/export/onnxFeeds';
 import { openRegistry } from '../../src/core/registry';
 import { predictBatch } from '../../src/core/serve/batch';
 import { loadScorer } from '../../src/core/serve/scorer';
+import { openWorkspace } from '../../src/core/project/workspace';
 import { EXPORT_MODELS, exportWorkspace, PLANTED } from '../helpers/exportFixtures';
 
 let ws: string;
@@ -30,6 +31,9 @@ before(async () => {
   heldOut = await session.rows(`SELECT * FROM read_csv('${path.join(ws, 'data/heldout.csv')}')`);
 });
 after(() => session?.close());
+
+/** The workspace as the CLI opens it from its root. */
+const workspace = () => openWorkspace({ workspace: ws, cwd: ws });
 
 async function scoreOnnx(file: string, rows: Record<string, unknown>[]): Promise<{ out: Float32Array; session: ort.InferenceSession }> {
   const s = await ort.InferenceSession.create(file);
@@ -55,7 +59,7 @@ describe('prodml export --format onnx', () => {
   for (const [task, model] of Object.entries(EXPORT_MODELS)) {
     test(`${task}: onnxruntime-node scores held-out rows as prodml predict does (1e-5)`, async () => {
       const file = path.join(ws, `exports/${model}.onnx`);
-      const r = await exportModel(ws, { model: `${model}:1`, format: 'onnx', out: `exports/${model}.onnx` });
+      const r = await exportModel(await workspace(), { model: `${model}:1`, format: 'onnx', out: `exports/${model}.onnx` });
       assert.equal(r.path, file);
       assert.equal(r.version, 1);
       // One input per column, named as the column, float32 for numbers and string for categories.
@@ -103,7 +107,7 @@ describe('prodml export --format onnx', () => {
 
   test('JSON rows as the server receives them (strings, booleans, NaN-like, ±Infinity, absent keys) score as the Scorer scores them', async () => {
     const file = path.join(ws, 'exports/churn-json.onnx');
-    await exportModel(ws, { model: 'churn:1', format: 'onnx', out: file });
+    await exportModel(await workspace(), { model: 'churn:1', format: 'onnx', out: file });
     const rows: Record<string, unknown>[] = [
       { age: '41.5', income: '30000', visits: 3, tenure: 2.5, city: 'Paris', plan: 'pro' },
       { age: ' 60 ', income: 0, visits: '12', tenure: '9.99', city: 'Brest', plan: 'basic' },
@@ -121,7 +125,8 @@ describe('prodml export --format onnx', () => {
   test('the card keeps every export when several run at once (written under the registry lock)', async () => {
     const registry = await openRegistry(ws);
     const before = (await registry.getVersion('spend', 1)).card.exports?.length ?? 0;
-    await Promise.all([1, 2, 3].map((i) => exportModel(ws, { model: 'spend:1', format: 'onnx', out: `exports/spend-${i}.onnx` })));
+    const w = await workspace();
+    await Promise.all([1, 2, 3].map((i) => exportModel(w, { model: 'spend:1', format: 'onnx', out: `exports/spend-${i}.onnx` })));
     const card = (await registry.getVersion('spend', 1)).card;
     assert.equal(card.exports!.length, before + 3);
     assert.deepEqual(card.exports!.slice(-3).map((e) => path.basename(e.path)).sort(), ['spend-1.onnx', 'spend-2.onnx', 'spend-3.onnx']);
@@ -131,20 +136,20 @@ describe('prodml export --format onnx', () => {
   });
 
   test('a transform ONNX cannot express is a clear error naming the feature and the transform; nothing is written', async () => {
-    await assert.rejects(exportModel(ws, { model: 'hashed:1', format: 'onnx', out: 'exports/hashed.onnx' }), /hashed:1: feature "plan" uses vocabulary with oov_buckets: 3.*cannot be exported/);
-    await assert.rejects(exportModel(ws, { model: 'dated:1', format: 'onnx', out: 'exports/dated.onnx' }), /dated:1: feature "joined" uses date_parts.*cannot be exported to ONNX/);
+    await assert.rejects(exportModel(await workspace(), { model: 'hashed:1', format: 'onnx', out: 'exports/hashed.onnx' }), /hashed:1: feature "plan" uses vocabulary with oov_buckets: 3.*cannot be exported/);
+    await assert.rejects(exportModel(await workspace(), { model: 'dated:1', format: 'onnx', out: 'exports/dated.onnx' }), /dated:1: feature "joined" uses date_parts.*cannot be exported to ONNX/);
     assert.ok(!fs.existsSync(path.join(ws, 'exports/hashed.onnx')));
     assert.ok(!fs.existsSync(path.join(ws, 'exports/dated.onnx')));
     assert.equal((await (await openRegistry(ws)).getVersion('hashed', 1)).card.exports, undefined);
   });
 
   test('bad requests are clear errors', async () => {
-    await assert.rejects(exportModel(ws, { model: 'churn:1', format: 'pmml', out: 'x' }), /--format pmml: give onnx or web/);
-    await assert.rejects(exportModel(ws, { model: 'churn:9', format: 'onnx', out: 'x.onnx' }), /model 'churn': version 9 does not exist/);
-    await assert.rejects(exportModel(ws, { model: 'nope:1', format: 'onnx', out: 'x.onnx' }), /no model 'nope'/);
-    await assert.rejects(exportModel(ws, { model: 'churn:1', format: 'onnx', out: 'data' }), /data: is a folder; --format onnx writes one file/);
+    await assert.rejects(exportModel(await workspace(), { model: 'churn:1', format: 'pmml', out: 'x' }), /--format pmml: give onnx or web/);
+    await assert.rejects(exportModel(await workspace(), { model: 'churn:9', format: 'onnx', out: 'x.onnx' }), /model 'churn': version 9 does not exist/);
+    await assert.rejects(exportModel(await workspace(), { model: 'nope:1', format: 'onnx', out: 'x.onnx' }), /no model 'nope'/);
+    await assert.rejects(exportModel(await workspace(), { model: 'churn:1', format: 'onnx', out: 'data' }), /data: is a folder; --format onnx writes one file/);
     // A bare name: the production alias, else the newest version (with a note saying so).
-    const r = await exportModel(ws, { model: 'churn', format: 'onnx', out: 'exports/bare.onnx' });
+    const r = await exportModel(await workspace(), { model: 'churn', format: 'onnx', out: 'exports/bare.onnx' });
     assert.equal(r.version, 1);
     assert.match(r.note ?? '', /no "production" alias yet; using the latest version, churn:1/);
   });

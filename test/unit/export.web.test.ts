@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { DuckSession } from '../../src/core/data/duckdb';
 import { exportModel, WEB_MANIFEST } from '../../src/core/export/exportModel';
 import { startServer, type RunningServer } from '../../src/core/serve/server';
+import { openWorkspace } from '../../src/core/project/workspace';
 import { EXPORT_MODELS, exportWorkspace } from '../helpers/exportFixtures';
 
 const CHROMIUM_BIN = process.env.PRODML_CHROMIUM ?? '/usr/bin/chromium';
@@ -47,7 +48,7 @@ before(async () => {
   // JSON-safe rows, as a client would send them: nulls for missing values.
   heldOut = JSON.parse(JSON.stringify(await session.rows(`SELECT age, income, visits, tenure, city, plan FROM read_csv('${path.join(ws, 'data/heldout.csv')}')`)));
   session.close();
-  for (const model of Object.values(EXPORT_MODELS)) await exportModel(ws, { model: `${model}:1`, format: 'web', out: `web/${model}` });
+  for (const model of Object.values(EXPORT_MODELS)) await exportModel(await workspace(), { model: `${model}:1`, format: 'web', out: `web/${model}` });
   statics = await staticServer(path.join(ws, 'web'));
   origin = `http://127.0.0.1:${(statics.address() as AddressInfo).port}`;
   prodml = await startServer({ root: ws, port: 0, logFlushMs: 1 });
@@ -83,6 +84,9 @@ async function openExport(model: string): Promise<{ page: Page; requests: string
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   return { page, requests, errors, violations: await page.evaluate(() => (window as unknown as { violations: string[] }).violations) };
 }
+
+/** The workspace as the CLI opens it from its root. */
+const workspace = () => openWorkspace({ workspace: ws, cwd: ws });
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5;
 
@@ -149,11 +153,11 @@ describe('prodml export --format web', () => {
   });
 
   test('a web export replaces an earlier one, and refuses a folder that is not one', async () => {
-    const again = await exportModel(ws, { model: 'churn:1', format: 'web', out: 'web/churn' });
+    const again = await exportModel(await workspace(), { model: 'churn:1', format: 'web', out: 'web/churn' });
     assert.equal(again.files.length, 9);
     fs.mkdirSync(path.join(ws, 'notes'));
     fs.writeFileSync(path.join(ws, 'notes/todo.txt'), 'keep me');
-    await assert.rejects(exportModel(ws, { model: 'churn:1', format: 'web', out: 'notes' }), /notes: is a folder that is not empty and holds no earlier ProdML web export/);
+    await assert.rejects(exportModel(await workspace(), { model: 'churn:1', format: 'web', out: 'notes' }), /notes: is a folder that is not empty and holds no earlier ProdML web export/);
     assert.equal(fs.readFileSync(path.join(ws, 'notes/todo.txt'), 'utf8'), 'keep me');
     assert.deepEqual(fs.readdirSync(ws).filter((f) => f.includes('.tmp-') || f.includes('.old-')), []);
   });

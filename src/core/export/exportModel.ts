@@ -6,11 +6,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { badInput } from '../errors';
 import { formatRef, openRegistry, type ExportRecord, type ModelVersion, type Registry } from '../registry';
 import { currentUser } from '../registry/card';
-import { resolveServedVersion } from '../serve/resolveVersion';
+import { writeFileAtomic } from '../project/atomicWrite';
+import { resolveVersion } from '../project/resolveVersion';
+import type { Workspace } from '../project/workspace';
 import { VERSION } from '../version';
 import { buildOnnx, type OnnxInput } from './onnxExport';
 import { APP_JS, FAVICON_SVG, indexHtml, ORT_WEB_FILES, ortWebDir, predictJs, STYLE_CSS, type WebMetadata } from './webBundle';
@@ -25,7 +26,7 @@ export interface ExportRequest {
   /** `model`, `model:3`, `model:latest` or `model@alias`; a bare name is what serving answers with. */
   model: string;
   format: ExportFormat | string;
-  /** The .onnx file, or the web folder. Relative paths are from the workspace root. */
+  /** The .onnx file, or the web folder. Relative paths are from the workspace's cwd (where the user typed them). */
   out: string;
 }
 
@@ -46,12 +47,12 @@ export interface ExportResult {
   note?: string;
 }
 
-export async function exportModel(root: string, req: ExportRequest): Promise<ExportResult> {
+export async function exportModel(ws: Workspace, req: ExportRequest): Promise<ExportResult> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(req.format)) throw badInput(undefined, `--format ${req.format}: give onnx or web`);
   if (!req.out) throw badInput(undefined, '--out: give the file (onnx) or folder (web) to write');
-  const registry = await openRegistry(root);
-  const { version, note } = await resolveServedVersion(root, registry, req.model);
-  const result = await exportVersion(registry, version, req.format as ExportFormat, path.resolve(root, req.out));
+  const registry = await openRegistry(ws.root);
+  const { version, note } = await resolveVersion(ws.root, registry, req.model, { bare: 'served' });
+  const result = await exportVersion(registry, version, req.format as ExportFormat, path.resolve(ws.cwd, req.out));
   return note ? { ...result, note } : result;
 }
 
@@ -61,8 +62,7 @@ export async function exportVersion(registry: Registry, version: ModelVersion, f
   let files: string[];
   if (format === 'onnx') {
     if ((await fs.stat(out).catch(() => undefined))?.isDirectory()) throw badInput(out, 'is a folder; --format onnx writes one file (e.g. --out model.onnx)');
-    await fs.mkdir(path.dirname(out), { recursive: true });
-    await writeFileAtomic(out, Buffer.from(onnx.bytes.buffer, onnx.bytes.byteOffset, onnx.bytes.byteLength), { fsync: true });
+    await writeFileAtomic(out, Buffer.from(onnx.bytes.buffer, onnx.bytes.byteOffset, onnx.bytes.byteLength));
     files = [out];
   } else {
     const meta: WebMetadata = { model: version.model, version: version.version, task: onnx.task, ...(onnx.classes ? { classes: onnx.classes } : {}), inputs: onnx.inputs, output: onnx.output };

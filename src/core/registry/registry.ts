@@ -321,7 +321,7 @@ export class Registry {
       for (const name of await fs.readdir(vdir)) if (/^card\.json\.\d+$/.test(name)) await fs.rm(path.join(vdir, name), { force: true });
       const updated: ModelCard = { ...card, exports: [...(card.exports ?? []), record] };
       await lock.assertHeld();
-      await writeFileAtomic(path.join(vdir, CARD_FILE), JSON.stringify(updated, null, 2) + '\n', { fsync: true });
+      await writeFileAtomic(path.join(vdir, CARD_FILE), JSON.stringify(updated, null, 2) + '\n');
       return updated;
     }, this.lockWaitMs);
   }
