@@ -14,6 +14,7 @@ import { registerCheckCommand } from './checkCommand';
 import { registerRunCommand } from './runCommand';
 import { registerTuneCommand } from './tuneCommand';
 import { registerAdviseCommand } from './adviseCommand';
+import { registerExportCommand } from './exportCommand';
 import { action } from './run';
 import { VERSION } from '../core/version';
 
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerTuneCommand(program);
   registerAdviseCommand(program);
+  registerExportCommand(program);
 
   return program;
 }

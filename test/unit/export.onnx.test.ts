@@ -6,6 +6,7 @@
  * is recorded on the card.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -152,5 +153,37 @@ describe('prodml export --format onnx', () => {
     const r = await exportModel(await workspace(), { model: 'churn', format: 'onnx', out: 'exports/bare.onnx' });
     assert.equal(r.version, 1);
     assert.match(r.note ?? '', /no "production" alias yet; using the latest version, churn:1/);
+  });
+});
+
+describe('prodml export (CLI)', () => {
+  const CLI = path.join(__dirname, '../../dist/cli.js');
+  const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: ws, encoding: 'utf8', timeout: 120_000 });
+
+  test('exports the file that scores as prodml predict does; bad input exits 2 with one clear line', async () => {
+    const r = run(['export', 'segment:1', '--format', 'onnx', '--out', 'cli/segment.onnx', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.path, path.join(ws, 'cli/segment.onnx'));
+    assert.deepEqual(doc.classes, ['high', 'low', 'mid']);
+    const p = run(['predict', 'segment:1', '--input', 'data/heldout.csv', '--output', 'cli/segment.csv']);
+    assert.equal(p.status, 0, p.stderr);
+    const predicted = await session.rows(`SELECT p_high, p_low, p_mid FROM read_csv('${path.join(ws, 'cli/segment.csv')}')`);
+    const { out } = await scoreOnnx(doc.path, heldOut);
+    assert.equal(predicted.length, heldOut.length);
+    predicted.forEach((row, i) => ['p_high', 'p_low', 'p_mid'].forEach((c, j) => assert.ok(Math.abs((row[c] as number) - out[3 * i + j]!) <= 1e-5, `row ${i} ${c}: predict ${row[c]} vs onnx ${out[3 * i + j]}`)));
+
+    for (const [args, message] of [
+      [['export', 'segment:1', '--format', 'pmml', '--out', 'x'], /^prodml: --format pmml: give onnx or web\n$/],
+      [['export', 'segment:5', '--format', 'onnx', '--out', 'x.onnx'], /^prodml: model 'segment': version 5 does not exist \(versions: 1\)\n$/],
+      [['export', 'dated:1', '--format', 'web', '--out', 'web-dated'], /^prodml: dated:1: feature "joined" uses date_parts/],
+      [['export', 'segment:1', '--out', 'x.onnx'], /required option '--format <format>' not specified/],
+    ] as const) {
+      const bad = run([...args]);
+      assert.equal(bad.status, 2, `${args.join(' ')}: ${bad.stderr}`);
+      assert.match(bad.stderr, message);
+      assert.equal(bad.stdout, '');
+    }
+    assert.ok(!fs.existsSync(path.join(ws, 'web-dated')));
   });
 });
