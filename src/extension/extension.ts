@@ -9,6 +9,7 @@ import { pickDataFile } from './pickData';
 import { ProfilePanel } from './profilePanel';
 import { addLabelsCommand } from './addLabelsCommand';
 import { batchPredictCommand } from './batchPredictCommand';
+import { exportModelCommand } from './exportModelCommand';
 import { compareVersionsCommand } from './comparePanel';
 import { MonitorController } from './monitorController';
 import { ServerController } from './serverController';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('prodml.models.promote', (n) => guarded(log, () => models.promote(n))),
     vscode.commands.registerCommand('prodml.models.rollback', (n) => guarded(log, () => models.rollback(n))),
     vscode.commands.registerCommand('prodml.models.showCard', (n) => guarded(log, () => models.showCard(n))),
+    vscode.commands.registerCommand('prodml.models.export', (n) => guarded(log, () => exportModelCommand(deps, n))),
     vscode.commands.registerCommand('prodml.models.delete', (n) => guarded(log, () => models.deleteVersion(n))),
     vscode.commands.registerCommand('prodml.models.gc', (n) => guarded(log, () => models.gc(n))),
     vscode.commands.registerCommand('prodml.models.compare', (n) =>

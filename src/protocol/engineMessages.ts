@@ -63,6 +63,7 @@ export const engineRequestSchema = z.discriminatedUnion('method', [
   z.object({ id: z.number(), method: z.literal('tune'), params: z.object({ root: z.string(), model: z.string(), trials: z.number().int().positive().optional() }) }),
   z.object({ id: z.number(), method: z.literal('registerBestTrial'), params: z.object({ root: z.string(), model: z.string(), study: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('monitor'), params: z.object({ root: z.string(), model: z.string() }) }),
+  z.object({ id: z.number(), method: z.literal('export'), params: z.object({ root: z.string(), model: z.string(), format: z.enum(['onnx', 'web']), out: z.string() }) }),
   z.object({ id: z.number(), method: z.literal('cancel'), params: z.object({ target: z.number() }) }),
 ]);
 export type EngineRequest = z.infer<typeof engineRequestSchema>;

@@ -31,6 +31,8 @@ import { importancePage, leakagePage } from './checksPages';
 import { loadPipeline, runPipeline } from '../core/pipeline/runner';
 import { comparePage } from './compareView';
 import { compareVersions, heldOutSource } from '../core/evaluate/compareVersions';
+import { exportModel } from '../core/export/exportModel';
+import { openWorkspace } from '../core/project/workspace';
 import { engineRequestSchema, type EngineRequest, type EngineResponse } from '../protocol/engineMessages';
 
 const running = new Map<number, AbortController>();
@@ -130,6 +132,10 @@ async function handle(req: EngineRequest): Promise<unknown> {
         } finally {
           session.close();
         }
+      }
+      case 'export': {
+        const { root, ...request } = req.params;
+        return exportModel(await openWorkspace({ workspace: root, cwd: root }), request);
       }
       case 'labels': {
         const session = await DuckSession.open({ allowedDirectories: req.params.allowedDirectories });
