@@ -40,19 +40,20 @@ export async function exportModelCommand(deps: { engine: EngineClient; log: vsco
     validateInput: (s) => (s.trim() === '' ? 'Give a path' : undefined),
   });
   if (!out) return;
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${label}` }, async () => {
-    try {
-      const r = (await deps.engine.request('export', { root, model: label, format: format.value, out: out.trim() })) as Exported;
-      const uri = vscode.Uri.file(r.path);
-      const action = await vscode.window.showInformationMessage(
-        `ProdML: exported ${r.model}:${r.version} to ${vscode.workspace.asRelativePath(uri)} (${r.format}, ${r.sha256.slice(0, 19)}…); recorded on its card.`,
-        'Reveal in Explorer',
-      );
-      if (action) await vscode.commands.executeCommand('revealInExplorer', r.format === 'web' ? vscode.Uri.joinPath(uri, 'index.html') : uri);
-    } catch (e) {
-      showEngineError(deps.log, `Exporting ${label}`, e);
-    }
-  });
+  let r: Exported;
+  try {
+    r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${label}` }, async () =>
+      (await deps.engine.request('export', { root, model: label, format: format.value, out: out.trim() })) as Exported,
+    );
+  } catch (e) {
+    return showEngineError(deps.log, `Exporting ${label}`, e);
+  }
+  const uri = vscode.Uri.file(r.path);
+  const action = await vscode.window.showInformationMessage(
+    `ProdML: exported ${r.model}:${r.version} to ${vscode.workspace.asRelativePath(uri)} (${r.format}, ${r.sha256.slice(0, 19)}…); recorded on its card.`,
+    'Reveal in Explorer',
+  );
+  if (action) await vscode.commands.executeCommand('revealInExplorer', r.format === 'web' ? vscode.Uri.joinPath(uri, 'index.html') : uri);
 }
 
 function isVersionNode(n: unknown): n is VersionNode {
