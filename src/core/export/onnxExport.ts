@@ -43,7 +43,11 @@ export async function buildOnnx(version: ModelVersion): Promise<OnnxExport> {
   if (net.inputs !== transforms.width) throw badInput(version.files['model.json'], `${where}: the network takes ${net.inputs} inputs but transform.json produces ${transforms.width}`);
   const classes = task === 'multiclass' ? ((version.card.params['classes'] as string[] | undefined) ?? Array.from({ length: net.outputs }, (_, i) => String(i))) : undefined;
 
+  if (transforms.features.some((f) => f.name === ONNX_OUTPUT)) {
+    throw badInput(version.files['transform.json'], `${where} reads a column named "${ONNX_OUTPUT}", the name of the exported graph's output; rename the column to export it`);
+  }
   const g = new GraphBuilder();
+  g.reserve([...transforms.features.map((f) => f.name), ONNX_OUTPUT]);
   const inputs: OnnxInput[] = [];
   const parts: string[] = [];
   for (const f of transforms.features) {

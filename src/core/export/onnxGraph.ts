@@ -32,9 +32,14 @@ export class GraphBuilder {
     return n;
   }
 
-  /** A graph input [N, ...dims] of `type`, named exactly `name` (the column). */
+  /** Keeps `names` (the columns, the output) from being handed out for intermediate values. */
+  reserve(names: readonly string[]): void {
+    for (const n of names) this.used.add(n);
+  }
+
+  /** A graph input [N, ...dims] of `type`, named exactly `name` (the column; reserve it first). */
   input(name: string, type: ElemType, dims: number[]): string {
-    if (this.used.has(name)) throw new Error(`duplicate graph input ${name}`);
+    if (this.inputs.some((i) => i.name === name)) throw new Error(`duplicate graph input ${name}`);
     this.used.add(name);
     this.inputs.push(valueInfo(name, type, dims));
     return name;
@@ -74,7 +79,6 @@ export class GraphBuilder {
   /** Renames the value `from` to the graph output `to` through an Identity node. */
   alias(from: string, to: string): void {
     this.nodes.push({ opType: 'Identity', input: [from], output: [to], name: this.name(`${to}/Identity`) });
-    this.used.add(to);
   }
 
   encode(graphName: string, docString: string, metadata: Record<string, string>): Uint8Array {
