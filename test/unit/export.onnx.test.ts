@@ -74,7 +74,8 @@ describe('prodml export --format onnx', () => {
       ]);
       const { out, session: s } = await scoreOnnx(file, heldOut);
       assert.deepEqual(s.inputMetadata.map((m) => [m.name, m.isTensor && m.type, m.isTensor && m.shape]), r.inputs.map((i) => [i.name, i.type, ['N', 1]]));
-      assert.deepEqual([...s.outputNames], ['prediction']);
+      // Multiclass also names its classes the way scikit-learn's converters do (a classifier's labels) and outputs the most probable one.
+      assert.deepEqual([...s.outputNames], task === 'multiclass' ? ['prediction', 'label'] : ['prediction']);
 
       const expected = await batchPredictions({ model, version: 1 }, r.classes);
       const k = task === 'multiclass' ? 3 : 1;
@@ -83,7 +84,13 @@ describe('prodml export --format onnx', () => {
       assert.equal(out.length, expected.length);
       const off = expected.map((e, i) => ({ i, d: Math.abs(e - out[i]!) })).filter((x) => !(x.d <= 1e-5));
       assert.equal(off.length, 0, `${off.length} of ${expected.length} outputs differ by more than 1e-5, e.g. row ${Math.floor((off[0]?.i ?? 0) / k)}: ${JSON.stringify(off[0])}`);
-      if (task === 'multiclass') for (let i = 0; i < heldOut.length; i++) assert.ok(Math.abs(out[3 * i]! + out[3 * i + 1]! + out[3 * i + 2]! - 1) < 1e-5);
+      if (task === 'multiclass') {
+        for (let i = 0; i < heldOut.length; i++) assert.ok(Math.abs(out[3 * i]! + out[3 * i + 1]! + out[3 * i + 2]! - 1) < 1e-5);
+        // The label output is prodml predict's class for every row.
+        const labels = (await s.run(Object.fromEntries(Object.entries(onnxFeeds(r.inputs, heldOut)).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]))))['label']!.data as string[];
+        const predicted = await session.rows(`SELECT prediction FROM read_json('${path.join(ws, `out/${model}.jsonl`)}')`);
+        assert.deepEqual(labels, predicted.map((p) => p['prediction']));
+      }
       // The predictions vary: a graph that ignored its inputs would not pass by luck.
       assert.ok(new Set(Array.from(out, (v) => v.toFixed(4))).size > heldOut.length / 4);
 

@@ -18,6 +18,8 @@ import { DT, GraphBuilder, ML_DOMAIN } from './onnxGraph';
 
 /** The graph's one output: P(class 1) [N,1] for binary, class probabilities [N,K] for multiclass, the value [N,1] for regression. */
 export const ONNX_OUTPUT = 'prediction';
+/** Multiclass only: the most probable class name [N]. */
+export const ONNX_LABEL = 'label';
 
 export interface OnnxInput {
   name: string;
@@ -43,11 +45,11 @@ export async function buildOnnx(version: ModelVersion): Promise<OnnxExport> {
   if (net.inputs !== transforms.width) throw badInput(version.files['model.json'], `${where}: the network takes ${net.inputs} inputs but transform.json produces ${transforms.width}`);
   const classes = task === 'multiclass' ? ((version.card.params['classes'] as string[] | undefined) ?? Array.from({ length: net.outputs }, (_, i) => String(i))) : undefined;
 
-  if (transforms.features.some((f) => f.name === ONNX_OUTPUT)) {
-    throw badInput(version.files['transform.json'], `${where} reads a column named "${ONNX_OUTPUT}", the name of the exported graph's output; rename the column to export it`);
+  if (transforms.features.some((f) => f.name === ONNX_OUTPUT || (classes && f.name === ONNX_LABEL))) {
+    throw badInput(version.files['transform.json'], `${where} reads a column named "${transforms.features.find((f) => f.name === ONNX_OUTPUT || f.name === ONNX_LABEL)!.name}", the name of an output of the exported graph; rename the column to export it`);
   }
   const g = new GraphBuilder();
-  g.reserve([...transforms.features.map((f) => f.name), ONNX_OUTPUT]);
+  g.reserve([...transforms.features.map((f) => f.name), ONNX_OUTPUT, ONNX_LABEL]);
   const inputs: OnnxInput[] = [];
   const parts: string[] = [];
   for (const f of transforms.features) {
@@ -59,7 +61,15 @@ export async function buildOnnx(version: ModelVersion): Promise<OnnxExport> {
   const x = parts.length === 1 ? parts[0]! : g.op('Concat', parts, 'features', { axis: 1 });
   const y = dense(g, x, net.layers);
   g.output(ONNX_OUTPUT, DT.FLOAT, [net.outputs]);
-  g.alias(y, ONNX_OUTPUT);
+  if (classes) {
+    // The class names travel in the graph the way scikit-learn's converters write them: an
+    // ai.onnx.ml classifier's classlabels_strings, with the predicted class as a second output.
+    // An identity LinearClassifier passes the probabilities through unchanged (x·1 + 0).
+    const k = classes.length;
+    const identity = Array.from({ length: k * k }, (_, i) => (Math.floor(i / k) === i % k ? 1 : 0));
+    g.node('LinearClassifier', [y], [ONNX_LABEL, ONNX_OUTPUT], 'classes', { coefficients: { floats: identity }, intercepts: { floats: new Array<number>(k).fill(0) }, classlabels_strings: classes, post_transform: 'NONE', multi_class: 0 }, ML_DOMAIN);
+    g.output(ONNX_LABEL, DT.STRING, []);
+  } else g.alias(y, ONNX_OUTPUT);
 
   const bytes = g.encode(version.model, `ProdML ${where} (${task}): fitted transforms and network in one graph`, {
     'prodml.model': version.model,

@@ -76,6 +76,11 @@ export class GraphBuilder {
     return out;
   }
 
+  /** A node whose outputs are named by the caller (graph outputs). */
+  node(opType: string, inputs: string[], outputs: string[], hint: string, attrs: Record<string, Attr> = {}, domain?: string): void {
+    this.nodes.push({ opType, input: inputs, output: outputs, name: this.name(`${hint}/${opType}`), ...(domain ? { domain } : {}), attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+  }
+
   /** Renames the value `from` to the graph output `to` through an Identity node. */
   alias(from: string, to: string): void {
     this.nodes.push({ opType: 'Identity', input: [from], output: [to], name: this.name(`${to}/Identity`) });
