@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { exportModel, type ExportResult } from '../core/export/exportModel';
+import { exportModel, type ExportResult } from '../core/ops';
 import { formatRef } from '../core/registry';
 import { openWorkspace } from '../core/project/workspace';
 import { action } from './run';

@@ -15,11 +15,11 @@ export async function addLabelsCommand(deps: { engine: EngineClient; log: vscode
   const root = folder.uri.fsPath;
   const file = await pickDataFile('Add labels from which file?', given);
   if (!file) return;
-  const models = ((await deps.engine.request('models', { root })) as { models: string[] }).models;
+  const models = (await deps.engine.request('models', { root })).models;
   const model = models.length === 1 ? models[0] : await vscode.window.showQuickPick(models, { title: 'Labels for which model?' });
   if (!model) return;
   try {
-    const r = (await deps.engine.request('labels', { root, model, file: file.fsPath, allowedDirectories: engineParams(file).allowedDirectories })) as { added: number; matched: number; unmatched: number };
+    const r = await deps.engine.request('labels', { root, model, file: file.fsPath, allowedDirectories: engineParams(file).allowedDirectories });
     const unmatched = r.unmatched > 0 ? `; ${r.unmatched.toLocaleString('en-US')} match no logged prediction yet` : '';
     void vscode.window.showInformationMessage(`ProdML: added ${r.added.toLocaleString('en-US')} labels for ${model}: ${r.matched.toLocaleString('en-US')} join a logged prediction${unmatched}.`);
     onAdded(model);

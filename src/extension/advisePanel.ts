@@ -15,7 +15,7 @@ export async function adviseServingCommand(deps: { engine: EngineClient; extensi
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with a prodml.yaml first.');
   const root = folder.uri.fsPath;
-  const models = ((await deps.engine.request('models', { root })) as { models: string[] }).models;
+  const models = (await deps.engine.request('models', { root })).models;
   const model = models.length === 1 ? models[0] : await vscode.window.showQuickPick(models, { title: 'Advise serving for which model?' });
   if (!model) return;
   const title = `Serving advice: ${model}`;
@@ -27,7 +27,7 @@ export async function adviseServingCommand(deps: { engine: EngineClient; extensi
   const run = async (panel: ReportPanel) => {
     panel.update({ title, status: 'loading', message: 'Counting keys in the prediction log…', sections: [], actions: [] });
     try {
-      const r = (await deps.engine.request('adviseServing', { root, model }, { cancel: cts.token })) as { note: string; sections: ReportSection[] };
+      const r = await deps.engine.request('adviseServing', { root, model }, { cancel: cts.token });
       panel.update({ title, status: 'ready', message: r.note, sections: r.sections, actions });
     } catch (e) {
       panel.update({ title, status: 'failed', message: e instanceof Error ? e.message.split('\n')[0] : String(e), sections: [], actions: [actions[0]!] });
@@ -38,11 +38,11 @@ export async function adviseServingCommand(deps: { engine: EngineClient; extensi
     if (!input) return;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Static table for ${model}`, cancellable: true }, async (progress, token) => {
       try {
-        const r = (await deps.engine.request(
+        const r = await deps.engine.request(
           'staticTable',
           { root, model, input: input.fsPath, allowedDirectories: engineParams(input).allowedDirectories },
           { cancel: token, onProgress: (_f, phase) => progress.report({ message: phase }) },
-        )) as { file: string; rows: number; version: number; seconds: number };
+        );
         void vscode.window.showInformationMessage(
           `ProdML: ${r.rows.toLocaleString('en-US')} precomputed predictions of ${model}:${r.version} in ${vscode.workspace.asRelativePath(r.file)}; the prediction server answers those keys from it.`,
         );

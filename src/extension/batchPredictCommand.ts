@@ -38,7 +38,7 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
     async (progress, token) => {
       let reported = 0;
       try {
-        const r = (await deps.engine.request(
+        const r = await deps.engine.request(
           'predict',
           { root, model: ref.label, input: input.fsPath, output: output.fsPath, allowedDirectories: [...allowed] },
           {
@@ -48,7 +48,7 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
               reported = Math.max(reported, fraction * 100);
             },
           },
-        )) as { rows: number; seconds: number };
+        );
         const open = await vscode.window.showInformationMessage(
           `ProdML: wrote ${r.rows.toLocaleString('en-US')} predictions to ${vscode.workspace.asRelativePath(output)} in ${r.seconds.toFixed(1)} s.`,
           'Profile Output',

@@ -28,7 +28,7 @@ export class ChecksController implements vscode.Disposable {
       return undefined;
     }
     const root = folder.uri.fsPath;
-    const models = ((await this.deps.engine.request('models', { root })) as { models: string[] }).models;
+    const models = (await this.deps.engine.request('models', { root })).models;
     if (models.length === 0) {
       void vscode.window.showErrorMessage('ProdML: prodml.yaml declares no models.');
       return undefined;
@@ -70,7 +70,7 @@ export class ChecksController implements vscode.Disposable {
     if (!target) return;
     let findings: LeakageFinding[] = [];
     await this.show(`Leakage: ${target.model}`, 'prodml.leakage', async (cancel, progress) => {
-      const r = (await this.deps.engine.request('leakage', target, { cancel, onProgress: (_f, phase) => progress(phase) })) as { note: string; sections: ReportSection[]; findings: LeakageFinding[] };
+      const r = await this.deps.engine.request('leakage', target, { cancel, onProgress: (_f, phase) => progress(phase) });
       findings = r.findings;
       return r;
     });

@@ -25,7 +25,7 @@ export async function compareVersionsCommand(
   const run = async (panel: ReportPanel) => {
     panel.update({ title, status: 'loading', message: `Evaluating versions ${a} and ${b} on the same data…`, sections: [], actions: [] });
     try {
-      const r = (await deps.engine.request('compareVersions', { root, model: target.model, a, b }, { cancel: cts.token })) as { note: string; sections: ReportSection[] };
+      const r = await deps.engine.request('compareVersions', { root, model: target.model, a, b }, { cancel: cts.token });
       panel.update({ title, status: 'ready', message: r.note, sections: r.sections, actions: [{ id: 'refresh', label: 'Re-run', secondary: true }] });
     } catch (e) {
       panel.update({ title, status: 'failed', message: e instanceof Error ? e.message.split('\n')[0] : String(e), sections: [], actions: [{ id: 'refresh', label: 'Retry' }] });

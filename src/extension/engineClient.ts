@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Disposable } from 'vscode';
-import { engineResponseSchema, type Epoch, type EngineRequest } from '../protocol/engineMessages';
+import { engineMethods, engineResponseSchema, type EngineMethod, type EngineParams, type EngineResult, type Epoch } from '../protocol/engineMessages';
 
 export class EngineError extends Error {
   constructor(
@@ -12,9 +12,8 @@ export class EngineError extends Error {
   }
 }
 
-type Params<M extends EngineRequest['method']> = Extract<EngineRequest, { method: M }>['params'];
-
 interface Pending {
+  method: EngineMethod;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   onProgress?: (fraction: number, phase: string, epoch?: Epoch, partial?: unknown) => void;
@@ -28,19 +27,25 @@ export class EngineClient implements Disposable {
 
   constructor(private readonly distDir: string) {}
 
-  request<M extends Exclude<EngineRequest['method'], 'cancel'>>(
+  /** Calls one engine method; its result is checked against the method's result schema. */
+  request<M extends EngineMethod>(
     method: M,
-    params: Params<M>,
+    params: EngineParams<M>,
     opts: { onProgress?: (fraction: number, phase: string, epoch?: Epoch, partial?: unknown) => void; cancel?: { onCancellationRequested: (f: () => void) => unknown } } = {},
-  ): Promise<unknown> {
+  ): Promise<EngineResult<M>> {
     const child = this.ensure();
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress: opts.onProgress });
+    return new Promise<EngineResult<M>>((resolve, reject) => {
+      const settle = (v: unknown) => {
+        const checked = engineMethods[method].result.safeParse(v);
+        if (checked.success) resolve(checked.data as EngineResult<M>);
+        else reject(new EngineError('internal', `The ProdML engine answered ${method} with an unexpected shape: ${checked.error.message}`));
+      };
+      this.pending.set(id, { method, resolve: settle, reject, onProgress: opts.onProgress });
       opts.cancel?.onCancellationRequested(() => {
         if (this.pending.has(id)) child.send({ id: this.nextId++, method: 'cancel', params: { target: id } });
       });
-      child.send({ id, method, params } as EngineRequest);
+      child.send({ id, method, params });
     });
   }
 

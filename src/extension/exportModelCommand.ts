@@ -1,16 +1,8 @@
 import * as vscode from 'vscode';
 import { openRegistry } from '../core/registry';
+import type { EngineResult } from '../protocol/engineMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
-
-/** What the engine's export returns (core/export ExportResult, the fields shown here). */
-interface Exported {
-  model: string;
-  version: number;
-  format: 'onnx' | 'web';
-  path: string;
-  sha256: string;
-}
 
 type VersionNode = { kind: 'version'; model: string; v: { version: number } };
 
@@ -40,10 +32,10 @@ export async function exportModelCommand(deps: { engine: EngineClient; log: vsco
     validateInput: (s) => (s.trim() === '' ? 'Give a path' : undefined),
   });
   if (!out) return;
-  let r: Exported;
+  let r: EngineResult<'export'>;
   try {
-    r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${label}` }, async () =>
-      (await deps.engine.request('export', { root, model: label, format: format.value, out: out.trim() })) as Exported,
+    r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${label}` }, () =>
+      deps.engine.request('export', { root, model: label, format: format.value, out: out.trim() }),
     );
   } catch (e) {
     return showEngineError(deps.log, `Exporting ${label}`, e);

@@ -18,7 +18,7 @@ export async function inferSchemaCommand(engine: EngineClient, log: vscode.LogOu
   const params = engineParams(data);
   const out = path.join(path.dirname(data.fsPath), `${path.basename(data.fsPath).replace(/\.[^.]+$/, '')}.schema.yaml`);
   try {
-    const { columns } = (await engine.request('columns', params)) as { columns: string[] };
+    const { columns } = await engine.request('columns', params);
     const label = await vscode.window.showQuickPick([NO_LABEL, ...columns], {
       title: `Which column of ${path.basename(data.fsPath)} is the label?`,
       placeHolder: 'The label is marked as absent in SERVING data',
@@ -30,10 +30,10 @@ export async function inferSchemaCommand(engine: EngineClient, log: vscode.LogOu
       if (replace !== 'Replace') return;
       force = true;
     }
-    const result = (await vscode.window.withProgress(
+    const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Inferring a schema from ${params.data}`, cancellable: true },
       (_progress, token) => engine.request('inferSchema', { ...params, label: label === NO_LABEL ? undefined : label, out, force }, { cancel: token }),
-    )) as { out: string; features: number };
+    );
     await vscode.window.showTextDocument(vscode.Uri.file(result.out), { preview: false });
     void vscode.window.showInformationMessage(`ProdML: wrote ${vscode.workspace.asRelativePath(result.out)} (${result.features} features). It now governs ${path.basename(data.fsPath)}.`);
   } catch (e) {

@@ -35,7 +35,7 @@ export class MonitorController implements vscode.Disposable {
     if (given) return given;
     const root = this.root();
     if (!root) return undefined;
-    const models = ((await this.deps.engine.request('models', { root })) as { models: string[] }).models;
+    const models = (await this.deps.engine.request('models', { root })).models;
     if (models.length === 0) {
       void vscode.window.showErrorMessage('ProdML: prodml.yaml declares no models to monitor.');
       return undefined;
@@ -114,7 +114,7 @@ export class MonitorController implements vscode.Disposable {
     const tick = async () => {
       const root = this.root();
       if (!root) return;
-      const models = ((await this.deps.engine.request('models', { root }).catch(() => ({ models: [] }))) as { models: string[] }).models;
+      const models = (await this.deps.engine.request('models', { root }).catch(() => ({ models: [] }))).models;
       for (const m of models) await this.check(m, { quiet: true });
     };
     this.timer = setInterval(() => void tick(), 60_000);

@@ -124,7 +124,7 @@ export class ProfilePanel {
         token.onCancellationRequested(() => cts.cancel());
         let reported = 0;
         try {
-          const res = (await this.deps.engine.request('profile', this.params(), {
+          const res = await this.deps.engine.request('profile', this.params(), {
             cancel: cts.token,
             onProgress: (fraction, phase) => {
               if (cts.token.isCancellationRequested) return;
@@ -132,7 +132,7 @@ export class ProfilePanel {
               reported = Math.max(reported, fraction * 100);
               this.post({ type: 'loading', title, phase, fraction });
             },
-          })) as { view: ProfileViewMessage };
+          });
           if (this.cancelRun === cts) this.post({ type: 'profile', view: res.view });
         } catch (e) {
           if (this.cancelRun !== cts) return;

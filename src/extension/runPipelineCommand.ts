@@ -16,7 +16,7 @@ export async function runPipelineCommand(deps: { engine: EngineClient; log: vsco
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ProdML pipeline', cancellable: true }, async (progress, token) => {
     let reported = 0;
     try {
-      const record = (await deps.engine.request(
+      const record = await deps.engine.request(
         'runPipeline',
         { root },
         {
@@ -26,7 +26,7 @@ export async function runPipelineCommand(deps: { engine: EngineClient; log: vsco
             reported = Math.max(reported, fraction * 100);
           },
         },
-      )) as RunRecord;
+      );
       onRun(record);
       announceRun(record);
     } catch (e) {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Epoch } from '../protocol/engineMessages';
 import { trainHostToWebviewSchema, trainResultSchema, trainWebviewToHostSchema, type TrainHostToWebview } from '../protocol/trainMessages';
-import { lossChart } from '../core/report/trainCharts';
+import { lossCurves } from '../core/ops/charts';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
 import { webviewHtml } from './webviewHtml';
@@ -23,7 +23,7 @@ export async function trainModelCommand(deps: { engine: EngineClient; extensionU
   const root = folder.uri.fsPath;
   let models: string[];
   try {
-    models = ((await deps.engine.request('models', { root })) as { models: string[] }).models;
+    models = (await deps.engine.request('models', { root })).models;
   } catch (e) {
     showEngineError(deps.log, 'Reading prodml.yaml', e);
     return;
@@ -46,9 +46,9 @@ export async function trainModelCommand(deps: { engine: EngineClient; extensionU
   const cts = new vscode.CancellationTokenSource();
   let ready = false;
   type State = Omit<TrainHostToWebview, 'chart'>;
-  let state: TrainHostToWebview = { type: 'state', model, status: 'running', phase: 'Starting', epochs: [], chart: lossChart([]) as unknown as Record<string, unknown> };
+  let state: TrainHostToWebview = { type: 'state', model, status: 'running', phase: 'Starting', epochs: [], chart: lossCurves([]) };
   const post = (next: State) => {
-    state = trainHostToWebviewSchema.parse({ ...next, chart: lossChart(next.epochs) });
+    state = trainHostToWebviewSchema.parse({ ...next, chart: lossCurves(next.epochs) });
     if (ready) void panel.webview.postMessage(state);
   };
   panel.webview.onDidReceiveMessage((raw) => {

@@ -16,7 +16,7 @@ export async function tuneCommand(deps: { engine: EngineClient; extensionUri: vs
   if (!folder) return void vscode.window.showErrorMessage('ProdML: open a folder with a prodml.yaml to tune a model.');
   if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ProdML: tuning trains models on your data; trust this workspace first.');
   const root = folder.uri.fsPath;
-  const models = ((await deps.engine.request('models', { root })) as { models: string[] }).models;
+  const models = (await deps.engine.request('models', { root })).models;
   if (models.length === 0) return void vscode.window.showErrorMessage('ProdML: prodml.yaml has no models to tune.');
   const model = models.length === 1 ? models[0] : await vscode.window.showQuickPick(models, { title: 'Tune which model?' });
   if (!model) return;
@@ -29,12 +29,7 @@ export async function tuneCommand(deps: { engine: EngineClient; extensionUri: vs
     const study = page.study;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Registering the best trial of ${model}`, cancellable: true }, async (progress, token) => {
       try {
-        const r = (await deps.engine.request('registerBestTrial', { root, model, study }, { cancel: token, onProgress: (_f, phase) => progress.report({ message: phase }) })) as {
-          version: number;
-          blessed: boolean;
-          trial: number;
-          candidate: number | null;
-        };
+        const r = await deps.engine.request('registerBestTrial', { root, model, study }, { cancel: token, onProgress: (_f, phase) => progress.report({ message: phase }) });
         onRegistered();
         void vscode.window.showInformationMessage(
           r.candidate !== null

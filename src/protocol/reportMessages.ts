@@ -5,6 +5,7 @@
  * validate every message with these schemas.
  */
 import { z } from 'zod';
+import type { ReportSection as CoreReportSection } from '../core/report/reportSection';
 
 const cell = z.union([z.string(), z.number(), z.null()]);
 
@@ -42,3 +43,7 @@ export const reportWebviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('action'), id: z.string().regex(/^[a-z][a-zA-Z0-9-]*$/) }),
 ]);
 export type ReportWebviewToHost = z.infer<typeof reportWebviewToHostSchema>;
+
+/** The core builds pages as src/core/report/reportSection.ts types; this schema must accept every one of them. */
+type AcceptsCoreSections = CoreReportSection extends ReportSection ? true : never;
+export const acceptsCoreSections: AcceptsCoreSections = true;

@@ -110,7 +110,8 @@ async function acquire(modelDir: string, owner: Owner, waitMs: number, onLost: (
  * directories are never empty), and removed by renaming it aside first, so no one ever sees
  * our lock without its owner.
  */
-function lockFs(owner: Owner): typeof nodeFs {
+/** proper-lockfile takes any object with node:fs's callback API (its `fs` option is untyped). */
+function lockFs(owner: Owner): Omit<typeof nodeFs, 'mkdir' | 'rmdir' | 'rmdirSync'> & Record<'mkdir' | 'rmdir' | 'rmdirSync', (...args: never[]) => void> {
   const isLock = (p: string) => path.basename(p) === LOCK;
   const custom = {
     ...nodeFs,
@@ -131,7 +132,7 @@ function lockFs(owner: Owner): typeof nodeFs {
       nodeFs.rmSync(dead, { recursive: true, force: true });
     },
   };
-  return custom as unknown as typeof nodeFs;
+  return custom;
 }
 
 async function createLockDir(lockPath: string, owner: Owner): Promise<void> {

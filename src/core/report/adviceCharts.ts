@@ -4,6 +4,7 @@
  * the rank-frequency plot (log-log, where a Zipf law is a straight line).
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { vegaLite } from './vegaSpec';
 import type { ServingAdvice } from '../advise/types';
 import { DATASET_COLORS } from './profileCharts';
 
@@ -32,7 +33,7 @@ export function coverageChart(a: ServingAdvice, width: Width = 'container'): Top
   const x = { field: 'k', type: 'quantitative', title: 'top keys precomputed (log scale)', scale: { type: 'log', domain: [1, Math.max(10, d.keys)] }, axis: { format: '~s' } };
   const y = { field: 'coverage', type: 'quantitative', title: 'share of requests answered', scale: { domain: [0, 1] }, axis: { format: '.0%' } };
   const marked = a.table.keys > 0 ? [{ k: a.table.keys, coverage: a.table.coverage, label: `${a.recommendation}: ${a.table.keys.toLocaleString('en-US')} keys → ${(a.table.coverage * 100).toFixed(1)}%` }] : [];
-  return {
+  return vegaLite({
     $schema: SCHEMA,
     width,
     height: 220,
@@ -71,7 +72,7 @@ export function coverageChart(a: ServingAdvice, width: Width = 'container'): Top
           ]
         : []),
     ],
-  } as unknown as TopLevelSpec;
+  });
 }
 
 /** Requests per key by popularity rank, log-log, with the fitted Zipf line when there is one. */
@@ -100,12 +101,12 @@ export function rankFrequencyChart(a: ServingAdvice, width: Width = 'container')
       encoding: { x, y, tooltip: [{ field: 'label', type: 'nominal', title: 'fit' }] },
     });
   }
-  return {
+  return vegaLite({
     $schema: SCHEMA,
     width,
     height: 220,
     background: 'transparent',
     description: `Requests per key by rank${z && z.r2 >= 0.9 ? ` (Zipf exponent ${z.exponent.toFixed(2)})` : ''}`,
     layer: layers,
-  } as unknown as TopLevelSpec;
+  });
 }

@@ -5,6 +5,7 @@
  * and the same version-change rules, so a drift spike lines up with the promotion that caused it.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { vegaLite } from './vegaSpec';
 import type { MonitorReport } from '../monitor/types';
 import { DATASET_COLORS } from './profileCharts';
 
@@ -78,7 +79,7 @@ export function metricChart(r: MonitorReport, metric: string, width: Width = 'co
     .map((w) => ({ window: w.window, start: w.start, value: w.metrics![metric], labelled: w.labelled, alert: r.alerts.some((a) => a.window === w.window && a.metric === metric) }));
   const t = r.thresholds.find((x) => x.metric === metric);
   const bounds = [t?.max, t?.min].filter((b): b is number => typeof b === 'number').map((b) => ({ bound: b }));
-  return {
+  return vegaLite({
     $schema: SCHEMA,
     width,
     height: 200,
@@ -107,7 +108,7 @@ export function metricChart(r: MonitorReport, metric: string, width: Width = 'co
       ...(bounds.length > 0 ? [{ data: { values: bounds }, mark: { type: 'rule', color: ALERT_COLOR, strokeDash: [6, 4] }, encoding: { y: { field: 'bound', type: 'quantitative' } } }] : []),
       ...markerLayers(r),
     ],
-  } as unknown as TopLevelSpec;
+  });
 }
 
 /**
@@ -133,7 +134,7 @@ export function driftChart(r: MonitorReport, width: Width = 'container'): TopLev
   const rows = [...new Set(values.map((v) => v.row))].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
   const x = { field: 'window', type: 'ordinal', sort: r.windows.map((w) => w.window), title: 'window' };
   const y = { field: 'row', type: 'nominal', sort: rows, title: null };
-  return {
+  return vegaLite({
     $schema: SCHEMA,
     width,
     height: Math.max(80, 18 * rows.length),
@@ -159,7 +160,7 @@ export function driftChart(r: MonitorReport, width: Width = 'container'): TopLev
       },
       { mark: { type: 'text', fontWeight: 'bold', color: 'white' }, encoding: { x, y, text: { field: 'alert' } } },
     ],
-  } as unknown as TopLevelSpec;
+  });
 }
 
 const rank = (row: string) => (row.startsWith('(prediction)') ? 0 : row.endsWith('(missing)') ? 2 : 1);
@@ -173,7 +174,7 @@ export function predictionChart(r: MonitorReport, width: Width = 'container'): T
   if (numeric.length > 0) {
     const x = xOf(r);
     const tooltip = [{ field: 'window', type: 'nominal' }, ...(['p05', 'p25', 'p50', 'p75', 'p95'] as const).map((q) => ({ field: q, type: 'quantitative', format: '.3f' }))];
-    return {
+    return vegaLite({
       $schema: SCHEMA,
       width,
       height: 200,
@@ -185,10 +186,10 @@ export function predictionChart(r: MonitorReport, width: Width = 'container'): T
         { data: { values: numeric }, mark: { type: 'line', point: true, color: DATASET_COLORS[0] }, encoding: { x, y: { field: 'p50', type: 'quantitative' }, tooltip } },
         ...markerLayers(r),
       ],
-    } as unknown as TopLevelSpec;
+    });
   }
   const shares = r.windows.flatMap((w) => Object.entries(w.prediction_classes ?? {}).map(([cls, share]) => ({ window: w.window, start: w.start, class: cls, share })));
-  return {
+  return vegaLite({
     $schema: SCHEMA,
     width,
     height: 200,
@@ -202,14 +203,14 @@ export function predictionChart(r: MonitorReport, width: Width = 'container'): T
       color: { field: 'class', type: 'nominal' },
       tooltip: [{ field: 'window', type: 'nominal' }, { field: 'class', type: 'nominal' }, { field: 'share', type: 'quantitative', format: '.1%' }],
     },
-  } as unknown as TopLevelSpec;
+  });
 }
 
 /** Residuals (label − prediction) per window: median and 5–95% band, with the zero line. */
 export function residualsOverTimeChart(r: MonitorReport, width: Width = 'container'): TopLevelSpec {
   const values = r.windows.filter((w) => w.residual_quantiles).map((w) => ({ window: w.window, start: w.start, mean: w.metrics?.['mean_residual'] ?? null, ...w.residual_quantiles! }));
   const x = xOf(r);
-  return {
+  return vegaLite({
     $schema: SCHEMA,
     width,
     height: 180,
@@ -225,7 +226,7 @@ export function residualsOverTimeChart(r: MonitorReport, width: Width = 'contain
       { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#888' }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
       ...markerLayers(r),
     ],
-  } as unknown as TopLevelSpec;
+  });
 }
 
 /** Mean residual per bin of each numeric input, one line per window, one panel per input. */
@@ -237,7 +238,7 @@ export function residualsByInputChart(r: MonitorReport, width: number = 220): To
         .map((b) => ({ window: w.window, input: input.input, x: (b.lower! + b.upper!) / 2, bin: b.label, count: b.count, mean_residual: b.mean_residual })),
     ),
   );
-  return {
+  return vegaLite({
     $schema: SCHEMA,
     background: 'transparent',
     description: 'Mean residual per bin of each numeric input, per window',
@@ -266,5 +267,5 @@ export function residualsByInputChart(r: MonitorReport, width: number = 220): To
       ],
     },
     resolve: { scale: { x: 'independent' } },
-  } as unknown as TopLevelSpec;
+  });
 }

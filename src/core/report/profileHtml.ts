@@ -1,3 +1,4 @@
+import { vegaLite } from './vegaSpec';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ProfileResult } from '../data/profileTypes';
 import { DATASET_COLORS } from './profileCharts';
@@ -50,7 +51,7 @@ async function card(col: ColumnView, datasets: number): Promise<string> {
   const notes = [...col.warnings, ...col.compareWarnings].map((w) => `<li>${esc(w.message)}</li>`).join('');
   const head = datasets > 1 ? `<tr><th></th><th style="color:${DATASET_COLORS[0]}">base</th><th style="color:${DATASET_COLORS[1]}">compare</th></tr>` : '';
   const rows = col.stats.map((s) => `<tr><th>${esc(s.label)}</th>${s.values.map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`).join('');
-  const svg = await renderSvg(col.spec);
+  const svg = await renderSvg(vegaLite(col.spec));
   return `<section class="card${col.warnings.length ? ' flagged' : ''}">
 <h2>${esc(col.name)} <span class="type">${esc(col.type)}</span> <span class="dtype">${esc(col.duckdbType)}</span>${badges}</h2>
 ${notes ? `<ul class="notes">${notes}</ul>` : ''}

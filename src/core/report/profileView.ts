@@ -1,7 +1,7 @@
 import type { ColumnProfile, ColumnWarning, DatasetProfile, ProfileResult } from '../data/profileTypes';
 import { QUANTILE_KEYS } from '../data/profileTypes';
 import { profileCharts } from './profileCharts';
-import type { TopLevelSpec } from 'vega-lite';
+import { specJson } from './vegaSpec';
 
 /** What a profile card shows, computed once for the webview and the HTML report alike. */
 export interface ProfileView {
@@ -18,7 +18,8 @@ export interface ColumnView {
   /** Warnings of the compared dataset's column, or that it lacks the column. */
   compareWarnings: ColumnWarning[];
   stats: { label: string; values: string[] }[];
-  spec: TopLevelSpec;
+  /** A Vega-Lite spec as JSON. */
+  spec: Record<string, unknown>;
 }
 // ProfileView must stay assignable to the webview contract (src/protocol/profileMessages.ts).
 
@@ -49,7 +50,7 @@ export function profileView(result: ProfileResult, chartWidth: number | 'contain
         warnings: col.warnings,
         compareWarnings,
         stats: statRows(cols, sets.map((d) => d.rows)),
-        spec: charts[i]!.spec,
+        spec: specJson(charts[i]!.spec),
       };
     }),
   };

@@ -2,10 +2,11 @@
  * The Monitoring dashboard's page, built from `monitorModel`'s report: alerts first, then the
  * charts (Vega-Lite, src/core/report/monitorCharts.ts), then a table per window.
  */
-import type { MonitorReport } from '../core/monitor';
-import { locateKey } from '../core/schema/io';
-import { defaultMetric, monitorCharts } from '../core/report/monitorCharts';
-import type { ReportSection } from '../protocol/reportMessages';
+import type { MonitorReport } from '../monitor';
+import { locateKey } from '../schema/io';
+import { defaultMetric, monitorCharts } from './monitorCharts';
+import type { ReportSection } from './reportSection';
+import { specJson, type VegaLiteSpec } from './vegaSpec';
 
 export interface MonitorPage {
   note: string;
@@ -25,7 +26,7 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
     alerts: r.alerts.map((a) => ({ severity: 'error' as const, text: a.message })),
   });
   const chartList: { title: string; spec: Record<string, unknown> }[] = [];
-  const add = (title: string, spec: unknown) => spec && chartList.push({ title, spec: spec as Record<string, unknown> });
+  const add = (title: string, spec: VegaLiteSpec | undefined) => spec && chartList.push({ title, spec: specJson(spec) });
   if (charts.metric && metric) add(`${metric} per window (labelled predictions)`, charts.metric);
   add('Input and prediction drift against the training data (value ÷ threshold; ! = alert)', charts.drift);
   if (charts.predictions) add('Predictions per window', charts.predictions);

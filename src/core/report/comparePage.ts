@@ -2,9 +2,10 @@
  * The version comparison page: each metric for both versions with its delta and the better one,
  * then per slice, with the charts of src/core/report/compareCharts.ts.
  */
-import type { VersionComparison } from '../core/evaluate/compareVersions';
-import { compareMetricsChart, compareSliceDeltaChart } from '../core/report/compareCharts';
-import type { ReportSection } from '../protocol/reportMessages';
+import type { VersionComparison } from '../evaluate/compareVersions';
+import { compareMetricsChart, compareSliceDeltaChart } from './compareCharts';
+import type { ReportSection } from './reportSection';
+import { specJson } from './vegaSpec';
 
 const num = (v: number) => (Number.isFinite(v) ? v : null);
 
@@ -21,7 +22,7 @@ export function comparePage(c: VersionComparison, notes: string[]): { note: stri
         rows: c.metrics.map((m) => [m.metric, num(m.a), num(m.b), num(m.delta), better(m.better)]),
         marks: c.metrics.map((m) => (m.better === 'b' ? 'good' : m.better === 'a' ? 'bad' : 'none')),
       },
-      charts: [{ title: 'Each metric, side by side', spec: compareMetricsChart(c) as unknown as Record<string, unknown> }],
+      charts: [{ title: 'Each metric, side by side', spec: specJson(compareMetricsChart(c)) }],
     },
   ];
   if (c.slices.length > 0) {
@@ -40,7 +41,7 @@ export function comparePage(c: VersionComparison, notes: string[]): { note: stri
           return !m || s.small ? 'none' : m.better === 'b' ? 'good' : m.better === 'a' ? 'bad' : 'none';
         }),
       },
-      charts: [{ title: `${key}: ${c.b.version} − ${c.a.version} per slice`, spec: compareSliceDeltaChart(c, key) as unknown as Record<string, unknown> }],
+      charts: [{ title: `${key}: ${c.b.version} − ${c.a.version} per slice`, spec: compareSliceDeltaChart(c, key) as never }],
     });
   }
   const wins = c.metrics.filter((m) => m.better === 'b').length;

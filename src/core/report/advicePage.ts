@@ -1,7 +1,8 @@
 /** The serving advisor's page: the recommendation and why, the key statistics, the charts. */
-import type { ServingAdvice } from '../core/advise';
-import { adviceCharts } from '../core/report/adviceCharts';
-import type { ReportSection } from '../protocol/reportMessages';
+import type { ServingAdvice } from '../advise';
+import { adviceCharts } from './adviceCharts';
+import type { ReportSection } from './reportSection';
+import { specJson } from './vegaSpec';
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 const mb = (b: number) => (b < 1e6 ? `${(b / 1e3).toFixed(0)} kB` : `${(b / 1e6).toFixed(1)} MB`);
@@ -38,8 +39,8 @@ export function advicePage(a: ServingAdvice): { note: string; sections: ReportSe
     {
       title: 'Peakedness',
       charts: [
-        { title: 'Share of requests covered by the top k keys', spec: charts.coverage as unknown as Record<string, unknown> },
-        { title: 'Requests per key by rank (log-log)', spec: charts.rankFrequency as unknown as Record<string, unknown> },
+        { title: 'Share of requests covered by the top k keys', spec: specJson(charts.coverage) },
+        { title: 'Requests per key by rank (log-log)', spec: specJson(charts.rankFrequency) },
       ],
     },
   ];

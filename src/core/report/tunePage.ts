@@ -1,7 +1,8 @@
 /** The tuning study's page: the best trial against the defaults, every trial, the charts. */
-import { tuneCharts } from '../core/report/tuneCharts';
-import type { TuneResult } from '../core/tune';
-import type { ReportSection } from '../protocol/reportMessages';
+import { tuneCharts } from './tuneCharts';
+import type { TuneResult } from '../tune';
+import type { ReportSection } from './reportSection';
+import { specJson } from './vegaSpec';
 
 export function tunePage(r: TuneResult): { note: string; sections: ReportSection[]; study: string; best: number | null } {
   const charts = tuneCharts(r);
@@ -19,9 +20,9 @@ export function tunePage(r: TuneResult): { note: string; sections: ReportSection
       title: headline,
       note: `Trials run one after another; at epochs ${r.rungs.join(', ')} a trial goes on only in the top third of those that got there (successive halving). The study resumes where it stopped.`,
       charts: [
-        { title: `${r.metric} per epoch, each trial (early-stopped trials end at a rung)`, spec: charts.epochs as unknown as Record<string, unknown> },
-        { title: 'Each setting against the metric', spec: charts.params as unknown as Record<string, unknown> },
-        { title: 'Parallel coordinates', spec: charts.parallel as unknown as Record<string, unknown> },
+        { title: `${r.metric} per epoch, each trial (early-stopped trials end at a rung)`, spec: specJson(charts.epochs) },
+        { title: 'Each setting against the metric', spec: specJson(charts.params) },
+        { title: 'Parallel coordinates', spec: specJson(charts.parallel) },
       ],
     },
     {

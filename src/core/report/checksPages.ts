@@ -1,7 +1,8 @@
 /** Pages for the adaptable-system checks: feature value vs cost, and leakage findings. */
-import type { ImportanceReport, LeakageReport } from '../core/checks';
-import { importanceChart } from '../core/report/importanceCharts';
-import type { ReportSection } from '../protocol/reportMessages';
+import type { ImportanceReport, LeakageReport } from '../checks';
+import { importanceChart } from './importanceCharts';
+import type { ReportSection } from './reportSection';
+import { specJson } from './vegaSpec';
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 
@@ -11,7 +12,7 @@ export function importancePage(r: ImportanceReport): { note: string; sections: R
     {
       title: flagged.length ? `${flagged.length} feature${flagged.length === 1 ? '' : 's'} not worth ${flagged.length === 1 ? 'its' : 'their'} cost` : 'Every costly feature earns its keep',
       alerts: flagged.map((f) => ({ severity: 'warning' as const, text: `${f.feature}: ${f.note}` })),
-      charts: [{ title: `Drop in ${r.metric} when the feature is shuffled${r.leave_one_out ? ' (◆ when the model is retrained without it)' : ''}, and its cost`, spec: importanceChart(r) as unknown as Record<string, unknown> }],
+      charts: [{ title: `Drop in ${r.metric} when the feature is shuffled${r.leave_one_out ? ' (◆ when the model is retrained without it)' : ''}, and its cost`, spec: specJson(importanceChart(r)) }],
     },
     {
       title: 'Per feature',

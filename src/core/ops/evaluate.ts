@@ -1,0 +1,28 @@
+import { evaluateVersion } from '../evaluate/evaluateVersion';
+import type { EvaluationReport } from '../evaluate/evaluation';
+import { openRegistry } from '../registry';
+import { resolveVersion } from '../project/resolveVersion';
+import type { Workspace } from '../project/workspace';
+import type { ModelVersion } from '../registry/types';
+import type { OpContext } from './context';
+import { source, withSession } from './session';
+
+export interface EvaluateRequest {
+  /** `m:3`, `m@alias`, or `m` (the newest version). */
+  model: string;
+  data: string;
+  slices?: string[];
+}
+
+export interface EvaluateResult {
+  version: ModelVersion;
+  data: string;
+  report: EvaluationReport & { rows: number };
+}
+
+export async function evaluate(ws: Workspace, req: EvaluateRequest, ctx: OpContext = {}): Promise<EvaluateResult> {
+  const { version } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model, { bare: 'latest' });
+  const src = await source(ws, req.data);
+  const report = await withSession(ws, [req.data], (session) => evaluateVersion(session, version, src, { slices: req.slices, signal: ctx.signal }));
+  return { version, data: src.display, report };
+}

@@ -1,0 +1,22 @@
+/**
+ * The only door to the engine: one function per user-facing operation, each
+ * `(ws, request, { signal, progress }) => Promise<result>`. The CLI, the engine process behind the
+ * extension and the language server call these and nothing deeper.
+ */
+export type { OpContext, OpProgress, Operation } from './context';
+export { profile, writeProfileHtml, columns, type ProfileRequest } from './profile';
+export { inferSchema, type InferSchemaRequest, type InferSchemaResult } from './schema';
+export { validate, validationSarif, type ValidateRequest } from './validate';
+export { train, trainProgress, type TrainRequest, type TrainOutcome } from './train';
+export { evaluate, type EvaluateRequest, type EvaluateResult } from './evaluate';
+export { listModels, listVersions, showVersion, promote, rollback, deleteVersion, gc, compare, comparisonSummary, type ModelListing, type PromoteRequest, type RollbackRequest, type CompareRequest, type CompareResult } from './models';
+export { predict, staticTable, type PredictRequest, type PredictResult, type StaticTableRequest, type StaticTableResult } from './predict';
+export { serve, type ServeRequest, type RunningServer, type ServerEvent } from './serve';
+export { addLabels, type AddLabelsRequest } from './labels';
+export { monitor, projectText, type MonitorRequest, type MonitorReport } from './monitor';
+export { leakage, importance, modelAndVersion, type LeakageRequest, type ImportanceRequest, type ImportanceReport, type LeakageReport } from './checks';
+export { tune, studyResult, registerBestTrial, type TuneRequest, type TuneResult, type RegisteredTrial, type TrialRecord } from './tune';
+export { adviseServing, type AdviseRequest, type ServingAdvice } from './advise';
+export { runPipeline, pipelineInfo, watchPipeline, runs, readRun, stepLogPath, type PipelineInfo, type PipelineProgress, type RunRecord, type StepName, type WatchRequest } from './pipeline';
+export { knownModels } from './knownModels';
+export { exportModel, type ExportRequest, type ExportResult } from './export';

@@ -1,0 +1,88 @@
+/** Batch prediction, and the precomputed table that static serving answers from. */
+import path from 'node:path';
+import { writeStaticTable, type StaticBuildResult } from '../advise/staticTable';
+import { openRegistry } from '../registry';
+import type { ModelVersion } from '../registry/types';
+import { resolveVersion } from '../project/resolveVersion';
+import type { Workspace } from '../project/workspace';
+import { outputFormatOf, predictBatch, type BatchResult } from '../serve/batch';
+import { phaseReporter, type OpContext } from './context';
+import { resolvePath, source, withSession } from './session';
+
+export interface PredictRequest {
+  /** `m@alias`, `m:3`, or `m` (its serving alias, else the newest version). */
+  model: string;
+  input: string;
+  output: string;
+  keys?: string[];
+  /** Also log every prediction to the model's prediction log (route batch). */
+  log?: boolean;
+}
+
+export interface PredictResult extends BatchResult {
+  version: ModelVersion;
+  input: string;
+  /** Set when a bare model name fell back to the newest version. */
+  note?: string;
+}
+
+const rowsPhase = (done: number, total: number) => `${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows`;
+
+export async function predict(ws: Workspace, req: PredictRequest, ctx: OpContext = {}): Promise<PredictResult> {
+  outputFormatOf(req.output);
+  const { version, note } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model);
+  const input = await source(ws, req.input);
+  const output = resolvePath(ws, req.output);
+  const r = await withSession(
+    ws,
+    [req.input],
+    (session) =>
+      predictBatch(session, version, input, output, {
+        ...(req.keys ? { keys: req.keys } : {}),
+        ...(req.log ? { log: { root: ws.root } } : {}),
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.progress?.({ fraction: total ? done / total : 0, phase: rowsPhase(done, total) }),
+      }),
+    { extraDirs: [path.dirname(output)] },
+  );
+  return { ...r, version, input: input.display, ...(note ? { note } : {}) };
+}
+
+export interface StaticTableRequest {
+  model: string;
+  input: string;
+  /** Default: `.prodml/static/<model>/<version>.parquet`, the table the server reads. */
+  output?: string;
+  /** Precompute the N most requested keys of the prediction log. */
+  top?: number;
+  key?: string;
+}
+
+export interface StaticTableResult extends StaticBuildResult {
+  version: ModelVersion;
+  input: string;
+  note?: string;
+  /** Whether the server reads this table (it is at the default place). */
+  served: boolean;
+}
+
+export async function staticTable(ws: Workspace, req: StaticTableRequest, ctx: OpContext = {}): Promise<StaticTableResult> {
+  const { version, note } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model);
+  const input = await source(ws, req.input);
+  const output = req.output !== undefined ? resolvePath(ws, req.output) : undefined;
+  const r = await withSession(
+    ws,
+    [req.input],
+    (session) =>
+      writeStaticTable(session, ws.root, version, input, {
+        ...(req.top !== undefined ? { top: req.top } : {}),
+        ...(req.key !== undefined ? { key: req.key } : {}),
+        ...(output ? { output } : {}),
+        signal: ctx.signal,
+        onProgress: phaseReporter(ctx),
+      }),
+    { extraDirs: output ? [path.dirname(output)] : [] },
+  );
+  const served = path.resolve(r.file) === path.join(ws.paths.static, version.model, `${version.version}.parquet`);
+  return { ...r, version, input: input.display, served, ...(note ? { note } : {}) };
+}

@@ -1,0 +1,40 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { explainReadError } from '../data/source';
+import { profileDatasets } from '../data/profile';
+import type { ProfileResult } from '../data/profileTypes';
+import { profileHtml } from '../report/profileHtml';
+import type { Workspace } from '../project/workspace';
+import { phaseReporter, type OpContext } from './context';
+import { resolvePath, source, withSession } from './session';
+
+export interface ProfileRequest {
+  data: string;
+  compare?: string;
+}
+
+/** Profiles a dataset, overlaid on a second one when `compare` is given. */
+export async function profile(ws: Workspace, req: ProfileRequest, ctx: OpContext = {}): Promise<ProfileResult> {
+  const base = await source(ws, req.data);
+  const other = req.compare ? await source(ws, req.compare) : undefined;
+  return withSession(ws, [req.data, req.compare], (session) => profileDatasets(session, base, other, { signal: ctx.signal, onProgress: phaseReporter(ctx) }), { preserveInsertionOrder: false });
+}
+
+/** Writes the self-contained HTML report of a profile; returns its absolute path. */
+export async function writeProfileHtml(ws: Workspace, result: ProfileResult, out: string): Promise<string> {
+  const file = resolvePath(ws, out);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, await profileHtml(result));
+  return file;
+}
+
+/** The columns of a dataset, in order (pickers: the label, a key). */
+export async function columns(ws: Workspace, req: { data: string }): Promise<{ columns: string[] }> {
+  const src = await source(ws, req.data);
+  return withSession(ws, [req.data], async (session) => {
+    const rows = await session.rows(`DESCRIBE SELECT * FROM ${src.scan}`).catch(async (e: unknown) => {
+      throw await explainReadError(e, src);
+    });
+    return { columns: rows.map((r) => String(r['column_name'])) };
+  });
+}

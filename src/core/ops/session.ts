@@ -1,0 +1,34 @@
+/**
+ * A DuckDB session for one operation, confined to what it may read: the workspace, the folders
+ * the front end allows (`ws.readable`), and the folders of the data the request names.
+ */
+import path from 'node:path';
+import { DuckSession } from '../data/duckdb';
+import { openSource, readRoot, type DataSource } from '../data/source';
+import type { Workspace } from '../project/workspace';
+
+export async function withSession<T>(ws: Workspace, data: readonly (string | undefined)[], run: (session: DuckSession) => Promise<T>, opts: { extraDirs?: string[]; preserveInsertionOrder?: boolean } = {}): Promise<T> {
+  const dirs = new Set([ws.root, ws.cwd, ...ws.readable, ...(opts.extraDirs ?? [])]);
+  for (const d of data) if (d !== undefined) dirs.add(readRoot(d, ws.cwd));
+  const session = await DuckSession.open({ allowedDirectories: [...dirs], ...(opts.preserveInsertionOrder === false ? { preserveInsertionOrder: false } : {}) });
+  try {
+    return await run(session);
+  } finally {
+    session.close();
+  }
+}
+
+/** A file, glob or dataset the user named, resolved against the workspace's cwd. */
+export function source(ws: Workspace, given: string): Promise<DataSource> {
+  return openSource(given, ws.cwd);
+}
+
+/** A path the user typed, absolute. */
+export function resolvePath(ws: Workspace, given: string): string {
+  return path.resolve(ws.cwd, given);
+}
+
+/** A path the user typed, as typed when it means the same from this process's folder (messages then show it as given). */
+export function userPath(ws: Workspace, given: string): string {
+  return path.resolve(given) === path.resolve(ws.cwd, given) ? given : path.resolve(ws.cwd, given);
+}
