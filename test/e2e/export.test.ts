@@ -35,8 +35,10 @@ describe('ProdML export in VS Code', { timeout: 600_000 }, () => {
     const index = Number(await model.getAttribute('data-index'));
     const version = rows.and(page.locator(`[data-index="${index + 1}"]`)).first();
     assert.equal((await version.locator('.label-name').innerText()).trim(), '1');
-    for (let i = 0; i < 5 && !(await vscode.quickInput.isVisible()); i++) {
-      await version.click({ button: 'right' });
+    // The tree redraws as the registry settles: a click can land mid-redraw, so retry it.
+    for (let i = 0; i < 8 && !(await vscode.quickInput.isVisible()); i++) {
+      await page.keyboard.press('Escape');
+      if (!(await version.click({ button: 'right', timeout: 5_000 }).then(() => true, () => false))) continue;
       const item = page.locator('.context-view .action-label', { hasText: 'Export Model...' }).first();
       if (await item.isVisible({ timeout: 3_000 }).catch(() => false)) await item.click();
       await page.waitForTimeout(500);
