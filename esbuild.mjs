@@ -24,11 +24,22 @@ const nodeCommon = {
   alias: { 'vega-canvas': './node_modules/vega-canvas/build/vega-canvas.browser.js' },
 };
 
+/** `import('./commands')` in src/cli/main.ts stays a require of the second bundle, dist/cli-commands.js. */
+const cliCommandsExternal = {
+  name: 'cli-commands-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/commands$/ }, () => ({ path: './cli-commands.js', external: true }));
+  },
+};
+
 const builds = [
   { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { engine: 'src/worker/engine.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { server: 'src/server/server.ts' }, outdir: 'dist' },
-  { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // The CLI is two bundles: a light entry (commander and the command table: --version and --help
+  // load nothing else) and the commands, required only when one runs.
+  { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, plugins: [cliCommandsExternal] },
+  { ...nodeCommon, entryPoints: { 'cli-commands': 'src/cli/commands.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',

@@ -1,10 +1,9 @@
 /** `prodml check leakage` and `prodml check importance`: the adaptable-system checks from the terminal and CI. */
-import path from 'node:path';
 import type { Command } from 'commander';
-import { featureImportance, leakageCheck, type CheckProgress, type ImportanceReport, type LeakageReport } from '../core/checks';
-import { badInput } from '../core/errors';
-import { progressBar } from './progress';
-import { action, EXIT } from './run';
+import * as ops from '../core/ops';
+import type { ImportanceReport, LeakageReport } from '../core/ops/types';
+import { badInput } from '../core/ops/format';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export function registerCheckCommand(program: Command): void {
   const check = program.command('check').description('Checks of an adaptable ML system: leakage, and what each feature is worth against its cost');
@@ -13,56 +12,30 @@ export function registerCheckCommand(program: Command): void {
     .description('Features that predict the label alone, rows on both sides of the split, groups that straddle it (exit 1 on a leak)')
     .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version single features are compared with (default: the served one)')
     .option('--group <column...>', 'columns whose rows belong together (authors, patients): checked for straddling whatever the split')
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
-    .option('--json', 'print the report as one JSON document')
-    .action(action(leakageCommand));
+    .option('--json', 'print the report as one JSON document');
+  workspaceOption(check.commands.at(-1)!).action(action(leakageCommand));
   check
     .command('importance')
     .description("Permutation importance of each feature on the held-out split, beside its cost (missing rate, source); --leave-one-out also retrains without each")
     .argument('[model]', 'the prodml.yaml model (default: the only one); model:3 or model@alias picks the version (default: the served one, else the newest)')
     .option('--repeats <n>', 'shuffles per feature', (v) => Number.parseInt(v, 10), 5)
     .option('--leave-one-out', 'also retrain the model without each feature (one training run per feature)')
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml and .prodml/', process.cwd())
-    .option('--json', 'print the report as one JSON document')
-    .action(action(importanceCommand));
+    .option('--json', 'print the report as one JSON document');
+  workspaceOption(check.commands.at(-1)!).action(action(importanceCommand));
 }
 
-/** Runs a check with a progress bar and Ctrl-C cancelling it. */
-async function withProgress<T>(json: boolean | undefined, run: (signal: AbortSignal, onProgress: (p: CheckProgress) => void) => Promise<T>): Promise<T> {
-  const bar = progressBar(process.stderr.isTTY === true && !json);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    return await run(abort.signal, (p) => bar.update(p.fraction, p.phase));
-  } finally {
-    bar.stop();
-    process.off('SIGINT', onSigint);
-  }
-}
-
-/** `model`, `model:3`, `model:latest` or `model@alias`. */
-function modelAndVersion(spec: string | undefined): { model?: string; version?: string } {
-  if (spec === undefined) return {};
-  const m = /^([^:@]+)(?:([:@])(.+))?$/.exec(spec);
-  if (!m) throw badInput(undefined, `'${spec}' is not a model: write <model>, <model>:<version> or <model>@<alias>`);
-  return { model: m[1]!, ...(m[3] !== undefined ? { version: m[2] === '@' ? `@${m[3]}` : m[3] } : {}) };
-}
-
-export async function leakageCommand(spec: string | undefined, opts: { group?: string[]; workspace: string; json?: boolean }): Promise<number> {
-  const root = path.resolve(opts.workspace);
-  const { model, version } = modelAndVersion(spec);
-  const r = await withProgress(opts.json, (signal, onProgress) => leakageCheck(root, model, { signal, onProgress, ...(version ? { version } : {}), ...(opts.group ? { groupColumns: opts.group } : {}) }));
+export async function leakageCommand(spec: string | undefined, opts: { group?: string[]; workspace?: string; json?: boolean }): Promise<number> {
+  const ws = await workspaceOf(opts);
+  const r = await withCancel(opts, (ctx) => ops.leakage(ws, { ...(spec !== undefined ? { model: spec } : {}), ...(opts.group ? { groupColumns: opts.group } : {}) }, ctx));
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(leakageText(r));
   return r.leak ? EXIT.failed : EXIT.ok;
 }
 
-export async function importanceCommand(spec: string | undefined, opts: { repeats: number; leaveOneOut?: boolean; workspace: string; json?: boolean }): Promise<number> {
+export async function importanceCommand(spec: string | undefined, opts: { repeats: number; leaveOneOut?: boolean; workspace?: string; json?: boolean }): Promise<number> {
   if (!Number.isInteger(opts.repeats)) throw badInput(undefined, '--repeats: give a whole number of shuffles (e.g. 5)');
-  const root = path.resolve(opts.workspace);
-  const { model, version } = modelAndVersion(spec);
-  const r = await withProgress(opts.json, (signal, onProgress) => featureImportance(root, model, { signal, onProgress, repeats: opts.repeats, leaveOneOut: opts.leaveOneOut === true, ...(version ? { version } : {}) }));
+  const ws = await workspaceOf(opts);
+  const r = await withCancel(opts, (ctx) => ops.importance(ws, { ...(spec !== undefined ? { model: spec } : {}), repeats: opts.repeats, leaveOneOut: opts.leaveOneOut === true }, ctx));
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(importanceText(r));
   return EXIT.ok;

@@ -10,7 +10,11 @@ import { validateData } from '../core/schema/validate';
 import { openRegistry } from '../core/registry';
 import { fmtNum } from '../core/report/profileView';
 import { trainFromConfig } from '../core/train/run';
-import { profileText, runProfile } from './profileCommand';
+import { profileText } from './profileCommand';
+import * as ops from '../core/ops';
+import { openWorkspace } from '../core/project/workspace';
+import type { Command } from 'commander';
+import { action } from './run';
 import { progressBar } from './progress';
 import { STREAM_MONTHS } from '../core/demo/workspace';
 import { replayFile } from '../core/demo/replay';
@@ -41,7 +45,7 @@ export async function demoCommand(dir: string, opts: { seed: number }): Promise<
   const bar = progressBar();
   let result;
   try {
-    result = await runProfile(here(train), { compare: here(shifted) }, bar.update);
+    result = await ops.profile(await openWorkspace({ workspace: root }), { data: here(train), compare: here(shifted) }, { progress: (p) => bar.update(p.fraction, p.phase) });
   } finally {
     bar.stop();
   }
@@ -164,4 +168,13 @@ function headline(anomalies: Anomaly[]): string {
     byType.set(a.type, features);
   }
   return [...byType].map(([type, f]) => `${type}${f.size ? ` (${[...f].join(', ')})` : ''}`).join('; ');
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description("Generate the demo workspace and run ProdML's main job on it")
+    .argument('[dir]', 'where to generate the workspace', 'demo-workspace')
+    .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 42)
+    .action(action(demoCommand));
 }

@@ -1,36 +1,30 @@
 import type { Command } from 'commander';
-import { DuckSession } from '../core/data/duckdb';
-import { openSource, readRoot } from '../core/data/source';
-import { evaluateVersion } from '../core/evaluate/evaluateVersion';
-import { openRegistry } from '../core/registry';
-import { parseModelRef } from '../core/registry/ref';
-import { fmtNum } from '../core/report/profileView';
-import { action } from './run';
+import * as ops from '../core/ops';
+import { fmtNum } from '../core/ops/format';
+import { action, withCancel, workspaceOf, workspaceOption } from './run';
 
 export function registerEvaluateCommand(program: Command): void {
-  program
+  workspaceOption(
+    program
     .command('evaluate')
     .description('Evaluate a registered model version on a dataset, next to the naive baseline')
     .argument('<model>', '<model>:<version>, <model>@<alias> or <model> (the latest version)')
     .requiredOption('--data <data>', 'data with the label column (file or glob)')
     .option('--slice <column...>', 'report every metric per value of these columns')
-    .option('--workspace <dir>', 'the workspace holding .prodml/registry', process.cwd())
-    .option('--json', 'print the evaluation as one JSON document')
-    .action(action(evaluateCommand));
+    .option('--json', 'print the evaluation as one JSON document'),
+  ).action(action(evaluateCommand));
 }
 
-export async function evaluateCommand(spec: string, opts: { data: string; slice?: string[]; workspace: string; json?: boolean }): Promise<number> {
-  const { model, ref } = parseModelRef(spec, 'latest');
-  const version = await (await openRegistry(opts.workspace)).getVersion(model, ref);
-  const source = await openSource(opts.data);
-  const session = await DuckSession.open({ allowedDirectories: [process.cwd(), readRoot(opts.data)] });
-  try {
-    const report = await evaluateVersion(session, version, source, { slices: opts.slice });
+export async function evaluateCommand(spec: string, opts: { data: string; slice?: string[]; workspace?: string; json?: boolean }): Promise<number> {
+  const ws = await workspaceOf(opts);
+  const { version, data, report } = await withCancel({ bar: false }, (ctx) => ops.evaluate(ws, { model: spec, data: opts.data, ...(opts.slice ? { slices: opts.slice } : {}) }, ctx));
+  const model = version.model;
+  {
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ model, version: version.version, data: source.display, rows: report.rows, metrics: report.overall.metrics, baseline: report.baseline.metrics, slices: report.slices }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ model, version: version.version, data, rows: report.rows, metrics: report.overall.metrics, baseline: report.baseline.metrics, slices: report.slices }, null, 2) + '\n');
       return 0;
     }
-    const lines = [`${model}:${version.version} on ${source.display} (${report.rows.toLocaleString('en-US')} rows)`, '', `${'metric'.padEnd(14)} ${'model'.padStart(10)} ${'baseline'.padStart(10)}`];
+    const lines = [`${model}:${version.version} on ${data} (${report.rows.toLocaleString('en-US')} rows)`, '', `${'metric'.padEnd(14)} ${'model'.padStart(10)} ${'baseline'.padStart(10)}`];
     for (const c of report.comparison) lines.push(`${c.metric.padEnd(14)} ${fmtNum(c.model).padStart(10)} ${fmtNum(c.baseline).padStart(10)}`);
     lines.push(`(naive baseline fitted on this data: ${report.baseline.description})`);
     for (const col of report.slices) {
@@ -42,7 +36,5 @@ export async function evaluateCommand(spec: string, opts: { data: string; slice?
     }
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
-  } finally {
-    session.close();
   }
 }

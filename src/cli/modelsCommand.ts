@@ -1,24 +1,18 @@
-import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { badInput } from '../core/errors';
-import { describeVersions, keyMetric, openRegistry, parseModelRef, type AliasChange, type GcResult, type ModelVersion, type Registry, type VersionSummary } from '../core/registry';
-import { DuckSession } from '../core/data/duckdb';
-import { openSource, readRoot, type DataSource } from '../core/data/source';
-import { compareVersions, comparisonSummary, heldOutSource, type MetricDelta, type VersionComparison } from '../core/evaluate/compareVersions';
-import { loadProjectConfig } from '../core/project/config';
-import { parseVersionRef } from '../core/registry/ref';
-import { fmtNum } from '../core/report/profileView';
-import { action } from './run';
+import * as ops from '../core/ops';
+import type { AliasChange, GcResult, MetricDelta, ModelSummary, ModelVersion, VersionComparison, VersionSummary } from '../core/ops/types';
+import { describeVersions, fmtNum, keyMetric } from '../core/ops/format';
+import { action, print, withCancel, workspaceOf, workspaceOption } from './run';
 
 interface Common {
-  workspace: string;
+  workspace?: string;
   json?: boolean;
 }
 
 export function registerModelsCommand(program: Command): void {
   const models = program.command('models').description('The model registry: versions with lineage, aliases; promote, roll back, clean up');
   const common = (c: Command) =>
-    c.option('--workspace <dir>', 'the workspace folder holding .prodml/registry', '.').option('--json', 'print one JSON document');
+    workspaceOption(c).option('--json', 'print one JSON document');
 
   common(models.command('list').description('List models, or the versions of one model with their aliases and key metric').argument('[model]')).action(action(modelsList));
 
@@ -80,77 +74,52 @@ function instant(v: string): Date {
   return d;
 }
 
-function print(json: boolean | undefined, doc: unknown, text: () => string): void {
-  process.stdout.write(json ? JSON.stringify(doc, null, 2) + '\n' : text());
-}
-
 export async function modelsList(model: string | undefined, opts: Common): Promise<number> {
-  const registry = await openRegistry(opts.workspace);
+  const ws = await workspaceOf(opts);
   if (model !== undefined) {
-    const versions = await registry.listVersions(model);
-    const aliases = await registry.aliases(model);
+    const { aliases, versions } = await ops.listVersions(ws, { model });
     print(opts.json, { model, aliases, versions }, () => versionsTable(model, aliases, versions));
     return 0;
   }
-  const models = await registry.listModels();
-  const docs = [];
-  for (const m of models) docs.push({ model: m.model, aliases: m.aliases, versions: await registry.listVersions(m.model) });
-  print(opts.json, { models: docs }, () => modelsTable(registry, models));
+  const { models, summaries } = await ops.listModels(ws);
+  print(opts.json, { models }, () => modelsTable(ws.paths.registry, summaries));
   return 0;
 }
 
 export async function modelsShow(ref: string, opts: Common): Promise<number> {
-  const registry = await openRegistry(opts.workspace);
-  const { model, ref: which } = parseModelRef(ref);
-  const v = await registry.getVersion(model, which);
+  const v = await ops.showVersion(await workspaceOf(opts), { ref });
   print(opts.json, v, () => cardText(v));
   return 0;
 }
 
 export async function modelsPromote(ref: string, opts: Common & { alias: string; reason?: string }): Promise<number> {
-  const registry = await openRegistry(opts.workspace);
-  const { model, ref: which } = parseModelRef(ref);
-  // `churn@candidate` promotes what candidate points at; resolving it also checks it exists.
-  const target = typeof which === 'number' ? which : (await registry.getVersion(model, which)).version;
-  const change = await registry.promote(model, target, opts.alias, opts.reason);
+  const change = await ops.promote(await workspaceOf(opts), { ref, alias: opts.alias, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
   print(opts.json, change, () => changeText(change));
   return 0;
 }
 
 export async function modelsRollback(model: string, opts: Common & { to?: number; before?: Date; reason?: string }): Promise<number> {
-  if (opts.to !== undefined && opts.before !== undefined) throw badInput(undefined, 'give --to or --before, not both');
-  const registry = await openRegistry(opts.workspace);
-  const change = await registry.rollback(model, { to: opts.to, before: opts.before, reason: opts.reason });
+  const change = await ops.rollback(await workspaceOf(opts), {
+    model,
+    ...(opts.to !== undefined ? { to: opts.to } : {}),
+    ...(opts.before !== undefined ? { before: opts.before.toISOString() } : {}),
+    ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+  });
   print(opts.json, change, () => changeText(change));
   return 0;
 }
 
 export async function modelsGc(model: string, opts: Common & { keep: number; dryRun?: boolean }): Promise<number> {
-  const registry = await openRegistry(opts.workspace);
-  const result = await registry.gc(model, opts.keep, { dryRun: opts.dryRun });
+  const result = await ops.gc(await workspaceOf(opts), { model, keep: opts.keep, ...(opts.dryRun ? { dryRun: true } : {}) });
   print(opts.json, { ...result, dry_run: opts.dryRun === true }, () => gcText(result, opts.dryRun === true));
   return 0;
 }
 
 export async function modelsCompare(model: string, refA: string, refB: string, opts: Common & { data?: string; slice?: string[] }): Promise<number> {
-  const registry = await openRegistry(opts.workspace);
-  const [a, b] = [await registry.getVersion(model, parseVersionRef(refA)), await registry.getVersion(model, parseVersionRef(refB))];
-  const project = await loadProjectConfig(path.resolve(opts.workspace));
-  const m = project?.models.find((x) => x.name === model);
-  if (!opts.data && !m) throw badInput(project?.file ?? path.resolve(opts.workspace, 'prodml.yaml'), `has no model "${model}" to take the data from: give --data <data>`);
-  const root = path.resolve(opts.workspace);
-  const session = await DuckSession.open({ allowedDirectories: opts.data ? [root, process.cwd(), readRoot(opts.data)] : [root] });
-  try {
-    let source: DataSource;
-    let notes: string[] = [];
-    if (opts.data) source = await openSource(opts.data);
-    else ({ source, notes } = await heldOutSource(session, project!, m!, [a, b]));
-    const c = await compareVersions(session, a, b, source, { slices: opts.slice ?? m?.validation.slices });
-    print(opts.json, { ...comparisonSummary(c), notes }, () => compareText(c, notes));
-    return 0;
-  } finally {
-    session.close();
-  }
+  const ws = await workspaceOf(opts);
+  const { comparison: c, notes } = await withCancel({ bar: false }, (ctx) => ops.compare(ws, { model, a: refA, b: refB, ...(opts.data ? { data: opts.data } : {}), ...(opts.slice ? { slices: opts.slice } : {}) }, ctx));
+  print(opts.json, { ...ops.comparisonSummary(c), notes }, () => compareText(c, notes));
+  return 0;
 }
 
 function compareText(c: VersionComparison, notes: string[]): string {
@@ -201,8 +170,8 @@ function versionsTable(model: string, aliases: Record<string, number>, versions:
   return head + '\n' + table(['VERSION', 'ALIASES', (shared || 'KEY METRIC').toUpperCase(), 'BLESSED', 'AGE', 'DATA UNTIL', 'USER'], rows, [0]);
 }
 
-function modelsTable(registry: Registry, models: Awaited<ReturnType<Registry['listModels']>>): string {
-  if (models.length === 0) return `No models in ${registry.root} yet.\n`;
+function modelsTable(registryDir: string, models: ModelSummary[]): string {
+  if (models.length === 0) return `No models in ${registryDir} yet.\n`;
   const rows = models.map((m) => [
     m.model,
     String(m.versions),

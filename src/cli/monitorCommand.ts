@@ -1,59 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DuckSession } from '../core/data/duckdb';
-import { badInput } from '../core/errors';
-import { monitorModel, type MonitorReport, type WindowReport } from '../core/monitor';
-import { loadProjectConfig } from '../core/project/config';
-import { LOGS_DIR } from '../core/serve/logTypes';
-import { fmtNum } from '../core/report/profileView';
-import { action, EXIT } from './run';
+import * as ops from '../core/ops';
+import type { MonitorReport, WindowReport } from '../core/ops/types';
+import { fmtNum } from '../core/ops/format';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export function registerMonitorCommand(program: Command): void {
-  program
+  workspaceOption(
+    program
     .command('monitor')
     .description('Windows over the prediction log: traffic, metrics once labels exist, drift against the training data, alerts (exit 1 when any alert fires)')
     .argument('[model]', 'the model to monitor (default: the only one)')
     .option('--since <date>', 'only instances from this date or instant on')
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml and .prodml/logs', process.cwd())
-    .option('--json', 'print the monitoring report as one JSON document')
-    .action(action(monitorCommand));
+    .option('--json', 'print the monitoring report as one JSON document'),
+  ).action(action(monitorCommand));
 }
 
-export async function monitorCommand(name: string | undefined, opts: { since?: string; workspace: string; json?: boolean }): Promise<number> {
-  const root = path.resolve(opts.workspace);
-  const model = await pickMonitoredModel(root, name);
-  if (opts.since !== undefined && Number.isNaN(new Date(opts.since).getTime())) throw badInput(undefined, `--since: "${opts.since}" is not a date (use e.g. 2025-05-01 or 2025-05-01T12:00:00Z)`);
-  const session = await DuckSession.open({ allowedDirectories: [root] });
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  let report: MonitorReport;
-  try {
-    report = await monitorModel(session, root, model, { signal: abort.signal, ...(opts.since ? { since: opts.since } : {}) });
-  } finally {
-    process.off('SIGINT', onSigint);
-    session.close();
-  }
+export async function monitorCommand(name: string | undefined, opts: { since?: string; workspace?: string; json?: boolean }): Promise<number> {
+  const ws = await workspaceOf(opts);
+  const report = await withCancel({ bar: false }, (ctx) => ops.monitor(ws, { ...(name !== undefined ? { model: name } : {}), ...(opts.since !== undefined ? { since: opts.since } : {}) }, ctx));
   if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(monitorText(report));
   return report.alerts.length > 0 ? EXIT.failed : EXIT.ok;
-}
-
-/** The model named (it must have a log or a prodml.yaml entry), or the only one there is. */
-async function pickMonitoredModel(root: string, name: string | undefined): Promise<string> {
-  const project = await loadProjectConfig(root);
-  const configured = project?.models.map((m) => m.name) ?? [];
-  const logsDir = path.join(root, '.prodml', LOGS_DIR);
-  const logged = (await fs.promises.readdir(logsDir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
-  const known = [...new Set([...configured, ...logged])].sort();
-  if (name !== undefined) {
-    if (!known.includes(name)) throw badInput(project?.file ?? logsDir, `has no model "${name}" to monitor (${known.length > 0 ? `models: ${known.join(', ')}` : 'no models in prodml.yaml and no prediction logs'})`);
-    return name;
-  }
-  if (known.length === 1) return known[0]!;
-  if (known.length === 0) throw badInput(logsDir, 'has no prediction logs and prodml.yaml names no models: serve or batch-predict a model first');
-  throw badInput(project?.file ?? logsDir, `has several models; name one: ${known.join(', ')}`);
 }
 
 export function monitorText(r: MonitorReport): string {

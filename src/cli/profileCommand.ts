@@ -1,48 +1,33 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { DuckSession } from '../core/data/duckdb';
-import { profileDatasets } from '../core/data/profile';
-import type { ColumnProfile, ProfileResult } from '../core/data/profileTypes';
-import { openSource, readRoot } from '../core/data/source';
-import { profileHtml } from '../core/report/profileHtml';
-import { fmtInt, fmtNum, fmtPct } from '../core/report/profileView';
-import { progressBar } from './progress';
+import type { Command } from 'commander';
+import * as ops from '../core/ops';
+import type { ColumnProfile, ProfileResult } from '../core/ops/types';
+import { fmtInt, fmtNum, fmtPct } from '../core/ops/format';
+import { action, withCancel, workspaceOf, workspaceOption } from './run';
 
 export interface ProfileCommandOptions {
+  workspace?: string;
   compare?: string;
   json?: boolean;
   html?: string;
 }
 
-/** Profiles `data` (and `compare`), reading only from the folders those paths name. */
-export async function runProfile(data: string, opts: { compare?: string }, onProgress?: (f: number, phase: string) => void): Promise<ProfileResult> {
-  const base = await openSource(data);
-  const compare = opts.compare ? await openSource(opts.compare) : undefined;
-  const dirs = [process.cwd(), readRoot(data), ...(opts.compare ? [readRoot(opts.compare)] : [])];
-  const session = await DuckSession.open({ allowedDirectories: dirs, preserveInsertionOrder: false });
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    return await profileDatasets(session, base, compare, { signal: abort.signal, onProgress });
-  } finally {
-    process.off('SIGINT', onSigint);
-    session.close();
-  }
+export function registerProfileCommand(program: Command): void {
+  workspaceOption(
+    program
+      .command('profile')
+      .description('Profile a dataset (CSV, TSV, Parquet, JSON, JSON Lines, or a glob of them)')
+      .argument('<data>', 'data file or glob')
+      .option('--compare <data>', 'a second dataset to overlay, e.g. serving vs training')
+      .option('--json', 'print the profile as one JSON document')
+      .option('--html <out.html>', 'write a self-contained HTML report'),
+  ).action(action(profileCommand));
 }
 
 export async function profileCommand(data: string, opts: ProfileCommandOptions): Promise<number> {
-  const bar = progressBar(!opts.json && process.stderr.isTTY === true);
-  let result: ProfileResult;
-  try {
-    result = await runProfile(data, opts, bar.update);
-  } finally {
-    bar.stop();
-  }
+  const ws = await workspaceOf(opts, false);
+  const result = await withCancel(opts, (ctx) => ops.profile(ws, { data, ...(opts.compare ? { compare: opts.compare } : {}) }, ctx));
   if (opts.html) {
-    const out = path.resolve(opts.html);
-    await fs.mkdir(path.dirname(out), { recursive: true });
-    await fs.writeFile(out, await profileHtml(result));
+    const out = await ops.writeProfileHtml(ws, result, opts.html);
     if (!opts.json) process.stdout.write(`HTML report: ${out}\n`);
     else process.stderr.write(`HTML report: ${out}\n`);
   }

@@ -1,68 +1,60 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadPipeline, runPipeline, scheduleRuns, watchLanding } from '../core/pipeline';
-import { PIPELINE_STEPS, runExitCode, type PipelineProgress, type RunRecord, type StepName, type StepRecord } from '../core/pipeline/runTypes';
+import * as ops from '../core/ops';
+import type { PipelineProgress, RunRecord, StepName, StepRecord } from '../core/ops/types';
+import { PIPELINE_STEPS, runExitCode } from '../core/ops/format';
+import type { Workspace } from '../core/project/workspace';
+import { RUNS_DIR } from '../core/project/paths';
 import { progressBar } from './progress';
-import { action, EXIT } from './run';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export function registerRunCommand(program: Command): void {
-  program
+  workspaceOption(
+    program
     .command('run')
     .description('Run the prodml.yaml pipeline (ingest → validate → train → evaluate → register → promote) up to a step; exit 1 when a batch is quarantined or the model is not blessed')
     .argument('[step]', `run up to and including this step: ${PIPELINE_STEPS.join(', ')}`, (v: string) => {
       if (!(PIPELINE_STEPS as readonly string[]).includes(v)) throw new InvalidArgumentError(`Steps: ${PIPELINE_STEPS.join(', ')}.`);
       return v;
     })
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
     .option('--watch', 'keep running: start a run for each batch dropped in the landing folder and on the schedule (pipeline.triggers), until Ctrl-C')
-    .option('--json', 'print the run record as one JSON document (with --watch: one JSON line per run)')
-    .action(action(runCommand));
+    .option('--json', 'print the run record as one JSON document (with --watch: one JSON line per run)'),
+  ).action(action(runCommand));
 }
 
-export async function runCommand(step: StepName | undefined, opts: { workspace: string; watch?: boolean; json?: boolean }): Promise<number> {
-  const root = path.resolve(opts.workspace);
+export async function runCommand(step: StepName | undefined, opts: { workspace?: string; watch?: boolean; json?: boolean }): Promise<number> {
+  const ws = await workspaceOf(opts);
+  const root = ws.root;
   if (opts.watch) {
     if (step) process.stderr.write(`prodml: --watch runs the whole pipeline; ignoring the step "${step}"\n`);
-    return watchCommand(root, opts.json === true);
+    return watchCommand(ws, opts.json === true);
   }
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
   const display = opts.json ? undefined : stepDisplay();
   let record: RunRecord;
   try {
-    record = await runPipeline(root, { step, signal: abort.signal, onProgress: display?.progress });
+    record = await withCancel<RunRecord, PipelineProgress>({ bar: false, ...(display ? { onProgress: display.progress } : {}) }, (ctx) => ops.runPipeline(ws, { ...(step ? { step } : {}) }, ctx));
   } finally {
     display?.stop();
-    process.off('SIGINT', onSigint);
   }
   process.stdout.write(opts.json ? JSON.stringify(record, null, 2) + '\n' : runText(record, root));
   return runExitCode(record);
 }
 
-async function watchCommand(root: string, json: boolean): Promise<number> {
-  const { pipeline } = await loadPipeline(root);
+async function watchCommand(ws: Workspace, json: boolean): Promise<number> {
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  const onRun = (r: RunRecord) => process.stdout.write(json ? JSON.stringify(r) + '\n' : `${r.finished_at} ${r.trigger} run ${r.id}: ${r.status.toUpperCase()}: ${r.summary}\n`);
-  const onError = (e: Error) => process.stderr.write(`prodml: ${e.message}\n`);
-  const { watch, schedule } = pipeline.triggers;
-  const tasks: Promise<void>[] = [];
-  const what: string[] = [];
-  // With no trigger configured, --watch itself asks for the push trigger.
-  if (watch || !schedule) {
-    tasks.push(watchLanding(root, { signal: abort.signal, onRun, onError }));
-    what.push(`watching ${pipeline.ingest?.from ?? '(no landing folder)'}/ for new batches`);
-  }
-  if (schedule) {
-    tasks.push(scheduleRuns(root, { everyHours: schedule.every_hours, signal: abort.signal, onRun, onError }));
-    what.push(`a run every ${schedule.every_hours} h`);
-  }
-  if (!json) process.stderr.write(`prodml run --watch: ${what.join('; ')}. Ctrl-C stops.\n`);
   try {
-    await Promise.all(tasks);
+    await ops.watchPipeline(
+      ws,
+      {
+        onRun: (r) => process.stdout.write(json ? JSON.stringify(r) + '\n' : `${r.finished_at} ${r.trigger} run ${r.id}: ${r.status.toUpperCase()}: ${r.summary}\n`),
+        onError: (e) => process.stderr.write(`prodml: ${e.message}\n`),
+        onStart: (what) => !json && process.stderr.write(`prodml run --watch: ${what.join('; ')}. Ctrl-C stops.\n`),
+      },
+      { signal: abort.signal },
+    );
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -101,7 +93,7 @@ function mark(status: string): string {
 export function runText(r: RunRecord, root: string): string {
   const lines = [`${r.model} pipeline run ${r.id} (${r.trigger}): ${r.status.toUpperCase()}: ${r.summary}`, ''];
   for (const s of r.steps) lines.push(stepLine(s), ...s.messages.slice(1).map((m) => `${' '.repeat(31)}${m}`));
-  lines.push('', `record: ${path.relative(root, path.join(root, '.prodml/runs', r.id, 'run.json'))}; step logs beside it`);
+  lines.push('', `record: ${path.relative(root, path.join(root, RUNS_DIR, r.id, 'run.json'))}; step logs beside it`);
   return lines.join('\n') + '\n';
 }
 

@@ -1,21 +1,22 @@
 import type { Command } from 'commander';
-import { badInput } from '../core/errors';
-import { startServer, type ServerEvent } from '../core/serve/server';
-import { action } from './run';
+import * as ops from '../core/ops';
+import { badInput } from '../core/ops/format';
+import type { ServerEvent } from '../core/ops/types';
+import { action, workspaceOf, workspaceOption } from './run';
 
 export function registerServeCommand(program: Command): void {
-  program
+  workspaceOption(
+    program
     .command('serve')
     .description('Serve registered models over the TensorFlow-Serving REST API; follows promotions and rollbacks')
     .option('--port <n>', 'port (default: prodml.yaml serving.port, else 8501; 0 picks a free one)')
     .option('--host <host>', 'address to bind (default: prodml.yaml serving.host, else 127.0.0.1)')
     .option('--model <model...>', 'serve only these models (default: every prodml.yaml model with a version)')
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml and .prodml/', process.cwd())
-    .option('--json', 'print one JSON line per event on stdout: listening, swapped, error')
-    .action(action(serveCommand));
+    .option('--json', 'print one JSON line per event on stdout: listening, swapped, error'),
+  ).action(action(serveCommand));
 }
 
-export async function serveCommand(opts: { port?: string; host?: string; model?: string[]; workspace: string; json?: boolean }): Promise<number> {
+export async function serveCommand(opts: { port?: string; host?: string; model?: string[]; workspace?: string; json?: boolean }): Promise<number> {
   let port: number | undefined;
   if (opts.port !== undefined) {
     port = Number(opts.port);
@@ -38,8 +39,7 @@ export async function serveCommand(opts: { port?: string; host?: string; model?:
       process.stdout.write(`${e.model}: ${what} now ${e.to === null ? 'off' : `version ${e.to}`} (was ${e.from === null ? 'off' : `version ${e.from}`})\n`);
     } else process.stderr.write(`prodml: ${e.model}: ${e.message}\n`);
   };
-  const server = await startServer({
-    root: opts.workspace,
+  const server = await ops.serve(await workspaceOf(opts), {
     ...(port !== undefined ? { port } : {}),
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.model?.length ? { models: opts.model } : {}),

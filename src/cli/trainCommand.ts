@@ -1,46 +1,47 @@
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { trainFromConfig, type TrainOutcome } from '../core/train/run';
-import { fmtNum } from '../core/report/profileView';
-import { action, EXIT } from './run';
+import * as ops from '../core/ops';
+import type { TrainOutcome } from '../core/ops/types';
+import { fmtNum } from '../core/ops/format';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export function registerTrainCommand(program: Command): void {
-  program
-    .command('train')
-    .description('Train a prodml.yaml model, evaluate it and register the version (exit 1 when it is not blessed)')
-    .argument('[model]', 'the model to train (default: the only one)')
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
-    .option('--json', 'print { model, version, metrics, blessed } as one JSON document')
-    .action(action(trainCommand));
+  workspaceOption(
+    program
+      .command('train')
+      .description('Train a prodml.yaml model, evaluate it and register the version (exit 1 when it is not blessed)')
+      .argument('[model]', 'the model to train (default: the only one)')
+      .option('--json', 'print { model, version, metrics, blessed } as one JSON document'),
+  ).action(action(trainCommand));
 }
 
-export async function trainCommand(model: string | undefined, opts: { workspace: string; json?: boolean }): Promise<number> {
+export async function trainCommand(model: string | undefined, opts: { workspace?: string; json?: boolean }): Promise<number> {
   const tty = !opts.json && process.stderr.isTTY === true;
   const bar = tty ? new SingleBar({ format: ' epoch {value}/{total} {bar} loss {loss} · eval {evalLoss}', stream: process.stderr, hideCursor: true }) : undefined;
   let started = false;
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
+  const ws = await workspaceOf(opts);
   let outcome: TrainOutcome;
   try {
-    outcome = await trainFromConfig(opts.workspace, model, {
-      signal: abort.signal,
-      onProgress: (p) => {
-        if (p.phase !== 'training') {
-          if (!bar && !opts.json) process.stderr.write(`${p.message}\n`);
-          return;
-        }
-        const values = { loss: fmtNum(p.loss), evalLoss: fmtNum(p.evalLoss) };
-        if (bar && !started) {
-          bar.start(p.epochs, p.epoch, values);
-          started = true;
-        } else if (bar) bar.update(p.epoch, values);
-        else if (!opts.json) process.stderr.write(`epoch ${p.epoch}/${p.epochs}: loss ${values.loss}, eval loss ${values.evalLoss}\n`);
+    outcome = await withCancel(
+      {
+        bar: false,
+        onProgress: ({ phase, epoch: e }) => {
+          if (!e) {
+            if (!bar && !opts.json) process.stderr.write(`${phase}\n`);
+            return;
+          }
+          const values = { loss: fmtNum(e.loss), evalLoss: fmtNum(e.evalLoss) };
+          if (bar && !started) {
+            bar.start(e.epochs, e.epoch, values);
+            started = true;
+          } else if (bar) bar.update(e.epoch, values);
+          else if (!opts.json) process.stderr.write(`epoch ${e.epoch}/${e.epochs}: loss ${values.loss}, eval loss ${values.evalLoss}\n`);
+        },
       },
-    });
+      (ctx) => ops.train(ws, { ...(model !== undefined ? { model } : {}) }, ctx),
+    );
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSigint);
   }
   if (opts.json) {
     const { model: name, version, metrics, blessed, backend, rows, evaluation } = outcome;

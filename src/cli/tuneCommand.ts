@@ -1,13 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { fmtNum } from '../core/report/profileView';
-import { rankTrials, registerBestTrial, tuneModel, type RegisteredTrial, type TrialRecord, type TuneResult } from '../core/tune';
-import { effectiveParams } from '../core/tune/space';
-import { TUNABLE_PARAMS } from '../core/tune/types';
-import { progressBar } from './progress';
-import { action, EXIT } from './run';
+import * as ops from '../core/ops';
+import type { RegisteredTrial, TrialRecord, TuneResult } from '../core/ops/types';
+import { effectiveParams, fmtNum, rankTrials, TUNABLE_PARAMS } from '../core/ops/format';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export function registerTuneCommand(program: Command): void {
-  program
+  workspaceOption(
+    program
     .command('tune')
     .description("Tune a prodml.yaml model's hyperparameters: random search with successive halving (rerun to resume; exit 1 when no trial succeeded)")
     .argument('[model]', 'the model to tune (default: the only one)')
@@ -15,9 +14,8 @@ export function registerTuneCommand(program: Command): void {
     .option('--minutes <m>', "this run's time budget (default: tune.minutes, else none)", positiveNumber)
     .option('--study <id>', 'resume or name a study (default: the id of the current settings and data)')
     .option('--register-best', 'train the best configuration on the whole training split, register it and point `candidate` at it (exit 1 when not blessed)')
-    .option('--workspace <dir>', 'the workspace holding prodml.yaml', process.cwd())
-    .option('--json', 'print the study (and the registered version) as one JSON document')
-    .action(action(tuneCommand));
+    .option('--json', 'print the study (and the registered version) as one JSON document'),
+  ).action(action(tuneCommand));
 }
 
 function positiveInt(v: string): number {
@@ -37,40 +35,37 @@ interface TuneCliOptions {
   minutes?: number;
   study?: string;
   registerBest?: boolean;
-  workspace: string;
+  workspace?: string;
   json?: boolean;
 }
 
 export async function tuneCommand(model: string | undefined, opts: TuneCliOptions): Promise<number> {
-  const bar = progressBar(!opts.json && process.stderr.isTTY === true);
   const lines = !opts.json && process.stderr.isTTY !== true;
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  let result: TuneResult;
+  const ws = await workspaceOf(opts);
   let registered: RegisteredTrial | undefined;
-  try {
-    result = await tuneModel(opts.workspace, model, {
-      signal: abort.signal,
-      trials: opts.trials,
-      minutes: opts.minutes,
-      study: opts.study,
-      onProgress: (p) => bar.update(p.fraction, p.phase),
-      onTrial: (t) => {
-        if (lines) process.stderr.write(`trial ${t.trial}: ${t.status}${t.stopped_at ? ` at epoch ${t.stopped_at}` : ''}, ${t.metric === null ? 'no metric' : fmtNum(t.metric)}\n`);
+  const result: TuneResult = await withCancel(opts, async (ctx) => {
+    const r = await ops.tune(
+      ws,
+      {
+        ...(model !== undefined ? { model } : {}),
+        ...(opts.trials !== undefined ? { trials: opts.trials } : {}),
+        ...(opts.minutes !== undefined ? { minutes: opts.minutes } : {}),
+        ...(opts.study !== undefined ? { study: opts.study } : {}),
+        onTrial: (t: TrialRecord) => {
+          if (lines) process.stderr.write(`trial ${t.trial}: ${t.status}${t.stopped_at ? ` at epoch ${t.stopped_at}` : ''}, ${t.metric === null ? 'no metric' : fmtNum(t.metric)}\n`);
+        },
       },
-    });
-    if (opts.registerBest && result.best) {
-      bar.update(1, `Training trial ${result.best.trial} on the whole training split`);
-      registered = await registerBestTrial(opts.workspace, result.model, result.study, {
-        signal: abort.signal,
-        onProgress: (p) => bar.update(1, p.phase === 'training' ? `Training the best configuration: epoch ${p.epoch}/${p.epochs}` : p.message),
+      ctx,
+    );
+    if (opts.registerBest && r.best) {
+      ctx.progress?.({ fraction: 1, phase: `Training trial ${r.best.trial} on the whole training split` });
+      registered = await ops.registerBestTrial(ws, { model: r.model, study: r.study }, {
+        signal: ctx.signal,
+        progress: (p) => ctx.progress?.({ fraction: 1, phase: p.epoch ? `Training the best configuration: epoch ${p.epoch.epoch}/${p.epoch.epochs}` : p.phase }),
       });
     }
-  } finally {
-    bar.stop();
-    process.off('SIGINT', onSigint);
-  }
+    return r;
+  });
   if (opts.json) {
     const doc = {
       ...result,

@@ -1,11 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DuckSession } from '../core/data/duckdb';
-import { openSource, readRoot } from '../core/data/source';
-import { readSchema } from '../core/schema/io';
-import { validationSarif } from '../core/schema/sarif';
-import { hasErrors, isRowLevel, SERVING, TRAINING, type Anomaly, type ValidationResult } from '../core/schema/types';
-import { DEFAULT_MAX_ROW_DIAGNOSTICS, validateData } from '../core/schema/validate';
-import { action, EXIT } from './run';
+import * as ops from '../core/ops';
+import type { Anomaly, ValidationResult } from '../core/ops/types';
+import { DEFAULT_MAX_ROW_DIAGNOSTICS, hasErrors, isRowLevel, SERVING, TRAINING } from '../core/ops/format';
+import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export type ValidateFormat = 'text' | 'json' | 'sarif';
 
@@ -15,10 +12,12 @@ export interface ValidateCommandOptions {
   environment?: string;
   format: ValidateFormat;
   maxRowDiagnostics: number;
+  workspace?: string;
 }
 
 export function registerValidateCommand(program: Command): void {
-  program
+  workspaceOption(
+    program
     .command('validate')
     .description('Validate a batch of data against its schema; exit 1 when an error-severity anomaly is found')
     .argument('<data>', 'data file or glob')
@@ -30,8 +29,8 @@ export function registerValidateCommand(program: Command): void {
       return env;
     })
     .addOption(new Option('--format <format>', 'text, json (anomalies[]) or sarif (SARIF 2.1.0 for code scanning)').choices(['text', 'json', 'sarif']).default('text'))
-    .option('--max-row-diagnostics <n>', 'row-level anomalies listed per feature and type before a summary', positiveInt, DEFAULT_MAX_ROW_DIAGNOSTICS)
-    .action(action(validateCommand));
+    .option('--max-row-diagnostics <n>', 'row-level anomalies listed per feature and type before a summary', positiveInt, DEFAULT_MAX_ROW_DIAGNOSTICS),
+  ).action(action(validateCommand));
 }
 
 function positiveInt(v: string): number {
@@ -41,30 +40,14 @@ function positiveInt(v: string): number {
 }
 
 export async function validateCommand(data: string, opts: ValidateCommandOptions): Promise<number> {
-  const schema = await readSchema(opts.schema);
-  const source = await openSource(data);
-  const baseline = opts.baseline ? await openSource(opts.baseline) : undefined;
-  const dirs = [process.cwd(), readRoot(data), ...(opts.baseline ? [readRoot(opts.baseline)] : [])];
-  const session = await DuckSession.open({ allowedDirectories: dirs });
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  let result: ValidationResult;
-  try {
-    result = await validateData(session, source, schema, {
-      baseline,
-      environment: opts.environment,
-      maxRowDiagnostics: opts.maxRowDiagnostics,
-      signal: abort.signal,
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-    session.close();
-  }
+  const ws = await workspaceOf(opts, false);
+  const result: ValidationResult = await withCancel({ bar: false }, (ctx) =>
+    ops.validate(ws, { data, schema: opts.schema, ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.environment ? { environment: opts.environment } : {}), maxRowDiagnostics: opts.maxRowDiagnostics }, ctx),
+  );
   if (opts.format === 'json') {
     process.stdout.write(JSON.stringify({ ...result, schema: opts.schema }, null, 2) + '\n');
   } else if (opts.format === 'sarif') {
-    process.stdout.write(JSON.stringify(await validationSarif(result, { schemaFile: opts.schema }), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(await ops.validationSarif(result, { schemaFile: opts.schema }), null, 2) + '\n');
   } else {
     process.stdout.write(validationText(result, opts.schema));
   }
