@@ -156,6 +156,11 @@ describe('prodml export --format onnx', () => {
     await assert.rejects(exportModel(await workspace(), { model: 'churn:9', format: 'onnx', out: 'x.onnx' }), /model 'churn': version 9 does not exist/);
     await assert.rejects(exportModel(await workspace(), { model: 'nope:1', format: 'onnx', out: 'x.onnx' }), /no model 'nope'/);
     await assert.rejects(exportModel(await workspace(), { model: 'churn:1', format: 'onnx', out: 'data' }), /data: is a folder; --format onnx writes one file/);
+    // A version without a network ProdML trained.
+    const copy = path.join(ws, '.prodml/registry/churn_copy/1');
+    fs.cpSync(path.join(ws, '.prodml/registry/churn/1'), copy, { recursive: true });
+    fs.rmSync(path.join(copy, 'model.json'));
+    await assert.rejects(exportModel(await workspace(), { model: 'churn_copy:1', format: 'onnx', out: 'x.onnx' }), /churn_copy\/1\/model\.json: not found: churn_copy:1 has no network ProdML trained/);
     // A bare name: the production alias, else the newest version (with a note saying so).
     const r = await exportModel(await workspace(), { model: 'churn', format: 'onnx', out: 'exports/bare.onnx' });
     assert.equal(r.version, 1);

@@ -39,8 +39,13 @@ export async function buildOnnx(version: ModelVersion): Promise<OnnxExport> {
   const where = `${version.model}:${version.version}`;
   const task = version.card.task;
   if (task !== 'binary' && task !== 'multiclass' && task !== 'regression') throw badInput(version.dir, `card.json names no task a ProdML network has (${JSON.stringify(task)}); cannot export ${where}`);
-  const transforms = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;
-  const net = compileDenseNet(await fs.readFile(version.files['model.json'], 'utf8'), await fs.readFile(version.files['weights.bin']));
+  // A version imported from ONNX (or damaged) has no tfjs network to translate.
+  const read = (file: string) =>
+    fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT' ? badInput(file, `not found: ${where} has no network ProdML trained (model.json + weights.bin), so there is nothing to export`) : e;
+    });
+  const transforms = JSON.parse((await read(version.files['transform.json'])).toString('utf8')) as FittedTransforms;
+  const net = compileDenseNet((await read(version.files['model.json'])).toString('utf8'), await read(version.files['weights.bin']));
   if (!net) throw badInput(version.files['model.json'], `${where} is not a stack of Dense layers (relu, sigmoid, tanh, softmax or linear); only such networks export to ONNX`);
   if (net.inputs !== transforms.width) throw badInput(version.files['model.json'], `${where}: the network takes ${net.inputs} inputs but transform.json produces ${transforms.width}`);
   const classes = task === 'multiclass' ? ((version.card.params['classes'] as string[] | undefined) ?? Array.from({ length: net.outputs }, (_, i) => String(i))) : undefined;
