@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { openRegistry } from '../core/registry';
+import { listModels } from '../core/ops/registry';
 import type { EngineResult } from '../protocol/engineMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
@@ -54,13 +54,10 @@ function isVersionNode(n: unknown): n is VersionNode {
 }
 
 async function pickVersion(root: string): Promise<{ model: string; version: number } | undefined> {
-  const registry = await openRegistry(root);
-  const items: (vscode.QuickPickItem & { model: string; version: number })[] = [];
-  for (const m of await registry.listModels()) {
-    for (const v of await registry.listVersions(m.model)) {
-      items.push({ label: `${m.model}:${v.version}`, description: [v.aliases.join(', '), v.blessed ? 'blessed' : 'not blessed'].filter(Boolean).join(' · '), model: m.model, version: v.version });
-    }
-  }
+  const { models } = await listModels({ root });
+  const items = models.flatMap((m) =>
+    m.versions.map((v) => ({ label: `${m.model}:${v.version}`, description: [v.aliases.join(', '), v.blessed ? 'blessed' : 'not blessed'].filter(Boolean).join(' · '), model: m.model, version: v.version })),
+  );
   if (items.length === 0) return void vscode.window.showErrorMessage('ProdML: no registered models yet; train one first (ProdML: Train Model).');
   return vscode.window.showQuickPick(items, { title: 'Export which model version?' });
 }

@@ -24,7 +24,7 @@ import { DuckSession } from '../core/data/duckdb';
 import { profileDatasets } from '../core/data/profile';
 import type { DatasetProfile } from '../core/data/profileTypes';
 import { openSource } from '../core/data/source';
-import { isProdmlError } from '../core/errors';
+import { isProdmlError } from '../core/ops/errors';
 import { datasetFiles, governingSchema, loadProjectConfig, parseProjectConfig, PROJECT_FILE, type Governance } from '../core/project/config';
 import { applyFix, fixesFor, fixTitle } from '../core/schema/fixes';
 import { checkYaml, parseSchema } from '../core/schema/io';

@@ -6,7 +6,7 @@
  */
 import * as ops from '../core/ops';
 import { advicePage, comparePage, importancePage, leakagePage, monitorPage, profileView, tunePage } from '../core/ops/pages';
-import { isProdmlError } from '../core/errors';
+import { isProdmlError } from '../core/ops/errors';
 import { openWorkspace, type Workspace } from '../core/project/workspace';
 import { engineMethods, engineRequestSchema, type EngineMethod, type EngineParams, type EngineProgress, type EngineResponse, type EngineResult } from '../protocol/engineMessages';
 

@@ -12,7 +12,7 @@ import { currentUser } from '../registry/card';
 import { writeFileAtomic } from '../project/atomicWrite';
 import { resolveVersion } from '../project/resolveVersion';
 import type { Workspace } from '../project/workspace';
-import { VERSION } from '../version';
+import { VERSION } from '../project/version';
 import { buildOnnx, type OnnxInput } from './onnxExport';
 import { APP_JS, FAVICON_SVG, indexHtml, ORT_WEB_FILES, ortWebDir, predictJs, STYLE_CSS, type WebMetadata } from './webBundle';
 

@@ -10,4 +10,4 @@ export { TUNABLE_PARAMS } from '../tune/types';
 export { effectiveParams } from '../tune/space';
 export { rankTrials } from '../tune';
 export { outputFormatOf } from '../serve/batch';
-export { badInput } from '../errors';
+export { badInput, isProdmlError } from './errors';

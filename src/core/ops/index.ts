@@ -9,7 +9,8 @@ export { inferSchema, type InferSchemaRequest, type InferSchemaResult } from './
 export { validate, validationSarif, type ValidateRequest } from './validate';
 export { train, trainProgress, type TrainRequest, type TrainOutcome } from './train';
 export { evaluate, type EvaluateRequest, type EvaluateResult } from './evaluate';
-export { listModels, listVersions, showVersion, promote, rollback, deleteVersion, gc, compare, comparisonSummary, type ModelListing, type PromoteRequest, type RollbackRequest, type CompareRequest, type CompareResult } from './models';
+export { listModels, listVersions, modelSummaries, showVersion, promote, rollback, deleteVersion, gc, type ModelListing, type PromoteRequest, type RollbackRequest } from './registry';
+export { compare, comparisonSummary, type CompareRequest, type CompareResult } from './compare';
 export { predict, staticTable, type PredictRequest, type PredictResult, type StaticTableRequest, type StaticTableResult } from './predict';
 export { serve, type ServeRequest, type RunningServer, type ServerEvent } from './serve';
 export { addLabels, type AddLabelsRequest } from './labels';

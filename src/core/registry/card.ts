@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { badInput } from '../errors';
-import { VERSION } from '../version';
+import { VERSION } from '../project/version';
 import type { CardInput, ModelCard } from './types';
 
 /** The card as written to card.json: identity fields filled in, the lineage checked so listings and `rollback --before` can rely on it. */

@@ -8,7 +8,7 @@ import { profileDatasets } from '../data/profile';
 import type { ColumnProfile, DatasetProfile } from '../data/profileTypes';
 import type { DataSource } from '../data/source';
 import { badInput } from '../errors';
-import { VERSION } from '../version';
+import { VERSION } from '../project/version';
 import { fmtInt, pct } from './checks';
 import type { SchemaNotes, SchemaPath } from './io';
 import { SERVING, TRAINING, type FeatureSchema, type Schema } from './types';

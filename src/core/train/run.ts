@@ -16,7 +16,7 @@ import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
-import { VERSION } from '../version';
+import { VERSION } from '../project/version';
 import { loadTf, type BackendName } from './backend';
 import { encodeLabels, loadTrainingData, timeRange } from './data';
 import type { ModelSpec } from './model';
