@@ -25,6 +25,15 @@ describe('ProdML export in VS Code', { timeout: 600_000 }, () => {
   });
   after(async () => vscode?.close());
 
+  /** The path box, prefilled with the suggested path, has replaced the format pick. */
+  const waitForValue = async (value: string) => {
+    const deadline = Date.now() + 15_000;
+    while ((await vscode.quickInput.value().catch(() => '')) !== value) {
+      if (Date.now() > deadline) assert.fail(`the path box never showed ${value}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  };
+
   test('Export Model... on a version in the Models view writes the ONNX file and records it on the card', async () => {
     const page = vscode.page;
     await vscode.runCommand('Focus on Models View');
@@ -44,6 +53,7 @@ describe('ProdML export in VS Code', { timeout: 600_000 }, () => {
       await page.waitForTimeout(500);
     }
     await vscode.quickInput.pick('ONNX file');
+    await waitForValue('exports/churn-1.onnx');
     await vscode.quickInput.fill('exports/from-editor.onnx');
     await vscode.quickInput.accept();
     await vscode.waitForNotification(/exported churn:1 to exports\/from-editor\.onnx \(onnx, sha256:/, 60_000);
@@ -64,6 +74,7 @@ describe('ProdML export in VS Code', { timeout: 600_000 }, () => {
     await vscode.runCommand('ProdML: Export Model...');
     await vscode.quickInput.pick(/^dated:1$/);
     await vscode.quickInput.pick('Web folder');
+    await waitForValue('exports/dated-1-web');
     await vscode.quickInput.accept();
     await vscode.waitForNotification(/dated:1: feature "joined" uses date_parts/, 60_000);
     await vscode.screenshot('export-refused');
