@@ -71,6 +71,15 @@ function copyPackage(name, seen = new Set()) {
 if (!watch) fs.rmSync('dist', { recursive: true, force: true });
 fs.mkdirSync('dist/webview', { recursive: true });
 copyPackage('@duckdb/node-api');
+// onnxruntime-node scores imported ONNX models (loaded with require at run time, never bundled):
+// the package and onnxruntime-common, with only this platform's native binary (each is 25-86 MB).
+copyPackage('onnxruntime-common');
+fs.cpSync('node_modules/onnxruntime-node', 'dist/node_modules/onnxruntime-node', { recursive: true, dereference: true });
+for (const os of fs.readdirSync('dist/node_modules/onnxruntime-node/bin/napi-v6')) {
+  for (const arch of fs.readdirSync(path.join('dist/node_modules/onnxruntime-node/bin/napi-v6', os))) {
+    if (os !== process.platform || arch !== process.arch) fs.rmSync(path.join('dist/node_modules/onnxruntime-node/bin/napi-v6', os, arch), { recursive: true, force: true });
+  }
+}
 fs.copyFileSync('webview/profile/profile.css', 'dist/webview/profile.css');
 fs.copyFileSync('webview/train/train.css', 'dist/webview/train.css');
 fs.copyFileSync('webview/report/report.css', 'dist/webview/report.css');

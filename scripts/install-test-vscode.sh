@@ -11,6 +11,8 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 command -v rg >/dev/null || need_apt+=(ripgrep)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
 /usr/bin/python3 -c 'import pandas, scipy, sklearn' >/dev/null 2>&1 || need_apt+=(python3-pandas python3-scipy python3-sklearn)
+# ONNX fixtures are made by the real producers (test/reference/onnx_fixtures.py).
+/usr/bin/python3 -c 'import torch, xgboost, onnx' >/dev/null 2>&1 || need_apt+=(python3-torch python3-xgboost python3-onnx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -17,6 +17,7 @@ import { registerRunCommand } from './runCommand';
 import { registerTuneCommand } from './tuneCommand';
 import { registerAdviseCommand } from './adviseCommand';
 import { registerExportCommand } from './exportCommand';
+import { registerLogsCommand } from './logsCommand';
 
 const REGISTRARS: Record<CommandName, (program: Command) => void> = {
   profile: registerProfileCommand,
@@ -30,6 +31,7 @@ const REGISTRARS: Record<CommandName, (program: Command) => void> = {
   serve: registerServeCommand,
   predict: registerPredictCommand,
   labels: registerLabelsCommand,
+  logs: registerLogsCommand,
   check: registerCheckCommand,
   run: registerRunCommand,
   tune: registerTuneCommand,

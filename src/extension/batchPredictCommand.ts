@@ -1,6 +1,6 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { openRegistry } from '../core/registry';
+import { modelSummaries } from '../core/ops/registry';
 import type { EngineClient } from './engineClient';
 import { engineParams } from './engineParams';
 import { showEngineError } from './engineErrors';
@@ -15,8 +15,7 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
   if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with registered models first.');
   if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ProdML: batch prediction runs a model on your data; trust this workspace first.');
   const root = folder.uri.fsPath;
-  const registry = await openRegistry(root);
-  const models = await registry.listModels();
+  const models = await modelSummaries({ root });
   if (models.length === 0) return void vscode.window.showErrorMessage('ProdML: no registered models yet; train one first (ProdML: Train Model).');
   const choices = models.flatMap((m) => [
     ...Object.entries(m.aliases).map(([alias, v]) => ({ label: `${m.model}@${alias}`, description: `version ${v}` })),

@@ -8,6 +8,7 @@ import { startLanguageClient } from './languageClient';
 import { pickDataFile } from './pickData';
 import { ProfilePanel } from './profilePanel';
 import { addLabelsCommand } from './addLabelsCommand';
+import { importModelCommand } from './importModelCommand';
 import { batchPredictCommand } from './batchPredictCommand';
 import { exportModelCommand } from './exportModelCommand';
 import { compareVersionsCommand } from './comparePanel';
@@ -87,8 +88,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('prodml.checkLeakage', () => guarded(log, () => checks.leakage())),
     vscode.commands.registerCommand('prodml.featureValue', () => guarded(log, () => checks.featureValue())),
+    vscode.commands.registerCommand('prodml.checkLabels', () => guarded(log, () => checks.labels())),
     vscode.commands.registerCommand('prodml.tune', () => guarded(log, () => tuneCommand(deps, () => models.refresh()))),
     vscode.commands.registerCommand('prodml.adviseServing', () => guarded(log, () => adviseServingCommand(deps))),
+    vscode.commands.registerCommand('prodml.importModel', (uri?: vscode.Uri) => guarded(log, () => importModelCommand(deps, () => models.refresh(), uri instanceof vscode.Uri ? uri : undefined))),
     vscode.commands.registerCommand('prodml.addLabels', (uri?: vscode.Uri) =>
       guarded(log, () => addLabelsCommand(deps, (m) => void monitor.check(m, { quiet: true }), uri instanceof vscode.Uri ? uri : undefined)),
     ),

@@ -1,8 +1,32 @@
 import * as vscode from 'vscode';
-import { openRegistry, type Registry } from '../core/registry';
-import type { ModelSummary, VersionSummary } from '../core/registry/types';
+import * as registryOps from '../core/ops/registry';
+import type { AliasChange, GcResult, ModelSummary, ModelVersion, VersionSummary } from '../core/ops/types';
 
 type Node = { kind: 'model'; model: ModelSummary } | { kind: 'version'; model: string; v: VersionSummary };
+
+/** The registry operations the tree uses, bound to its workspace (src/core/ops/registry.ts: JSON files under a lock, no engine). */
+interface Registry {
+  listModels(): Promise<ModelSummary[]>;
+  listVersions(model: string): Promise<VersionSummary[]>;
+  getVersion(model: string, version: string): Promise<ModelVersion>;
+  promote(model: string, version: number, alias: string, reason: string): Promise<AliasChange>;
+  rollback(model: string, opts: { before?: Date }): Promise<AliasChange>;
+  deleteVersion(model: string, version: number): Promise<unknown>;
+  gc(model: string, keep: number, opts?: { dryRun?: boolean }): Promise<GcResult>;
+}
+
+function boundRegistry(root: string): Registry {
+  const ws = { root };
+  return {
+    listModels: () => registryOps.modelSummaries(ws),
+    listVersions: async (model) => (await registryOps.listVersions(ws, { model })).versions,
+    getVersion: (model, version) => registryOps.showVersion(ws, { ref: `${model}:${version}` }),
+    promote: (model, version, alias, reason) => registryOps.promote(ws, { ref: `${model}:${version}`, alias, reason }),
+    rollback: (model, opts) => registryOps.rollback(ws, { model, ...(opts.before ? { before: opts.before.toISOString() } : {}) }),
+    deleteVersion: (model, version) => registryOps.deleteVersion(ws, { model, version }),
+    gc: (model, keep, opts) => registryOps.gc(ws, { model, keep, ...(opts?.dryRun ? { dryRun: true } : {}) }),
+  };
+}
 
 function age(iso: string): string {
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
@@ -28,7 +52,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
   readonly onDidChangeTreeData = this.changed.event;
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly watcher: vscode.FileSystemWatcher;
-  private registry: Promise<Registry> | undefined;
+  private registry: Registry | undefined;
 
   constructor(private readonly root: string | undefined) {
     this.status.command = 'prodml.models.focus';
@@ -40,9 +64,9 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     void this.updateStatus();
   }
 
-  private reg(): Promise<Registry> | undefined {
+  private async reg(): Promise<Registry | undefined> {
     if (!this.root) return undefined;
-    this.registry ??= openRegistry(this.root);
+    this.registry ??= boundRegistry(this.root);
     return this.registry;
   }
 
@@ -79,9 +103,10 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     }
     const v = n.v;
     const item = new vscode.TreeItem(`${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}`, vscode.TreeItemCollapsibleState.None);
-    item.description = [metric(v), v.blessed ? 'blessed' : 'not blessed', age(v.created_at)].filter(Boolean).join(' · ');
+    // The runtime says how it scores: trained here (tfjs) or imported (onnx, with who made it).
+    item.description = [metric(v), v.blessed ? 'blessed' : 'not blessed', v.runtime === 'onnx' ? `onnx${v.producer ? ` (${v.producer})` : ''}` : 'tfjs', age(v.created_at)].filter(Boolean).join(' · ');
     item.tooltip = new vscode.MarkdownString(
-      `**${n.model}:${v.version}**${v.aliases.length ? ` — ${v.aliases.join(', ')}` : ''}\n\n${Object.entries(v.metrics).map(([k, x]) => `- ${k}: ${x}`).join('\n')}\n\n${v.blessed ? 'Blessed' : 'Not blessed'} · trained by ${v.user} on ${v.backend}${v.data_until ? ` · data until ${v.data_until.slice(0, 10)}` : ''}`,
+      `**${n.model}:${v.version}**${v.aliases.length ? ` — ${v.aliases.join(', ')}` : ''}\n\n${Object.entries(v.metrics).map(([k, x]) => `- ${k}: ${x}`).join('\n')}\n\n${v.blessed ? 'Blessed' : 'Not blessed'} · ${v.runtime === 'onnx' ? `imported by ${v.user}: ONNX from ${v.producer || 'an unknown producer'}, scored by onnxruntime` : `trained by ${v.user} on ${v.backend}`}${v.data_until ? ` · data until ${v.data_until.slice(0, 10)}` : ''}`,
     );
     item.contextValue = v.aliases.includes('production') ? 'prodml.version.production' : 'prodml.version';
     item.iconPath = new vscode.ThemeIcon(v.aliases.includes('production') ? 'star-full' : v.blessed ? 'pass' : 'circle-slash');

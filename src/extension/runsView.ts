@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { listRuns } from '../core/pipeline/runStore';
-import type { RunRecord, StepRecord } from '../core/pipeline/runTypes';
+import { runs as listRuns } from '../core/ops/runs';
+import type { RunRecord, StepRecord } from '../core/ops/types';
 
 type Node = { kind: 'run'; run: RunRecord } | { kind: 'step'; run: RunRecord; step: StepRecord };
 
@@ -84,7 +84,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 
   async getChildren(n?: Node): Promise<Node[]> {
     if (!this.root) return [];
-    if (!n) return (await listRuns(this.root).catch(() => [] as RunRecord[])).map((run) => ({ kind: 'run' as const, run }));
+    if (!n) return (await listRuns({ root: this.root }).catch(() => [] as RunRecord[])).map((run) => ({ kind: 'run' as const, run }));
     if (n.kind === 'run') return n.run.steps.map((step) => ({ kind: 'step' as const, run: n.run, step }));
     return [];
   }

@@ -15,9 +15,11 @@ export { predict, staticTable, type PredictRequest, type PredictResult, type Sta
 export { serve, type ServeRequest, type RunningServer, type ServerEvent } from './serve';
 export { addLabels, type AddLabelsRequest } from './labels';
 export { monitor, projectText, type MonitorRequest, type MonitorReport } from './monitor';
-export { leakage, importance, modelAndVersion, type LeakageRequest, type ImportanceRequest, type ImportanceReport, type LeakageReport } from './checks';
+export { leakage, importance, labelConsistency, modelAndVersion, type LeakageRequest, type ImportanceRequest, type LabelConsistencyRequest, type ImportanceReport, type LabelReport, type LeakageReport } from './checks';
 export { tune, studyResult, registerBestTrial, type TuneRequest, type TuneResult, type RegisteredTrial, type TrialRecord } from './tune';
 export { adviseServing, type AdviseRequest, type ServingAdvice } from './advise';
-export { runPipeline, pipelineInfo, watchPipeline, runs, readRun, stepLogPath, type PipelineInfo, type PipelineProgress, type RunRecord, type StepName, type WatchRequest } from './pipeline';
+export { runs, readRun, stepLogPath } from './runs';
+export { runPipeline, pipelineInfo, watchPipeline, type PipelineInfo, type PipelineProgress, type RunRecord, type StepName, type WatchRequest } from './pipeline';
 export { knownModels } from './knownModels';
+export { importModel, importPredictionLogs, type ImportModelRequest, type ImportModelResult, type ImportLogsRequest, type ImportLogsResult } from './importModel';
 export { exportModel, type ExportRequest, type ExportResult } from './export';

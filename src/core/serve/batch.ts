@@ -20,6 +20,7 @@ import { badInput, cancelled, isProdmlError } from '../errors';
 import { loadProjectConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { syncDir } from '../registry/durable';
+import { instanceChecker, type InstanceChecker, type Place } from './instanceCheck';
 import { batchPredictionsFile, tempBeside } from './logPaths';
 import type { PredictionRecord } from './logTypes';
 import { loadScorer, predictionValue, type Scorer } from './scorer';
@@ -52,6 +53,8 @@ export interface BatchResult {
   columns: string[];
   /** The prediction log file written, with `log`. */
   logged?: string;
+  /** Rows whose category was outside the model's domain (scored by the model's OOV rule), by input. */
+  outOfDomain: Record<string, number>;
 }
 
 const DEFAULT_CHUNK_ROWS = 8192;
@@ -108,12 +111,14 @@ export async function predictBatch(session: DuckSession, version: ModelVersion, 
     const logKey = opts.log ? (opts.log.key ?? (await loadProjectConfig(opts.log.root))?.models.find((m) => m.name === version.model)?.serving.key) : undefined;
     // Logging records every field of an instance; scoring alone reads only the inputs and keys.
     const read = opts.log ? names : names.filter((n) => kept.includes(n) || scorer.inputs.includes(n));
-    const job: Job = { session, input, scorer, format, out, kept, preds, read, total, chunkRows, partRows, signal, onProgress: opts.onProgress, ref };
+    // The same input contract as online serving (transform.json); extra columns are the keys, not errors.
+    const check = instanceChecker({ transforms: scorer.transforms, unknownFields: false, fromText: true });
+    const job: Job = { session, input, scorer, format, out, kept, preds, read, total, chunkRows, partRows, signal, onProgress: opts.onProgress, ref, check, place: placeOf(input), outOfDomain: {} };
     const log = opts.log ? await openBatchLog(opts.log.root, version, scorer, logKey && names.includes(logKey) ? logKey : undefined) : undefined;
     try {
       const rows = await runJob(job, log);
       const logged = await log?.commit();
-      return { rows, output: out, seconds: (performance.now() - t0) / 1000, columns: [...kept, ...preds.map((p) => p.name)], ...(logged ? { logged } : {}) };
+      return { rows, output: out, seconds: (performance.now() - t0) / 1000, columns: [...kept, ...preds.map((p) => p.name)], ...(logged ? { logged } : {}), outOfDomain: job.outOfDomain };
     } catch (e) {
       await log?.abort();
       throw e;
@@ -138,6 +143,17 @@ interface Job {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   ref: string;
+  check: InstanceChecker;
+  place: Place;
+  outOfDomain: Record<string, number>;
+}
+
+/** How a bad value is located: the line of a single CSV or JSON Lines file, else the row in reading order. */
+function placeOf(input: DataSource): Place {
+  const single = !/[*?[]/.test(input.path);
+  const first = single && (input.format === 'csv' || input.format === 'tsv') ? 2 : single && input.format === 'jsonl' ? 1 : undefined;
+  const row = (i: number) => (first === undefined ? `row ${i + 1}` : `line ${i + first}`);
+  return { row, field: (i, f) => `${row(i)}, column "${f}"` };
 }
 
 /** A streamed chunk's share of the work: the kept columns as DuckDB values, the rest as JS rows. */
@@ -183,6 +199,12 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
     };
     const score = async () => {
       const rows = pending.flatMap((s) => s.rows);
+      for (let i = 0; i < rows.length; i++) {
+        const problem = job.check.instance(rows[i], done + i, { place: job.place });
+        if (problem) throw badInput(input.display, problem.message);
+        const outside = job.check.oov(rows[i]!);
+        if (outside) for (const f of outside) job.outOfDomain[f] = (job.outOfDomain[f] ?? 0) + 1;
+      }
       const k = scorer.outputsPerRow;
       const out = new Float32Array(rows.length * k);
       for (let i = 0; i < rows.length; i += job.chunkRows) out.set(scorer.score(rows.slice(i, i + job.chunkRows)), i * k);

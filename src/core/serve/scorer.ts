@@ -12,6 +12,7 @@ import type { ModelVersion } from '../registry/types';
 import { loadTf } from '../train/backend';
 import type { Task } from '../train/model';
 import { loadModel, predict } from '../train/trainer';
+import { loadOnnxScorer } from '../onnx/scorer';
 import { compileDenseNet } from './denseForward';
 
 export interface Scorer {
@@ -28,12 +29,13 @@ export interface Scorer {
   /** Row-major predictions: rows × outputsPerRow. */
   score(rows: readonly Record<string, unknown>[]): Float32Array;
   dispose(): void;
-  /** What computes the forward pass: plain JS for all-Dense models (denseForward.ts), else tfjs. */
-  engine?: 'dense-js' | 'tfjs';
+  /** What computes the forward pass: plain JS for all-Dense models (denseForward.ts), tfjs, or onnxruntime (imported ONNX). */
+  engine?: 'dense-js' | 'tfjs' | 'onnxruntime';
 }
 
 export async function loadScorer(version: ModelVersion): Promise<Scorer> {
   const card = version.card;
+  if (card.runtime === 'onnx') return { model: version.model, version: version.version, engine: 'onnxruntime', ...(await loadOnnxScorer(version)) };
   const task = card.task as Task | undefined;
   if (!task) throw badInput(version.dir, 'card.json names no task; this version cannot score rows');
   const transforms = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;
