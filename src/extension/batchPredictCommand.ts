@@ -32,12 +32,13 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
   if (output.fsPath === input.fsPath) return void vscode.window.showErrorMessage('ProdML: the output would overwrite the input; choose another file.');
   const params = engineParams(input);
   const allowed = new Set([...params.allowedDirectories, path.dirname(output.fsPath)]);
-  await vscode.window.withProgress(
+  // The result is announced after the progress notification closed: a finished job offers no Cancel.
+  const r = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Predicting with ${ref.label}`, cancellable: true },
     async (progress, token) => {
       let reported = 0;
       try {
-        const r = await deps.engine.request(
+        return await deps.engine.request(
           'predict',
           { root, model: ref.label, input: input.fsPath, output: output.fsPath, allowedDirectories: [...allowed] },
           {
@@ -48,14 +49,16 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
             },
           },
         );
-        const open = await vscode.window.showInformationMessage(
-          `ProdML: wrote ${r.rows.toLocaleString('en-US')} predictions to ${vscode.workspace.asRelativePath(output)} in ${r.seconds.toFixed(1)} s.`,
-          'Profile Output',
-        );
-        if (open) await vscode.commands.executeCommand('prodml.profileDataset', output);
       } catch (e) {
         if (!token.isCancellationRequested) showEngineError(deps.log, `Predicting with ${ref.label}`, e);
+        return undefined;
       }
     },
   );
+  if (!r) return;
+  const open = await vscode.window.showInformationMessage(
+    `ProdML: wrote ${r.rows.toLocaleString('en-US')} predictions to ${vscode.workspace.asRelativePath(output)} in ${r.seconds.toFixed(1)} s.`,
+    'Profile Output',
+  );
+  if (open) await vscode.commands.executeCommand('prodml.profileDataset', output);
 }

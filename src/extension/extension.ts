@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     engine,
     vscode.commands.registerCommand('prodml.profileDataset', async (uri?: vscode.Uri) => {
-      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
+      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined, undefined, { datasets: true });
       if (data) ProfilePanel.show(deps, data);
     }),
     vscode.commands.registerCommand('prodml.trainModel', async () => {
@@ -51,8 +51,18 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     vscode.window.registerTreeDataProvider('prodml.models', models),
     vscode.commands.registerCommand('prodml.models.refresh', () => models.refresh()),
-    vscode.commands.registerCommand('prodml.models.promote', (n) => guarded(log, () => models.promote(n))),
-    vscode.commands.registerCommand('prodml.models.rollback', (n) => guarded(log, () => models.rollback(n))),
+    vscode.commands.registerCommand('prodml.models.promote', (n) =>
+      guarded(log, async () => {
+        await models.promote(n);
+        await monitor.recheckAlerted(n?.model);
+      }),
+    ),
+    vscode.commands.registerCommand('prodml.models.rollback', (n) =>
+      guarded(log, async () => {
+        await models.rollback(n);
+        await monitor.recheckAlerted(n?.kind === 'model' ? n.model?.model : n?.model);
+      }),
+    ),
     vscode.commands.registerCommand('prodml.models.showCard', (n) => guarded(log, () => models.showCard(n))),
     vscode.commands.registerCommand('prodml.models.export', (n) => guarded(log, () => exportModelCommand(deps, n))),
     vscode.commands.registerCommand('prodml.models.delete', (n) => guarded(log, () => models.deleteVersion(n))),
@@ -100,7 +110,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand('prodml.inferSchema', (uri?: vscode.Uri) => inferSchemaCommand(engine, log, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('prodml.profileCompare', async (uri?: vscode.Uri) => {
-      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
+      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined, undefined, { datasets: true });
       if (!data) return;
       const other = await pickDataFile(`Compare ${vscode.workspace.asRelativePath(data)} with...`, undefined, data);
       if (other) ProfilePanel.show(deps, data, other);

@@ -20,6 +20,7 @@ import {
   type Hover,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { checkDbDatasets } from '../core/ops/sourceCheck';
 import { isProdmlError } from '../core/ops/errors';
 import {
   applyFix,
@@ -31,6 +32,7 @@ import {
   governingSchema,
   loadProjectConfig,
   openEditorSession,
+  parseProjectConfig,
   parseSchema,
   profileFile,
   projectProblems,
@@ -140,8 +142,12 @@ async function check(uri: string, full: boolean, whole = false): Promise<void> {
       revalidateDataGovernedBy(fsPath(uri));
       void checkParquetFiles();
     } else if (isProject(uri)) {
-      await connection.sendDiagnostics({ uri, diagnostics: projectDiagnostics(doc) });
+      const diagnostics = projectDiagnostics(doc);
+      await connection.sendDiagnostics({ uri, diagnostics });
       for (const d of documents.all()) if (isData(d.uri)) schedule(d.uri, true, 0);
+      // Database datasets are reached after the quick checks are shown: a slow host must not delay them.
+      const sources = await sourceDiagnostics(doc);
+      if (sources.length > 0 && documents.get(uri)?.version === doc.version) await connection.sendDiagnostics({ uri, diagnostics: [...diagnostics, ...sources] });
     } else if (isData(uri)) {
       await connection.sendDiagnostics({ uri, diagnostics: await serial(() => dataDiagnostics(doc, full, whole)) });
     }
@@ -280,6 +286,22 @@ function jsonSchemaOf(uri: string): RootSchema | undefined {
   if (isSchema(uri)) return schemaJsonSchema as RootSchema;
   if (isProject(uri)) return projectJsonSchema as RootSchema;
   return undefined;
+}
+
+/** A database dataset that cannot be reached (or whose table or query fails) is an error on its url: line. */
+async function sourceDiagnostics(doc: TextDocument): Promise<Diagnostic[]> {
+  let cfg;
+  try {
+    cfg = parseProjectConfig(doc.getText(), path.dirname(fsPath(doc.uri)));
+  } catch {
+    return [];
+  }
+  return (await checkDbDatasets(doc.getText(), cfg)).map((p) => ({
+    range: { start: { line: p.line, character: p.start }, end: { line: p.line, character: p.end } },
+    severity: DiagnosticSeverity.Error,
+    source: SOURCE,
+    message: p.message,
+  }));
 }
 
 function projectDiagnostics(doc: TextDocument): Diagnostic[] {

@@ -90,10 +90,13 @@ and alcohol ~0.2 lb; mother's age has a mild inverted-U effect.
 ${table.join('\n')}
 
 \`prodml.yaml\` declares the \`natality\` dataset (the training batches). \`.prodml-demo\` marks this
-folder as a generated demo, so regenerating it may overwrite these files; ProdML's own state in
-\`.prodml/\` is left alone.
+folder as a generated demo: \`prodml demo\` on it again rebuilds it from scratch (\`data/\`,
+\`schemas/\`, \`prodml.yaml\`, this README and ProdML's state in \`.prodml/\` are replaced; other
+files stay), so every run tells the same story.
 
 ## Try it
+
+From this folder (\`npx prodml\` inside the ProdML repository, or \`prodml\` after \`npm link\` there):
 
 \`\`\`
 prodml profile 'data/train/*.csv'

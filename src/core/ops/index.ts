@@ -22,4 +22,5 @@ export { runs, readRun, stepLogPath } from './runs';
 export { runPipeline, pipelineInfo, watchPipeline, type PipelineInfo, type PipelineProgress, type RunRecord, type StepName, type WatchRequest } from './pipeline';
 export { knownModels } from './knownModels';
 export { importModel, importPredictionLogs, type ImportModelRequest, type ImportModelResult, type ImportLogsRequest, type ImportLogsResult } from './importModel';
+export { demo, type DemoRequest, type DemoResult } from './demo';
 export { exportModel, type ExportRequest, type ExportResult } from './export';

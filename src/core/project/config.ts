@@ -30,6 +30,13 @@ export interface DatasetConfig {
   baseline?: string;
   label?: string;
   time_column?: string;
+  /** A database dataset: postgresql://, sqlite:/// or clickhouse:// (then `path` is empty), with `table` or `query`. */
+  url?: string;
+  table?: string;
+  query?: string;
+  /** Seconds. */
+  connect_timeout?: number;
+  query_timeout?: number;
 }
 
 export interface ModelConfig {
@@ -126,14 +133,23 @@ export function parseProjectConfig(text: string, root: string): ProjectConfig {
   const raw = (checked.value ?? {}) as { datasets?: Record<string, Record<string, unknown>>; models?: Record<string, RawModel>; serving?: Partial<ServerConfig>; pipeline?: RawPipeline };
   const datasets: DatasetConfig[] = Object.entries(raw.datasets ?? {}).map(([name, d]) => {
     const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
+    const num = (k: string) => (typeof d[k] === 'number' ? { [k]: d[k] as number } : {});
+    if ((d['path'] === undefined) === (d['url'] === undefined)) throw badInput(file, `datasets.${name}: give path: (files) or url: (a database), one of them`);
+    if (d['url'] !== undefined && (d['table'] === undefined) === (d['query'] === undefined)) throw badInput(file, `datasets.${name}: a url: dataset needs table: or query: (one of them)`);
+    if (d['url'] === undefined && (d['table'] !== undefined || d['query'] !== undefined)) throw badInput(file, `datasets.${name}: table: and query: go with url:, not path:`);
     return {
       name,
-      path: Array.isArray(d['path']) ? (d['path'] as string[]) : [d['path'] as string],
+      path: d['path'] === undefined ? [] : Array.isArray(d['path']) ? (d['path'] as string[]) : [d['path'] as string],
       schema: str('schema'),
       environment: str('environment'),
       baseline: str('baseline'),
       label: str('label'),
       time_column: str('time_column'),
+      ...(str('url') !== undefined ? { url: str('url') } : {}),
+      ...(str('table') !== undefined ? { table: str('table') } : {}),
+      ...(str('query') !== undefined ? { query: str('query') } : {}),
+      ...num('connect_timeout'),
+      ...num('query_timeout'),
     };
   });
   const models = Object.entries(raw.models ?? {}).map(([name, m]) => modelConfig(file, name, m, datasets));

@@ -10,6 +10,10 @@ export interface DatasetLineage {
   /** e.g. "sha256:…" of the file contents, so "was it trained on this file?" has an answer. */
   content_hash: string;
   rows: number;
+  /** A database dataset: its URL with the password redacted, and the table or query read. */
+  url?: string;
+  table?: string;
+  query?: string;
 }
 
 export interface TimeRange {
