@@ -94,6 +94,9 @@ fs.copyFileSync('webview/report/report.css', 'dist/webview/report.css');
 for (const f of fs.readdirSync('node_modules/@tensorflow/tfjs-backend-wasm/dist')) {
   if (f.endsWith('.wasm')) fs.copyFileSync(path.join('node_modules/@tensorflow/tfjs-backend-wasm/dist', f), path.join('dist', f));
 }
+// `prodml export --format web` copies onnxruntime-web's browser build into each web export.
+fs.mkdirSync('dist/ort-web', { recursive: true });
+for (const f of ['ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.wasm']) fs.copyFileSync(path.join('node_modules/onnxruntime-web/dist', f), path.join('dist/ort-web', f));
 // JSON Schemas of the user's files, for yamlValidation (the YAML extension) and for reference.
 fs.cpSync('schemas', 'dist/schemas', { recursive: true });
 

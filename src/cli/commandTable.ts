@@ -18,6 +18,7 @@ export const COMMANDS = [
   { name: 'check', summary: 'Checks of an adaptable ML system: leakage, what each feature is worth against its cost, label consistency' },
   { name: 'tune', summary: "Tune a prodml.yaml model's hyperparameters (random search with successive halving)" },
   { name: 'advise', summary: 'Checks that help an ML system adapt: how to serve a model' },
+  { name: 'export', summary: 'Export a model version with its transforms: one ONNX file, or a static web folder that scores in the browser' },
   { name: 'run', summary: 'Run the prodml.yaml pipeline up to a step' },
   { name: 'demo', summary: "Generate the demo workspace and run ProdML's main job on it" },
 ] as const;

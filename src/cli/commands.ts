@@ -16,6 +16,7 @@ import { registerCheckCommand } from './checkCommand';
 import { registerRunCommand } from './runCommand';
 import { registerTuneCommand } from './tuneCommand';
 import { registerAdviseCommand } from './adviseCommand';
+import { registerExportCommand } from './exportCommand';
 import { registerLogsCommand } from './logsCommand';
 
 const REGISTRARS: Record<CommandName, (program: Command) => void> = {
@@ -35,6 +36,7 @@ const REGISTRARS: Record<CommandName, (program: Command) => void> = {
   run: registerRunCommand,
   tune: registerTuneCommand,
   advise: registerAdviseCommand,
+  export: registerExportCommand,
 };
 
 export function registerCommand(program: Command, name: CommandName): void {

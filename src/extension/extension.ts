@@ -10,6 +10,7 @@ import { ProfilePanel } from './profilePanel';
 import { addLabelsCommand } from './addLabelsCommand';
 import { importModelCommand } from './importModelCommand';
 import { batchPredictCommand } from './batchPredictCommand';
+import { exportModelCommand } from './exportModelCommand';
 import { compareVersionsCommand } from './comparePanel';
 import { MonitorController } from './monitorController';
 import { ServerController } from './serverController';
@@ -60,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
         await monitor.recheckAlerted(n?.kind === 'model' ? n.model?.model : n?.model);
       }),
     'prodml.models.showCard': (n) => guarded(log, () => models.showCard(n)),
+    'prodml.models.export': (n) => guarded(log, () => exportModelCommand(deps, n)),
     'prodml.models.delete': (n) => guarded(log, () => models.deleteVersion(n)),
     'prodml.models.gc': (n) => guarded(log, () => models.gc(n)),
     'prodml.models.compare': (n) =>

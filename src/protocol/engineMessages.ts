@@ -124,6 +124,10 @@ export const engineMethods = {
     params: z.object({ root: z.string(), model: z.string(), study: z.string() }),
     result: z.object({ version: versionStep, blessed: z.boolean(), trial: z.number(), candidate: z.number().nullable() }),
   },
+  export: {
+    params: z.object({ root: z.string(), model: z.string(), format: z.enum(['onnx', 'web']), out: z.string() }),
+    result: z.object({ model: z.string(), version: versionStep, format: z.enum(['onnx', 'web']), path: z.string(), sha256: z.string() }),
+  },
   monitor: {
     params: z.object({ root: z.string(), model: z.string() }),
     result: z.object({ ...page, alerts: z.array(z.object({ id: z.string(), text: z.string() })), line: z.number() }),

@@ -98,6 +98,10 @@ const methods: MethodTable = {
     );
     return tunePage(r);
   },
+  export: async (p, ctx) => {
+    const r = await ops.exportModel(await ws(p), { model: p.model, format: p.format, out: p.out }, ctx);
+    return { model: r.model, version: r.version, format: r.format, path: r.path, sha256: r.sha256 };
+  },
   registerBestTrial: async (p, ctx) => {
     const r = await ops.registerBestTrial(await ws(p), { model: p.model, study: p.study }, { signal: ctx.signal, progress: (x) => !x.epoch && ctx.progress(x) });
     return { version: r.outcome.version, blessed: r.outcome.blessed, trial: r.trial.trial, candidate: r.alias?.to ?? null };

@@ -23,3 +23,4 @@ export { runPipeline, pipelineInfo, watchPipeline, type PipelineInfo, type Pipel
 export { knownModels } from './knownModels';
 export { importModel, importPredictionLogs, type ImportModelRequest, type ImportModelResult, type ImportLogsRequest, type ImportLogsResult } from './importModel';
 export { demo, type DemoRequest, type DemoResult } from './demo';
+export { exportModel, type ExportRequest, type ExportResult } from './export';

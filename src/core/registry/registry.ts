@@ -9,7 +9,7 @@ import { syncDir, writeSourceDurable } from './durable';
 import { ALIASES_FILE, CARD_FILE, checkAliasName, checkModelName, HISTORY_FILE, isVersionDirName, LAST_VERSION_FILE, REGISTRY_DIR, TEMP_PREFIX, TRASH_PREFIX } from './layout';
 import { DEFAULT_LOCK_WAIT_MS, tidyLockLeftovers, withModelLock } from './lock';
 import { parseVersionRef, type VersionRef } from './ref';
-import { versionFilesOf, VERSION_FILES, type AliasChange, type AliasEvent, type CardInput, type GcResult, type ModelCard, type ModelSummary, type ModelVersion, type VersionFiles, type VersionSummary } from './types';
+import { versionFilesOf, VERSION_FILES, type AliasChange, type AliasEvent, type CardInput, type ExportRecord, type GcResult, type ModelCard, type ModelSummary, type ModelVersion, type VersionFiles, type VersionSummary } from './types';
 
 export interface RegistryOptions {
   /** How long a mutation waits for another process's lock before giving up. */
@@ -306,6 +306,27 @@ export class Registry {
       }
       await lock.assertHeld();
       await removeVersionDir(dir, version);
+    }, this.lockWaitMs);
+  }
+
+  /**
+   * Appends `record` to the version's card (its `exports` list). The card is replaced whole by
+   * rename under the model's lock, so a reader sees it before or after, and concurrent exports
+   * each keep their entry.
+   */
+  async recordExport(model: string, version: number, record: ExportRecord): Promise<ModelCard> {
+    parseVersionRef(version);
+    const dir = await this.requireModel(model);
+    return withModelLock(dir, `recording an export of version ${version}`, async (lock) => {
+      const vdir = path.join(dir, String(version));
+      const card = await readCard(dir, version);
+      if (!card) throw badInput(undefined, `model '${model}' has no version ${version} (versions: ${describeVersions(await versionNumbers(dir))})`);
+      // A killed writer's write-file-atomic temp card (card.json.<n>) is never read; drop it.
+      for (const name of await fs.readdir(vdir)) if (/^card\.json\.\d+$/.test(name)) await fs.rm(path.join(vdir, name), { force: true });
+      const updated: ModelCard = { ...card, exports: [...(card.exports ?? []), record] };
+      await lock.assertHeld();
+      await writeFileAtomic(path.join(vdir, CARD_FILE), JSON.stringify(updated, null, 2) + '\n');
+      return updated;
     }, this.lockWaitMs);
   }
 

@@ -58,6 +58,20 @@ export interface ModelCard {
   /** Edge inputs scored before blessing (evaluate/safeness.ts); a failure keeps the input that broke it. */
   safeness?: { passed: boolean; tried: number; reason: string; failure?: { column: string; value: unknown; shown: string; problem: string } };
   training_data: TrainingDataLineage;
+  /** Each export of this version (prodml export), oldest first. */
+  exports?: ExportRecord[];
+}
+
+/** One export of a version: what was written, where, and its hash. */
+export interface ExportRecord {
+  format: 'onnx' | 'web';
+  /** "sha256:…" of the exported ONNX model (for web, the bundle's model.onnx). */
+  sha256: string;
+  /** Where it was written (absolute). */
+  path: string;
+  at: string;
+  user: string;
+  tool_version: string;
 }
 
 /** What a trainer gives `saveVersion`; the registry fills in the identity fields. */
