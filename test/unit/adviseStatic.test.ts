@@ -116,7 +116,7 @@ describe('static serving', () => {
       const bad = await predict(server.url, [{ ...rows[0], mother_age: 'old' }]);
       assert.equal(bad.status, 400);
       const meta = await (await fetch(`${server.url}/v1/models/${MODEL}/metadata`)).json();
-      assert.deepEqual(meta.metadata.static, { keys: 5, file: path.join('.prodml', 'static', MODEL, '1.parquet') });
+      assert.deepEqual(meta.prodml.static, { keys: 5, file: path.join('.prodml', 'static', MODEL, '1.parquet') });
       assert.deepEqual(events.filter((e) => e.event === 'error'), [], 'no table problem reported');
     } finally {
       await server.close();
