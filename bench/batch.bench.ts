@@ -13,7 +13,7 @@ import { toCsv } from '../src/core/demo/csv';
 import { NATALITY_COLUMNS, generateNatalityRows } from '../src/core/demo/natality';
 import { prepareDemoWorkspace } from '../src/core/demo/prepare';
 import { openRegistry } from '../src/core/registry';
-import { predictBatch } from '../src/core/serve/batch';
+import { predictBatch } from '../src/core/serve/batchPredict';
 import { loadScorer } from '../src/core/serve/scorer';
 import { trainFromConfig } from '../src/core/train/run';
 

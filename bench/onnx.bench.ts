@@ -12,7 +12,7 @@ import path from 'node:path';
 import { DuckSession } from '../src/core/data/duckdb';
 import { openSource } from '../src/core/data/source';
 import { openRegistry } from '../src/core/registry';
-import { predictBatch } from '../src/core/serve/batch';
+import { predictBatch } from '../src/core/serve/batchPredict';
 import { startServer } from '../src/core/serve/server';
 import { trainFromConfig } from '../src/core/train/run';
 import { onnxFixtures } from '../test/helpers/onnxFixtures';

@@ -10,7 +10,7 @@ import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { transformRows } from '../../src/core/features/apply';
 import type { FittedTransforms } from '../../src/core/features/spec';
 import { openRegistry, type ModelVersion } from '../../src/core/registry';
-import { predictBatch } from '../../src/core/serve/batch';
+import { predictBatch } from '../../src/core/serve/batchPredict';
 import type { PredictionRecord } from '../../src/core/serve/logTypes';
 import { predictionsGlob } from '../../src/core/serve/logPaths';
 import { loadScorer } from '../../src/core/serve/scorer';

@@ -17,7 +17,7 @@ import { openSource } from '../../src/core/data/source';
 import { exportModel } from '../../src/core/export/exportModel';
 import { onnxFeeds } from '../../src/core/export/onnxFeeds';
 import { openRegistry } from '../../src/core/registry';
-import { predictBatch } from '../../src/core/serve/batch';
+import { predictBatch } from '../../src/core/serve/batchPredict';
 import { loadScorer } from '../../src/core/serve/scorer';
 import { openWorkspace } from '../../src/core/project/workspace';
 import { EXPORT_MODELS, exportWorkspace, PLANTED } from '../helpers/exportFixtures';

@@ -8,7 +8,7 @@ import { DuckSession, sqlString } from '../../src/core/data/duckdb';
 import { openSource } from '../../src/core/data/source';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { openRegistry } from '../../src/core/registry';
-import { predictBatch } from '../../src/core/serve/batch';
+import { predictBatch } from '../../src/core/serve/batchPredict';
 import { addLabels } from '../../src/core/serve/labels';
 import { labelsGlob, predictionsGlob } from '../../src/core/serve/logPaths';
 import type { LabelRecord, PredictionRecord } from '../../src/core/serve/logTypes';

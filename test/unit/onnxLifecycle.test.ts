@@ -14,7 +14,7 @@ import { evaluateVersion } from '../../src/core/evaluate/evaluateVersion';
 import { monitorModel } from '../../src/core/monitor';
 import { importOnnx } from '../../src/core/onnx/importOnnx';
 import { openRegistry, type Registry } from '../../src/core/registry';
-import { predictBatch } from '../../src/core/serve/batch';
+import { predictBatch } from '../../src/core/serve/batchPredict';
 import { startServer, type RunningServer, type ServerEvent } from '../../src/core/serve/server';
 import { trainFromConfig } from '../../src/core/train/run';
 import { tempDir } from '../helpers/fixtures';

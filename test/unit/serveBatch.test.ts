@@ -9,7 +9,7 @@ import { DuckSession } from '../../src/core/data/duckdb';
 import { openSource } from '../../src/core/data/source';
 import { evaluateVersion } from '../../src/core/evaluate/evaluateVersion';
 import { openRegistry } from '../../src/core/registry';
-import { predictBatch } from '../../src/core/serve/batch';
+import { predictBatch } from '../../src/core/serve/batchPredict';
 import { startServer, type RunningServer } from '../../src/core/serve/server';
 import { MODEL, predict, servingWorkspace, streamRows } from '../helpers/serveFixtures';
 

@@ -16,7 +16,7 @@ import { badInput } from '../errors';
 import { loadProjectConfig } from '../project/config';
 import { syncDir } from '../registry/durable';
 import type { ModelVersion } from '../registry/types';
-import { predictBatch, predictionColumns } from '../serve/batch';
+import { predictBatch, predictionColumns } from '../serve/batchPredict';
 import { logsDir, tempBeside } from '../serve/logPaths';
 import { PREDICTIONS_PREFIX } from '../serve/logTypes';
 import type { Scorer } from '../serve/scorer';

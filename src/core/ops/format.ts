@@ -11,5 +11,5 @@ export { PIPELINE_STEPS, runExitCode } from '../pipeline/runTypes';
 export { TUNABLE_PARAMS } from '../tune/types';
 export { effectiveParams } from '../tune/space';
 export { rankTrials } from '../tune';
-export { outputFormatOf } from '../serve/batch';
+export { outputFormatOf } from '../serve/batchPredict';
 export { badInput, isProdmlError } from './errors';

@@ -5,7 +5,7 @@ import { openRegistry } from '../registry';
 import type { ModelVersion } from '../registry/types';
 import { resolveVersion } from '../project/resolveVersion';
 import type { Workspace } from '../project/workspace';
-import { outputFormatOf, predictBatch, type BatchResult } from '../serve/batch';
+import { outputFormatOf, predictBatch, type BatchResult } from '../serve/batchPredict';
 import { phaseReporter, type OpContext } from './context';
 import { duckSourceOf } from '../data/dataset';
 import { resolvePath, source, withInput, withSession } from './session';

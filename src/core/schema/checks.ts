@@ -9,7 +9,7 @@ import { fmtPct } from '../report/format';
 import type { DuckSession } from '../data/duckdb';
 import { sqlIdent, sqlString } from '../data/duckdb';
 import { featureTypeOf } from '../data/profile';
-import { listElementType, typedValue, type Batch, type BatchFile } from './batch';
+import { listElementType, typedValue, type Batch, type BatchFile } from './loadBatch';
 import { splitCsvLine } from './lineIndex';
 import type { Anomaly, AnomalyExample, AnomalyType, FeatureSchema, Severity } from './types';
 

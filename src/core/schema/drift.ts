@@ -8,7 +8,7 @@ import { sqlIdent } from '../data/duckdb';
 import { profileDatasets, profileRelations, type Relation } from '../data/profile';
 import type { ColumnProfile, ProfileResult } from '../data/profileTypes';
 import type { DataSource } from '../data/source';
-import { listElementType, typedValue, type Batch } from './batch';
+import { listElementType, typedValue, type Batch } from './loadBatch';
 import { headerAt, pct, quote } from './checks';
 import { jensenShannonDistance, lInfinityDistance, populationStabilityIndex } from './stats';
 import { DISTANCE_MEASURES, type Anomaly, type Comparator, type DistanceMeasure, type FeatureSchema } from './types';

@@ -6,7 +6,7 @@ import type { DuckSession } from '../data/duckdb';
 import type { DataSource } from '../data/source';
 import { cancelled } from '../errors';
 import { sqlIdent } from '../data/duckdb';
-import { Batch, csvReadTypes, typedValue, type BatchColumn } from './batch';
+import { Batch, csvReadTypes, typedValue, type BatchColumn } from './loadBatch';
 import { featureChecks, fmtInt, headerAt, rejectChecks, type FindingGroup } from './checks';
 import { distributionChecks } from './drift';
 import { ANOMALY_TYPES, SERVING, type Anomaly, type Environment, type FeatureSchema, type FeatureType, type Schema, type ValidationResult } from './types';

@@ -24,14 +24,14 @@ import { answer, scoreShadow, type AnswerRequest } from './answer';
 import { modelEndpoint, pinName, type Pin } from './endpoints';
 import { BodyTooDeep, parseJsonBody } from './jsonBody';
 import { logsDir } from './logPaths';
-import { MetricsRecorder, type ServerMetrics } from './metrics';
+import { MetricsRecorder, type ServerMetrics } from './serverMetrics';
 import { metadataBody } from './metadata';
 import { PredictionLog } from './predictionLog';
 import { VERBS, type Verb } from './requestFormat';
 import { errorAnswer } from './responseShape';
 import { NotServable, ServedModel, type LoadedVersion, type ModelErrorEvent, type SwapEvent } from './servedModel';
 
-export type { ServerMetrics } from './metrics';
+export type { ServerMetrics } from './serverMetrics';
 
 export interface ListeningEvent {
   event: 'listening';
