@@ -1,10 +1,10 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { ReportSection } from '../protocol/reportMessages';
-import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
 import { ReportPanel } from './reportPanel';
 import type { Problems } from './problems';
+import type { CommandContext } from './commandContext';
 
 /** What the engine's `monitor` method returns (src/worker/reports.ts). */
 export interface MonitorView {
@@ -26,7 +26,7 @@ export class MonitorController implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly deps: { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel },
+    private readonly deps: CommandContext,
     private readonly problems: Problems,
   ) {}
 
@@ -34,22 +34,10 @@ export class MonitorController implements vscode.Disposable {
     return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   }
 
-  private async pickModel(given?: string): Promise<string | undefined> {
-    if (given) return given;
-    const root = this.root();
-    if (!root) return undefined;
-    const models = (await this.deps.engine.request('models', { root })).models;
-    if (models.length === 0) {
-      void vscode.window.showErrorMessage('ProdML: prodml.yaml declares no models to monitor.');
-      return undefined;
-    }
-    return models.length === 1 ? models[0] : vscode.window.showQuickPick(models, { title: 'Monitor which model?' });
-  }
-
   async show(given?: string): Promise<void> {
     const root = this.root();
     if (!root) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with a prodml.yaml first.');
-    const model = await this.pickModel(given);
+    const model = given ?? (await this.deps.pickModel(root, 'Monitor which model?', 'prodml.yaml declares no models to monitor.'));
     if (!model) return;
     let panel = this.panels.get(model);
     if (panel) panel.reveal();
