@@ -115,7 +115,7 @@ describe('an imported version through the lifecycle', () => {
   describe('serving', () => {
     let server: RunningServer;
     const events: ServerEvent[] = [];
-    const instances = () => rows.slice(0, 20).map((r) => ({ t: (r['t'] as Date).toISOString(), f1: r['f1'], f2: r['f2'], f3: r['f3'], f4: r['f4'], region: r['region'] }));
+    const instances = () => rows.slice(0, 20).map((r) => ({ t: (r['t'] as Date).toISOString(), f1: r['f1'], f2: r['f2'], f3: r['f3'], f4: r['f4'] }));
     const post = async (body: unknown, at = 'churn:predict') => {
       const res = await fetch(`${server.url}/v1/models/${at}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { status: res.status, body: (await res.json()) as { predictions: number[]; error?: string }, version: res.headers.get('x-model-version') };
@@ -135,9 +135,13 @@ describe('an imported version through the lifecycle', () => {
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.version, String(torch));
       r.body.predictions.forEach((p, i) => assert.ok(Math.abs(p - torchPred[i]!) <= 1e-5, `row ${i}: ${p} vs ${torchPred[i]}`));
-      const meta = (await (await fetch(`${server.url}/v1/models/churn/metadata`)).json()) as { metadata: { inputs: string[]; task: string } };
-      assert.deepEqual(meta.metadata.inputs, FEATURES);
-      assert.equal(meta.metadata.task, 'binary');
+      const meta = (await (await fetch(`${server.url}/v1/models/churn/metadata`)).json()) as { prodml: { inputs: string[]; task: string } };
+      assert.deepEqual(meta.prodml.inputs, FEATURES);
+      assert.equal(meta.prodml.task, 'binary');
+      // A field the model does not read is refused by name, as for any version (strict inputs).
+      const extra = await post({ instances: [{ ...instances()[0], region: 'north' }] });
+      assert.equal(extra.status, 400);
+      assert.match(extra.body.error ?? '', /unknown field "region"/);
       const bad = await post({ instances: [{ f1: 'abc', f2: 1, f3: 1, f4: 1 }] });
       assert.equal(bad.status, 400);
       for (let i = 0; i < 50 && logRecords(ws, 'churn').length < 20; i++) await new Promise((res) => setTimeout(res, 20));
