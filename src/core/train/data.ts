@@ -22,6 +22,17 @@ export interface TrainingData {
 export const TRAINING_TABLE = 'prodml_training_rows';
 
 export async function loadTrainingData(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData> {
+  const files = await createTrainingTable(session, project, m, signal);
+  const rows = await session.rows(`SELECT * EXCLUDE (__row) FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
+  const needed = [m.label, ...m.features.map((f) => f.name)];
+  const have = new Set(Object.keys(rows[0] ?? {}));
+  const missing = needed.filter((c) => !have.has(c));
+  if (missing.length > 0) throw badInput(project.file, `models.${m.name}: the ${m.dataset.name} data has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
+  return { rows, files, table: TRAINING_TABLE };
+}
+
+/** Every file of the dataset into TRAINING_TABLE (with __row, the row's index in file order); returns what the card records of the files. */
+export async function createTrainingTable(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData['files']> {
   const paths = await datasetFiles(project.root, { ...project, datasets: [m.dataset] });
   if (paths.length === 0) throw badInput(project.file, `datasets.${m.dataset.name}.path matches no files (${m.dataset.path.join(', ')})`);
   const files: TrainingData['files'] = [];
@@ -35,12 +46,7 @@ export async function loadTrainingData(session: DuckSession, project: ProjectCon
     scans.push(`SELECT * FROM ${src.scan}`);
   }
   await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM (${scans.join(' UNION ALL BY NAME ')})`, { signal });
-  const rows = await session.rows(`SELECT * EXCLUDE (__row) FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
-  const needed = [m.label, ...m.features.map((f) => f.name)];
-  const have = new Set(Object.keys(rows[0] ?? {}));
-  const missing = needed.filter((c) => !have.has(c));
-  if (missing.length > 0) throw badInput(project.file, `models.${m.name}: the ${m.dataset.name} data has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
-  return { rows, files, table: TRAINING_TABLE };
+  return files;
 }
 
 /** min/max of a time column over some rows, as ISO instants. */
@@ -59,19 +65,23 @@ export function timeRange(rows: readonly Row[], column: string | undefined): { m
 
 /** Labels as numbers: the value, 0/1, or the index of the class in `classes` (sorted). */
 export function encodeLabels(rows: readonly Row[], label: string, task: ModelConfig['task']): { y: Float32Array; classes?: string[]; dropped: number } {
+  return encodeLabelValues(rows.map((r) => r[label]), task);
+}
+
+/** encodeLabels on one column of label values. */
+export function encodeLabelValues(values: readonly unknown[], task: ModelConfig['task']): { y: Float32Array; classes?: string[]; dropped: number } {
   if (task === 'regression') {
-    const y = Float32Array.from(rows, (r) => Number(r[label]));
+    const y = Float32Array.from(values, (v) => Number(v));
     return { y, dropped: y.filter((v) => !Number.isFinite(v)).length };
   }
   if (task === 'binary') {
-    const y = Float32Array.from(rows, (r) => {
-      const v = r[label];
+    const y = Float32Array.from(values, (v) => {
       return v === true || v === 1 || v === '1' || v === 'true' ? 1 : v === false || v === 0 || v === '0' || v === 'false' ? 0 : Number.NaN;
     });
     return { y, dropped: y.filter((v) => Number.isNaN(v)).length };
   }
-  const classes = [...new Set(rows.map((r) => r[label]).filter((v) => v !== null && v !== undefined).map(String))].sort();
+  const classes = [...new Set(values.filter((v) => v !== null && v !== undefined).map(String))].sort();
   const index = new Map(classes.map((c, i) => [c, i]));
-  const y = Float32Array.from(rows, (r) => index.get(String(r[label])) ?? Number.NaN);
+  const y = Float32Array.from(values, (v) => index.get(String(v)) ?? Number.NaN);
   return { y, classes, dropped: y.filter((v) => Number.isNaN(v)).length };
 }
