@@ -115,7 +115,7 @@ describe('typed-array linear trainer', () => {
     const train = data(20_000, 11, 'binary');
     const evalData = data(5_000, 12, 'binary');
     const r = await trainModel(tf, { task: 'binary', model: { type: 'logistic' }, params: { epochs: 5, batch_size: 256, learning_rate: 0.01, seed: 2 }, train, eval: evalData });
-    const ours = scalarMetrics(taskDataOf('binary', evalData.y, predict(tf, r.model, evalData.x, WIDTH), 2)).auc!;
+    const ours = (scalarMetrics(taskDataOf('binary', evalData.y, predict(tf, r.model, evalData.x, WIDTH), 2)) as { auc: number }).auc;
     r.model.dispose();
     const dir = tempDir('prodml-linear-');
     const csv = (d: TrainData) => Array.from(d.y, (y, i) => [...d.x.subarray(i * WIDTH, (i + 1) * WIDTH), y].join(',')).join('\n');
