@@ -70,60 +70,17 @@ export async function trainLinear(
       order[i] = order[j]!;
       order[j] = t;
     }
-    let total = 0;
-    let weight = 0;
-    let lastYield = performance.now();
-    for (let start = 0; start < n; start += p.batch_size) {
+    const st: SgdState = { x, y, w, width, order, theta, m1, m2, grad, accB1, accB2, binary, lr: p.learning_rate, batch: p.batch_size, total: 0, weight: 0 };
+    for (let start = 0; start < n; ) {
       if (signal?.aborted) throw cancelled();
-      const end = Math.min(n, start + p.batch_size);
-      grad.fill(0);
-      let bw = 0;
-      let bl = 0;
-      const bias = theta[width]!;
-      for (let k = start; k < end; k++) {
-        const i = order[k]!;
-        const row = i * width;
-        let z = bias;
-        for (let j = 0; j < width; j++) z += x[row + j]! * theta[j]!;
-        const wi = w ? w[i]! : 1;
-        const yi = y[i]!;
-        let dz: number;
-        if (binary) {
-          const pr = 1 / (1 + Math.exp(-z));
-          // The loss clips p to [EPS, 1 - EPS]; outside, its gradient is zero (as tfjs's clipByValue).
-          const pc = pr < EPS ? EPS : pr > 1 - EPS ? 1 - EPS : pr;
-          bl -= wi * (yi * Math.log(pc) + (1 - yi) * Math.log(1 - pc));
-          dz = pr > EPS && pr < 1 - EPS ? pr - yi : 0;
-        } else {
-          const d = z - yi;
-          bl += wi * d * d;
-          dz = 2 * d;
-        }
-        const g = wi * dz;
-        if (g !== 0) {
-          for (let j = 0; j < width; j++) grad[j] = grad[j]! + g * x[row + j]!;
-          grad[width] = grad[width]! + g;
-        }
-        bw += wi;
-      }
-      const scale = bw > 0 ? 1 / bw : 0;
-      const c1 = 1 - accB1;
-      const c2 = 1 - accB2;
-      for (let j = 0; j <= width; j++) {
-        const g = grad[j]! * scale;
-        m1[j] = BETA1 * m1[j]! + (1 - BETA1) * g;
-        m2[j] = BETA2 * m2[j]! + (1 - BETA2) * g * g;
-        theta[j] = theta[j]! - (p.learning_rate * (m1[j]! / c1)) / (Math.sqrt(m2[j]! / c2) + ADAM_EPS);
-      }
-      accB1 *= BETA1;
-      accB2 *= BETA2;
-      total += bl;
-      weight += bw;
-      if (performance.now() - lastYield > YIELD_MS) {
-        await new Promise((r) => setImmediate(r));
-        lastYield = performance.now();
-      }
+      // Batches for about YIELD_MS, then progress messages and cancellation get through.
+      start = sgdBatches(st, start, performance.now() + YIELD_MS);
+      await new Promise((r) => setImmediate(r));
     }
+    accB1 = st.accB1;
+    accB2 = st.accB2;
+    const total = st.total;
+    const weight = st.weight;
     const evalLoss = linearLoss(theta, opts.eval, binary);
     const seconds = (performance.now() - started) / 1000;
     const report: EpochReport = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
@@ -146,6 +103,84 @@ export async function trainLinear(
   }
   setModel(best.epoch > 0 ? best.theta : theta);
   return { model, history, bestEpoch: best.epoch, stoppedEarly };
+}
+
+interface SgdState {
+  x: Float32Array;
+  y: Float32Array;
+  w: Float32Array | undefined;
+  width: number;
+  order: Int32Array;
+  theta: Float64Array;
+  m1: Float64Array;
+  m2: Float64Array;
+  grad: Float64Array;
+  accB1: number;
+  accB2: number;
+  binary: boolean;
+  lr: number;
+  batch: number;
+  total: number;
+  weight: number;
+}
+
+/**
+ * Adam steps over the batches from row `from` of the shuffled order until `deadline` (ms) or the
+ * epoch's end; returns where it stopped. A plain synchronous function: V8 optimises it whole.
+ */
+function sgdBatches(s: SgdState, from: number, deadline: number): number {
+  const { x, y, w, width, order, theta, m1, m2, grad, binary, lr, batch } = s;
+  const n = y.length;
+  let start = from;
+  while (start < n) {
+    const end = Math.min(n, start + batch);
+    grad.fill(0);
+    let bw = 0;
+    let bl = 0;
+    const bias = theta[width]!;
+    for (let k = start; k < end; k++) {
+      const i = order[k]!;
+      const row = i * width;
+      let z = bias;
+      for (let j = 0; j < width; j++) z += x[row + j]! * theta[j]!;
+      const wi = w ? w[i]! : 1;
+      const yi = y[i]!;
+      let dz: number;
+      if (binary) {
+        const pr = 1 / (1 + Math.exp(-z));
+        // The loss clips p to [EPS, 1 - EPS]; outside, its gradient is zero (as tfjs's clipByValue).
+        const pc = pr < EPS ? EPS : pr > 1 - EPS ? 1 - EPS : pr;
+        bl -= wi * (yi * Math.log(pc) + (1 - yi) * Math.log(1 - pc));
+        dz = pr > EPS && pr < 1 - EPS ? pr - yi : 0;
+      } else {
+        const d = z - yi;
+        bl += wi * d * d;
+        dz = 2 * d;
+      }
+      const g = wi * dz;
+      if (g !== 0) {
+        for (let j = 0; j < width; j++) grad[j] = grad[j]! + g * x[row + j]!;
+        grad[width] = grad[width]! + g;
+      }
+      bw += wi;
+    }
+    const scale = bw > 0 ? 1 / bw : 0;
+    const c1 = 1 - s.accB1;
+    const c2 = 1 - s.accB2;
+    for (let j = 0; j <= width; j++) {
+      const g = grad[j]! * scale;
+      m1[j] = BETA1 * m1[j]! + (1 - BETA1) * g;
+      m2[j] = BETA2 * m2[j]! + (1 - BETA2) * g * g;
+      theta[j] = theta[j]! - (lr * (m1[j]! / c1)) / (Math.sqrt(m2[j]! / c2) + ADAM_EPS);
+    }
+    s.accB1 *= BETA1;
+    s.accB2 *= BETA2;
+    s.total += bl;
+    s.weight += bw;
+    start = end;
+    if (performance.now() >= deadline) break;
+  }
+  return start;
 }
 
 /** The weighted mean loss of the parameters over some rows (the eval loss). */
