@@ -320,6 +320,41 @@ export async function readColumns(
   return { rows: n, columns, names: stream.columnNames };
 }
 
+/** One column of a streamed chunk as a typed column (its own dictionary for categories), coerced as readColumns does. */
+export function chunkTypedColumn(chunk: DuckDBDataChunk, column: number, typeId: number, read: Exclude<ColumnRead, 'js'>, coerce: ValueCoercions): TypedColumn {
+  const m = chunk.rowCount;
+  if (read === 'number') {
+    const out = new Float64Array(m);
+    if (PLAIN_NUMBER_TYPES.has(typeId)) {
+      const vec = chunk.getColumnVector(column) as unknown as { getItem(i: number): number | null };
+      for (let i = 0; i < m; i++) {
+        const v = vec.getItem(i);
+        out[i] = v !== null && Number.isFinite(v) ? v : Number.NaN;
+      }
+    } else {
+      const values = chunkColumnJS(chunk, column);
+      for (let i = 0; i < m; i++) out[i] = coerce.toNumber(values[i]) ?? Number.NaN;
+    }
+    return { kind: 'number', values: out };
+  }
+  if (read === 'date') {
+    const values = chunkColumnJS(chunk, column);
+    const out = new Float64Array(m);
+    for (let i = 0; i < m; i++) out[i] = coerce.toDate(values[i])?.getTime() ?? Number.NaN;
+    return { kind: 'date', ms: out };
+  }
+  const d = { list: [] as string[], index: new Map<string, number>() };
+  const codes = new Int32Array(m);
+  if (typeId === 17) {
+    const vec = chunk.getColumnVector(column) as unknown as { getItem(i: number): string | null };
+    for (let i = 0; i < m; i++) codes[i] = codeOf(d, coerce.toCategory(vec.getItem(i)));
+  } else {
+    const values = chunkColumnJS(chunk, column);
+    for (let i = 0; i < m; i++) codes[i] = codeOf(d, coerce.toCategory(values[i]));
+  }
+  return { kind: 'category', codes, dictionary: d.list };
+}
+
 function codeOf(d: { list: string[]; index: Map<string, number> }, c: string | null): number {
   if (c === null) return -1;
   let k = d.index.get(c);

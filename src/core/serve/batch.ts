@@ -14,7 +14,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBDataChunk, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import picomatch from 'picomatch';
-import { chunkColumnJS, sqlIdent, sqlString, type DuckSession } from '../data/duckdb';
+import { chunkColumnJS, chunkTypedColumn, sqlIdent, sqlString, type ColumnRead, type DuckSession, type TypedColumn } from '../data/duckdb';
+import { COERCIONS, readFor } from '../features/applyColumns';
 import { explainReadError, type DataSource } from '../data/source';
 import { badInput, cancelled, isProdmlError } from '../errors';
 import { loadProjectConfig } from '../project/config';
@@ -140,10 +141,12 @@ interface Job {
   ref: string;
 }
 
-/** A streamed chunk's share of the work: the kept columns as DuckDB values, the rest as JS rows. */
+/** A streamed chunk's share of the work: the kept columns as DuckDB values, the inputs as JS rows (to log) or typed columns. */
 interface Segment {
   kept: DuckDBValue[][];
-  rows: Record<string, unknown>[];
+  rows?: Record<string, unknown>[];
+  cols?: TypedColumn[];
+  n: number;
 }
 
 async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
@@ -166,6 +169,9 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
     const stream = await session.stream(`SELECT ${read.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
     const keptAt = kept.map((k) => stream.columnNames.indexOf(k));
     const jsAt = stream.columnNames.map((_, i) => i).filter((i) => log || scorer.inputs.includes(stream.columnNames[i]!));
+    // Without a log to write, inputs are read as typed columns and scored column-wise (no row objects).
+    const columnar = !log && scorer.scoreColumns ? scorer.transforms.features.map((f) => ({ at: stream.columnNames.indexOf(f.name), read: readFor(f) as Exclude<ColumnRead, 'js'> })) : undefined;
+    const typeIds = stream.columnTypes.map((t) => t.typeId as number);
 
     let pending: Segment[] = [];
     let pendingRows = 0;
@@ -182,20 +188,29 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
       appender = await writer.appender(table);
     };
     const score = async () => {
-      const rows = pending.flatMap((s) => s.rows);
       const k = scorer.outputsPerRow;
-      const out = new Float32Array(rows.length * k);
-      for (let i = 0; i < rows.length; i += job.chunkRows) out.set(scorer.score(rows.slice(i, i + job.chunkRows)), i * k);
+      const total = pendingRows;
+      const out = new Float32Array(total * k);
+      if (columnar) {
+        let at = 0;
+        for (const seg of pending) {
+          out.set(scorer.scoreColumns!(seg.cols!, seg.n), at * k);
+          at += seg.n;
+        }
+      } else {
+        const rows = pending.flatMap((s) => s.rows!);
+        for (let i = 0; i < rows.length; i += job.chunkRows) out.set(scorer.score(rows.slice(i, i + job.chunkRows)), i * k);
+      }
       let at = 0;
       for (const seg of pending) {
-        const n = seg.rows.length;
+        const n = seg.n;
         const chunk = outputChunk(types, seg.kept, out.subarray(at * k, (at + n) * k), n, scorer);
         appender.appendDataChunk(chunk);
-        log?.write(seg.rows, out, at, done + at);
+        if (seg.rows) log?.write(seg.rows, out, at, done + at);
         at += n;
       }
-      done += rows.length;
-      inTable += rows.length;
+      done += total;
+      inTable += total;
       pending = [];
       pendingRows = 0;
       await log?.flush();
@@ -205,7 +220,11 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
 
     try {
       for await (const chunk of stream.chunks()) {
-        pending.push(segment(chunk, stream.columnNames, keptAt, jsAt));
+        pending.push(
+          columnar
+            ? { kept: keptAt.map((i) => chunk.getColumnValues(i)), cols: columnar.map((c) => chunkTypedColumn(chunk, c.at, typeIds[c.at]!, c.read, COERCIONS)), n: chunk.rowCount }
+            : segment(chunk, stream.columnNames, keptAt, jsAt),
+        );
         pendingRows += chunk.rowCount;
         if (pendingRows >= job.chunkRows) await score();
       }
@@ -251,7 +270,7 @@ function segment(chunk: DuckDBDataChunk, names: string[], keptAt: number[], jsAt
     for (let j = 0; j < jsAt.length; j++) row[names[jsAt[j]!]!] = jsCols[j]![r];
     rows[r] = row;
   }
-  return { kept: keptAt.map((i) => chunk.getColumnValues(i)), rows };
+  return { kept: keptAt.map((i) => chunk.getColumnValues(i)), rows, n };
 }
 
 /** One output chunk: the kept columns as read, then the prediction columns. */
