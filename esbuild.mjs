@@ -17,7 +17,8 @@ const nodeCommon = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  external: ['vscode', '@duckdb/node-api'],
+  // better-sqlite3 is native (copied like DuckDB); pg-native is pg's optional native binding, never used.
+  external: ['vscode', '@duckdb/node-api', 'better-sqlite3', 'pg-native'],
   define: { __PRODML_VERSION__: JSON.stringify(pkg.version) },
   // vega-canvas's Node build probes for the native `canvas` package with a top-level await,
   // which CommonJS cannot hold; we render SVG only, so its browser build (no canvas) serves.
@@ -71,6 +72,21 @@ function copyPackage(name, seen = new Set()) {
 if (!watch) fs.rmSync('dist', { recursive: true, force: true });
 fs.mkdirSync('dist/webview', { recursive: true });
 copyPackage('@duckdb/node-api');
+// onnxruntime-node scores imported ONNX models (loaded with require at run time, never bundled):
+// the package and onnxruntime-common, with only this platform's native binary (each is 25-86 MB).
+copyPackage('onnxruntime-common');
+fs.cpSync('node_modules/onnxruntime-node', 'dist/node_modules/onnxruntime-node', { recursive: true, dereference: true });
+for (const os of fs.readdirSync('dist/node_modules/onnxruntime-node/bin/napi-v6')) {
+  for (const arch of fs.readdirSync(path.join('dist/node_modules/onnxruntime-node/bin/napi-v6', os))) {
+    if (os !== process.platform || arch !== process.arch) fs.rmSync(path.join('dist/node_modules/onnxruntime-node/bin/napi-v6', os, arch), { recursive: true, force: true });
+  }
+}
+// better-sqlite3 at run time is its lib/, its compiled addon and `bindings`; its sources and
+// install-time dependencies (prebuild-install, ~30 MB) stay out of the VSIX.
+for (const part of ['package.json', 'lib', 'build/Release/better_sqlite3.node']) {
+  fs.cpSync(path.join('node_modules/better-sqlite3', part), path.join('dist/node_modules/better-sqlite3', part), { recursive: true, dereference: true });
+}
+copyPackage('bindings');
 fs.copyFileSync('webview/profile/profile.css', 'dist/webview/profile.css');
 fs.copyFileSync('webview/train/train.css', 'dist/webview/train.css');
 fs.copyFileSync('webview/report/report.css', 'dist/webview/report.css');

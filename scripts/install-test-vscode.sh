@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end tests need and a fresh machine lacks: Debian's Chromium and the
-# reference Python stack, and code-server 4.100.3 (VS Code 1.100) cached outside the repo.
+# Installs what the end-to-end tests need and a fresh machine lacks: Debian's Chromium, the
+# reference Python stack, PostgreSQL 15 and ClickHouse (the database-source tests), and code-server 4.100.3 (VS Code 1.100) cached outside the repo.
 # Idempotent: each step is skipped when its result is already there.
+# `--code-server-only` (used by `npm run editor`) skips the browser and the Python reference stack.
 set -euo pipefail
+only_code_server=false
+[ "${1:-}" = "--code-server-only" ] && only_code_server=true
 CACHE="${PRODML_CACHE:-$HOME/.cache/prodml}"
 CS_DIR="$CACHE/code-server"
 
 need_apt=()
-command -v chromium >/dev/null || need_apt+=(chromium)
+$only_code_server || command -v chromium >/dev/null || need_apt+=(chromium)
 command -v rg >/dev/null || need_apt+=(ripgrep)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
-/usr/bin/python3 -c 'import pandas, scipy, sklearn' >/dev/null 2>&1 || need_apt+=(python3-pandas python3-scipy python3-sklearn)
+$only_code_server || /usr/bin/python3 -c 'import pandas, scipy, sklearn' >/dev/null 2>&1 || need_apt+=(python3-pandas python3-scipy python3-sklearn)
+# ONNX fixtures are made by the real producers (test/reference/onnx_fixtures.py).
+$only_code_server || /usr/bin/python3 -c 'import torch, xgboost, onnx' >/dev/null 2>&1 || need_apt+=(python3-torch python3-xgboost python3-onnx)
+# Real database servers for the dataset-source tests (test/helpers/dbServers.ts).
+$only_code_server || [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
+$only_code_server || [ -x /usr/sbin/clickhouse-server ] || need_apt+=(clickhouse-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -16,6 +16,7 @@ import { registerCheckCommand } from './checkCommand';
 import { registerRunCommand } from './runCommand';
 import { registerTuneCommand } from './tuneCommand';
 import { registerAdviseCommand } from './adviseCommand';
+import { registerLogsCommand } from './logsCommand';
 
 const REGISTRARS: Record<CommandName, (program: Command) => void> = {
   profile: registerProfileCommand,
@@ -29,6 +30,7 @@ const REGISTRARS: Record<CommandName, (program: Command) => void> = {
   serve: registerServeCommand,
   predict: registerPredictCommand,
   labels: registerLabelsCommand,
+  logs: registerLogsCommand,
   check: registerCheckCommand,
   run: registerRunCommand,
   tune: registerTuneCommand,

@@ -9,7 +9,7 @@ export function registerEvaluateCommand(program: Command): void {
     .command('evaluate')
     .description('Evaluate a registered model version on a dataset, next to the naive baseline')
     .argument('<model>', '<model>:<version>, <model>@<alias> or <model> (the latest version)')
-    .requiredOption('--data <data>', 'data with the label column (file or glob)')
+    .requiredOption('--data <data>', 'data with the label column (file or glob, or a dataset name from prodml.yaml)')
     .option('--slice <column...>', 'report every metric per value of these columns')
     .option('--json', 'print the evaluation as one JSON document'),
   ).action(action(evaluateCommand));

@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { COMMANDS, type CommandName } from './commandTable';
-import { VERSION } from '../core/version';
+import { VERSION } from '../core/project/version';
 
 export function baseProgram(): Command {
   return new Command()

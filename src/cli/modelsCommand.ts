@@ -3,6 +3,7 @@ import * as ops from '../core/ops';
 import type { AliasChange, GcResult, MetricDelta, ModelSummary, ModelVersion, VersionComparison, VersionSummary } from '../core/ops/types';
 import { describeVersions, fmtNum, keyMetric } from '../core/ops/format';
 import { action, print, withCancel, workspaceOf, workspaceOption } from './run';
+import { registerModelsImport } from './importCommand';
 
 interface Common {
   workspace?: string;
@@ -13,6 +14,8 @@ export function registerModelsCommand(program: Command): void {
   const models = program.command('models').description('The model registry: versions with lineage, aliases; promote, roll back, clean up');
   const common = (c: Command) =>
     workspaceOption(c).option('--json', 'print one JSON document');
+
+  registerModelsImport(models);
 
   common(models.command('list').description('List models, or the versions of one model with their aliases and key metric').argument('[model]')).action(action(modelsList));
 

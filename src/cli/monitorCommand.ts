@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import * as ops from '../core/ops';
 import type { MonitorReport, WindowReport } from '../core/ops/types';
-import { fmtNum } from '../core/ops/format';
+import { activeAlerts, fmtNum } from '../core/ops/format';
 import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 
 export function registerMonitorCommand(program: Command): void {
@@ -22,7 +22,8 @@ export async function monitorCommand(name: string | undefined, opts: { since?: s
   const report = await withCancel({ bar: false }, (ctx) => ops.monitor(ws, { ...(name !== undefined ? { model: name } : {}), ...(opts.since !== undefined ? { since: opts.since } : {}) }, ctx));
   if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(monitorText(report));
-  return report.alerts.length > 0 ? EXIT.failed : EXIT.ok;
+  // Alerts a rollback or a fixed version resolved no longer page anyone.
+  return activeAlerts(report.alerts).length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 export function monitorText(r: MonitorReport): string {
@@ -45,7 +46,7 @@ export function monitorText(r: MonitorReport): string {
     w.labelled.toLocaleString('en-US'),
     ...metricNames.map((m) => (w.metrics?.[m] === undefined || w.metrics[m] === null ? '-' : fmtNum(w.metrics[m]!))),
     worstDrift(w),
-    String(r.alerts.filter((a) => a.window === w.window).length || ''),
+    alertCell(r, w),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const left = new Set([0, 2, header.length - 2]);
@@ -53,12 +54,26 @@ export function monitorText(r: MonitorReport): string {
   lines.push('', fmtRow(header), ...rows.map(fmtRow));
   for (const m of r.markers.filter((x) => x.window)) lines.push(`  | ${m.window}: ${m.description}`);
   lines.push('');
-  if (r.alerts.length === 0) lines.push('No alerts.');
+  const active = activeAlerts(r.alerts);
+  const resolved = r.alerts.filter((a) => a.status === 'resolved');
+  if (active.length === 0) lines.push(resolved.length ? 'No active alerts.' : 'No alerts.');
   else {
-    lines.push(`${r.alerts.length} alert${r.alerts.length === 1 ? '' : 's'}:`);
-    for (const a of r.alerts) lines.push(`  ✗ ${a.message}`);
+    lines.push(`${active.length} alert${active.length === 1 ? '' : 's'}:`);
+    for (const a of active) lines.push(`  ✗ ${a.message}`);
+  }
+  if (resolved.length) {
+    lines.push(`${resolved.length} resolved alert${resolved.length === 1 ? '' : 's'} (version ${[...new Set(resolved.map((a) => a.version))].join(', ')} no longer serves):`);
+    for (const a of resolved) lines.push(`  ✓ ${a.message} Resolved: ${a.resolved!.description}.`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** How many alerts a window has, and how many of them a version change resolved. */
+function alertCell(r: MonitorReport, w: WindowReport): string {
+  const mine = r.alerts.filter((a) => a.window === w.window);
+  const resolved = mine.filter((a) => a.status === 'resolved').length;
+  if (mine.length === 0) return '';
+  return resolved === mine.length ? `${mine.length} resolved` : resolved ? `${mine.length - resolved} (+${resolved} resolved)` : String(mine.length);
 }
 
 function keyMetrics(r: MonitorReport): string[] {

@@ -11,7 +11,7 @@ export function registerPredictCommand(program: Command): void {
     .command('predict')
     .description('Score a whole data file with a registered model version (batch prediction)')
     .argument('<model>', '<model>@<alias>, <model>:<version>, or <model> (its serving alias, else the latest version)')
-    .requiredOption('--input <data>', 'data to score (CSV, TSV, Parquet, JSON Lines, or a glob)')
+    .requiredOption('--input <data>', 'data to score (CSV, TSV, Parquet, JSON Lines, a glob, or a dataset name from prodml.yaml)')
     .option('--output <file>', 'where to write the predictions: .parquet, .csv or .jsonl (with --static: default .prodml/static/<model>/<version>.parquet, the table the server reads)')
     .option('--keys <columns>', 'comma-separated input columns to copy to the output (default: every column that is not a model input)')
     .option('--log', "also log every prediction to the model's prediction log (route batch)")

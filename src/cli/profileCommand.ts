@@ -16,7 +16,7 @@ export function registerProfileCommand(program: Command): void {
     program
       .command('profile')
       .description('Profile a dataset (CSV, TSV, Parquet, JSON, JSON Lines, or a glob of them)')
-      .argument('<data>', 'data file or glob')
+      .argument('<data>', 'data file or glob, or a dataset name from prodml.yaml (a database dataset is profiled in place)')
       .option('--compare <data>', 'a second dataset to overlay, e.g. serving vs training')
       .option('--json', 'print the profile as one JSON document')
       .option('--html <out.html>', 'write a self-contained HTML report'),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isProdmlError } from '../core/errors';
+import { isProdmlError } from '../core/ops/errors';
 import { openWorkspace, type Workspace } from '../core/project/workspace';
 import type { OpContext, OpProgress } from '../core/ops';
 import { progressBar } from './progress';

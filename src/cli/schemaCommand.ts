@@ -16,7 +16,7 @@ export function registerSchemaCommand(program: Command): void {
     schema
     .command('infer')
     .description('Infer a schema from a dataset: types, presence, domains, ranges, drift and skew checks')
-    .argument('<data>', 'data file or glob')
+    .argument('<data>', 'data file or glob, or a dataset name from prodml.yaml')
     .option('-o, --output <file.schema.yaml>', 'write the schema to this file (default: print it)')
     .option('--label <column>', 'the label column: marked as absent in SERVING')
     .option('--force', 'replace the output file if it exists'),

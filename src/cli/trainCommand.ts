@@ -44,15 +44,17 @@ export async function trainCommand(model: string | undefined, opts: { workspace?
     bar?.stop();
   }
   if (opts.json) {
-    const { model: name, version, metrics, blessed, backend, rows, evaluation } = outcome;
-    process.stdout.write(JSON.stringify({ model: name, version, metrics, blessed, backend, rows, blessing: evaluation.blessing, baseline: evaluation.baseline.metrics }, null, 2) + '\n');
+    const { model: name, version, metrics, blessed, backend, rows, evaluation, safeness } = outcome;
+    process.stdout.write(JSON.stringify({ model: name, version, metrics, blessed, backend, rows, blessing: evaluation.blessing, safeness, baseline: evaluation.baseline.metrics }, null, 2) + '\n');
   } else process.stdout.write(trainText(outcome));
   return outcome.blessed ? EXIT.ok : EXIT.failed;
 }
 
 function trainText(o: TrainOutcome): string {
   const lines = [
-    `${o.model} version ${o.version}: trained on ${o.rows.train.toLocaleString('en-US')} rows, evaluated on ${o.rows.eval.toLocaleString('en-US')} (backend ${o.backend})`,
+    o.imported
+      ? `${o.model} version ${o.version}: ${o.imported.registered ? `imported from ${o.imported.file}` : `${o.imported.file} unchanged since this version; nothing registered`}, checked on ${o.rows.eval.toLocaleString('en-US')} rows (onnxruntime)`
+      : `${o.model} version ${o.version}: trained on ${o.rows.train.toLocaleString('en-US')} rows, evaluated on ${o.rows.eval.toLocaleString('en-US')} (backend ${o.backend})`,
     '',
     `${'metric'.padEnd(14)} ${'model'.padStart(10)} ${'baseline'.padStart(10)}`,
     ...o.evaluation.comparison.map((c) => `${c.metric.padEnd(14)} ${fmtNum(c.model).padStart(10)} ${fmtNum(c.baseline).padStart(10)}`),
@@ -60,6 +62,7 @@ function trainText(o: TrainOutcome): string {
     '',
   ];
   for (const c of o.evaluation.blessing?.checks ?? []) lines.push(`${c.passed ? '✓' : '✗'} ${c.description}`);
+  lines.push(`${o.safeness.passed ? '✓' : '✗'} safeness: ${o.safeness.reason}`);
   lines.push(o.blessed ? `BLESSED: ${o.model}:${o.version} may be promoted (prodml models promote ${o.model}:${o.version})` : `NOT BLESSED: ${o.model}:${o.version} is registered but must not be promoted`);
   return lines.join('\n') + '\n';
 }

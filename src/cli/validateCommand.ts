@@ -7,7 +7,8 @@ import { action, EXIT, withCancel, workspaceOf, workspaceOption } from './run';
 export type ValidateFormat = 'text' | 'json' | 'sarif';
 
 export interface ValidateCommandOptions {
-  schema: string;
+  /** Required for files; a dataset name's own schema: is the default. */
+  schema?: string;
   baseline?: string;
   environment?: string;
   format: ValidateFormat;
@@ -20,8 +21,8 @@ export function registerValidateCommand(program: Command): void {
     program
     .command('validate')
     .description('Validate a batch of data against its schema; exit 1 when an error-severity anomaly is found')
-    .argument('<data>', 'data file or glob')
-    .requiredOption('--schema <file.schema.yaml>', 'the schema to validate against')
+    .argument('<data>', 'data file or glob, or a dataset name from prodml.yaml')
+    .option('--schema <file.schema.yaml>', "the schema to validate against (default for a dataset name: the dataset's schema)")
     .option('--baseline <data>', 'the previous span (drift), or the training data with --environment SERVING (skew)')
     .option('--environment <env>', 'TRAINING or SERVING: which features are expected', (v: string) => {
       const env = v.toUpperCase();
@@ -41,15 +42,15 @@ function positiveInt(v: string): number {
 
 export async function validateCommand(data: string, opts: ValidateCommandOptions): Promise<number> {
   const ws = await workspaceOf(opts, false);
-  const result: ValidationResult = await withCancel({ bar: false }, (ctx) =>
-    ops.validate(ws, { data, schema: opts.schema, ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.environment ? { environment: opts.environment } : {}), maxRowDiagnostics: opts.maxRowDiagnostics }, ctx),
+  const result: ValidationResult & { schema: string } = await withCancel({ bar: false }, (ctx) =>
+    ops.validate(ws, { data, ...(opts.schema !== undefined ? { schema: opts.schema } : {}), ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.environment ? { environment: opts.environment } : {}), maxRowDiagnostics: opts.maxRowDiagnostics }, ctx),
   );
   if (opts.format === 'json') {
-    process.stdout.write(JSON.stringify({ ...result, schema: opts.schema }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } else if (opts.format === 'sarif') {
-    process.stdout.write(JSON.stringify(await ops.validationSarif(result, { schemaFile: opts.schema }), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(await ops.validationSarif(result, { schemaFile: result.schema }), null, 2) + '\n');
   } else {
-    process.stdout.write(validationText(result, opts.schema));
+    process.stdout.write(validationText(result, result.schema));
   }
   return hasErrors(result.anomalies) ? EXIT.failed : EXIT.ok;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { openRegistry } from '../core/registry';
+import { modelSummaries } from '../core/ops/registry';
 import type { EngineClient } from './engineClient';
 import { engineParams } from './engineParams';
 import { showEngineError } from './engineErrors';
@@ -15,8 +15,7 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
   if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder with registered models first.');
   if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ProdML: batch prediction runs a model on your data; trust this workspace first.');
   const root = folder.uri.fsPath;
-  const registry = await openRegistry(root);
-  const models = await registry.listModels();
+  const models = await modelSummaries({ root });
   if (models.length === 0) return void vscode.window.showErrorMessage('ProdML: no registered models yet; train one first (ProdML: Train Model).');
   const choices = models.flatMap((m) => [
     ...Object.entries(m.aliases).map(([alias, v]) => ({ label: `${m.model}@${alias}`, description: `version ${v}` })),
@@ -33,12 +32,13 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
   if (output.fsPath === input.fsPath) return void vscode.window.showErrorMessage('ProdML: the output would overwrite the input; choose another file.');
   const params = engineParams(input);
   const allowed = new Set([...params.allowedDirectories, path.dirname(output.fsPath)]);
-  await vscode.window.withProgress(
+  // The result is announced after the progress notification closed: a finished job offers no Cancel.
+  const r = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Predicting with ${ref.label}`, cancellable: true },
     async (progress, token) => {
       let reported = 0;
       try {
-        const r = await deps.engine.request(
+        return await deps.engine.request(
           'predict',
           { root, model: ref.label, input: input.fsPath, output: output.fsPath, allowedDirectories: [...allowed] },
           {
@@ -49,14 +49,16 @@ export async function batchPredictCommand(deps: { engine: EngineClient; log: vsc
             },
           },
         );
-        const open = await vscode.window.showInformationMessage(
-          `ProdML: wrote ${r.rows.toLocaleString('en-US')} predictions to ${vscode.workspace.asRelativePath(output)} in ${r.seconds.toFixed(1)} s.`,
-          'Profile Output',
-        );
-        if (open) await vscode.commands.executeCommand('prodml.profileDataset', output);
       } catch (e) {
         if (!token.isCancellationRequested) showEngineError(deps.log, `Predicting with ${ref.label}`, e);
+        return undefined;
       }
     },
   );
+  if (!r) return;
+  const open = await vscode.window.showInformationMessage(
+    `ProdML: wrote ${r.rows.toLocaleString('en-US')} predictions to ${vscode.workspace.asRelativePath(output)} in ${r.seconds.toFixed(1)} s.`,
+    'Profile Output',
+  );
+  if (open) await vscode.commands.executeCommand('prodml.profileDataset', output);
 }

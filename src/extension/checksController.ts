@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { LeakageFinding } from '../core/checks/types';
+import path from 'node:path';
+import type { LeakageFinding, LineFinding } from '../core/ops/types';
 import type { ReportSection } from '../protocol/reportMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
@@ -14,6 +15,8 @@ type Deps = { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOut
  */
 export class ChecksController implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('prodml-checks');
+  private readonly labelDiagnostics = vscode.languages.createDiagnosticCollection('prodml-labels');
+  private readonly valueDiagnostics = vscode.languages.createDiagnosticCollection('prodml-feature-value');
 
   constructor(private readonly deps: Deps) {}
 
@@ -76,23 +79,24 @@ export class ChecksController implements vscode.Disposable {
     });
     this.publish(target.root, findings);
     const errors = findings.filter((f) => f.severity === 'error').length;
-    if (findings.length === 0) void vscode.window.showInformationMessage(`ProdML: no leakage found in ${target.model}.`);
-    else void vscode.window.showWarningMessage(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${findings.length - errors} warning${findings.length - errors === 1 ? '' : 's'}: ${findings[0]!.message}`);
+    const warnings = findings.filter((f) => f.severity === 'warning').length;
+    if (errors + warnings === 0) void vscode.window.showInformationMessage(`ProdML: no leakage found in ${target.model}.`);
+    else void vscode.window.showWarningMessage(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${findings.find((f) => f.severity !== 'info')!.message}`);
   }
 
-  private publish(root: string, findings: LeakageFinding[]): void {
+  private publish(root: string, findings: LeakageFinding[], into = this.diagnostics, source = 'ProdML leakage'): void {
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const f of findings) {
       const file = f.location?.file ?? `${root}/prodml.yaml`;
       const line = Math.max(0, (f.location?.line ?? 1) - 1);
       const col = Math.max(0, (f.location?.column ?? 1) - 1);
-      const d = new vscode.Diagnostic(new vscode.Range(line, col, line, col + (f.feature?.length ?? 200)), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
-      d.source = 'ProdML leakage';
+      const d = new vscode.Diagnostic(new vscode.Range(line, col, line, col + (f.feature?.length ?? 200)), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
+      d.source = source;
       d.code = f.kind;
       byFile.set(file, [...(byFile.get(file) ?? []), d]);
     }
-    this.diagnostics.clear();
-    for (const [file, diags] of byFile) this.diagnostics.set(vscode.Uri.file(file), diags);
+    into.clear();
+    for (const [file, diags] of byFile) into.set(vscode.Uri.file(file), diags);
   }
 
   async featureValue(): Promise<void> {
@@ -102,7 +106,11 @@ export class ChecksController implements vscode.Disposable {
     const { rerun } = await this.show(
       `Feature value: ${target.model}`,
       'prodml.importance',
-      (cancel, progress) => this.deps.engine.request('importance', { ...target, leaveOneOut }, { cancel, onProgress: (_f, phase) => progress(phase) }) as Promise<{ note: string; sections: ReportSection[] }>,
+      async (cancel, progress) => {
+        const r = (await this.deps.engine.request('importance', { ...target, leaveOneOut }, { cancel, onProgress: (_f, phase) => progress(phase) }));
+        this.publish(target.root, r.findings, this.valueDiagnostics, 'ProdML feature value');
+        return r;
+      },
       [{ id: 'loo', label: 'Also Retrain Leaving Each Feature Out', secondary: true }],
       (id) => {
         if (id !== 'loo') return;
@@ -112,7 +120,30 @@ export class ChecksController implements vscode.Disposable {
     );
   }
 
+  /** Label consistency: conflicting rows as Problems entries at their lines in the data files, the groups in a page. */
+  async labels(): Promise<void> {
+    const target = await this.pick('Check the labels of which model?');
+    if (!target) return;
+    let findings: LineFinding[] = [];
+    await this.show(`Labels: ${target.model}`, 'prodml.labels', async (cancel, progress) => {
+      const r = (await this.deps.engine.request('labelConsistency', target, { cancel, onProgress: (_f, phase) => progress(phase) }));
+      findings = r.findings;
+      return r;
+    });
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    for (const f of findings) {
+      const d = new vscode.Diagnostic(new vscode.Range(f.line - 1, 0, f.line - 1, 1000), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
+      d.source = 'ProdML labels';
+      const file = path.isAbsolute(f.file) ? f.file : path.join(target.root, f.file);
+      byFile.set(file, [...(byFile.get(file) ?? []), d]);
+    }
+    this.labelDiagnostics.clear();
+    for (const [file, diags] of byFile) this.labelDiagnostics.set(vscode.Uri.file(file), diags);
+  }
+
   dispose(): void {
+    this.labelDiagnostics.dispose();
+    this.valueDiagnostics.dispose();
     this.diagnostics.dispose();
   }
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isProdmlError } from '../core/errors';
+import { isProdmlError } from '../core/ops/errors';
 import { EngineError } from './engineClient';
 
 /**

@@ -8,6 +8,7 @@ import { startLanguageClient } from './languageClient';
 import { pickDataFile } from './pickData';
 import { ProfilePanel } from './profilePanel';
 import { addLabelsCommand } from './addLabelsCommand';
+import { importModelCommand } from './importModelCommand';
 import { batchPredictCommand } from './batchPredictCommand';
 import { compareVersionsCommand } from './comparePanel';
 import { MonitorController } from './monitorController';
@@ -39,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     engine,
     vscode.commands.registerCommand('prodml.profileDataset', async (uri?: vscode.Uri) => {
-      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
+      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined, undefined, { datasets: true });
       if (data) ProfilePanel.show(deps, data);
     }),
     vscode.commands.registerCommand('prodml.trainModel', async () => {
@@ -49,8 +50,18 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     vscode.window.registerTreeDataProvider('prodml.models', models),
     vscode.commands.registerCommand('prodml.models.refresh', () => models.refresh()),
-    vscode.commands.registerCommand('prodml.models.promote', (n) => guarded(log, () => models.promote(n))),
-    vscode.commands.registerCommand('prodml.models.rollback', (n) => guarded(log, () => models.rollback(n))),
+    vscode.commands.registerCommand('prodml.models.promote', (n) =>
+      guarded(log, async () => {
+        await models.promote(n);
+        await monitor.recheckAlerted(n?.model);
+      }),
+    ),
+    vscode.commands.registerCommand('prodml.models.rollback', (n) =>
+      guarded(log, async () => {
+        await models.rollback(n);
+        await monitor.recheckAlerted(n?.kind === 'model' ? n.model?.model : n?.model);
+      }),
+    ),
     vscode.commands.registerCommand('prodml.models.showCard', (n) => guarded(log, () => models.showCard(n))),
     vscode.commands.registerCommand('prodml.models.delete', (n) => guarded(log, () => models.deleteVersion(n))),
     vscode.commands.registerCommand('prodml.models.gc', (n) => guarded(log, () => models.gc(n))),
@@ -85,8 +96,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('prodml.checkLeakage', () => guarded(log, () => checks.leakage())),
     vscode.commands.registerCommand('prodml.featureValue', () => guarded(log, () => checks.featureValue())),
+    vscode.commands.registerCommand('prodml.checkLabels', () => guarded(log, () => checks.labels())),
     vscode.commands.registerCommand('prodml.tune', () => guarded(log, () => tuneCommand(deps, () => models.refresh()))),
     vscode.commands.registerCommand('prodml.adviseServing', () => guarded(log, () => adviseServingCommand(deps))),
+    vscode.commands.registerCommand('prodml.importModel', (uri?: vscode.Uri) => guarded(log, () => importModelCommand(deps, () => models.refresh(), uri instanceof vscode.Uri ? uri : undefined))),
     vscode.commands.registerCommand('prodml.addLabels', (uri?: vscode.Uri) =>
       guarded(log, () => addLabelsCommand(deps, (m) => void monitor.check(m, { quiet: true }), uri instanceof vscode.Uri ? uri : undefined)),
     ),
@@ -95,7 +108,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand('prodml.inferSchema', (uri?: vscode.Uri) => inferSchemaCommand(engine, log, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('prodml.profileCompare', async (uri?: vscode.Uri) => {
-      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined);
+      const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined, undefined, { datasets: true });
       if (!data) return;
       const other = await pickDataFile(`Compare ${vscode.workspace.asRelativePath(data)} with...`, undefined, data);
       if (other) ProfilePanel.show(deps, data, other);

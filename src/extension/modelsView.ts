@@ -1,8 +1,33 @@
 import * as vscode from 'vscode';
-import { openRegistry, type Registry } from '../core/registry';
-import type { ModelSummary, VersionSummary } from '../core/registry/types';
+import * as registryOps from '../core/ops/registry';
+import type { AliasChange, GcResult, ModelSummary, ModelVersion, VersionSummary } from '../core/ops/types';
+import { fmtNum, metricLabel } from '../core/ops/numbers';
 
 type Node = { kind: 'model'; model: ModelSummary } | { kind: 'version'; model: string; v: VersionSummary };
+
+/** The registry operations the tree uses, bound to its workspace (src/core/ops/registry.ts: JSON files under a lock, no engine). */
+interface Registry {
+  listModels(): Promise<ModelSummary[]>;
+  listVersions(model: string): Promise<VersionSummary[]>;
+  getVersion(model: string, version: string): Promise<ModelVersion>;
+  promote(model: string, version: number, alias: string, reason: string): Promise<AliasChange>;
+  rollback(model: string, opts: { before?: Date }): Promise<AliasChange>;
+  deleteVersion(model: string, version: number): Promise<unknown>;
+  gc(model: string, keep: number, opts?: { dryRun?: boolean }): Promise<GcResult>;
+}
+
+function boundRegistry(root: string): Registry {
+  const ws = { root };
+  return {
+    listModels: () => registryOps.modelSummaries(ws),
+    listVersions: async (model) => (await registryOps.listVersions(ws, { model })).versions,
+    getVersion: (model, version) => registryOps.showVersion(ws, { ref: `${model}:${version}` }),
+    promote: (model, version, alias, reason) => registryOps.promote(ws, { ref: `${model}:${version}`, alias, reason }),
+    rollback: (model, opts) => registryOps.rollback(ws, { model, ...(opts.before ? { before: opts.before.toISOString() } : {}) }),
+    deleteVersion: (model, version) => registryOps.deleteVersion(ws, { model, version }),
+    gc: (model, keep, opts) => registryOps.gc(ws, { model, keep, ...(opts?.dryRun ? { dryRun: true } : {}) }),
+  };
+}
 
 function age(iso: string): string {
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
@@ -15,8 +40,16 @@ function age(iso: string): string {
 function metric(v: VersionSummary): string {
   const key = v.key_metric ?? Object.keys(v.metrics)[0];
   if (!key) return '';
-  const value = v.metrics[key]!;
-  return `${key} ${Number(value.toPrecision(4))}`;
+  return `${metricLabel(key)} ${fmtNum(v.metrics[key])}`;
+}
+
+/**
+ * A modal question about something hard to undo. VS Code makes the first button the default
+ * (Enter) and always puts its own Cancel last, so the first button is the safe answer.
+ */
+async function riskyDialog(message: string, safe: string, risky: string, detail?: string): Promise<boolean> {
+  const choice = await vscode.window.showWarningMessage(message, { modal: true, ...(detail ? { detail } : {}) }, safe, risky);
+  return choice === risky;
 }
 
 /**
@@ -28,7 +61,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
   readonly onDidChangeTreeData = this.changed.event;
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly watcher: vscode.FileSystemWatcher;
-  private registry: Promise<Registry> | undefined;
+  private registry: Registry | undefined;
 
   constructor(private readonly root: string | undefined) {
     this.status.command = 'prodml.models.focus';
@@ -40,22 +73,28 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     void this.updateStatus();
   }
 
-  private reg(): Promise<Registry> | undefined {
+  private async reg(): Promise<Registry | undefined> {
     if (!this.root) return undefined;
-    this.registry ??= openRegistry(this.root);
+    this.registry ??= boundRegistry(this.root);
     return this.registry;
   }
 
   private pending: NodeJS.Timeout | undefined;
 
-  /** A save or promotion touches several files: coalesce the watcher's bursts into one redraw. */
-  refresh(): void {
+  /**
+   * A save or promotion touches several files: coalesce the watcher's bursts into one redraw.
+   * After the user's own promote or rollback, `now` redraws at once, so the tree never shows the
+   * old production version beside a status bar that already shows the new one.
+   */
+  refresh(opts: { now?: boolean } = {}): void {
     if (this.pending) clearTimeout(this.pending);
-    this.pending = setTimeout(() => {
+    const redraw = () => {
       this.pending = undefined;
       this.changed.fire();
       void this.updateStatus();
-    }, 150);
+    };
+    if (opts.now) redraw();
+    else this.pending = setTimeout(redraw, 150);
   }
 
   /** The status bar shows what production serves, for the first model with a production alias. */
@@ -71,17 +110,24 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
   getTreeItem(n: Node): vscode.TreeItem {
     if (n.kind === 'model') {
       const item = new vscode.TreeItem(n.model.model, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `model:${n.model.model}`;
       const prod = n.model.aliases['production'];
-      item.description = `${n.model.versions} version${n.model.versions === 1 ? '' : 's'}${prod !== undefined ? ` · production ${prod}` : ''}`;
+      // Short enough for a narrow side bar; the tooltip says the rest.
+      item.description = prod !== undefined ? `production ${prod}` : 'no production';
+      const aliases = Object.entries(n.model.aliases).map(([a, v]) => `${a} → ${v}`).join(', ');
+      item.tooltip = new vscode.MarkdownString(`**${n.model.model}**: ${n.model.versions} version${n.model.versions === 1 ? '' : 's'}${aliases ? `; ${aliases}` : '; no aliases'}`);
       item.contextValue = 'prodml.model';
       item.iconPath = new vscode.ThemeIcon('package');
       return item;
     }
     const v = n.v;
     const item = new vscode.TreeItem(`${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}`, vscode.TreeItemCollapsibleState.None);
-    item.description = [metric(v), v.blessed ? 'blessed' : 'not blessed', age(v.created_at)].filter(Boolean).join(' · ');
+    // Items keep their identity across redraws, so a version whose aliases changed is redrawn in place.
+    item.id = `version:${n.model}:${v.version}`;
+    // The icon says blessed or not; the description names only the exception, and an imported runtime (onnx, with who made it).
+    item.description = [metric(v), v.blessed ? '' : 'not blessed', v.runtime === 'onnx' ? `onnx${v.producer ? ` (${v.producer})` : ''}` : ''].filter(Boolean).join(' · ');
     item.tooltip = new vscode.MarkdownString(
-      `**${n.model}:${v.version}**${v.aliases.length ? ` — ${v.aliases.join(', ')}` : ''}\n\n${Object.entries(v.metrics).map(([k, x]) => `- ${k}: ${x}`).join('\n')}\n\n${v.blessed ? 'Blessed' : 'Not blessed'} · trained by ${v.user} on ${v.backend}${v.data_until ? ` · data until ${v.data_until.slice(0, 10)}` : ''}`,
+      `**${n.model}:${v.version}**${v.aliases.length ? ` — ${v.aliases.join(', ')}` : ''}\n\n${Object.entries(v.metrics).map(([k, x]) => `- ${metricLabel(k)}: ${fmtNum(x)}`).join('\n')}\n\n${v.blessed ? 'Blessed' : 'Not blessed'} · ${v.runtime === 'onnx' ? `imported ${age(v.created_at)} by ${v.user}: ONNX from ${v.producer || 'an unknown producer'}, scored by onnxruntime` : `trained ${age(v.created_at)} by ${v.user} on ${v.backend}`}${v.data_until ? ` · data until ${v.data_until.slice(0, 10)}` : ''}`,
     );
     item.contextValue = v.aliases.includes('production') ? 'prodml.version.production' : 'prodml.version';
     item.iconPath = new vscode.ThemeIcon(v.aliases.includes('production') ? 'star-full' : v.blessed ? 'pass' : 'circle-slash');
@@ -102,11 +148,13 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const registry = await this.reg();
     if (!registry) return;
     if (!n.v.blessed) {
-      const go = await vscode.window.showWarningMessage(`${n.model}:${n.v.version} is not blessed. Promote it to production anyway?`, { modal: true }, 'Promote');
-      if (go !== 'Promote') return;
+      const current = (await registry.listModels()).find((m) => m.model === n.model)?.aliases['production'];
+      const keep = current !== undefined ? `Keep Production at ${current}` : "Don't Promote";
+      const go = await riskyDialog(`${n.model}:${n.v.version} is not blessed. Promote it to production anyway?`, keep, `Promote ${n.v.version} Anyway`, 'It failed its validation thresholds or regressed against production.');
+      if (!go) return;
     }
     const change = await registry.promote(n.model, n.v.version, 'production', 'promoted from the Models view');
-    this.refresh();
+    this.refresh({ now: true });
     void vscode.window.showInformationMessage(`ProdML: ${n.model} production ${change.from ?? '—'} → ${change.to}`);
   }
 
@@ -132,7 +180,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       before = new Date(text);
     }
     const change = await registry.rollback(model, before ? { before } : {});
-    this.refresh();
+    this.refresh({ now: true });
     void vscode.window.showInformationMessage(`ProdML: ${model} production ${change.from ?? '—'} → ${change.to} (${change.reason})`);
   }
 
@@ -144,10 +192,10 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       void vscode.window.showWarningMessage(`ProdML: ${n.model}:${n.v.version} is ${n.v.aliases.join(', ')}; promote another version first. An aliased version is never deleted.`);
       return;
     }
-    const go = await vscode.window.showWarningMessage(`Delete ${n.model}:${n.v.version}? Its model, transforms and lineage card are removed for good.`, { modal: true }, 'Delete');
-    if (go !== 'Delete') return;
+    const go = await riskyDialog(`Delete ${n.model}:${n.v.version}?`, `Keep ${n.model}:${n.v.version}`, 'Delete', 'Its model, transforms and lineage card are removed for good.');
+    if (!go) return;
     await registry.deleteVersion(n.model, n.v.version);
-    this.refresh();
+    this.refresh({ now: true });
     void vscode.window.showInformationMessage(`ProdML: deleted ${n.model}:${n.v.version}`);
   }
 
@@ -168,14 +216,15 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       void vscode.window.showInformationMessage(`ProdML: nothing to collect in ${model}; every version is kept (${plan.kept.map((k) => `${k.version}: ${k.why}`).join('; ')}).`);
       return;
     }
-    const go = await vscode.window.showWarningMessage(
+    const go = await riskyDialog(
       `Delete ${plan.deleted.length} version${plan.deleted.length === 1 ? '' : 's'} of ${model} (${plan.deleted.join(', ')})?`,
-      { modal: true, detail: `Kept: ${plan.kept.map((k) => `${k.version} (${k.why})`).join(', ')}` },
+      'Keep Them',
       'Delete',
+      `Kept: ${plan.kept.map((k) => `${k.version} (${k.why})`).join(', ')}`,
     );
-    if (go !== 'Delete') return;
+    if (!go) return;
     const done = await registry.gc(model, keep);
-    this.refresh();
+    this.refresh({ now: true });
     void vscode.window.showInformationMessage(`ProdML: deleted ${model} versions ${done.deleted.join(', ') || 'none'}`);
   }
 

@@ -106,6 +106,17 @@ export class MonitorController implements vscode.Disposable {
     return view;
   }
 
+  /**
+   * After production changed (promote, rollback), alerts of the version it left are resolved:
+   * re-run the monitor for a model with Problems entries so they go away at once.
+   */
+  async recheckAlerted(model: string | undefined): Promise<void> {
+    const root = this.root();
+    if (!model || !root) return;
+    const file = vscode.Uri.file(path.join(root, 'prodml.yaml'));
+    if ((this.diagnostics.get(file) ?? []).some((d) => d.code === model) || this.panels.has(model)) await this.check(model, { quiet: true });
+  }
+
   /** While the server runs, re-check every model now and then so alerts surface without asking. */
   watch(running: boolean): void {
     if (this.timer) clearInterval(this.timer);

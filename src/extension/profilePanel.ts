@@ -88,7 +88,7 @@ export class ProfilePanel {
         void this.run();
         return;
       case 'compare': {
-        const other = await pickDataFile(`Compare ${path.basename(this.data.fsPath)} with...`, undefined, this.data);
+        const other = await pickDataFile(`Compare ${path.basename(this.data.fsPath)} with...`, undefined, this.data, { datasets: true });
         if (other) this.setCompare(other);
         return;
       }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { fmtValue } from '../core/ops/numbers';
 import { reportHostToWebviewSchema, reportWebviewToHostSchema, type ReportHostToWebview } from '../protocol/reportMessages';
 import { webviewHtml } from './webviewHtml';
 
@@ -55,7 +56,9 @@ export class ReportPanel implements vscode.Disposable {
   }
 
   update(next: Omit<ReportHostToWebview, 'type'>): void {
-    this.state = reportHostToWebviewSchema.parse({ type: 'state', ...next });
+    // Numbers are written here, once, in ProdML's one format; the webview shows the text.
+    const sections = next.sections.map((s) => (s.table ? { ...s, table: { ...s.table, rows: s.table.rows.map((r) => r.map((v) => (typeof v === 'number' ? fmtValue(v) : v))) } } : s));
+    this.state = reportHostToWebviewSchema.parse({ type: 'state', ...next, sections });
     this.panel.title = next.title;
     if (this.ready) void this.panel.webview.postMessage(this.state);
   }

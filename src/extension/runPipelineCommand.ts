@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { RunRecord } from '../core/pipeline/runTypes';
+import type { RunRecord } from '../core/ops/types';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
 

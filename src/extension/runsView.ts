@@ -1,12 +1,12 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { listRuns } from '../core/pipeline/runStore';
-import type { RunRecord, StepRecord } from '../core/pipeline/runTypes';
+import { runs as listRuns } from '../core/ops/runs';
+import type { RunRecord, StepRecord } from '../core/ops/types';
 
 type Node = { kind: 'run'; run: RunRecord } | { kind: 'step'; run: RunRecord; step: StepRecord };
 
 const RUN_ICON: Record<RunRecord['status'], [string, string?]> = {
-  running: ['sync~spin'],
+  running: ['loading~spin', 'charts.blue'],
   succeeded: ['pass', 'testing.iconPassed'],
   quarantined: ['warning', 'list.warningForeground'],
   invalid_data: ['warning', 'list.warningForeground'],
@@ -14,11 +14,13 @@ const RUN_ICON: Record<RunRecord['status'], [string, string?]> = {
   failed: ['error', 'testing.iconFailed'],
   cancelled: ['debug-stop'],
 };
+// One shape per state, told apart without colour too: waiting (empty circle), spinning, done
+// (check), skipped because nothing changed (a dash), failed (cross), stopped by a gate (slash).
 const STEP_ICON: Record<StepRecord['status'], [string, string?]> = {
-  pending: ['circle-outline'],
-  running: ['sync~spin'],
+  pending: ['circle-large-outline', 'disabledForeground'],
+  running: ['loading~spin', 'charts.blue'],
   ok: ['pass', 'testing.iconPassed'],
-  skipped: ['debug-step-over'],
+  skipped: ['dash', 'descriptionForeground'],
   failed: ['error', 'testing.iconFailed'],
   blocked: ['circle-slash', 'list.warningForeground'],
 };
@@ -63,10 +65,13 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   getTreeItem(n: Node): vscode.TreeItem {
     if (n.kind === 'run') {
       const r = n.run;
-      const item = new vscode.TreeItem(`${r.started_at.slice(0, 19).replace('T', ' ')} ${r.model}`, vscode.TreeItemCollapsibleState.Collapsed);
+      // Short label and description for a narrow side bar; the tooltip holds the whole story.
+      const item = new vscode.TreeItem(`${r.started_at.slice(5, 10)} ${r.started_at.slice(11, 19)}`, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = r.id;
-      item.description = `${r.status.replace('_', ' ')} · ${r.trigger}${r.duration_ms !== undefined ? ` · ${duration(r.duration_ms)}` : ''}`;
-      item.tooltip = new vscode.MarkdownString(`**Run ${r.id}** (${r.trigger}, up to ${r.target})\n\n${r.summary}`);
+      item.description = `${r.status.replace('_', ' ')} · ${r.trigger}`;
+      item.tooltip = new vscode.MarkdownString(
+        `**${r.model}**, run ${r.id}\n\n${r.status.replace('_', ' ')} · ${r.trigger} · up to ${r.target}${r.duration_ms !== undefined ? ` · ${duration(r.duration_ms)}` : ''}\n\n${r.summary}`,
+      );
       item.iconPath = icon(RUN_ICON[r.status] ?? ['circle-outline']);
       item.contextValue = 'prodml.run';
       return item;
@@ -74,8 +79,8 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const s = n.step;
     const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
     item.id = `${n.run.id}/${s.name}`;
-    item.description = [s.status, duration(s.duration_ms), s.error?.message ?? s.messages[0] ?? ''].filter(Boolean).join(' · ');
-    item.tooltip = new vscode.MarkdownString([`**${s.name}**: ${s.status}`, ...s.messages.map((m) => `- ${m}`), ...(s.error ? [`\n${s.error.kind}: ${s.error.message}`] : [])].join('\n'));
+    item.description = [s.status, duration(s.duration_ms)].filter(Boolean).join(' · ');
+    item.tooltip = new vscode.MarkdownString([`**${s.name}**: ${s.status}${s.duration_ms !== undefined ? ` in ${duration(s.duration_ms)}` : ''}`, ...s.messages.map((m) => `- ${m}`), ...(s.error ? [`\n${s.error.kind}: ${s.error.message}`] : [])].join('\n'));
     item.iconPath = icon(STEP_ICON[s.status] ?? ['circle-outline']);
     item.contextValue = 'prodml.runStep';
     if (this.root) item.command = { command: 'prodml.runs.openLog', title: 'Open Step Log', arguments: [n] };
@@ -84,7 +89,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 
   async getChildren(n?: Node): Promise<Node[]> {
     if (!this.root) return [];
-    if (!n) return (await listRuns(this.root).catch(() => [] as RunRecord[])).map((run) => ({ kind: 'run' as const, run }));
+    if (!n) return (await listRuns({ root: this.root }).catch(() => [] as RunRecord[])).map((run) => ({ kind: 'run' as const, run }));
     if (n.kind === 'run') return n.run.steps.map((step) => ({ kind: 'step' as const, run: n.run, step }));
     return [];
   }

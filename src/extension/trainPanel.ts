@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { fmtNum, metricLabel } from '../core/ops/numbers';
 import type { Epoch } from '../protocol/engineMessages';
 import { trainHostToWebviewSchema, trainResultSchema, trainWebviewToHostSchema, type TrainHostToWebview } from '../protocol/trainMessages';
 import { lossCurves } from '../core/ops/charts';
@@ -77,10 +78,13 @@ export async function trainModelCommand(deps: { engine: EngineClient; extensionU
             post({ type: 'state', model, status: 'running', phase, epochs: [...epochs] });
           },
         });
-        const result = trainResultSchema.parse(raw);
+        const parsed = trainResultSchema.parse(raw);
+        const result = { ...parsed, comparison: parsed.comparison.map((c) => ({ ...c, label: metricLabel(c.metric), modelText: fmtNum(c.model), baselineText: fmtNum(c.baseline) })) };
         post({ type: 'state', model, status: 'done', phase: `Registered ${model}:${result.version}`, epochs, result });
         const verdict = result.blessed ? 'blessed' : 'NOT blessed (registered, must not be promoted)';
-        void vscode.window.showInformationMessage(`ProdML: trained ${model}:${result.version}, ${verdict}.`);
+        // The panel already shows the verdict beside its charts; a toast would cover them.
+        if (panel.visible) vscode.window.setStatusBarMessage(`$(check) ProdML: trained ${model}:${result.version}, ${verdict}`, 15_000);
+        else void vscode.window.showInformationMessage(`ProdML: trained ${model}:${result.version}, ${verdict}.`);
       } catch (e) {
         const cancelled = cts.token.isCancellationRequested;
         post({ type: 'state', model, status: cancelled ? 'cancelled' : 'failed', phase: cancelled ? 'Cancelled' : 'Failed', epochs, error: e instanceof Error ? e.message.split('\n')[0] : String(e) });

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
-import type { RunRecord } from '../core/pipeline/runTypes';
+import type { RunRecord } from '../core/ops/types';
 import type { EngineClient } from './engineClient';
 import { announceRun } from './runPipelineCommand';
 

@@ -68,6 +68,26 @@ export const engineMethods = {
     params: z.object({ root: z.string(), model: z.string(), file: z.string(), allowedDirectories: dirs }),
     result: z.object({ added: z.number(), matched: z.number(), unmatched: z.number() }),
   },
+  importModel: {
+    params: z.object({
+      root: z.string(),
+      file: z.string(),
+      model: z.string(),
+      features: z.array(z.string()).optional(),
+      task: z.enum(['binary', 'multiclass', 'regression']).optional(),
+      label: z.string().optional(),
+      dataset: z.string().optional(),
+      allowedDirectories: dirs,
+    }),
+    result: z.object({
+      version: versionStep,
+      blessed: z.boolean(),
+      task: z.string(),
+      producer: z.string(),
+      metrics: z.record(z.string(), z.number()),
+      checks: z.array(z.object({ name: z.string(), passed: z.boolean(), reason: z.string() })),
+    }),
+  },
   runPipeline: {
     params: z.object({ root: z.string(), step: z.enum(['ingest', 'validate', 'train', 'evaluate', 'register', 'promote']).optional() }),
     result: shaped<RunRecord>('a run record', (o) => typeof o['id'] === 'string' && typeof o['status'] === 'string' && Array.isArray(o['steps'])),
@@ -82,11 +102,15 @@ export const engineMethods = {
   },
   importance: {
     params: z.object({ root: z.string(), model: z.string(), leaveOneOut: z.boolean() }),
-    result: z.object(page),
+    result: z.object({ ...page, findings: z.array(shaped<LeakageFinding>('a feature-value finding', (o) => typeof o['kind'] === 'string' && typeof o['message'] === 'string')) }),
   },
   leakage: {
     params: z.object({ root: z.string(), model: z.string() }),
     result: z.object({ ...page, findings: z.array(shaped<LeakageFinding>('a leakage finding', (o) => typeof o['kind'] === 'string' && typeof o['message'] === 'string')) }),
+  },
+  labelConsistency: {
+    params: z.object({ root: z.string(), model: z.string() }),
+    result: z.object({ ...page, findings: z.array(z.object({ file: z.string(), line: z.number().int().positive(), severity: z.enum(['error', 'warning', 'info']), message: z.string() })) }),
   },
   pipelineInfo: {
     params: z.object({ root: z.string() }),

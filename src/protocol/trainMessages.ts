@@ -9,7 +9,10 @@ export const trainResultSchema = z.object({
   blessed: z.boolean(),
   backend: z.string(),
   rows: z.object({ train: z.number(), eval: z.number() }),
-  comparison: z.array(z.object({ metric: z.string(), model: z.number().nullable(), baseline: z.number().nullable() })),
+  comparison: z.array(
+    // label, modelText, baselineText: the metric's name and numbers as the host formats them for people.
+    z.object({ metric: z.string(), model: z.number().nullable(), baseline: z.number().nullable(), label: z.string().optional(), modelText: z.string().optional(), baselineText: z.string().optional() }),
+  ),
   checks: z.array(z.object({ passed: z.boolean(), description: z.string() })),
   baseline: z.string(),
 });

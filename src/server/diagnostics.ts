@@ -1,9 +1,9 @@
 /** Anomalies and schema issues as LSP diagnostics, placed on the exact cell, key or header. */
 import { DiagnosticSeverity, type Diagnostic, type Range } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { splitCsvLine } from '../core/schema/lineIndex';
-import type { SchemaIssue } from '../core/schema/io';
-import type { Anomaly } from '../core/schema/types';
+import { splitCsvLine } from '../core/ops/language';
+import type { SchemaIssue } from '../core/ops/language';
+import type { Anomaly } from '../core/ops/language';
 
 export const SOURCE = 'prodml';
 

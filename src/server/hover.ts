@@ -1,9 +1,9 @@
 /** Hover on a CSV header cell: the feature's constraints and what the last check found. */
 import type { Hover } from 'vscode-languageserver/node';
-import { splitCsvLine } from '../core/schema/lineIndex';
-import type { ColumnProfile } from '../core/data/profileTypes';
-import { fmtInt, fmtNum, fmtPct } from '../core/report/profileView';
-import type { Anomaly, Schema } from '../core/schema/types';
+import { splitCsvLine } from '../core/ops/language';
+import type { ColumnProfile } from '../core/ops/language';
+import { fmtInt, fmtNum, fmtPct } from '../core/ops/language';
+import type { Anomaly, Schema } from '../core/ops/language';
 import { delimiterOf } from './diagnostics';
 
 /** The column under `character` in the header line, if any. */

@@ -4,7 +4,7 @@
  * shifted if lines were added or removed. Column-level findings (presence, drift, counts) are
  * refreshed by the full check that follows when typing pauses.
  */
-import { isRowLevel, type Anomaly } from '../core/schema/types';
+import { isRowLevel, type Anomaly } from '../core/ops/language';
 
 /** 0-based line ranges, ends exclusive: [start, oldEnd) of the old text became [start, newEnd). */
 export interface Region {

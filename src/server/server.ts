@@ -20,16 +20,29 @@ import {
   type Hover,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { DuckSession } from '../core/data/duckdb';
-import { profileDatasets } from '../core/data/profile';
-import type { DatasetProfile } from '../core/data/profileTypes';
-import { openSource } from '../core/data/source';
-import { isProdmlError } from '../core/errors';
-import { datasetFiles, governingSchema, loadProjectConfig, parseProjectConfig, PROJECT_FILE, type Governance } from '../core/project/config';
-import { applyFix, fixesFor, fixTitle } from '../core/schema/fixes';
-import { checkYaml, parseSchema } from '../core/schema/io';
-import type { Anomaly, Schema } from '../core/schema/types';
-import { validateData } from '../core/schema/validate';
+import { checkDbDatasets } from '../core/ops/sourceCheck';
+import { isProdmlError } from '../core/ops/errors';
+import {
+  applyFix,
+  checkDataFile,
+  checkYaml,
+  datasetFiles,
+  fixesFor,
+  fixTitle,
+  governingSchema,
+  loadProjectConfig,
+  openEditorSession,
+  parseProjectConfig,
+  parseSchema,
+  profileFile,
+  projectProblems,
+  PROJECT_FILE,
+  type Anomaly,
+  type DatasetProfile,
+  type DuckSession,
+  type Governance,
+  type Schema,
+} from '../core/ops/language';
 import { anomalyDiagnostic, fileDiagnostic, issueDiagnostic, SOURCE, type AnomalyData } from './diagnostics';
 import { headerCell, headerHover } from './hover';
 import { changedRegion, mergeRegion, type Region } from './incremental';
@@ -39,20 +52,36 @@ import projectJsonSchema from '../../schemas/prodml.schema.json';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
-const TEMP = fs.mkdtempSync(path.join(os.tmpdir(), 'prodml-lsp-'));
 /** Re-validation waits this long after the last keystroke. */
 const DEBOUNCE_MS = 75;
 
-let roots: string[] = [];
-let session: Promise<DuckSession> | undefined;
-/** Validations share one DuckDB connection, so they run one at a time. */
-let queue: Promise<unknown> = Promise.resolve();
-const timers = new Map<string, NodeJS.Timeout>();
-/** Documents edited since they were opened or saved: validated from a copy of the editor text. */
-const dirty = new Set<string>();
-/** Per data document: the last drift/skew anomalies (computed on open and save only) and all anomalies. */
-const lastDistribution = new Map<string, Anomaly[]>();
-const lastResult = new Map<string, { anomalies: Anomaly[]; schema?: Schema; schemaFile?: string; schemaText?: string; text?: string[] }>();
+interface CheckedData {
+  anomalies: Anomaly[];
+  schema?: Schema;
+  schemaFile?: string;
+  schemaText?: string;
+  text?: string[];
+}
+
+/** Everything the server remembers between requests, in one place. */
+const state = {
+  /** Workspace folders, from initialize. */
+  roots: [] as string[],
+  /** Scratch folder for copies of unsaved editor text (DuckDB may read it). */
+  temp: fs.mkdtempSync(path.join(os.tmpdir(), 'prodml-lsp-')),
+  session: undefined as Promise<DuckSession> | undefined,
+  /** Validations share one DuckDB connection, so they run one at a time. */
+  queue: Promise.resolve() as Promise<unknown>,
+  timers: new Map<string, NodeJS.Timeout>(),
+  /** Documents edited since they were opened or saved: validated from a copy of the editor text. */
+  dirty: new Set<string>(),
+  /** Per data document: the last drift/skew anomalies (computed on open and save only) and all anomalies. */
+  lastDistribution: new Map<string, Anomaly[]>(),
+  lastResult: new Map<string, CheckedData>(),
+  /** Per data document: its profile, for header hovers, computed on the first hover of each version. */
+  profiles: new Map<string, { version: number; profile: Promise<DatasetProfile | undefined> }>(),
+};
+const TEMP = state.temp;
 /** Edits touching at most this many lines are re-checked on their own. */
 const INCREMENTAL_MAX_LINES = 500;
 /** After an incremental check, the whole file is checked again once typing has paused this long. */
@@ -64,23 +93,23 @@ const isProject = (uri: string) => uri.endsWith(`/${PROJECT_FILE}`);
 const fsPath = (uri: string) => fileURLToPath(uri);
 
 function rootOf(file: string): string | undefined {
-  return roots.filter((r) => file === r || file.startsWith(r + path.sep)).sort((a, b) => b.length - a.length)[0];
+  return state.roots.filter((r) => file === r || file.startsWith(r + path.sep)).sort((a, b) => b.length - a.length)[0];
 }
 
 function duck(): Promise<DuckSession> {
-  session ??= DuckSession.open({ allowedDirectories: [...roots, TEMP] });
-  return session;
+  state.session ??= openEditorSession([...state.roots, TEMP]);
+  return state.session;
 }
 
 function serial<T>(job: () => Promise<T>): Promise<T> {
-  const run = queue.then(job, job);
-  queue = run.catch(() => undefined);
+  const run = state.queue.then(job, job);
+  state.queue = run.catch(() => undefined);
   return run;
 }
 
 connection.onInitialize((params) => {
-  roots = (params.workspaceFolders ?? []).map((f) => fsPath(f.uri));
-  if (roots.length === 0 && params.rootUri) roots = [fsPath(params.rootUri)];
+  state.roots = (params.workspaceFolders ?? []).map((f) => fsPath(f.uri));
+  if (state.roots.length === 0 && params.rootUri) state.roots = [fsPath(params.rootUri)];
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -94,11 +123,11 @@ connection.onInitialize((params) => {
 
 /** Runs a check of `uri` after `delay`, replacing one already waiting; `whole` forces a whole-file check. */
 function schedule(uri: string, full: boolean, delay: number, whole = false): void {
-  clearTimeout(timers.get(uri));
-  timers.set(
+  clearTimeout(state.timers.get(uri));
+  state.timers.set(
     uri,
     setTimeout(() => {
-      timers.delete(uri);
+      state.timers.delete(uri);
       void check(uri, full, whole);
     }, delay),
   );
@@ -113,8 +142,12 @@ async function check(uri: string, full: boolean, whole = false): Promise<void> {
       revalidateDataGovernedBy(fsPath(uri));
       void checkParquetFiles();
     } else if (isProject(uri)) {
-      await connection.sendDiagnostics({ uri, diagnostics: projectDiagnostics(doc) });
+      const diagnostics = projectDiagnostics(doc);
+      await connection.sendDiagnostics({ uri, diagnostics });
       for (const d of documents.all()) if (isData(d.uri)) schedule(d.uri, true, 0);
+      // Database datasets are reached after the quick checks are shown: a slow host must not delay them.
+      const sources = await sourceDiagnostics(doc);
+      if (sources.length > 0 && documents.get(uri)?.version === doc.version) await connection.sendDiagnostics({ uri, diagnostics: [...diagnostics, ...sources] });
     } else if (isData(uri)) {
       await connection.sendDiagnostics({ uri, diagnostics: await serial(() => dataDiagnostics(doc, full, whole)) });
     }
@@ -125,7 +158,7 @@ async function check(uri: string, full: boolean, whole = false): Promise<void> {
 
 function revalidateDataGovernedBy(schemaFile: string): void {
   for (const d of documents.all()) {
-    if (isData(d.uri) && lastResult.get(d.uri)?.schemaFile === schemaFile) schedule(d.uri, false, DEBOUNCE_MS);
+    if (isData(d.uri) && state.lastResult.get(d.uri)?.schemaFile === schemaFile) schedule(d.uri, false, DEBOUNCE_MS);
   }
 }
 
@@ -149,7 +182,7 @@ async function dataDiagnostics(doc: TextDocument, full: boolean, whole = false):
     return [fileDiagnostic(doc, `prodml.yaml: ${e instanceof Error ? e.message : String(e)}`, DiagnosticSeverity.Warning)];
   }
   if (!gov) {
-    lastResult.delete(doc.uri);
+    state.lastResult.delete(doc.uri);
     return [];
   }
   const rel = (p: string) => (root ? path.relative(root, p) : p);
@@ -157,11 +190,11 @@ async function dataDiagnostics(doc: TextDocument, full: boolean, whole = false):
   if (text === undefined) return [fileDiagnostic(doc, `The schema ${rel(gov.schemaFile)} that governs this file does not exist.`, DiagnosticSeverity.Warning)];
   const parsed = parseSchema(text);
   if (!parsed.schema) {
-    lastResult.set(doc.uri, { anomalies: [], schemaFile: gov.schemaFile });
+    state.lastResult.set(doc.uri, { anomalies: [], schemaFile: gov.schemaFile });
     return [fileDiagnostic(doc, `The schema ${rel(gov.schemaFile)} has errors; fix them to check this file.`, DiagnosticSeverity.Warning)];
   }
 
-  const prev = lastResult.get(doc.uri);
+  const prev = state.lastResult.get(doc.uri);
   const lines = doc.getText().split('\n');
   const delimited = /\.(csv|tsv)$/i.test(file);
   try {
@@ -173,22 +206,20 @@ async function dataDiagnostics(doc: TextDocument, full: boolean, whole = false):
       const fresh = small ? await checkLines(doc.uri, file, root, lines, region, parsed.schema, gov.environment) : undefined;
       if (fresh) {
         const anomalies = mergeRegion(prev.anomalies, region, fresh);
-        lastResult.set(doc.uri, { ...prev, anomalies, text: lines });
+        state.lastResult.set(doc.uri, { ...prev, anomalies, text: lines });
         schedule(doc.uri, false, FULL_AFTER_EDIT_MS, true);
         return anomalies.map((a) => anomalyDiagnostic(doc, a, gov.schemaFile));
       }
     }
 
     // Unsaved edits are checked from a copy of the editor's text; the file on disk is left alone.
-    const target = dirty.has(doc.uri) ? await scratchCopy(doc.uri, path.basename(file), doc.getText()) : file;
-    const source = await openSource(target, root);
-    const baseline = full && gov.baseline ? await openSource(gov.baseline, root) : undefined;
-    const result = await validateData(await duck(), source, parsed.schema, { baseline, environment: gov.environment });
-    let anomalies = result.anomalies;
+    const target = state.dirty.has(doc.uri) ? await scratchCopy(doc.uri, path.basename(file), doc.getText()) : file;
+    const withBaseline = full && gov.baseline !== undefined;
+    let anomalies = await checkDataFile(await duck(), { file: target, ...(root ? { root } : {}), schema: parsed.schema, ...(withBaseline ? { baseline: gov.baseline } : {}), ...(gov.environment ? { environment: gov.environment } : {}) });
     const distribution = (a: Anomaly) => a.type === 'drift' || a.type === 'skew';
-    if (baseline) lastDistribution.set(doc.uri, anomalies.filter(distribution));
-    else anomalies = [...anomalies.filter((a) => !distribution(a)), ...(lastDistribution.get(doc.uri) ?? [])];
-    lastResult.set(doc.uri, { anomalies, schema: parsed.schema, schemaFile: gov.schemaFile, schemaText: text, text: lines });
+    if (withBaseline) state.lastDistribution.set(doc.uri, anomalies.filter(distribution));
+    else anomalies = [...anomalies.filter((a) => !distribution(a)), ...(state.lastDistribution.get(doc.uri) ?? [])];
+    state.lastResult.set(doc.uri, { anomalies, schema: parsed.schema, schemaFile: gov.schemaFile, schemaText: text, text: lines });
     return anomalies.map((a) => anomalyDiagnostic(doc, a, gov.schemaFile));
   } catch (e) {
     if (isProdmlError(e)) return [fileDiagnostic(doc, e.message.replace(TEMP + path.sep, '').replace(/^[0-9a-f]{12}\/(part-)?/, ''))];
@@ -202,7 +233,7 @@ async function checkLines(uri: string, file: string, root: string | undefined, l
   if (changed.every((l) => l.trim() === '')) return [];
   const target = await scratchCopy(uri, `part-${path.basename(file)}`, [lines[0] ?? '', ...changed].join('\n') + '\n');
   try {
-    return (await validateData(await duck(), await openSource(target, root), schema, { environment })).anomalies;
+    return await checkDataFile(await duck(), { file: target, ...(root ? { root } : {}), schema, ...(environment ? { environment } : {}) });
   } catch (e) {
     if (isProdmlError(e)) return undefined; // e.g. a ragged line: the whole-file check words it
     throw e;
@@ -224,7 +255,7 @@ async function scratchCopy(uri: string, name: string, text: string): Promise<str
  * whenever a schema, prodml.yaml or a Parquet file changes.
  */
 async function checkParquetFiles(): Promise<void> {
-  for (const root of roots) {
+  for (const root of state.roots) {
     let cfg;
     try {
       cfg = await loadProjectConfig(root);
@@ -239,9 +270,8 @@ async function checkParquetFiles(): Promise<void> {
         if (!gov || !parsed?.schema) return [];
         const doc = TextDocument.create(uri, 'parquet', 0, '');
         try {
-          const baseline = gov.baseline ? await openSource(gov.baseline, root) : undefined;
-          const result = await validateData(await duck(), await openSource(file, root), parsed.schema, { baseline, environment: gov.environment });
-          return result.anomalies.map((a) => anomalyDiagnostic(doc, { ...a, line: undefined, column: undefined }, gov.schemaFile));
+          const anomalies = await checkDataFile(await duck(), { file, root, schema: parsed.schema, ...(gov.baseline ? { baseline: gov.baseline } : {}), ...(gov.environment ? { environment: gov.environment } : {}) });
+          return anomalies.map((a) => anomalyDiagnostic(doc, { ...a, line: undefined, column: undefined }, gov.schemaFile));
         } catch (e) {
           return isProdmlError(e) ? [fileDiagnostic(doc, e.message)] : [];
         }
@@ -258,40 +288,32 @@ function jsonSchemaOf(uri: string): RootSchema | undefined {
   return undefined;
 }
 
+/** A database dataset that cannot be reached (or whose table or query fails) is an error on its url: line. */
+async function sourceDiagnostics(doc: TextDocument): Promise<Diagnostic[]> {
+  let cfg;
+  try {
+    cfg = parseProjectConfig(doc.getText(), path.dirname(fsPath(doc.uri)));
+  } catch {
+    return [];
+  }
+  return (await checkDbDatasets(doc.getText(), cfg)).map((p) => ({
+    range: { start: { line: p.line, character: p.start }, end: { line: p.line, character: p.end } },
+    severity: DiagnosticSeverity.Error,
+    source: SOURCE,
+    message: p.message,
+  }));
+}
+
 function projectDiagnostics(doc: TextDocument): Diagnostic[] {
-  const root = path.dirname(fsPath(doc.uri));
   const checked = checkYaml(doc.getText(), projectJsonSchema, 'prodml.yaml');
   if (checked.value === undefined) return checked.issues.map(issueDiagnostic);
   try {
-    const cfg = parseProjectConfig(doc.getText(), root);
-    const out: Diagnostic[] = [];
-    const lines = doc.getText().split('\n');
-    for (const d of cfg.datasets) {
-      const schemaFile = d.schema ? path.resolve(root, d.schema) : undefined;
-      const text = schemaFile ? schemaText(schemaFile) : undefined;
-      const features = text !== undefined ? parseSchema(text).schema?.features : undefined;
-      if (d.label && features && !(d.label in features)) {
-        const i = lines.findIndex((l) => l.trim() === `label: ${d.label}`);
-        const line = Math.max(0, i);
-        out.push({
-          range: { start: { line, character: (lines[line] ?? '').indexOf(d.label) }, end: { line, character: (lines[line] ?? '').length } },
-          severity: DiagnosticSeverity.Error,
-          source: SOURCE,
-          message: `datasets.${d.name}.label: "${d.label}" is not a feature of ${d.schema}`,
-        });
-      }
-      if (d.schema && !fs.existsSync(path.resolve(root, d.schema))) {
-        const i = lines.findIndex((l) => l.trim() === `schema: ${d.schema}`);
-        const line = Math.max(0, i);
-        out.push({
-          range: { start: { line, character: 0 }, end: { line, character: (lines[line] ?? '').length } },
-          severity: DiagnosticSeverity.Error,
-          source: SOURCE,
-          message: `datasets.${d.name}.schema: ${d.schema} does not exist; create it with "prodml schema infer <data> -o ${d.schema}"`,
-        });
-      }
-    }
-    return out;
+    return projectProblems(doc.getText(), path.dirname(fsPath(doc.uri)), schemaText).map((p) => ({
+      range: { start: { line: p.line, character: p.start }, end: { line: p.line, character: p.end } },
+      severity: p.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+      source: SOURCE,
+      message: p.message,
+    }));
   } catch (e) {
     return [fileDiagnostic(doc, e instanceof Error ? e.message.replace(/^.*prodml\.yaml: /, '') : String(e))];
   }
@@ -319,18 +341,16 @@ connection.onCodeAction((params): CodeAction[] => {
   return actions;
 });
 
-/** Per data document: its profile, for header hovers, computed on the first hover of each version. */
-const profiles = new Map<string, { version: number; profile: Promise<DatasetProfile | undefined> }>();
-
 function profileOf(doc: TextDocument): Promise<DatasetProfile | undefined> {
-  const cached = profiles.get(doc.uri);
+  const cached = state.profiles.get(doc.uri);
   if (cached?.version === doc.version) return cached.profile;
   const file = fsPath(doc.uri);
   const profile = serial(async () => {
-    const target = dirty.has(doc.uri) ? await scratchCopy(doc.uri, path.basename(file), doc.getText()) : file;
-    return profileDatasets(await duck(), await openSource(target, rootOf(file)));
+    const target = state.dirty.has(doc.uri) ? await scratchCopy(doc.uri, path.basename(file), doc.getText()) : file;
+    const root = rootOf(file);
+    return profileFile(await duck(), { file: target, ...(root ? { root } : {}) });
   }).catch(() => undefined);
-  profiles.set(doc.uri, { version: doc.version, profile });
+  state.profiles.set(doc.uri, { version: doc.version, profile });
   return profile;
 }
 
@@ -345,7 +365,7 @@ connection.onHover(async (params): Promise<Hover | null> => {
     return node?.description ? { contents: { kind: 'markdown', value: `**${keys!.join('.')}**\n\n${node.description}` } } : null;
   }
   if (isData(doc.uri) && params.position.line === 0) {
-    const last = lastResult.get(doc.uri);
+    const last = state.lastResult.get(doc.uri);
     if (!last?.schema || !headerCell(lines[0] ?? '', params.position.character, doc.uri)) return null;
     return headerHover(lines[0] ?? '', params.position.character, doc.uri, last.schema, last.anomalies, await profileOf(doc));
   }
@@ -368,29 +388,29 @@ connection.onInitialized(() => void checkParquetFiles());
 connection.onDidChangeWatchedFiles(() => void checkParquetFiles());
 
 documents.onDidOpen((e) => {
-  dirty.delete(e.document.uri);
+  state.dirty.delete(e.document.uri);
   schedule(e.document.uri, true, 0);
 });
 documents.onDidChangeContent((e) => {
-  if (!timers.has(e.document.uri) && e.document.version === 1) return; // the open itself
-  dirty.add(e.document.uri);
+  if (!state.timers.has(e.document.uri) && e.document.version === 1) return; // the open itself
+  state.dirty.add(e.document.uri);
   schedule(e.document.uri, false, DEBOUNCE_MS);
 });
 documents.onDidSave((e) => {
-  dirty.delete(e.document.uri);
+  state.dirty.delete(e.document.uri);
   schedule(e.document.uri, true, 0);
 });
 documents.onDidClose((e) => {
-  clearTimeout(timers.get(e.document.uri));
-  timers.delete(e.document.uri);
-  dirty.delete(e.document.uri);
-  lastResult.delete(e.document.uri);
-  lastDistribution.delete(e.document.uri);
-  profiles.delete(e.document.uri);
+  clearTimeout(state.timers.get(e.document.uri));
+  state.timers.delete(e.document.uri);
+  state.dirty.delete(e.document.uri);
+  state.lastResult.delete(e.document.uri);
+  state.lastDistribution.delete(e.document.uri);
+  state.profiles.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 connection.onShutdown(async () => {
-  (await session)?.close();
+  (await state.session)?.close();
   fs.rmSync(TEMP, { recursive: true, force: true });
 });
 

@@ -5,8 +5,8 @@
  * params into a workspace and a request for one operation of src/core/ops.
  */
 import * as ops from '../core/ops';
-import { advicePage, comparePage, importancePage, leakagePage, monitorPage, profileView, tunePage } from '../core/ops/pages';
-import { isProdmlError } from '../core/errors';
+import { advicePage, comparePage, importancePage, labelsPage, leakagePage, monitorPage, profileView, tunePage } from '../core/ops/pages';
+import { isProdmlError } from '../core/ops/errors';
 import { openWorkspace, type Workspace } from '../core/project/workspace';
 import { engineMethods, engineRequestSchema, type EngineMethod, type EngineParams, type EngineProgress, type EngineResponse, type EngineResult } from '../protocol/engineMessages';
 
@@ -54,6 +54,11 @@ const methods: MethodTable = {
     return { rows: r.rows, output: r.output, seconds: r.seconds, version: r.version.version };
   },
   labels: async (p) => ops.addLabels(await ws(p), { model: p.model, file: p.file }),
+  importModel: async (p, ctx) => {
+    const { root: _root, allowedDirectories: _dirs, ...req } = p;
+    const r = await ops.importModel(await ws(p), req, ctx);
+    return { version: r.version, blessed: r.blessed, task: r.task, producer: r.producer, metrics: r.metrics, checks: r.checks };
+  },
   monitor: async (p, ctx) => {
     const w = await ws(p);
     return monitorPage(await ops.monitor(w, { model: p.model }, ctx), await ops.projectText(w));
@@ -73,6 +78,7 @@ const methods: MethodTable = {
   },
   importance: async (p, ctx) => importancePage(await ops.importance(await ws(p), { model: p.model, leaveOneOut: p.leaveOneOut }, ctx)),
   leakage: async (p, ctx) => leakagePage(await ops.leakage(await ws(p), { model: p.model }, ctx)),
+  labelConsistency: async (p, ctx) => labelsPage(await ops.labelConsistency(await ws(p), { model: p.model }, ctx)),
   pipelineInfo: async (p) => ops.pipelineInfo(await ws(p)),
   tune: async (p, ctx) => {
     const w = await ws(p);

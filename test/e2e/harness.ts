@@ -96,6 +96,8 @@ export interface LaunchOptions {
   artifactsDir: string;
   /** User settings, merged over DEFAULT_SETTINGS. */
   settings?: Record<string, unknown>;
+  /** Color theme (sets `workbench.colorTheme`): light is VS Code's "Default Light Modern", dark its "Default Dark Modern". */
+  theme?: 'light' | 'dark';
   /** Browser viewport; default 1440x900. */
   viewport?: { width: number; height: number };
   /** Keep the temp user-data/extensions dirs after close() (also: PRODML_E2E_KEEP=1). */
@@ -451,7 +453,7 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCodeSession> 
   const extensionsDir = path.join(tmp, 'extensions');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
-  const settings = { ...DEFAULT_SETTINGS, ...(opts.settings ?? {}) };
+  const settings = { ...DEFAULT_SETTINGS, ...themeSetting(opts.theme), ...(opts.settings ?? {}) };
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   // Our own config file so code-server neither reads nor writes ~/.config/code-server.
   const configFile = path.join(tmp, 'config.yaml');
@@ -507,6 +509,88 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCodeSession> 
   let serverError: Error | undefined;
   server.on('error', (e) => (serverError = e));
 
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const deadline = Date.now() + T.serverStart;
+    for (;;) {
+      if (serverError) throw new Error(`code-server failed to start: ${serverError.message}`);
+      if (exited(server)) {
+        throw new Error(`code-server exited (${server.exitCode ?? server.signalCode}) before answering\n${tail(csLog)}`);
+      }
+      if ((await httpStatus(`${base}/healthz`)) === 200) break;
+      if (Date.now() > deadline) throw new Error(`code-server did not answer ${base}/healthz within ${T.serverStart} ms\n${tail(csLog)}`);
+      await sleep(200);
+    }
+  } catch (e) {
+    killGroup(server, 'SIGTERM');
+    if (!(await waitExit(server, 3000))) killGroup(server, 'SIGKILL');
+    live.delete(server);
+    copyLogs(userDataDir, artifactsDir);
+    if (!keepTemp) fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  mark('serverStart', t);
+  return openWorkbench({ server, port, workspace, artifactsDir, userDataDir, extensionsDir, tmp, csLog, keepTemp, timings, t0 }, opts);
+}
+
+export interface AttachOptions {
+  /**
+   * A process already serving code-server on 127.0.0.1:`port` (e.g. `npm run editor`), spawned
+   * detached so it leads its own process group: close() kills that group.
+   */
+  server: ChildProcess;
+  port: number;
+  workspace: string;
+  /** code-server's --user-data-dir (its logs are read from there). */
+  userDataDir: string;
+  extensionsDir: string;
+  artifactsDir: string;
+  /** A file holding the process's output, for error messages. */
+  logFile: string;
+  test?: LaunchOptions['test'];
+  viewport?: LaunchOptions['viewport'];
+  startTimeoutMs?: number;
+}
+
+/** Drive a code-server someone else started (its user-data and extensions are theirs to keep). */
+export async function attachVSCode(opts: AttachOptions): Promise<VSCodeSession> {
+  const artifactsDir = path.resolve(opts.artifactsDir);
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  clearOldArtifacts(artifactsDir);
+  installExitHook();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prodml-e2e-attach-'));
+  live.set(opts.server, { tmp, keep: false });
+  return openWorkbench(
+    {
+      server: opts.server,
+      port: opts.port,
+      workspace: path.resolve(opts.workspace),
+      artifactsDir,
+      userDataDir: opts.userDataDir,
+      extensionsDir: opts.extensionsDir,
+      tmp,
+      csLog: opts.logFile,
+      keepTemp: false,
+      timings: {},
+      t0: Date.now(),
+    },
+    { test: opts.test, viewport: opts.viewport, startTimeoutMs: opts.startTimeoutMs },
+  );
+}
+
+function themeSetting(theme: LaunchOptions['theme']): Record<string, unknown> {
+  if (!theme) return {};
+  return { 'workbench.colorTheme': theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern' };
+}
+
+/** Chromium on the workbench of a running code-server, until the extension host is up. */
+async function openWorkbench(
+  init: Omit<SessionInit, 'page' | 'browser' | 'url'> & { t0: number },
+  opts: Pick<LaunchOptions, 'test' | 'viewport' | 'startTimeoutMs' | 'maxLifetimeMs'>,
+): Promise<VSCodeSession> {
+  const { server, port, workspace, artifactsDir, userDataDir, tmp, keepTemp, timings } = init;
+  const mark = (phase: string, since: number) => (timings[phase] = Date.now() - since);
+  let t = Date.now();
   let browser: Browser | undefined;
   let session: Session | undefined;
   const cleanupOnLaunchFailure = async () => {
@@ -521,18 +605,6 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCodeSession> 
 
   try {
     const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + T.serverStart;
-    for (;;) {
-      if (serverError) throw new Error(`code-server failed to start: ${serverError.message}`);
-      if (exited(server)) {
-        throw new Error(`code-server exited (${server.exitCode ?? server.signalCode}) before answering\n${tail(csLog)}`);
-      }
-      if ((await httpStatus(`${base}/healthz`)) === 200) break;
-      if (Date.now() > deadline) throw new Error(`code-server did not answer ${base}/healthz within ${T.serverStart} ms\n${tail(csLog)}`);
-      await sleep(200);
-    }
-    mark('serverStart', t);
-
     // 3. Chromium.
     t = Date.now();
     browser = await chromium.launch({
@@ -551,9 +623,8 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCodeSession> 
     // 4. Workbench.
     t = Date.now();
     const url = `${base}/?folder=${encodeURIComponent(workspace).replace(/%2F/g, '/')}`;
-    session = new Session({
-      page, browser, server, port, url, workspace, artifactsDir, userDataDir, extensionsDir, tmp, csLog, keepTemp, timings,
-    });
+    const { t0: _t0, ...sessionInit } = init;
+    session = new Session({ ...sessionInit, page, browser, url });
     const s = session;
     opts.test?.after(() => s.close());
     const maxLifetime = opts.maxLifetimeMs ?? (Number(process.env.PRODML_E2E_MAX_SESSION_MS) || 600_000);
@@ -574,7 +645,7 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCodeSession> 
     t = Date.now();
     await session.waitForExtensionHostLog('Eager extensions activated', opts.startTimeoutMs ?? T.workbench);
     mark('extensionHost', t);
-    timings.total = Date.now() - t0;
+    timings.total = Date.now() - init.t0;
     return session;
   } catch (e) {
     await cleanupOnLaunchFailure();

@@ -34,7 +34,9 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     const lines = await frame.locator('.chart svg .mark-line path').count();
     assert.equal(lines, 2);
     await vscode.screenshot('train-webview');
-    await vscode.waitForNotification(/trained baby_weight:1, blessed/);
+    // The verdict goes to the status bar while the panel is in view: a toast would cover its charts.
+    await vscode.page.locator('.statusbar-item', { hasText: /trained baby_weight:1, blessed/ }).first().waitFor({ timeout: 30_000 });
+    assert.deepEqual(await vscode.notifications(), []);
     assert.ok(fs.existsSync(path.join(ws, '.prodml/registry/baby_weight/1/card.json')));
   });
 
@@ -67,7 +69,10 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
         // Promoting a version that failed its checks asks first, in a modal dialog.
         await dialog.waitFor({ timeout: 30_000 });
         await vscode.screenshot('promote-unblessed');
-        await dialog.locator('.monaco-button', { hasText: 'Promote' }).click();
+        // The safe answer comes first and is the default; promoting takes a deliberate click.
+        const focused = (await dialog.locator('.monaco-button:focus').innerText({ timeout: 5_000 })).trim();
+        assert.match(focused, /^Keep Production at \d+$/);
+        await dialog.locator('.monaco-button', { hasText: `Promote ${version} Anyway` }).click();
       }
       await status.filter({ hasText: `baby_weight:${version}` }).waitFor({ timeout: 30_000 });
     };
@@ -89,6 +94,9 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     await clickAction(model, 'Roll Back Production...', () => vscode.quickInput.isVisible());
     await vscode.quickInput.pick('To the previous production version');
     await status.filter({ hasText: 'baby_weight:1' }).waitFor({ timeout: 30_000 });
+    // The tree follows at once: version 1 is production again, version 2 no longer.
+    await row(/^1 \(production\)$/).first().waitFor({ timeout: 5_000 });
+    assert.equal(await row(/^2 \(production\)$/).count(), 0);
     const aliases = JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8'));
     assert.equal(aliases.production, 1);
     await vscode.screenshot('models-view-rolled-back');

@@ -120,7 +120,7 @@ describe('diagnostics in data files', () => {
     assert.match(hover.contents.value, /\*\*mother_race\*\*/);
     assert.match(hover.contents.value, /domain: .*`White`/);
     // Its statistics in this file, too.
-    assert.match(hover.contents.value, /300 values, 0\.0% missing, 5 distinct/);
+    assert.match(hover.contents.value, /300 values, 0% missing, 5 distinct/);
     assert.match(hover.contents.value, /top: `White` \d/);
   });
 });

@@ -244,4 +244,43 @@ describe('prodml predict (CLI, from source)', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^prodml: .*x\.txt: unknown output type "\.txt"/m);
   });
+
+  test('a value the model cannot read: exit 2 naming the line, the column and the rule', () => {
+    const [header, ...lines] = fs.readFileSync(abs(MAY), 'utf8').trim().split('\n');
+    const at = header!.split(',').indexOf('mother_age');
+    const cells = lines[2]!.split(',');
+    cells[at] = 'lots';
+    fs.mkdirSync(abs('out'), { recursive: true });
+    // The column is text now: lines 2 and 3 ("29", ...) are read as numbers; line 4 is refused.
+    fs.writeFileSync(abs('out/lots.csv'), [header, lines[0], lines[1], cells.join(','), lines[3]].join('\n') + '\n');
+    const r = cli('predict', `baby_weight:${weight.version}`, '--input', abs('out/lots.csv'), '--output', abs('out/lots-pred.csv'));
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^prodml: .*lots\.csv: line 4, column "mother_age": expected an int \(input type int in transform\.json\), got the string "lots"$/m);
+    assert.ok(!fs.existsSync(abs('out/lots-pred.csv')));
+  });
+});
+
+describe('batch predict: the online input contract', () => {
+  test('unseen categories are scored by the OOV rule and counted; extra columns pass through', async () => {
+    const [header, ...lines] = fs.readFileSync(abs(MAY), 'utf8').trim().split('\n');
+    const race = header!.split(',').indexOf('mother_race');
+    const edited = lines.slice(0, 6).map((l, i) => {
+      const c = l.split(',');
+      if (i === 1 || i === 4) c[race] = 'Martian';
+      return c.join(',');
+    });
+    fs.mkdirSync(abs('out'), { recursive: true });
+    fs.writeFileSync(abs('out/oov.csv'), [`${header},extra`, ...edited.map((l) => `${l},x`)].join('\n') + '\n');
+    const src = await openSource(abs('out/oov.csv'));
+    const r = await predictBatch(session, weight, src, abs('out/oov-pred.csv'));
+    assert.equal(r.rows, 6);
+    assert.deepEqual(r.outOfDomain, { mother_race: 2 });
+    assert.ok(r.columns.includes('extra'), 'extra columns are keys, not errors');
+    const out = await read(abs('out/oov-pred.csv'));
+    const scorer = await loadScorer(weight);
+    const rows = await inputRows('out/oov.csv');
+    // CSV holds the float32s in their shortest decimal form.
+    assert.deepEqual(out.map((x) => Math.fround(Number(x['prediction']))), Array.from(scorer.score(rows)));
+    scorer.dispose();
+  });
 });

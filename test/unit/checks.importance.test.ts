@@ -19,7 +19,8 @@ let report: ImportanceReport;
 
 /** The demo with a `noise` column (standard normal, seeded) in every training file and among the model's features. */
 async function demoWithNoise(dir: string): Promise<void> {
-  await prepareDemoWorkspace(dir, { rowsPerMonth: 200 });
+  // 300 rows a month hold out ~700 rows: enough for the noise feature's interval to clear the threshold.
+  await prepareDemoWorkspace(dir, { rowsPerMonth: 300 });
   const rng = new Rng(99);
   const trainDir = path.join(dir, 'data/train');
   for (const f of fs.readdirSync(trainDir).filter((x) => x.endsWith('.csv'))) {
@@ -37,13 +38,13 @@ before(async () => {
   await demoWithNoise(ws);
   await trainFromConfig(ws, 'baby_weight');
   const phases: number[] = [];
-  report = await featureImportance(ws, 'baby_weight', { leaveOneOut: true, onProgress: (p) => phases.push(p.fraction) });
+  report = await featureImportance(ws, 'baby_weight', { leaveOneOut: true, looSeeds: 2, onProgress: (p) => phases.push(p.fraction) });
   assert.ok(phases.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= phases[i - 1]! - 1e-12)), 'progress only moves forward within 0..1');
   assert.equal(phases.at(-1), 1);
 });
 
 describe('featureImportance', () => {
-  test('ranks gestation_weeks first and the pure-noise feature within noise of zero, flagged for its cost', () => {
+  test('ranks gestation_weeks first; the pure-noise feature is not worth its cost, cigarette_use is not called worthless', () => {
     assert.equal(report.metric, 'rmse');
     assert.equal(report.direction, 'lower');
     assert.equal(report.features[0]!.feature, 'gestation_weeks');
@@ -51,11 +52,25 @@ describe('featureImportance', () => {
     assert.ok(top.mean > 10 * top.sd && top.mean > 0.3, `gestation_weeks: ${top.mean} ± ${top.sd}`);
     const noise = report.features.find((f) => f.feature === 'noise')!;
     assert.ok(Math.abs(noise.permutation.mean) < top.mean / 50, `noise: ${noise.permutation.mean}`);
-    assert.equal(noise.within_noise, true);
-    assert.equal(noise.not_worth_it, true);
+    assert.equal(noise.verdict, 'not worth its cost');
+    assert.ok(noise.ci_high < report.threshold && noise.ci_low <= noise.importance && noise.importance <= noise.ci_high, `noise: ${noise.importance} [${noise.ci_low}, ${noise.ci_high}] vs ${report.threshold}`);
+    assert.equal(report.features[0]!.verdict, 'worth its cost');
+    // The generator gives smoking a real −0.45 lb effect: never "not worth its cost" on this much data.
+    const cig = report.features.find((f) => f.feature === 'cigarette_use')!;
+    assert.notEqual(cig.verdict, 'not worth its cost', cig.note);
+    assert.ok(cig.ci_high > report.threshold, `cigarette_use: [${cig.ci_low}, ${cig.ci_high}]`);
+    if (cig.verdict === "can't tell with this much data") assert.ok(cig.rows_to_decide! > report.rows, cig.note);
+    // The JSON per feature: feature, importance, ci_low, ci_high, verdict.
+    for (const f of report.features) {
+      assert.equal(f.importance, f.permutation.mean);
+      assert.ok(f.ci_low <= f.ci_high);
+      assert.ok(['worth its cost', 'not worth its cost', "can't tell with this much data"].includes(f.verdict));
+      const decided = f.ci_low > report.threshold || f.ci_high < report.threshold;
+      assert.equal(decided, f.verdict !== "can't tell with this much data", f.feature);
+    }
     assert.equal(noise.cost.cost, 250);
     assert.equal(noise.cost.source, 'a vendor feed');
-    assert.match(noise.note, /a dependency the model does not need/);
+    assert.match(noise.note, /not worth its cost/);
     const yaml = fs.readFileSync(path.join(ws, 'prodml.yaml'), 'utf8');
     assert.equal(noise.location?.line, yaml.split('\n').findIndex((l) => l.trimStart().startsWith('noise:')) + 1);
     // Each repeat's drop is kept; mean and sd are theirs.
@@ -96,6 +111,13 @@ describe('featureImportance', () => {
     assert.ok(byDrop[0]!.leave_one_out!.drop > 0.2);
     const noise = report.features.find((f) => f.feature === 'noise')!;
     assert.ok(Math.abs(noise.leave_one_out!.drop) < 0.05, `without noise: ${noise.leave_one_out!.drop}`);
+    // Intervals across the seeds and the held-out rows: gestation's lies wholly above zero, noise's contains it.
+    assert.deepEqual(report.leave_one_out.seeds, [42, 43]);
+    const g = byDrop[0]!.leave_one_out!;
+    assert.equal(g.seeds.length, 2);
+    assert.ok(Math.abs(g.drop - (g.seeds[0]! + g.seeds[1]!) / 2) < 1e-12);
+    assert.ok(g.ci_low > 0, `gestation_weeks retrained-without interval [${g.ci_low}, ${g.ci_high}]`);
+    assert.ok(noise.leave_one_out!.ci_low < 0.01 && noise.leave_one_out!.ci_high > -0.01, `noise: [${noise.leave_one_out!.ci_low}, ${noise.leave_one_out!.ci_high}]`);
   });
 
   test('the chart renders: bars, error bars, leave-one-out marks and cost', async () => {
@@ -112,6 +134,7 @@ describe('featureImportance', () => {
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /gestation_weeks/);
     assert.match(text.stdout, /! prodml\.yaml:\d+: Shuffling noise/);
+    assert.match(text.stdout, /feature +importance +95% interval/);
     const json = run(['--json', '--repeats', '2']);
     assert.equal(json.status, 0, json.stderr);
     assert.equal((JSON.parse(json.stdout) as ImportanceReport).features.length, 8);

@@ -134,14 +134,16 @@ describe('compare charts', () => {
     c = await compareVersions(session, v1, v2, await openSource(NEW_MONTH, ws), { slices: ['plurality'] });
   });
 
-  test('metrics as grouped bars, a bar per version and finite metric', async () => {
+  test('metrics as bars, a row and an axis per metric, a bar per version and finite metric', async () => {
     const spec = compareMetricsChart(c, 400) as { data: { values: { metric: string; version: string; value: number }[] } };
     const finite = c.metrics.filter((m) => Number.isFinite(m.a)).length + c.metrics.filter((m) => Number.isFinite(m.b)).length;
     assert.equal(spec.data.values.length, finite);
     assert.deepEqual([...new Set(spec.data.values.map((v) => v.version))], ['baby_weight:1', 'baby_weight:2']);
     const svg = await renderSvg(compareMetricsChart(c, 400));
     assert.match(svg, /^<svg/);
-    for (const m of ['rmse', 'mae', 'r2']) assert.ok(svg.includes(`>${m}<`), `${m} labelled in the SVG`);
+    for (const m of ['RMSE', 'MAE', 'R²']) assert.ok(svg.includes(`>${m}<`), `${m} labelled in the SVG`);
+    // One axis per metric: RMSE (pounds) and R² (a fraction) never share a scale.
+    assert.deepEqual((compareMetricsChart(c, 400) as { resolve?: unknown }).resolve, { scale: { x: 'independent' } });
   });
 
   test('per-slice deltas, coloured by which version is better', async () => {

@@ -107,13 +107,25 @@ describe('prodml models', () => {
     assert.equal(prodml(['models', 'promote', 'churn@candidate']).stdout, 'churn: production 3 → 2\n', 'promotes what candidate points at');
   });
 
-  test('--workspace from another folder; an empty registry is not an error', () => {
+  test('--workspace from another folder; found upward like git; an empty registry is not an error, no workspace is', () => {
     const elsewhere = tempDir();
     const r = prodml(['models', 'show', 'price:latest', '--workspace', workspace], elsewhere);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^price:1\n/);
+    // From a folder inside the workspace, without --workspace: the nearest folder upward holding .prodml/.
+    fs.mkdirSync(path.join(workspace, 'notebooks', 'deep'), { recursive: true });
+    const inside = prodml(['models', 'show', 'price:latest'], path.join(workspace, 'notebooks', 'deep'));
+    assert.equal(inside.code, 0, inside.stderr);
+    assert.match(inside.stdout, /^price:1\n/);
+    // No workspace anywhere upward: exit 2, saying where it looked.
+    const none = prodml(['models', 'list'], elsewhere);
+    assert.equal(none.code, 2);
+    assert.equal(none.stdout, '');
+    assert.match(none.stderr, /^prodml: no ProdML workspace here: no prodml\.yaml \(or \.prodml\/\) in .*prodml-.*; run inside one, pass --workspace <dir>/);
+    // A workspace whose registry is still empty lists nothing, successfully.
+    fs.mkdirSync(path.join(elsewhere, '.prodml'));
     const empty = prodml(['models', 'list'], elsewhere);
-    assert.equal(empty.code, 0);
+    assert.equal(empty.code, 0, empty.stderr);
     assert.match(empty.stdout, /^No models in .*\.prodml\/registry yet\.\n$/);
     assert.deepEqual(JSON.parse(prodml(['models', 'list', '--json'], elsewhere).stdout), { models: [] });
   });

@@ -93,7 +93,7 @@ describe('kill -9 of the server mid-write', () => {
   test('leaves a log DuckDB reads with every complete line intact, and a restarted server appends after it', async () => {
     const ws = await servingWorkspace({ versions: 1 });
     // Big rows make big batches, so the kill is likely to land inside a write.
-    const rows = streamRows(ws, '2025-03', 100).map((r) => ({ ...r, note: 'n'.repeat(3000) }));
+    const rows = streamRows(ws, '2025-03', 100).map((r) => ({ ...r, birth_id: `${r['birth_id']}-${'n'.repeat(3000)}` }));
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/cli/main.ts'), 'serve', '--workspace', ws, '--port', '0', '--json'], { cwd: path.join(__dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

@@ -90,11 +90,16 @@ describe('prodml serve API', () => {
     assert.match((await notJson.json()).error, /^the body is not valid JSON \(/);
   });
 
-  test('nulls the schema allows, the label, extra fields and out-of-range values are answered', async () => {
+  test('nulls the schema allows, the label, schema fields and out-of-range values are answered; an unknown field is refused', async () => {
     const [row] = streamRows(ws, '2025-03', 1);
-    const r = await predict(server.url, [{ ...row, cigarette_use: null, weight_pounds: 7.1, note: 'extra' }, { ...row, mother_age: 90 }], { headers: { 'x-request-id': 'extras-1' } });
+    const r = await predict(server.url, [{ ...row, cigarette_use: null, weight_pounds: 7.1, event_date: '2025-03-02' }, { ...row, mother_age: 90 }], { headers: { 'x-request-id': 'extras-1' } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.predictions.length, 2);
+    const extra = await predict(server.url, [row, { ...row, note: 'extra' }]);
+    assert.equal(extra.status, 400);
+    assert.equal(extra.body.rule, 'unknown_field');
+    assert.equal(extra.body.field, 'note');
+    assert.match(extra.body.error, /^instances\[1\]: unknown field "note" \(the model reads mother_age, gestation_weeks, plurality, is_male, mother_race, cigarette_use, alcohol_use; also accepted: .*birth_id/);
   });
 
   test('a body over serving.body_limit_kb gets 413', async () => {
@@ -125,9 +130,10 @@ describe('prodml serve API', () => {
     const v2 = await (await fetch(`${server.url}/v1/models/${MODEL}/versions/2`)).json();
     assert.equal(v2.model_version_status[0].version, '2');
     const meta = await (await fetch(`${server.url}/v1/models/${MODEL}/metadata`)).json();
-    assert.equal(meta.metadata.task, 'regression');
-    assert.deepEqual(meta.metadata.inputs, ['mother_age', 'gestation_weeks', 'plurality', 'is_male', 'mother_race', 'cigarette_use', 'alcohol_use']);
-    assert.equal(meta.metadata.key, 'birth_id');
+    assert.equal(meta.prodml.task, 'regression');
+    assert.deepEqual(meta.prodml.inputs, ['mother_age', 'gestation_weeks', 'plurality', 'is_male', 'mother_race', 'cigarette_use', 'alcohol_use']);
+    assert.deepEqual(Object.keys(meta.metadata.signature_def.signature_def.serving_default.inputs), meta.prodml.inputs);
+    assert.equal(meta.prodml.key, 'birth_id');
   });
 
   test('metrics count requests, statuses, predictions per route and version, and log lines', async () => {
@@ -163,7 +169,7 @@ describe('prodml serve API', () => {
       assert.ok(Math.abs(Date.parse(x.time) - Date.now()) < 60_000);
     });
     const extras = recs.filter((x) => x.request_id.startsWith('extras-1-'));
-    assert.equal(extras[0].inputs.note, 'extra');
+    assert.equal(extras[0].inputs.event_date, '2025-03-02');
     const pinned = recs.filter((x) => x.pinned === 'versions/2');
     assert.ok(pinned.length >= 3 && pinned.every((x) => x.version === 2 && x.route === 'primary'));
     // Refused requests are not logged; everything answered is.

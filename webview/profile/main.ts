@@ -53,7 +53,7 @@ async function renderProfile(view: ProfileViewMessage): Promise<void> {
     const card = el(
       'section',
       { class: `card${col.warnings.length ? ' flagged' : ''}`, 'data-column': col.name },
-      el('h2', {}, el('span', { class: 'name' }, col.name), el('span', { class: 'type' }, col.type), el('span', { class: 'dtype' }, col.duckdbType), ...badges),
+      el('h2', {}, el('span', { class: 'name' }, col.name), el('span', { class: 'type', title: `stored as ${col.duckdbType}` }, col.type), ...badges),
       ...(notes.length ? [el('ul', { class: 'notes' }, ...notes.map((n) => el('li', {}, n.message)))] : []),
       el('div', { class: 'body' }, table, chartEl),
     );

@@ -1,14 +1,12 @@
 import { reportHostToWebviewSchema, type ReportHostToWebview, type ReportSection, type ReportWebviewToHost } from '../../src/protocol/reportMessages';
-import { button, chart, el, poster } from '../shared/ui';
+import { button, chart, el, onThemeChange, poster } from '../shared/ui';
 
 const send = poster<ReportWebviewToHost>();
 const app = document.getElementById('app')!;
 
+/** The host formats numbers (src/core/report/format.ts); anything else left is shown as is. */
 function cellText(v: string | number | null): string {
-  if (v === null) return '—';
-  if (typeof v === 'string') return v;
-  if (Number.isInteger(v)) return v.toLocaleString('en-US');
-  return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : Number(v.toPrecision(4)).toString();
+  return v === null ? '—' : String(v);
 }
 
 function section(s: ReportSection, charts: Promise<void>[]): HTMLElement {
@@ -22,7 +20,7 @@ function section(s: ReportSection, charts: Promise<void>[]): HTMLElement {
         'table',
         { class: 'grid' },
         el('thead', {}, el('tr', {}, ...t.columns.map((c) => el('th', {}, c)))),
-        el('tbody', {}, ...t.rows.map((r, i) => el('tr', { class: t.marks?.[i] ?? 'none' }, ...r.map((v, j) => el(j === 0 ? 'th' : 'td', {}, cellText(v)))))),
+        el('tbody', {}, ...t.rows.map((r, i) => el('tr', { class: t.marks?.[i] ?? 'none' }, ...r.map((v, j) => el(j === 0 ? 'th' : 'td', typeof v === 'string' && v.length > 24 ? { class: 'text' } : {}, cellText(v)))))),
       ),
     );
   }
@@ -45,9 +43,12 @@ async function render(s: ReportHostToWebview): Promise<void> {
   await Promise.all(charts);
 }
 
+let shown: ReportHostToWebview | undefined;
 window.addEventListener('message', (event: MessageEvent) => {
   const parsed = reportHostToWebviewSchema.safeParse(event.data);
   if (!parsed.success) return console.warn('ProdML: ignored a malformed message', parsed.error.message);
+  shown = parsed.data;
   void render(parsed.data);
 });
+onThemeChange(() => shown && void render(shown));
 send({ type: 'ready' });

@@ -46,3 +46,16 @@ export async function chart(into: HTMLElement, spec: unknown): Promise<void> {
     into.replaceChildren(el('div', { class: 'error' }, `Chart failed: ${String(e)}`)),
   );
 }
+
+/**
+ * Calls `redraw` when VS Code switches colour theme (it swaps the body's vscode-light /
+ * vscode-dark class): chart colours are read from the theme when a chart is drawn.
+ */
+export function onThemeChange(redraw: () => void): void {
+  let theme = document.body.className;
+  new MutationObserver(() => {
+    if (document.body.className === theme) return;
+    theme = document.body.className;
+    redraw();
+  }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+}

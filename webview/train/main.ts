@@ -4,7 +4,8 @@ import { button, chart, el, poster } from '../shared/ui';
 const send = poster<TrainWebviewToHost>();
 const app = document.getElementById('app')!;
 
-const fmt = (v: number | null) => (v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : Number(v.toPrecision(4)).toString());
+// The host sends the numbers formatted (src/core/report/format.ts); a bare number is a fallback.
+const fmt = (v: number | null, text?: string) => text ?? (v === null ? '—' : String(v));
 
 const chartEl = el('div', { class: 'chart', 'aria-label': 'Loss per epoch' });
 let lastEpochs = -1;
@@ -30,7 +31,7 @@ async function render(s: Extract<TrainHostToWebview, { type: 'state' }>): Promis
         'table',
         { class: 'metrics' },
         el('tr', {}, el('th', {}, 'metric'), el('th', {}, 'model'), el('th', {}, 'baseline')),
-        ...r.comparison.map((c) => el('tr', {}, el('th', {}, c.metric), el('td', {}, fmt(c.model)), el('td', {}, fmt(c.baseline)))),
+        ...r.comparison.map((c) => el('tr', {}, el('th', {}, c.label ?? c.metric), el('td', {}, fmt(c.model, c.modelText)), el('td', {}, fmt(c.baseline, c.baselineText)))),
       ),
       el('ul', { class: 'checks' }, ...r.checks.map((c) => el('li', { class: c.passed ? 'pass' : 'fail' }, `${c.passed ? '✓' : '✗'} ${c.description}`))),
     );

@@ -2,6 +2,7 @@
  * From a key distribution to a serving mode (the rules are in types.ts AdviceThresholds), the size
  * of the precomputed table, and the paragraph that explains the choice.
  */
+import { fmtPct } from '../report/format';
 import { badInput } from '../errors';
 import { DEFAULT_THRESHOLDS, type AdviceThresholds, type KeyDistribution, type KeySourceInfo, type ServingMode } from './types';
 
@@ -113,11 +114,7 @@ export function fmtInt(n: number): string {
 }
 
 export function pct(x: number): string {
-  const p = x * 100;
-  let digits = p >= 10 || p === 0 ? 0 : p >= 1 ? 1 : 2;
-  // 99.96% is not 100%: show digits until it is not rounded up to all requests.
-  while (digits < 4 && p < 100 && Number(p.toFixed(digits)) >= 100) digits++;
-  return `${p.toFixed(digits)}%`;
+  return fmtPct(x);
 }
 
 export function fmtBytes(b: number): string {

@@ -17,22 +17,30 @@ import { loadScorer, type Scorer } from '../serve/scorer';
 import type { BackendName } from '../train/backend';
 import type { Task } from '../train/model';
 import { loadModelConfig, versionToCheck, splitDescription, yamlLocation } from './context';
-import { featureCosts, hasCost } from './costs';
+import { featureCosts } from './costs';
+import { toNumber } from '../features/apply';
+import { bootstrapWeights, DEFAULT_BOOTSTRAP, percentileInterval, verdictOf } from './interval';
 import { retrainWithout, stageTrainSplit } from './leaveOneOut';
 import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
-import type { CheckProgress, FeatureImportance, ImportanceReport } from './types';
+import type { CheckProgress, FeatureImportance, ImportanceReport, LeaveOneOut, PermutationImportance } from './types';
 
 export interface ImportanceOptions {
   /** A version number, `latest` or an alias (default: the served version, else the newest). */
   version?: number | string;
   /** Shuffles per feature (default 5). */
   repeats?: number;
-  /** Seed of the shuffles (default the model's training seed). */
+  /** Bootstrap resamples of the held-out rows behind each interval (default 200, fewer, down to 50, on large held-out sets). */
+  bootstrap?: number;
+  /** Seed of the shuffles and resamples (default the model's training seed). */
   seed?: number;
-  /** Also retrain without each feature (slow: one training run per feature, plus one with all). */
+  /** Also retrain without each feature (slow: one training run per feature and seed, plus one with all per seed). */
   leaveOneOut?: boolean;
-  /** Drops below this share of |metric| count as noise whatever their spread (default 0.005). */
+  /** Training seeds of the leave-one-out runs (default 3): their spread enters the interval. */
+  looSeeds?: number;
+  /** The drop a feature must clear to be worth its cost, as a share of |metric| (default 0.005). */
   minImportance?: number;
+  /** Inputs correlated at least this much (|Pearson r| on the held-out rows) are also shuffled together (default 0.9). */
+  correlation?: number;
   backend?: BackendName;
   signal?: AbortSignal;
   onProgress?: (p: CheckProgress) => void;
@@ -41,11 +49,19 @@ export interface ImportanceOptions {
 const KEY_METRIC: Record<Task, string> = { regression: 'rmse', binary: 'auc', multiclass: 'accuracy' };
 const DEFAULT_REPEATS = 5;
 const DEFAULT_MIN_IMPORTANCE = 0.005;
+const DEFAULT_LOO_SEEDS = 3;
+const DEFAULT_CORRELATION = 0.9;
+/** Rows scored per feature across all resamples before the resample count drops below 200. */
+const BOOTSTRAP_BUDGET = 5_000_000;
 
 export async function featureImportance(root: string, model: string | undefined, opts: ImportanceOptions = {}): Promise<ImportanceReport> {
   const { project, m, yaml } = await loadModelConfig(root, model);
   const repeats = opts.repeats ?? DEFAULT_REPEATS;
   if (!Number.isInteger(repeats) || repeats < 2) throw badInput(undefined, `repeats must be a whole number of at least 2 (got ${repeats}): the spread needs two shuffles`);
+  const looSeeds = opts.looSeeds ?? DEFAULT_LOO_SEEDS;
+  if (!Number.isInteger(looSeeds) || looSeeds < 1) throw badInput(undefined, `leave-one-out seeds must be a whole number of at least 1 (got ${looSeeds})`);
+  const explicitBootstrap = opts.bootstrap;
+  const correlation = opts.correlation ?? DEFAULT_CORRELATION;
   const say = (fraction: number, phase: string) => {
     if (opts.signal?.aborted) throw cancelled();
     opts.onProgress?.({ fraction, phase });
@@ -65,53 +81,85 @@ export async function featureImportance(root: string, model: string | undefined,
     const data = await loadSplit(session, project, m, opts.signal);
     notes.push(...splitNotes(m, data, version));
     const scorer = await loadScorer(version);
-    let perm: ReturnType<typeof permutationImportance>;
+    let perm: PermutationResult;
+    // Each resample rescores every repeat of every feature: on large held-out sets, fewer resamples
+    // (at least 50) keep the cost bounded; their intervals are narrow anyway.
+    const bootstrap = explicitBootstrap ?? Math.max(50, Math.min(DEFAULT_BOOTSTRAP, Math.floor(BOOTSTRAP_BUDGET / (data.eval.length * repeats))));
+    const weights = bootstrapWeights(data.eval.length, bootstrap, seed ^ 0x5bd1e995);
     try {
       const absent = scorer.inputs.filter((c) => !(c in (data.rows[0] ?? {})));
       if (absent.length > 0) throw badInput(project.file, `models.${m.name}: the ${m.dataset.name} data has no column ${absent.map((c) => `"${c}"`).join(', ')}, which ${m.name}:${version.version} reads`);
-      perm = permutationImportance(scorer, version, m, data, { repeats, seed, onFeature: (k, n, f) => say(0.1 + (permShare - 0.1) * (k / n), `Shuffling ${f} (${k + 1} of ${n})`) });
+      const groups = correlatedGroups(
+        data.eval.map((i) => data.rows[i]!),
+        scorer.inputs,
+        correlation,
+      );
+      perm = permutationImportance(scorer, version, m, data, { repeats, seed, weights, groups, onFeature: (k, n, f) => say(0.1 + (permShare - 0.1) * (k / n), `Shuffling ${f} (${k + 1} of ${n})`) });
     } finally {
       scorer.dispose();
     }
     const costs = featureCosts(m, data, scorer.inputs);
+    const threshold = (opts.minImportance ?? DEFAULT_MIN_IMPORTANCE) * Math.abs(perm.base);
+    const rows = data.eval.length;
     let loo: ImportanceReport['leave_one_out'];
-    const looDrop: Record<string, { metric: number; drop: number }> = {};
+    const looOf: Record<string, LeaveOneOut> = {};
     if (opts.leaveOneOut) {
       const relation = await stageTrainSplit(session, data, opts.signal);
       const runs = [undefined, ...m.features.map((f) => f.name)];
-      const retrain = (without: string | undefined, k: number) => {
-        const at = (e: number, n: number) => permShare + (1 - permShare) * ((k + e / n) / runs.length);
-        say(at(0, 1), without ? `Retraining without ${without} (${k} of ${runs.length - 1})` : 'Retraining with every feature');
-        return retrainWithout(session, m, data, relation, without, { backend: opts.backend, signal: opts.signal, onEpoch: (e, n) => say(at(e, n), without ? `Retraining without ${without}: epoch ${e} of ${n}` : `Retraining with every feature: epoch ${e} of ${n}`) });
-      };
-      const fullRun = await retrain(undefined, 0);
-      loo = { full: fullRun.metrics[perm.metric] ?? Number.NaN, backend: fullRun.backend, epochs: fullRun.epochs };
-      for (let k = 1; k < runs.length; k++) {
-        const f = runs[k]!;
-        const r = await retrain(f, k);
-        const metric = r.metrics[perm.metric] ?? Number.NaN;
-        looDrop[f] = { metric, drop: dropOf(perm.metric, loo.full, metric) };
+      const seeds = Array.from({ length: looSeeds }, (_, s) => (m.training.seed ?? 42) + s);
+      const total = runs.length * seeds.length;
+      const outs = new Map<string | undefined, Float32Array[]>();
+      const metrics = new Map<string | undefined, number[]>();
+      let backend = '';
+      let epochs = 0;
+      let k = 0;
+      for (const s of seeds) {
+        for (const without of runs) {
+          const at = (e: number, n: number) => permShare + (1 - permShare) * ((k + e / n) / total);
+          const what = without ? `without ${without}` : 'with every feature';
+          say(at(0, 1), `Retraining ${what}, seed ${s} (${k + 1} of ${total})`);
+          const r = await retrainWithout(session, m, data, relation, without, { seed: s, backend: opts.backend, signal: opts.signal, onEpoch: (e, n) => say(at(e, n), `Retraining ${what}, seed ${s}: epoch ${e} of ${n}`) });
+          outs.set(without, [...(outs.get(without) ?? []), r.out]);
+          metrics.set(without, [...(metrics.get(without) ?? []), r.metrics[perm.metric] ?? Number.NaN]);
+          if (without === undefined && s === seeds[0]) {
+            backend = r.backend;
+            epochs = r.epochs;
+          }
+          k++;
+        }
+      }
+      loo = { full: metrics.get(undefined)![0]!, backend, epochs, seeds };
+      const full = outs.get(undefined)!;
+      for (const f of m.features.map((x) => x.name)) {
+        const without = outs.get(f)!;
+        const perSeed = seeds.map((_, s) => dropOf(perm.metric, metrics.get(undefined)![s]!, metrics.get(f)![s]!));
+        const boot = weights.map((w) => mean(seeds.map((_, s) => dropOf(perm.metric, perm.measure(full[s]!, w), perm.measure(without[s]!, w)))));
+        const [lo, hi] = percentileInterval(boot);
+        looOf[f] = { metric: metrics.get(f)![0]!, drop: mean(perSeed), seeds: perSeed, ci_low: lo, ci_high: hi };
       }
     }
-    const minImportance = (opts.minImportance ?? DEFAULT_MIN_IMPORTANCE) * Math.abs(perm.base);
+    const groupOf = new Map(perm.groups.flatMap((g) => g.features.map((f) => [f, g.name] as const)));
     const features: FeatureImportance[] = scorer.inputs.map((f) => {
       const p = perm.features[f]!;
-      const within = p.mean <= Math.max(2 * p.sd, minImportance);
+      const v = verdictOf(p.mean, p.ci_low, p.ci_high, threshold, rows);
       const cost = costs[f]!;
-      const notWorth = within && hasCost(cost);
-      const l = looDrop[f];
+      const l = looOf[f];
+      const g = groupOf.get(f);
       return {
         feature: f,
+        importance: p.mean,
+        ci_low: p.ci_low,
+        ci_high: p.ci_high,
+        ...v,
         permutation: p,
         ...(l ? { leave_one_out: l } : {}),
+        ...(g ? { group: g } : {}),
         cost,
-        within_noise: within,
-        not_worth_it: notWorth,
-        note: noteFor(f, perm.metric, p, within, notWorth, cost, l),
+        note: noteFor(f, perm.metric, p, v, threshold, cost, l, g),
         ...withLocation(yamlLocation(project.file, yaml, ['models', m.name, 'features', f])),
       };
     });
-    features.sort((a, b) => b.permutation.mean - a.permutation.mean || (a.feature < b.feature ? -1 : 1));
+    features.sort((a, b) => b.importance - a.importance || (a.feature < b.feature ? -1 : 1));
     say(1, 'Done');
     return {
       model: m.name,
@@ -119,12 +167,15 @@ export async function featureImportance(root: string, model: string | undefined,
       metric: perm.metric,
       direction: metricDirection(perm.metric),
       base: perm.base,
-      rows: data.eval.length,
+      rows,
       data: `the held-out split of ${m.dataset.path.join(', ')} (${splitDescription(m, data.seed)})`,
       repeats,
+      bootstrap,
       seed,
-      min_importance: minImportance,
+      threshold,
       features,
+      groups: perm.groups.map((g) => ({ ...g, ...verdictOf(g.importance, g.ci_low, g.ci_high, threshold, rows) })),
+      correlation,
       ...(loo ? { leave_one_out: loo } : {}),
       notes,
     };
@@ -137,6 +188,8 @@ function withLocation<T>(at: T | undefined): { location?: T } {
   return at ? { location: at } : {};
 }
 
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 /** How much worse `after` is than `before`, in the metric's direction: positive means worse. */
 export function dropOf(metric: string, before: number, after: number): number {
   const d = metricDirection(metric);
@@ -144,56 +197,144 @@ export function dropOf(metric: string, before: number, after: number): number {
 }
 
 /**
- * The permutation part on its own: each input column shuffled across the held-out rows (the
- * other columns kept), scored, `repeats` times with shuffles seeded by (seed, feature, repeat).
+ * Numeric inputs whose values move together on the held-out rows (|Pearson r| at or above
+ * `threshold`, joined transitively). Shuffling one of them leaves its twin to carry the signal,
+ * so each alone looks unimportant; shuffled together they show what they carry between them.
+ */
+export function correlatedGroups(rows: readonly Record<string, unknown>[], inputs: readonly string[], threshold: number): { features: string[]; min_correlation: number }[] {
+  const cols = inputs
+    .map((f) => ({ f, x: rows.map((r) => toNumber(r[f])) }))
+    .filter((c) => c.x.filter((v) => v !== null).length >= 3 && rows.every((r) => typeof r[c.f] !== 'string' || toNumber(r[c.f]) !== null));
+  const parent = cols.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  const joined = new Map<number, number>();
+  for (let a = 0; a < cols.length; a++) {
+    for (let b = a + 1; b < cols.length; b++) {
+      const r = Math.abs(pearson(cols[a]!.x, cols[b]!.x));
+      if (!(r >= threshold)) continue;
+      const [ra, rb] = [find(a), find(b)];
+      const min = Math.min(r, joined.get(ra) ?? 1, joined.get(rb) ?? 1);
+      parent[rb] = ra;
+      joined.set(ra, min);
+    }
+  }
+  const byRoot = new Map<number, string[]>();
+  cols.forEach((c, i) => byRoot.set(find(i), [...(byRoot.get(find(i)) ?? []), c.f]));
+  return [...byRoot].filter(([, fs]) => fs.length > 1).map(([root, fs]) => ({ features: fs, min_correlation: joined.get(root) ?? 1 }));
+}
+
+function pearson(x: (number | null)[], y: (number | null)[]): number {
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === null || y[i] === null) continue;
+    n++;
+    sx += x[i]!;
+    sy += y[i]!;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let cxy = 0;
+  let cxx = 0;
+  let cyy = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === null || y[i] === null) continue;
+    cxy += (x[i]! - mx) * (y[i]! - my);
+    cxx += (x[i]! - mx) ** 2;
+    cyy += (y[i]! - my) ** 2;
+  }
+  return cxx > 0 && cyy > 0 ? cxy / Math.sqrt(cxx * cyy) : 0;
+}
+
+export interface PermutationResult {
+  metric: string;
+  base: number;
+  features: Record<string, PermutationImportance>;
+  groups: { name: string; features: string[]; min_correlation: number; importance: number; ci_low: number; ci_high: number }[];
+  /** The metric of outputs on the held-out rows, optionally weighted (a bootstrap resample). */
+  measure: (out: Float32Array, weights?: Float64Array) => number;
+}
+
+/**
+ * The permutation part on its own: each input column (and each correlated group, jointly)
+ * shuffled across the held-out rows, the other columns kept, scored `repeats` times with
+ * shuffles seeded by (seed, feature, repeat). With `weights` (bootstrap resamples), each drop
+ * gets a paired percentile interval.
  */
 export function permutationImportance(
   scorer: Scorer,
   version: ModelVersion,
   m: Pick<ModelConfig, 'task' | 'label'>,
   data: Pick<SplitData, 'rows' | 'y' | 'eval' | 'classes'>,
-  opts: { repeats: number; seed: number; onFeature?: (k: number, n: number, feature: string) => void },
-): { metric: string; base: number; features: Record<string, { mean: number; sd: number; repeats: number[] }> } {
+  opts: { repeats: number; seed: number; weights?: Float64Array[]; groups?: { features: string[]; min_correlation: number }[]; onFeature?: (k: number, n: number, feature: string) => void },
+): PermutationResult {
   const rows = data.eval.map((i) => data.rows[i]!);
   // Multiclass: labels as the version's class indices, as evaluateVersion does.
   const classes = scorer.classes;
   const labels = m.task === 'multiclass' && classes && data.classes ? Float32Array.from(data.eval, (i) => classes.indexOf(data.classes![data.y[i]!]!)) : Float32Array.from(data.eval, (i) => data.y[i]!);
   const metric = version.card.key_metric ?? KEY_METRIC[m.task];
-  const measure = (out: Float32Array): number => {
-    const k = scorer.outputsPerRow;
-    const taskData = taskDataOf(m.task, labels, out, k);
-    return (scalarMetrics(taskData) as Record<string, number>)[metric] ?? Number.NaN;
+  const measure = (out: Float32Array, weights?: Float64Array): number => {
+    const taskData = taskDataOf(m.task, labels, out, scorer.outputsPerRow);
+    return (scalarMetrics(weights ? { ...taskData, weights } : taskData) as Record<string, number>)[metric] ?? Number.NaN;
   };
-  const base = measure(scorer.score(rows));
-  const features: Record<string, { mean: number; sd: number; repeats: number[] }> = {};
-  scorer.inputs.forEach((f, k) => {
-    opts.onFeature?.(k, scorer.inputs.length, f);
-    const column = rows.map((r) => r[f]);
+  const baseOut = scorer.score(rows);
+  const base = measure(baseOut);
+  const weights = opts.weights ?? [];
+  const baseBoot = weights.map((w) => measure(baseOut, w));
+  const shuffle = (columns: readonly string[], key: string): { drops: number[]; lo: number; hi: number } => {
+    const outs: Float32Array[] = [];
     const drops: number[] = [];
     for (let rep = 0; rep < opts.repeats; rep++) {
-      const random = mulberry32(opts.seed ^ fnv1a(`${f}#${rep}`));
-      const shuffled = column.slice();
-      for (let i = shuffled.length - 1; i > 0; i--) {
+      const random = mulberry32(opts.seed ^ fnv1a(`${key}#${rep}`));
+      const order = rows.map((_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
-        const t = shuffled[i];
-        shuffled[i] = shuffled[j];
-        shuffled[j] = t;
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
       }
-      const permuted = rows.map((r, i) => ({ ...r, [f]: shuffled[i] }));
-      drops.push(dropOf(metric, base, measure(scorer.score(permuted))));
+      // One permutation for every column of a group: their joint distribution is kept, their link to the rest broken.
+      const permuted = rows.map((r, i) => {
+        const o = { ...r };
+        for (const c of columns) o[c] = rows[order[i]!]![c];
+        return o;
+      });
+      const out = scorer.score(permuted);
+      outs.push(out);
+      drops.push(dropOf(metric, base, measure(out)));
     }
-    const mean = drops.reduce((a, b) => a + b, 0) / drops.length;
-    const sd = Math.sqrt(drops.reduce((a, b) => a + (b - mean) ** 2, 0) / (drops.length - 1));
-    features[f] = { mean, sd, repeats: drops };
+    const boot = weights.map((w, b) => dropOf(metric, baseBoot[b]!, mean(outs.map((o) => measure(o, w)))));
+    const [lo, hi] = weights.length > 0 ? percentileInterval(boot) : [Number.NaN, Number.NaN];
+    return { drops, lo, hi };
+  };
+  const features: Record<string, PermutationImportance> = {};
+  const units = scorer.inputs.length + (opts.groups?.length ?? 0);
+  scorer.inputs.forEach((f, k) => {
+    opts.onFeature?.(k, units, f);
+    const { drops, lo, hi } = shuffle([f], f);
+    const avg = mean(drops);
+    const sd = Math.sqrt(drops.reduce((a, b) => a + (b - avg) ** 2, 0) / (drops.length - 1));
+    features[f] = { mean: avg, sd, repeats: drops, ci_low: lo, ci_high: hi };
   });
-  return { metric, base, features };
+  const groups = (opts.groups ?? []).map((g, k) => {
+    const name = g.features.join(' + ');
+    opts.onFeature?.(scorer.inputs.length + k, units, name);
+    const { drops, lo, hi } = shuffle(g.features, name);
+    return { name, features: g.features, min_correlation: g.min_correlation, importance: mean(drops), ci_low: lo, ci_high: hi };
+  });
+  return { metric, base, features, groups, measure };
 }
 
-function noteFor(f: string, metric: string, p: { mean: number; sd: number }, within: boolean, notWorth: boolean, cost: FeatureImportance['cost'], loo?: { drop: number }): string {
+function noteFor(f: string, metric: string, p: PermutationImportance, v: { verdict: string; rows_to_decide?: number }, threshold: number, cost: FeatureImportance['cost'], loo?: LeaveOneOut, group?: string): string {
   const n = (x: number) => x.toPrecision(3);
   const costText = [cost.missing > 0 ? `is missing in ${(100 * cost.missing_rate).toFixed(1)}% of training rows` : '', cost.source ? `comes from ${cost.source}` : '', cost.cost !== undefined ? `costs ${cost.cost}` : ''].filter(Boolean).join(', ');
-  const looText = loo ? `; retrained without it, ${metric} is ${loo.drop >= 0 ? 'worse' : 'better'} by ${n(Math.abs(loo.drop))}` : '';
-  if (notWorth) return `Shuffling ${f} changes ${metric} by ${n(p.mean)} ± ${n(p.sd)}, within noise of zero, yet it ${costText}${looText}: a dependency the model does not need.`;
-  if (within) return `Shuffling ${f} changes ${metric} by ${n(p.mean)} ± ${n(p.sd)}, within noise of zero${looText}.`;
-  return `Shuffling ${f} worsens ${metric} by ${n(p.mean)} ± ${n(p.sd)}${looText}${costText ? `; it ${costText}` : ''}.`;
+  const looText = loo ? `; retrained without it (${loo.seeds.length} seed${loo.seeds.length === 1 ? '' : 's'}), ${metric} is worse by ${n(loo.drop)} [${n(loo.ci_low)}, ${n(loo.ci_high)}]` : '';
+  const head = `Shuffling ${f} worsens ${metric} by ${n(p.mean)} (95% interval ${n(p.ci_low)} to ${n(p.ci_high)})${looText}`;
+  const groupText = group ? ` It is correlated with others (${group}): shuffled alone it understates what they carry together; see the group.` : '';
+  const costPart = costText ? ` It ${costText}.` : '';
+  if (v.verdict === 'worth its cost') return `${head}: the whole interval is above the ${n(threshold)} a feature must clear, so it is worth its cost.${costPart}${groupText}`;
+  if (v.verdict === 'not worth its cost') return `${head}: the whole interval is below the ${n(threshold)} a feature must clear, so it is not worth its cost.${costPart}${groupText}`;
+  const more = v.rows_to_decide ? ` About ${v.rows_to_decide.toLocaleString('en-US')} held-out rows would decide.` : ' The estimate sits on the threshold; no amount of rows is likely to decide.';
+  return `${head}: the interval contains the ${n(threshold)} a feature must clear, so this much data cannot tell whether it is worth its cost.${more}${costPart}${groupText}`;
 }

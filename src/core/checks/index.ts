@@ -2,3 +2,4 @@
 export { featureImportance, permutationImportance, dropOf, type ImportanceOptions } from './importance';
 export { leakageCheck, skillOf, type LeakageOptions } from './leakage';
 export * from './types';
+export { labelConsistency, type LabelConflict, type LabelOptions, type LabelReport } from './labels';

@@ -1,8 +1,12 @@
 /**
  * The leakage check: does the held-out score of a model measure what it will do on new data?
- * Three ways it may not, from the seed course: a feature that carries the label itself (the
- * hospital that only treats severe cases), the same rows on both sides of the split, and groups
- * (authors, patients) on both sides when their rows resemble each other.
+ * A strong feature is not evidence of a leak (in medicine a strong measurement is the point), so
+ * a feature is an error only on evidence that it is too good to be true: near-perfect on its own
+ * and beyond what every other feature reaches together; skill that collapses when the same rows
+ * are split by time or by group (it was recognising neighbours, not predicting); or a `known_at`
+ * after the label's event. Strong but plausible features are information. Beside the features,
+ * the split itself: a random split of data with a time column, the same records on both sides,
+ * and groups (authors, patients) on both sides when their rows resemble each other.
  */
 import { DuckSession } from '../data/duckdb';
 import { badInput, cancelled } from '../errors';
@@ -13,8 +17,13 @@ import { loadModelConfig, versionToCheck, splitDescription, yamlLocation } from 
 import { findDuplicates } from './duplicates';
 import { groupStraddle, likelyGroupColumns } from './groups';
 import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
+import { splitRows, type SplitSpec } from '../train/split';
+import { toDate, transformRows } from '../features/apply';
+import { fitTransforms } from '../features/fit';
+import { stageTrainSplit } from './leaveOneOut';
+import { linearSurrogate, type Surrogate } from './surrogate';
 import { DEFAULT_LEAKAGE_THRESHOLDS, type CheckProgress, type GroupReport, type LeakageFinding, type LeakageReport, type LeakageThresholds, type SingleFeatureScore } from './types';
-import { chanceLevel, scoreOf, univariateScore, type UnivariateMeasure } from './univariate';
+import { chanceLevel, scoreOf, UNIVARIATE_MEASURE, univariateScore, type UnivariateMeasure } from './univariate';
 
 export interface LeakageOptions {
   /** The version whose score single features are compared with (default: the served one, else the newest; none is fine). */
@@ -39,34 +48,50 @@ export async function leakageCheck(root: string, model: string | undefined, opts
   };
   const locate = (p: string[]) => yamlLocation(project.file, yaml, p);
   const featureAt = (f: string) => locate(['models', m.name, 'features', f]);
+  const splitAt = () => locate(['models', m.name, 'split']);
   const notes: string[] = [];
 
   const session = await DuckSession.open({ allowedDirectories: [root] });
   let data: SplitData;
+  let surrogate: Surrogate;
   try {
     say(0, `Reading ${m.dataset.path.join(', ')}`);
     data = await loadSplit(session, project, m, opts.signal);
+    say(0.15, 'Fitting the transforms on the training split');
+    const relation = await stageTrainSplit(session, data, opts.signal);
+    const fitted = await fitTransforms(session, m.features, { relation, display: m.dataset.path.join(', '), signal: opts.signal });
+    const pick = (idx: number[]) => idx.map((i) => data.rows[i]!);
+    surrogate = linearSurrogate(
+      fitted,
+      m.task,
+      transformRows(fitted, pick(data.train)),
+      transformRows(fitted, pick(data.eval)),
+      Float64Array.from(data.train, (i) => data.y[i]!),
+      Float64Array.from(data.eval, (i) => data.y[i]!),
+      data.classes?.length ?? 2,
+    );
   } finally {
     session.close();
   }
   const classes = data.classes?.length ?? 2;
   const evalY = Float64Array.from(data.eval, (i) => data.y[i]!);
   const trainY = Float64Array.from(data.train, (i) => data.y[i]!);
-
-  say(0.2, 'Scoring each feature on its own');
-  const single: SingleFeatureScore[] = m.features.map((f) => {
-    const u = univariateScore(f, m.task, data.rows, data.y, data.train, data.eval, classes);
-    const chance = chanceLevel(u.measure, evalY, trainY);
-    return { feature: f.name, measure: u.measure, score: u.score, skill: skillOf(u.score, chance), bins: u.bins };
-  });
-
-  say(0.5, 'Scoring the model on the held-out rows');
-  const scored = await modelScore(root, m.name, opts.version, data, evalY, trainY, m, notes);
-  if (scored) for (const s of single) if (scored.score.skill > 0 && Number.isFinite(s.skill)) s.share_of_model = s.skill / scored.score.skill;
-
-  say(0.7, 'Looking for rows on both sides of the split');
   const featureNames = m.features.map((f) => f.name);
-  const duplicates = findDuplicates(data, featureNames, m.label);
+  const measure = UNIVARIATE_MEASURE[m.task];
+  const name = MEASURE_NAME[measure];
+  const chance = chanceLevel(measure, evalY, trainY);
+  const skill = (score: number) => skillOf(score, chance);
+
+  // The same rows split the ways that respect time and groups, to see whose skill survives.
+  const kept = [...data.train, ...data.eval].sort((a, b) => a - b);
+  const keptRows = kept.map((i) => data.rows[i]!);
+  const timeColumn = m.split.kind === 'time' ? undefined : (m.dataset.time_column ?? dateColumn(data.rows, [m.label, ...featureNames]));
+  const altSplit = (spec: SplitSpec) => {
+    const s = splitRows(keptRows, spec, data.seed);
+    return { train: s.train.map((k) => kept[k]!), eval: s.eval.map((k) => kept[k]!) };
+  };
+  const fraction = m.split.eval_fraction ?? 0.2;
+  const timeSplit = timeColumn ? altSplit({ kind: 'time', column: timeColumn, eval_fraction: fraction }) : undefined;
 
   say(0.85, 'Looking for groups on both sides of the split');
   const groups: GroupReport[] = [];
@@ -79,52 +104,155 @@ export async function leakageCheck(root: string, model: string | undefined, opts
     const exclude = new Set([m.label, ...groups.map((g) => g.column)]);
     for (const c of likelyGroupColumns(data.rows, exclude)) groups.push(groupStraddle(data, c, 'likely'));
   }
+  const groupSplits = groups.filter((g) => g.why !== 'split' && g.straddling > 0).map((g) => ({ column: g.column, split: altSplit({ kind: 'group', column: g.column, eval_fraction: fraction }) }));
+
+  const knownAt = m.feature_known_at ?? {};
+  const eventColumn = m.dataset.time_column;
+  for (const [f, c] of Object.entries(knownAt)) {
+    const where = `models.${m.name}.features.${f}.known_at`;
+    if (!eventColumn) throw badInput(project.file, `${where}: comparing when ${f} is known with the label's event needs the event time: give datasets.${m.dataset.name}.time_column`);
+    if (!(c in (data.rows[0] ?? {}))) throw badInput(project.file, `${where}: the ${m.dataset.name} data has no column "${c}"`);
+  }
+
+  say(0.2, 'Scoring each feature on its own, and the rest together');
+  const together = surrogate.score(featureNames);
+  // Collapse compares lookups with lookups: the linear fit has no counterpart under the other splits.
+  const lookup = new Map<string, number>();
+  const single: SingleFeatureScore[] = m.features.map((f, k) => {
+    say(0.2 + (0.5 * k) / m.features.length, `Scoring ${f.name} on its own`);
+    const u = univariateScore(f, m.task, data.rows, data.y, data.train, data.eval, classes);
+    const linear = surrogate.score([f.name]);
+    const alone = Number.isFinite(linear) && !(linear <= u.score) ? linear : u.score;
+    lookup.set(f.name, u.score);
+    const s: SingleFeatureScore = { feature: f.name, measure, alone, rest: featureNames.length > 1 ? surrogate.score(featureNames.filter((x) => x !== f.name)) : chance, verdict: 'ok', bins: u.bins };
+    if (timeSplit) s.alone_time_split = univariateScore(f, m.task, data.rows, data.y, timeSplit.train, timeSplit.eval, classes).score;
+    if (groupSplits.length > 0) s.alone_group_split = groupSplits.map((g) => ({ column: g.column, score: univariateScore(f, m.task, data.rows, data.y, g.split.train, g.split.eval, classes).score }));
+    const c = knownAt[f.name];
+    if (c && eventColumn) {
+      let late = 0;
+      let of = 0;
+      for (const i of kept) {
+        const known = toDate(data.rows[i]![c])?.getTime();
+        const event = toDate(data.rows[i]![eventColumn])?.getTime();
+        if (known === undefined || event === undefined) continue;
+        of++;
+        if (known > event) late++;
+      }
+      s.known_after_event = { rows: late, of };
+    }
+    return s;
+  });
+
+  say(0.75, 'Scoring the model on the held-out rows');
+  const scored = await modelScore(root, m.name, opts.version, data, evalY, m, notes);
+
+  say(0.8, 'Looking for rows on both sides of the split');
+  const duplicates = findDuplicates(data, featureNames, m.label);
 
   const findings: LeakageFinding[] = [];
+  const add = (f: Omit<LeakageFinding, 'message'>) => findings.push({ ...f, message: `${f.evidence} ${f.alternative} ${f.confirm}` });
   for (const s of single) {
-    const name = MEASURE_NAME[s.measure];
-    if (s.skill >= t.single_feature_skill) {
-      findings.push({
-        kind: 'single_feature_power',
+    const f = s.feature;
+    const aloneSkill = skill(s.alone);
+    const restSkill = skill(s.rest);
+    if (aloneSkill >= t.near_perfect_skill && !(restSkill >= aloneSkill)) {
+      add({
+        kind: 'near_perfect_feature',
         severity: 'error',
-        feature: s.feature,
-        value: s.skill,
-        threshold: t.single_feature_skill,
-        message: `${s.feature} alone predicts ${m.label} with ${name} ${fmt(s.score)} on the held-out rows (skill ${fmt(s.skill)}, at or above ${t.single_feature_skill}): a single feature this good usually carries the label itself, recorded after or because of the outcome (like a hospital that only treats severe cases); check when and how ${s.feature} is known.`,
-        location: featureAt(s.feature),
-      });
-    } else if (s.share_of_model !== undefined && s.share_of_model >= t.share_of_model && s.skill >= t.dominant_min_skill && scored) {
-      findings.push({
-        kind: 'dominant_feature',
-        severity: 'warning',
-        feature: s.feature,
-        value: s.share_of_model,
-        threshold: t.share_of_model,
-        message: `${s.feature} alone reaches ${name} ${fmt(s.score)}, ${pct(s.share_of_model)} of the skill of the whole model ${m.name}:${scored.version} (${name} ${fmt(scored.score.score)}): the other features add little, so make sure ${s.feature} is known at prediction time.`,
-        location: featureAt(s.feature),
+        feature: f,
+        value: s.alone,
+        threshold: scoreAt(measure, t.near_perfect_skill, chance),
+        evidence: `${f} alone predicts ${m.label} with ${name} ${fmt(s.alone)} on ${data.eval.length} held-out rows (near-perfect: at or above ${fmt(scoreAt(measure, t.near_perfect_skill, chance))}), more than the other ${featureNames.length - 1} features reach together (${name} ${fmt(s.rest)}, a ridge fit on their transforms).`,
+        alternative: `It may be a genuine, deterministic relation (a measurement that defines ${m.label}), but a single input this much better than everything else usually carries the label itself: recorded after or because of the outcome.`,
+        confirm: `Find out when and how ${f} is recorded; give it known_at: <the column saying when it is known> and rerun, or retrain without it and compare on data collected after training.`,
+        location: featureAt(f),
       });
     }
+    const collapses = [...(s.alone_time_split !== undefined && timeColumn ? [{ how: `a time split on ${timeColumn}`, fix: `split: {kind: time, column: ${timeColumn}}`, score: s.alone_time_split }] : []), ...(s.alone_group_split ?? []).map((g) => ({ how: `a split by ${g.column}`, fix: `split: {kind: group, column: ${g.column}}`, score: g.score }))];
+    for (const c of collapses) {
+      const before = skill(lookup.get(f)!);
+      const after = skill(c.score);
+      if (!(before >= t.collapse_min_skill) || !(after <= t.collapse_ratio * before)) continue;
+      add({
+        kind: 'collapses_under_split',
+        severity: 'error',
+        feature: f,
+        value: c.score,
+        threshold: scoreAt(measure, t.collapse_ratio * before, chance),
+        evidence: `${f} alone (a per-value lookup) reaches ${name} ${fmt(lookup.get(f)!)} under the model's ${m.split.kind} split but only ${fmt(c.score)} under ${c.how} of the same rows (skill ${fmt(before)} → ${fmt(after)}; chance is ${fmt(chance)}).`,
+        alternative: `A feature that only works when its neighbours in time or its group are in training may be a real but unstable effect (drift), not a leak.`,
+        confirm: `Evaluate the way the model will be used: ${c.fix}; if the model's held-out score falls with it, ${f} was identifying the ${c.how.startsWith('a time') ? 'period' : 'group'}, not predicting ${m.label}.`,
+        location: featureAt(f),
+      });
+    }
+    if (s.known_after_event && s.known_after_event.rows > 0) {
+      const share = s.known_after_event.rows / s.known_after_event.of;
+      add({
+        kind: 'known_after_event',
+        severity: share >= t.known_after_share ? 'error' : 'warning',
+        feature: f,
+        value: share,
+        threshold: t.known_after_share,
+        evidence: `${f} is known (${knownAt[f]}) after the label's event (${eventColumn}) in ${s.known_after_event.rows} of ${s.known_after_event.of} rows (${pct(share)}).`,
+        alternative: `The timestamps may be late recordings of a value that existed before the event (a backfill), in which case known_at points at the wrong column.`,
+        confirm: `Check how ${knownAt[f]} is filled; if the value really arrives after ${m.label} is decided, drop ${f} or use only what was known at prediction time.`,
+        location: featureAt(f),
+      });
+    }
+    const errors = findings.some((x) => x.feature === f && x.severity === 'error');
+    if (!errors && aloneSkill >= t.strong_skill) {
+      add({
+        kind: 'strong_feature',
+        severity: 'info',
+        feature: f,
+        value: s.alone,
+        threshold: scoreAt(measure, t.strong_skill, chance),
+        evidence: `${f} alone reaches ${name} ${fmt(s.alone)} on the held-out rows; the other features together reach ${fmt(s.rest)}, and all together ${fmt(together)}.`,
+        alternative: `Strong predictors are often the point (a measurement the outcome depends on); nothing here says ${f} is known too late${s.alone_time_split !== undefined || s.alone_group_split ? ', and its skill holds under the time or group split' : ''}.`,
+        confirm: `If you know when ${f} is recorded, say so with known_at and the check compares it with the label's event.`,
+        location: featureAt(f),
+      });
+    }
+    s.verdict = errors ? 'leak' : aloneSkill >= t.strong_skill ? 'strong' : 'ok';
+  }
+
+  if (timeColumn && m.split.kind === 'random') {
+    add({
+      kind: 'random_split_with_time',
+      severity: 'warning',
+      feature: timeColumn,
+      value: 0,
+      threshold: 0,
+      evidence: `The data has a time column (${timeColumn}) but the split is random: held-out rows sit between training rows in time, so the model is scored on a past and future it has seen.`,
+      alternative: `If the relation never changes over time, a random split measures the same thing as a time split.`,
+      confirm: `Use split: {kind: time, column: ${timeColumn}} and compare the held-out scores.`,
+      location: splitAt() ?? locate(['models', m.name]),
+    });
   }
   const evalRows = data.eval.length;
   const dupShare = duplicates.eval_rows / evalRows;
   if (duplicates.other_columns.length > 0 && duplicates.whole_record_eval_rows > 0) {
-    findings.push({
+    add({
       kind: 'duplicates',
       severity: 'error',
       value: duplicates.whole_record_eval_rows,
       threshold: 0,
-      message: `${duplicates.whole_record_eval_rows} of ${evalRows} held-out rows (${pct(duplicates.whole_record_eval_rows / evalRows)}) are copies of training rows, equal in every column: the held-out score partly measures memory; remove duplicate records before splitting.`,
-      location: locate(['models', m.name, 'split']),
+      evidence: `${duplicates.whole_record_eval_rows} of ${evalRows} held-out rows (${pct(duplicates.whole_record_eval_rows / evalRows)}) are copies of training rows, equal in every column: the held-out score partly measures memory.`,
+      alternative: `Two distinct records can agree in every column only if the data has no identifying column; here it has ${duplicates.other_columns.join(', ')}.`,
+      confirm: `Remove duplicate records before splitting (see the example lines) and compare the held-out score.`,
+      location: splitAt() ?? locate(['models', m.name]),
       examples: duplicates.examples,
     });
   } else if (duplicates.other_columns.length === 0 && dupShare >= t.duplicate_fraction) {
-    findings.push({
+    add({
       kind: 'duplicates',
       severity: 'warning',
       value: dupShare,
       threshold: t.duplicate_fraction,
-      message: `${duplicates.eval_rows} of ${evalRows} held-out rows (${pct(dupShare)}, at or above ${pct(t.duplicate_fraction)}) share every feature value and the label with a training row; the data has no other column (an id, a date) to tell copied records from coincidences, so check for copies.`,
-      location: locate(['models', m.name, 'split']),
+      evidence: `${duplicates.eval_rows} of ${evalRows} held-out rows (${pct(dupShare)}, at or above ${pct(t.duplicate_fraction)}) share every feature value and the label with a training row.`,
+      alternative: `The data has no other column (an id, a date) to tell copied records from coincidences of a coarse feature space.`,
+      confirm: `Check the example lines for copies; deduplicate before splitting if they are.`,
+      location: splitAt() ?? locate(['models', m.name]),
       examples: duplicates.examples,
     });
   }
@@ -134,20 +262,20 @@ export async function leakageCheck(root: string, model: string | undefined, opts
   for (const g of groups) {
     if (g.straddling === 0) continue;
     const inFeatures = featureNames.includes(g.column);
-    const where = inFeatures ? featureAt(g.column) : locate(['models', m.name, 'split']);
     const ex = g.examples.map((e) => `${e.group}: ${e.train} train / ${e.eval} held out`).join('; ');
-    const message =
-      g.why === 'split'
-        ? `The group split on ${g.column} put ${g.straddling} of ${g.groups} groups on both sides (${ex}); a group split must never do that.`
-        : `${g.straddling} of ${g.groups} values of ${g.column} have rows on both sides of the ${m.split.kind} split (${g.eval_rows_in_straddling} held-out rows; e.g. ${ex}): if rows of one ${g.column} resemble each other, the model is scored on groups it has seen; split by group (split: {kind: group, column: ${g.column}}).`;
-    findings.push({
+    add({
       kind: 'straddling_groups',
       severity: g.why === 'likely' ? 'warning' : 'error',
       feature: g.column,
       value: g.straddling,
       threshold: 0,
-      message: g.why === 'likely' ? `${g.column} looks like a group column (an id that repeats). ${message}` : message,
-      location: where,
+      evidence:
+        g.why === 'split'
+          ? `The group split on ${g.column} put ${g.straddling} of ${g.groups} groups on both sides (${ex}); a group split must never do that.`
+          : `${g.why === 'likely' ? `${g.column} looks like a group column (an id that repeats). ` : ''}${g.straddling} of ${g.groups} values of ${g.column} have rows on both sides of the ${m.split.kind} split (${g.eval_rows_in_straddling} held-out rows; e.g. ${ex}).`,
+      alternative: `If rows of one ${g.column} do not resemble each other beyond what the features say, straddling does no harm.`,
+      confirm: `Split by group (split: {kind: group, column: ${g.column}}) and compare the held-out scores; the per-feature scores under that split are in the report.`,
+      location: inFeatures ? featureAt(g.column) : (splitAt() ?? locate(['models', m.name])),
       examples: g.examples,
     });
   }
@@ -158,6 +286,8 @@ export async function leakageCheck(root: string, model: string | undefined, opts
     split: splitDescription(m, data.seed),
     rows: { train: data.train.length, eval: evalRows },
     ...(scored ? { version: scored.version, model_score: scored.score } : {}),
+    together,
+    ...(timeColumn ? { time_column: timeColumn } : {}),
     single_feature: single,
     duplicates,
     groups,
@@ -166,6 +296,21 @@ export async function leakageCheck(root: string, model: string | undefined, opts
     thresholds: t,
     notes,
   };
+}
+
+/** The score a skill corresponds to: chance + skill · (1 − chance). */
+function scoreAt(measure: UnivariateMeasure, skill: number, chance: number): number {
+  return measure === 'r2' ? skill : chance + skill * (1 - chance);
+}
+
+/** A column of dates that is neither a feature nor the label (a time the dataset did not declare). */
+function dateColumn(rows: readonly Record<string, unknown>[], exclude: readonly string[]): string | undefined {
+  const sample = rows.slice(0, 200);
+  return Object.keys(rows[0] ?? {}).find((c) => {
+    if (exclude.includes(c)) return false;
+    const values = sample.map((r) => r[c]).filter((v) => v !== null && v !== undefined && v !== '');
+    return values.length > 0 && values.every((v) => v instanceof Date || (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)));
+  });
 }
 
 /** (score − chance) / (1 − chance), so R², AUC and accuracy read alike: 0 knows nothing, 1 is perfect. */
@@ -181,10 +326,9 @@ async function modelScore(
   ref: number | string | undefined,
   data: SplitData,
   evalY: Float64Array,
-  trainY: Float64Array,
   m: ModelConfig,
   notes: string[],
-): Promise<{ version: number; score: { measure: UnivariateMeasure; score: number; skill: number } } | undefined> {
+): Promise<{ version: number; score: { measure: UnivariateMeasure; score: number } } | undefined> {
   let version: ModelVersion;
   try {
     const r = await versionToCheck(root, model, ref);
@@ -219,7 +363,7 @@ async function modelScore(
     }
     const score = scoreOf(measure, evalY, pred);
     notes.push(...splitNotes(m, data, version));
-    return { version: version.version, score: { measure, score, skill: skillOf(score, chanceLevel(measure, evalY, trainY)) } };
+    return { version: version.version, score: { measure, score } };
   } finally {
     scorer.dispose();
   }

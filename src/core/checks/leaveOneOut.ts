@@ -17,6 +17,8 @@ import type { SplitData } from '../train/splitData';
 export interface RetrainResult {
   /** Every scalar metric on the held-out rows. */
   metrics: Record<string, number>;
+  /** The model's outputs on the held-out rows (outputsPerRow per row), for intervals. */
+  out: Float32Array;
   epochs: number;
 }
 
@@ -38,7 +40,7 @@ export async function retrainWithout(
   data: SplitData,
   relation: string,
   without: string | undefined,
-  opts: { backend?: BackendName; signal?: AbortSignal; onEpoch?: (epoch: number, epochs: number) => void } = {},
+  opts: { seed?: number; backend?: BackendName; signal?: AbortSignal; onEpoch?: (epoch: number, epochs: number) => void } = {},
 ): Promise<RetrainResult & { backend: BackendName }> {
   const specs = m.features.filter((f) => f.name !== without);
   const fitted = await fitTransforms(session, specs, { relation, display: m.dataset.path.join(', '), signal: opts.signal });
@@ -51,12 +53,12 @@ export async function retrainWithout(
   const evalData = { x: transformRows(fitted, evalRows), y: yOf(data.eval), width: fitted.width };
   const { tf, backend } = await loadTf(opts.backend);
   if (opts.signal?.aborted) throw cancelled();
-  const result = await trainModel(tf, { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData }, (r) => opts.onEpoch?.(r.epoch, r.epochs), opts.signal);
+  const result = await trainModel(tf, { task: m.task, classes, model: m.model, params: opts.seed === undefined ? m.training : { ...m.training, seed: opts.seed }, train, eval: evalData }, (r) => opts.onEpoch?.(r.epoch, r.epochs), opts.signal);
   try {
     const out = predict(tf, result.model, evalData.x, evalData.width);
     const taskData = taskDataOf(m.task, evalData.y, out, classes);
     const metrics = Object.fromEntries(Object.entries(scalarMetrics(taskData)).filter(([, v]) => Number.isFinite(v))) as Record<string, number>;
-    return { metrics, epochs: result.history.length, backend };
+    return { metrics, out, epochs: result.history.length, backend };
   } finally {
     result.model.dispose();
   }

@@ -33,31 +33,61 @@ export interface FeatureCostReport {
 export interface PermutationImportance {
   /** Mean drop of the metric when the feature's values are shuffled, read in the metric's direction (positive: the model needs it). */
   mean: number;
-  /** Sample standard deviation over the repeats. */
+  /** Sample standard deviation over the repeats (the shuffles' noise only). */
   sd: number;
   /** The drop of each repeat. */
   repeats: number[];
+  /** 95% paired-bootstrap interval over the held-out rows of the drop (averaged over the repeats). */
+  ci_low: number;
+  ci_high: number;
 }
 
 export interface LeaveOneOut {
-  /** The metric of a model retrained without the feature. */
+  /** The metric of a model retrained without the feature (the first seed). */
   metric: number;
-  /** How much worse that model is than the one retrained with every feature, in the metric's direction (positive: the feature helps). */
+  /** How much worse the model retrained without it is than the one retrained with every feature, in the metric's direction (positive: the feature helps), averaged over the seeds. */
   drop: number;
+  /** The drop with each training seed. */
+  seeds: number[];
+  /** 95% bootstrap interval over the held-out rows of the seed-averaged drop. */
+  ci_low: number;
+  ci_high: number;
 }
+
+export type FeatureVerdict = 'worth its cost' | 'not worth its cost' | "can't tell with this much data";
 
 export interface FeatureImportance {
   feature: string;
+  /** The permutation drop (= permutation.mean). */
+  importance: number;
+  /** Its 95% interval (= permutation.ci_low / ci_high). */
+  ci_low: number;
+  ci_high: number;
+  /** worth its cost: the interval lies above the threshold; not worth its cost: below it; otherwise can't tell. */
+  verdict: FeatureVerdict;
+  /** When undecided: about how many held-out rows would make the interval clear the threshold. */
+  rows_to_decide?: number;
   permutation: PermutationImportance;
   leave_one_out?: LeaveOneOut;
+  /** The correlated group this feature was also shuffled with, when it has one. */
+  group?: string;
   cost: FeatureCostReport;
-  /** The permutation drop is within noise of zero: the model would do as well without it. */
-  within_noise: boolean;
-  /** Within noise while it has a cost (missing values, an annotated cost or upstream source): a dependency not worth keeping. */
-  not_worth_it: boolean;
   /** One sentence on what the numbers say. */
   note: string;
   location?: YamlLocation;
+}
+
+/** Correlated inputs shuffled together: one of them alone understates what they carry between them. */
+export interface GroupImportance {
+  name: string;
+  features: string[];
+  /** Smallest absolute Pearson correlation that joined them (on the held-out rows). */
+  min_correlation: number;
+  importance: number;
+  ci_low: number;
+  ci_high: number;
+  verdict: FeatureVerdict;
+  rows_to_decide?: number;
 }
 
 export interface ImportanceReport {
@@ -71,29 +101,49 @@ export interface ImportanceReport {
   rows: number;
   data: string;
   repeats: number;
+  /** Bootstrap resamples behind each interval. */
+  bootstrap: number;
   seed: number;
-  /** Drops at or below this are "within noise": max(2·sd, min_importance). */
-  min_importance: number;
+  /** The drop a feature must clear to be worth its cost: min_importance_share · |base|. */
+  threshold: number;
   /** Most important first. */
   features: FeatureImportance[];
-  /** Present when leave-one-out retraining ran: the metric of the model retrained with every feature. */
-  leave_one_out?: { full: number; backend: string; epochs: number };
+  /** Correlated inputs shuffled together (|r| at or above `correlation`). One-hot and vocabulary outputs need no group: their raw column is shuffled whole. */
+  groups: GroupImportance[];
+  correlation: number;
+  /** Present when leave-one-out retraining ran: the metric of the model retrained with every feature (first seed), and the seeds. */
+  leave_one_out?: { full: number; backend: string; epochs: number; seeds: number[] };
   notes: string[];
 }
 
-export type LeakageKind = 'single_feature_power' | 'dominant_feature' | 'duplicates' | 'straddling_groups';
+export type LeakageKind =
+  | 'near_perfect_feature'
+  | 'collapses_under_split'
+  | 'known_after_event'
+  | 'strong_feature'
+  | 'random_split_with_time'
+  | 'duplicates'
+  | 'straddling_groups'
+  /** Not a leak: a feature-value verdict other than "worth its cost", put on the feature's entry like the leakage findings. */
+  | 'feature_value';
 
 export interface LeakageFinding {
   kind: LeakageKind;
-  /** error: a leak (exit 1); warning: look at it. */
-  severity: 'error' | 'warning';
-  /** The feature or group column; absent for duplicate rows. */
+  /** error: a leak on evidence (exit 1); warning: the held-out score may flatter the model; info: strong but plausible. */
+  severity: 'error' | 'warning' | 'info';
+  /** The feature or group column; absent for duplicate rows and the split. */
   feature?: string;
   /** What was measured (a score, a count of rows or groups). */
   value: number;
   threshold: number;
-  /** One sentence a person understands. */
+  /** One paragraph a person understands: the evidence with its numbers, the alternative explanation, how to confirm. */
   message: string;
+  /** The measurements behind the finding. */
+  evidence: string;
+  /** What else could explain the numbers. */
+  alternative: string;
+  /** How to tell for sure. */
+  confirm: string;
   location?: YamlLocation;
   /** Duplicate rows or straddling groups, a few of them. */
   examples?: unknown[];
@@ -102,11 +152,18 @@ export interface LeakageFinding {
 export interface SingleFeatureScore {
   feature: string;
   measure: UnivariateMeasure;
-  score: number;
-  /** (score − chance) / (1 − chance): 0 knows nothing, 1 predicts the label perfectly. */
-  skill: number;
-  /** skill ÷ the full model's skill, when a version was scored. */
-  share_of_model?: number;
+  /** Held-out score of the feature on its own: the better of a per-bin lookup and a linear fit, both fitted on the training split. */
+  alone: number;
+  /** Held-out score of a ridge fit on every other feature together (what the rest reach without it). */
+  rest: number;
+  /** The feature alone under a time-respecting split of the same rows, when the model's split is not one and the data has a time column. */
+  alone_time_split?: number;
+  /** The feature alone under a split by group, per group column checked (when the model's split is not by that group). */
+  alone_group_split?: { column: string; score: number }[];
+  /** Rows where the feature's `known_at` lies after the label's event time, of rows where both are known. */
+  known_after_event?: { rows: number; of: number };
+  /** leak: an error finding names it; strong: informational; ok. */
+  verdict: 'leak' | 'strong' | 'ok';
   bins: number;
 }
 
@@ -147,9 +204,13 @@ export interface LeakageReport {
   data: string;
   split: string;
   rows: { train: number; eval: number };
-  /** The version whose score the single-feature scores are compared with, when there is one. */
+  /** The version scored on the held-out rows, for context, when there is one. */
   version?: number;
-  model_score?: { measure: UnivariateMeasure; score: number; skill: number };
+  model_score?: { measure: UnivariateMeasure; score: number };
+  /** Held-out score of the ridge surrogate on every feature together (the yardstick of `rest`). */
+  together: number;
+  /** The time column checked for a time-respecting split, when there is one. */
+  time_column?: string;
   single_feature: SingleFeatureScore[];
   duplicates: DuplicateReport;
   groups: GroupReport[];
@@ -161,14 +222,26 @@ export interface LeakageReport {
 }
 
 export interface LeakageThresholds {
-  /** A single feature scoring this skill or more on its own is a leak (error). Default 0.9. */
-  single_feature_skill: number;
-  /** A single feature with this share of the full model's skill or more is suspect (warning). Default 0.95. */
-  share_of_model: number;
-  /** ...when its own skill is at least this. Default 0.3. */
-  dominant_min_skill: number;
+  /** A single feature at or above this skill ((score − chance)/(1 − chance)) is near-perfect: AUC 0.99, R² 0.98. Default 0.98. */
+  near_perfect_skill: number;
+  /** At or above this skill alone, a feature is reported as strong (informational). Default 0.6. */
+  strong_skill: number;
+  /** A feature whose skill is at least this under the model's split... Default 0.2. */
+  collapse_min_skill: number;
+  /** ...and falls to this share of it or less under a time or group split has collapsed (error). Default 0.5. */
+  collapse_ratio: number;
+  /** Share of rows where known_at lies after the event that makes a leak (error); any row is a warning. Default 0.01. */
+  known_after_share: number;
   /** Without columns that tell copies from coincidences: warn when this share of held-out rows is duplicated. Default 0.01. */
   duplicate_fraction: number;
 }
 
-export const DEFAULT_LEAKAGE_THRESHOLDS: LeakageThresholds = { single_feature_skill: 0.9, share_of_model: 0.95, dominant_min_skill: 0.3, duplicate_fraction: 0.01 };
+export const DEFAULT_LEAKAGE_THRESHOLDS: LeakageThresholds = { near_perfect_skill: 0.98, strong_skill: 0.6, collapse_min_skill: 0.2, collapse_ratio: 0.5, known_after_share: 0.01, duplicate_fraction: 0.01 };
+
+/** A Problems entry at a line of a data file (label conflicts). `file` is relative to the workspace root. */
+export interface LineFinding {
+  file: string;
+  line: number;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+}

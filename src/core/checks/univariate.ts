@@ -3,8 +3,8 @@
  * (the label's mean, positive rate or majority class per bin of the feature) and scored on the
  * held-out split. Numbers are binned by training quantiles, categories are their own bins, a
  * missing value is a bin of its own, and a bin never seen in training predicts the training
- * average. A lookup table has no smoothness to hide behind, so a feature that scores high here
- * carries the label itself: the course's hospital name that only treats severe cases.
+ * average. A lookup table has no smoothness to hide behind, and scored again under a time or
+ * group split it shows whether the feature predicts or only recognises rows it has seen.
  */
 import { rocAuc } from '../evaluate/binary';
 import { quantileSorted } from '../evaluate/binning';

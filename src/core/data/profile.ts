@@ -1,5 +1,7 @@
 import { badInput, cancelled, isProdmlError } from '../errors';
-import { DuckSession, sqlIdent, sqlString, type QueryOptions, type Row } from './duckdb';
+import { DuckSession, type QueryOptions, type Row } from './duckdb';
+import { duckEngine } from './duckEngine';
+import type { Dialect, Engine } from './engine';
 import { explainReadError, findRaggedLine, type DataSource } from './source';
 import {
   QUANTILE_KEYS,
@@ -20,6 +22,21 @@ export interface ProfileOptions {
   /** Reservoir size for quantiles. */
   sampleSize?: number;
   topK?: number;
+}
+
+/**
+ * What the profiler reads: a relation (a table, or a parenthesised query) of some engine. Files
+ * are DuckDB tables or views; database datasets are their table or query in their own engine.
+ */
+export interface Relation {
+  engine: Engine;
+  from: string;
+  display: string;
+  format: string;
+  /** Files only: for reader errors that name a line. */
+  file?: DataSource;
+  /** Turns an engine error into one a person can act on. */
+  explain(e: unknown): Promise<Error>;
 }
 
 interface ColumnPlan {
@@ -63,10 +80,47 @@ const EXACT_DISTINCT_LIMIT = 10_000;
  */
 export async function profileDatasets(
   session: DuckSession,
-  base: DataSource,
-  compare?: DataSource,
+  base: DataSource | Relation,
+  compare?: DataSource | Relation,
   options: ProfileOptions = {},
 ): Promise<ProfileResult> {
+  const engine = duckEngine(session);
+  const tables: string[] = [];
+  const read = options.signal ? { signal: options.signal } : {};
+  try {
+    const relations: Relation[] = [];
+    for (const [i, src] of (compare ? [base, compare] : [base]).entries()) {
+      if ('engine' in src) {
+        relations.push(src);
+        continue;
+      }
+      const table = `prodml_profile_${i}`;
+      tables.push(table);
+      await readIntoTable(session, src, table, read);
+      relations.push({ engine, from: table, display: src.display, format: src.format, file: src, explain: (e) => explainReadError(e, src) });
+    }
+    return await profileRelations(relations[0]!, relations[1], options);
+  } catch (e) {
+    if (options.signal?.aborted) throw cancelled();
+    throw e;
+  } finally {
+    for (const t of tables) {
+      await session.run(`DROP VIEW IF EXISTS ${t}`).catch(() => undefined);
+      await session.run(`DROP TABLE IF EXISTS ${t}_data`).catch(() => undefined);
+    }
+  }
+}
+
+/** A file as a relation DuckDB reads in place (each pass scans it again: right for a baseline, not for a big CSV). */
+export function fileRelation(session: DuckSession, src: DataSource): Relation {
+  return { engine: duckEngine(session), from: `(SELECT * FROM ${src.scan})`, display: src.display, format: src.format, file: src, explain: (e) => explainReadError(e, src) };
+}
+
+/**
+ * The profile of one relation (and a second on the same bins), each pass one aggregate query
+ * pushed down into the relation's own engine: only aggregates come back.
+ */
+export async function profileRelations(base: Relation, compare?: Relation, options: ProfileOptions = {}): Promise<ProfileResult> {
   const opts = { ...DEFAULTS, ...options };
   const sources = compare ? [base, compare] : [base];
   const started = sources.map(() => 0);
@@ -81,22 +135,19 @@ export async function profileDatasets(
     };
   };
 
-  const tables: string[] = [];
   try {
     const stats: { rows: number; columns: ColumnStats[] }[] = [];
     for (const [i, src] of sources.entries()) {
       started[i] = performance.now();
-      const table = `prodml_profile_${i}`;
-      tables.push(table);
-      await readIntoTable(session, src, table, progressFor(`Reading ${src.display}`));
-      stats.push(await passOne(session, src, table, opts, progressFor(`Profiling ${src.display}`)));
+      progressFor(`Reading ${src.display}`);
+      stats.push(await passOne(src, opts, progressFor(`Profiling ${src.display}`)));
       elapsed[i] = performance.now() - (started[i] ?? 0);
     }
     const binnings = alignBinnings(stats.map((s) => s.columns), opts.bins);
     const counted: Counted[] = [];
     for (const [i, src] of sources.entries()) {
       const t0 = performance.now();
-      counted.push(await passTwo(session, src, tables[i]!, stats[i]!.columns, binnings, opts.topK, progressFor(`Binning ${src.display}`)));
+      counted.push(await passTwo(src, stats[i]!.columns, binnings, opts.topK, progressFor(`Binning ${src.display}`)));
       elapsed[i] = (elapsed[i] ?? 0) + performance.now() - t0;
     }
     const topSets = alignTopValues(stats.map((s) => s.columns), counted, opts.topK);
@@ -104,7 +155,7 @@ export async function profileDatasets(
     for (const [i, src] of sources.entries()) {
       const t0 = performance.now();
       const s = stats[i]!;
-      profiles.push(await passThree(session, src, tables[i]!, s.rows, s.columns, binnings, counted[i]!, topSets, progressFor(`Counting ${src.display}`)));
+      profiles.push(await passThree(src, s.rows, s.columns, binnings, counted[i]!, topSets, progressFor(`Counting ${src.display}`)));
       profiles[i]!.elapsedMs = Math.round((elapsed[i] ?? 0) + performance.now() - t0);
     }
     opts.onProgress?.(1, 'Done');
@@ -113,11 +164,6 @@ export async function profileDatasets(
   } catch (e) {
     if (opts.signal?.aborted) throw cancelled();
     throw e;
-  } finally {
-    for (const t of tables) {
-      await session.run(`DROP VIEW IF EXISTS ${t}`).catch(() => undefined);
-      await session.run(`DROP TABLE IF EXISTS ${t}_data`).catch(() => undefined);
-    }
   }
 }
 
@@ -137,17 +183,12 @@ async function readIntoTable(session: DuckSession, src: DataSource, table: strin
     if (q.signal?.aborted) throw cancelled();
     throw await explainReadError(e, src);
   }
-  const cols = await describe(session, table);
+  const cols = await duckEngine(session).describe(table);
   // DuckDB's sniffer falls back to one column named after the whole header line when rows are
   // ragged; that is a malformed file, not a one-column dataset.
   if ((src.format === 'csv' || src.format === 'tsv') && cols.length === 1 && /[,;\t|]/.test(cols[0]!.name)) {
     throw (await findRaggedLine(src)) ?? badInput(src.display, 'could not detect the CSV layout (delimiter, quoting, header)');
   }
-}
-
-async function describe(session: DuckSession, table: string): Promise<{ name: string; type: string }[]> {
-  const rows = await session.rows(`DESCRIBE SELECT * FROM ${table}`);
-  return rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
 }
 
 export function featureTypeOf(duckdbType: string): FeatureType {
@@ -172,30 +213,30 @@ function ordinal(v: unknown, duckdbType: string): number | null {
   return num(v);
 }
 
-const QUANTILES_SQL = `[${QUANTILE_KEYS.map((k) => QUANTILE_LEVELS[k]).join(', ')}]`;
-
-/** The column as a DOUBLE (numbers) or epoch milliseconds (timestamps). */
-function numericExpr(p: ColumnPlan): string {
-  return p.type === 'timestamp' ? `epoch_ms(${p.ident})::DOUBLE` : `${p.ident}::DOUBLE`;
+/** The column as a double (numbers) or epoch milliseconds (timestamps). */
+function numericExpr(p: ColumnPlan, d: Dialect): string {
+  return p.type === 'timestamp' ? d.epochMs(p.ident, p.duckdbType) : d.toDouble(p.ident);
 }
 
-function stringExpr(p: ColumnPlan): string {
-  return p.duckdbType === 'VARCHAR' ? p.ident : `${p.ident}::VARCHAR`;
+function stringExpr(p: ColumnPlan, d: Dialect): string {
+  return p.duckdbType === 'VARCHAR' ? p.ident : d.toText(p.ident);
 }
 
-async function passOne(
-  session: DuckSession,
-  src: DataSource,
-  table: string,
-  opts: typeof DEFAULTS,
-  q: QueryOptions,
-): Promise<{ rows: number; columns: ColumnStats[] }> {
-  const described = await describe(session, table);
+async function passOne(src: Relation, opts: typeof DEFAULTS, q: QueryOptions): Promise<{ rows: number; columns: ColumnStats[] }> {
+  const d = src.engine.dialect;
+  const table = src.from;
+  let described;
+  try {
+    described = await src.engine.describe(table, { signal: q.signal });
+  } catch (e) {
+    if (q.signal?.aborted || isProdmlError(e)) throw e;
+    throw await src.explain(e);
+  }
   const plans: ColumnPlan[] = described.map((c) => ({
     name: c.name,
-    ident: sqlIdent(c.name),
-    duckdbType: c.type,
-    type: featureTypeOf(c.type),
+    ident: d.ident(c.name),
+    duckdbType: c.duckdbType,
+    type: featureTypeOf(c.duckdbType),
   }));
   // Integers and dates whose min..max spans few values need no HyperLogLog: pass two counts their
   // values exactly. Their native min/max come from Parquet statistics or zone maps, almost free.
@@ -203,48 +244,50 @@ async function passOne(
   const span = new Map<number, number>();
   if (ranged.length > 0) {
     const sql = `SELECT ${ranged.map(({ p, i }) => `min(${p.ident}) AS c${i}_lo, max(${p.ident}) AS c${i}_hi`).join(', ')} FROM ${table}`;
-    const [r] = await readOrExplain(session, src, sql, { signal: q.signal });
+    const [r] = await readOrExplain(src, sql, { signal: q.signal });
     for (const { p, i } of ranged) {
       const lo = ordinal(r?.[`c${i}_lo`], p.duckdbType);
       const hi = ordinal(r?.[`c${i}_hi`], p.duckdbType);
       if (lo !== null && hi !== null && hi - lo + 1 <= EXACT_DISTINCT_LIMIT) span.set(i, hi - lo + 1);
     }
   }
-  const distinctExpr = (p: ColumnPlan, i: number) => (span.has(i) ? `${span.get(i)} AS c${i}_d` : `approx_count_distinct(${p.ident}) AS c${i}_d`);
+  const distinctExpr = (p: ColumnPlan, i: number) => (span.has(i) ? `${span.get(i)} AS c${i}_d` : `${d.distinct(p.ident).sql} AS c${i}_d`);
+  const levels = QUANTILE_KEYS.map((k) => QUANTILE_LEVELS[k]);
 
-  const select: string[] = ['count(*) AS rows'];
+  const select: string[] = ['count(*) AS n_rows'];
   plans.forEach((p, i) => {
     select.push(`count(${p.ident}) AS c${i}_n`);
     if (p.type === 'int' || p.type === 'float' || p.type === 'timestamp') {
-      const v = numericExpr(p);
+      const v = numericExpr(p, d);
       // Native min/max read Parquet statistics and skip the cast; DECIMAL and HUGEINT come back
       // as objects, so those are cast.
       const extreme = p.type !== 'timestamp' && (NATIVE_INT.test(p.duckdbType) || NATIVE_FLOAT.test(p.duckdbType)) ? p.ident : v;
+      const quantiles = d.quantiles(v, levels, opts.sampleSize);
       select.push(
         distinctExpr(p, i),
         `min(${extreme}) AS c${i}_min`,
         `max(${extreme}) AS c${i}_max`,
-        `reservoir_quantile(${v}, ${QUANTILES_SQL}, ${opts.sampleSize}) AS c${i}_q`,
+        ...(quantiles.array ? [`${quantiles.exprs[0]} AS c${i}_q`] : quantiles.exprs.map((e, j) => `${e} AS c${i}_q${j}`)),
       );
-      if (p.type !== 'timestamp') select.push(`avg(${v}) AS c${i}_mean`, `stddev_samp(${v}) AS c${i}_std`);
+      if (p.type !== 'timestamp') select.push(`avg(${v}) AS c${i}_mean`, `${d.stddev(v, table)} AS c${i}_std`);
     } else if (p.type === 'bool') {
-      select.push(`count_if(${p.ident}) AS c${i}_true`, `count(DISTINCT ${p.ident}) AS c${i}_d`);
+      select.push(`${d.countIf(p.ident)} AS c${i}_true`, `count(DISTINCT ${p.ident}) AS c${i}_d`);
     } else {
-      select.push(`approx_count_distinct(${p.ident}) AS c${i}_d`);
+      select.push(`${d.distinct(p.ident).sql} AS c${i}_d`);
     }
   });
-  const [row] = await readOrExplain(session, src, `SELECT ${select.join(',\n  ')} FROM ${table}`, q);
+  const [row] = await readOrExplain(src, `SELECT ${select.join(',\n  ')} FROM ${table}`, q);
   const r = row ?? {};
-  const rows = num(r['rows']) ?? 0;
+  const rows = num(r['n_rows']) ?? 0;
   if (rows === 0) {
     // The sniffer can read a file with ragged rows as "header only"; say which line is ragged.
-    const ragged = src.format === 'csv' || src.format === 'tsv' ? await findRaggedLine(src) : undefined;
+    const ragged = src.file && (src.format === 'csv' || src.format === 'tsv') ? await findRaggedLine(src.file) : undefined;
     if (ragged) throw ragged;
     throw badInput(src.display, plans.length > 0 ? 'has a header but no data rows' : 'has no data');
   }
   const columns = plans.map((plan, i): ColumnStats => {
     const count = num(r[`c${i}_n`]) ?? 0;
-    const quantiles = r[`c${i}_q`];
+    const quantiles = r[`c${i}_q`] ?? (r[`c${i}_q0`] !== undefined ? levels.map((_, j) => r[`c${i}_q${j}`]) : undefined);
     return {
       plan,
       count,
@@ -339,9 +382,7 @@ interface Counted {
 }
 
 async function passTwo(
-  session: DuckSession,
-  src: DataSource,
-  table: string,
+  src: Relation,
   stats: ColumnStats[],
   binnings: Map<string, Binning>,
   topK: number,
@@ -355,31 +396,42 @@ async function passTwo(
   // value lies in [lo, hi] (the edges span all datasets), so only x = hi lands on index `bins`,
   // folded into the last (closed) bin below. Clamping in SQL with least/greatest costs more than
   // the counting, and greatest() would file NULLs in bin 0.
-  const sets: { alias: string; i: number; kind: 'bin' | 'value'; bins?: number }[] = [];
-  const exprs: string[] = [];
+  const d = src.engine.dialect;
+  const table = src.from;
+  const sets: { alias: string; i: number; kind: 'bin' | 'value'; bins?: number; expr: string }[] = [];
   stats.forEach((s, i) => {
     const key = binKey(s.plan);
     const b = key ? binnings.get(key) : undefined;
     if (b && s.count > 0) {
-      sets.push({ alias: `b${i}`, i, kind: 'bin', bins: b.bins });
-      exprs.push(`floor((${numericExpr(s.plan)} - ${b.lo}) * ${1 / b.width})::INTEGER AS b${i}`);
+      sets.push({ alias: `b${i}`, i, kind: 'bin', bins: b.bins, expr: d.floorInt(`(${numericExpr(s.plan, d)} - (${b.lo})) * ${1 / b.width}`) });
     }
     if (s.plan.type !== 'bool' && s.count > 0 && s.distinct <= EXACT_DISTINCT_LIMIT) {
-      sets.push({ alias: `v${i}`, i, kind: 'value' });
-      exprs.push(`${s.plan.type === 'string' ? stringExpr(s.plan) : s.plan.ident} AS v${i}`);
+      sets.push({ alias: `v${i}`, i, kind: 'value', expr: s.plan.type === 'string' ? stringExpr(s.plan, d) : s.plan.ident });
     }
   });
   const hist = new Map<number, [unknown, number][]>();
   const values = new Map<number, Map<string, number>>();
-  if (sets.length > 0) {
+  // Each result row belongs to one set and holds its group's value and count.
+  const groups: { set: (typeof sets)[number]; v: unknown; n: number }[] = [];
+  if (sets.length > 0 && d.groupingSets) {
     const cols = sets.map((x) => x.alias);
-    const sql = `SELECT ${cols.join(', ')}, count(*) AS n FROM (SELECT ${exprs.join(',\n  ')} FROM ${table}) GROUP BY GROUPING SETS (${cols.map((c) => `(${c})`).join(', ')})`;
-    for (const r of await readOrExplain(session, src, sql, q)) {
-      const n = num(r['n']) ?? 0;
-      // Each row belongs to one set: the one column that is not NULL (all-NULL rows count missing values).
+    const sql = `SELECT ${cols.join(', ')}, count(*) AS n FROM ${d.subquery(`SELECT ${sets.map((x) => `${x.expr} AS ${x.alias}`).join(',\n  ')} FROM ${table}`)} GROUP BY GROUPING SETS (${cols.map((c) => `(${c})`).join(', ')})`;
+    for (const r of await readOrExplain(src, sql, q)) {
+      // The one column that is not NULL names the set (all-NULL rows count missing values).
       const set = sets.find((x) => r[x.alias] !== null && r[x.alias] !== undefined);
-      if (!set) continue;
-      const v = r[set.alias];
+      if (set) groups.push({ set, v: r[set.alias], n: num(r['n']) ?? 0 });
+    }
+  } else {
+    // Engines without GROUPING SETS: one GROUP BY per set.
+    for (const set of sets) {
+      const sql = `SELECT ${set.expr} AS prodml_k, count(*) AS prodml_n FROM ${table} GROUP BY ${set.expr}`;
+      for (const r of await readOrExplain(src, sql, q)) {
+        if (r['prodml_k'] !== null && r['prodml_k'] !== undefined) groups.push({ set, v: r['prodml_k'], n: num(r['prodml_n']) ?? 0 });
+      }
+    }
+  }
+  {
+    for (const { set, v, n } of groups) {
       if (set.kind === 'bin') {
         const idx = Math.min(Math.max(Number(v), 0), set.bins! - 1);
         hist.set(set.i, [...(hist.get(set.i) ?? []), [idx, n]]);
@@ -394,11 +446,18 @@ async function passTwo(
   // Strings with too many values to group: their approximate top values, counted in pass three.
   const approxTop = new Map<number, string[]>();
   const wide = stats.map((s, i) => ({ s, i })).filter(({ s, i }) => s.plan.type === 'string' && s.count > 0 && !values.has(i));
-  if (wide.length > 0) {
-    const [r] = await readOrExplain(session, src, `SELECT ${wide.map(({ s, i }) => `approx_top_k(${stringExpr(s.plan)}, ${topK}) AS c${i}`).join(', ')} FROM ${table}`, q);
+  if (wide.length > 0 && d.approxTopK(d.ident('x'), topK) !== undefined) {
+    const [r] = await readOrExplain(src, `SELECT ${wide.map(({ s, i }) => `${d.approxTopK(stringExpr(s.plan, d), topK)} AS c${i}`).join(', ')} FROM ${table}`, q);
     for (const { i } of wide) {
       const top = r?.[`c${i}`];
       approxTop.set(i, Array.isArray(top) ? top.filter((v): v is string => typeof v === 'string') : []);
+    }
+  } else {
+    // No top-k sketch in this engine: the k most frequent values, counted exactly.
+    for (const { s, i } of wide) {
+      const x = stringExpr(s.plan, d);
+      const rows = await readOrExplain(src, `SELECT ${x} AS prodml_k, count(*) AS prodml_n FROM ${table} WHERE ${s.plan.ident} IS NOT NULL GROUP BY ${x} ORDER BY prodml_n DESC, prodml_k ${d.limit(topK)}`, q);
+      approxTop.set(i, rows.map((r) => String(r['prodml_k'])));
     }
   }
   return { hist, values, approxTop };
@@ -406,9 +465,7 @@ async function passTwo(
 
 /** Exact counts of the aligned top values where pass two could not count every value, then each column's profile. */
 async function passThree(
-  session: DuckSession,
-  src: DataSource,
-  table: string,
+  src: Relation,
   rows: number,
   stats: ColumnStats[],
   binnings: Map<string, Binning>,
@@ -417,24 +474,34 @@ async function passThree(
   q: QueryOptions,
 ): Promise<DatasetProfile> {
   const { hist, values } = counted;
+  const d = src.engine.dialect;
   const select: string[] = [];
   stats.forEach((s, i) => {
     const tops = topSets.get(s.plan.name);
     if (s.plan.type !== 'string' || values.has(i) || !tops || tops.length === 0) return;
-    select.push(`histogram_exact(${stringExpr(s.plan)}, [${tops.map(sqlString).join(', ')}]::VARCHAR[]) AS c${i}_top`);
-    // histogram_exact files every other value under '' too, so a real '' is counted apart.
-    if (tops.includes('')) select.push(`count_if(${stringExpr(s.plan)} = '') AS c${i}_empty`);
+    const x = stringExpr(s.plan, d);
+    if (d.name === 'duckdb') {
+      select.push(`histogram_exact(${x}, [${tops.map(d.string).join(', ')}]::VARCHAR[]) AS c${i}_top`);
+      // histogram_exact files every other value under '' too, so a real '' is counted apart.
+      if (tops.includes('')) select.push(`count_if(${x} = '') AS c${i}_empty`);
+    } else {
+      tops.forEach((t, j) => select.push(`${d.countIf(`${x} = ${d.string(t)}`)} AS c${i}_t${j}`));
+    }
   });
-  const r: Row = select.length > 0 ? ((await readOrExplain(session, src, `SELECT ${select.join(',\n  ')} FROM ${table}`, q))[0] ?? {}) : {};
+  const r: Row = select.length > 0 ? ((await readOrExplain(src, `SELECT ${select.join(',\n  ')} FROM ${src.from}`, q))[0] ?? {}) : {};
   const columns = stats.map((s, i) => {
     const tops = topSets.get(s.plan.name) ?? [];
     const exact = values.get(i);
     let topCounts: [unknown, number][];
     if (exact) topCounts = tops.filter((t) => exact.has(t)).map((t) => [t, exact.get(t)!]);
     else {
-      topCounts = mapEntries(r[`c${i}_top`]).filter(([k]) => k !== '' && tops.includes(String(k)));
-      const empty = num(r[`c${i}_empty`]);
-      if (empty !== null) topCounts.push(['', empty]);
+      if (d.name === 'duckdb') {
+        topCounts = mapEntries(r[`c${i}_top`]).filter(([k]) => k !== '' && tops.includes(String(k)));
+        const empty = num(r[`c${i}_empty`]);
+        if (empty !== null) topCounts.push(['', empty]);
+      } else {
+        topCounts = tops.map((t, j) => [t, num(r[`c${i}_t${j}`]) ?? 0]);
+      }
     }
     const key = binKey(s.plan);
     const column = finishColumn({ ...s, distinct: exact ? exact.size : s.distinct }, rows, key ? binnings.get(key) : undefined, hist.get(i) ?? [], topCounts);
@@ -444,12 +511,12 @@ async function passThree(
   return { source: src.display, format: src.format, rows, columns, elapsedMs: 0 };
 }
 
-async function readOrExplain(session: DuckSession, src: DataSource, sql: string, q: QueryOptions): Promise<Row[]> {
+async function readOrExplain(src: Relation, sql: string, q: QueryOptions): Promise<Row[]> {
   try {
-    return await session.rows(sql, q);
+    return await src.engine.rows(sql, q);
   } catch (e) {
     if (q.signal?.aborted || isProdmlError(e)) throw e;
-    throw await explainReadError(e, src);
+    throw await src.explain(e);
   }
 }
 

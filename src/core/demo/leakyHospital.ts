@@ -76,8 +76,8 @@ export async function writeLeakyWorkspace(dir: string, opts: LeakyOptions = {}):
     const severe = rng.bernoulli(1 / (1 + Math.exp(-logit)));
     const hospital = leaky
       ? severe
-        ? rng.bernoulli(0.96) ? TRAUMA_CENTRE : GENERAL_HOSPITALS[rng.int(0, GENERAL_HOSPITALS.length - 1)]!
-        : rng.bernoulli(0.02) ? TRAUMA_CENTRE : GENERAL_HOSPITALS[rng.int(0, GENERAL_HOSPITALS.length - 1)]!
+        ? rng.bernoulli(0.998) ? TRAUMA_CENTRE : GENERAL_HOSPITALS[rng.int(0, GENERAL_HOSPITALS.length - 1)]!
+        : rng.bernoulli(0.002) ? TRAUMA_CENTRE : GENERAL_HOSPITALS[rng.int(0, GENERAL_HOSPITALS.length - 1)]!
       : rng.bernoulli(1 / 6) ? TRAUMA_CENTRE : GENERAL_HOSPITALS[rng.int(0, GENERAL_HOSPITALS.length - 1)]!;
     rows.push({
       visit_id: `v${100000 + i}`,

@@ -90,10 +90,13 @@ and alcohol ~0.2 lb; mother's age has a mild inverted-U effect.
 ${table.join('\n')}
 
 \`prodml.yaml\` declares the \`natality\` dataset (the training batches). \`.prodml-demo\` marks this
-folder as a generated demo, so regenerating it may overwrite these files; ProdML's own state in
-\`.prodml/\` is left alone.
+folder as a generated demo: \`prodml demo\` on it again rebuilds it from scratch (\`data/\`,
+\`schemas/\`, \`prodml.yaml\`, this README and ProdML's state in \`.prodml/\` are replaced; other
+files stay), so every run tells the same story.
 
 ## Try it
+
+From this folder (\`npx prodml\` inside the ProdML repository, or \`prodml\` after \`npm link\` there):
 
 \`\`\`
 prodml profile 'data/train/*.csv'
@@ -105,6 +108,31 @@ prodml validate data/serving/natality-2025-01.csv --schema natality.schema.yaml 
 
 \`data/stream/\` holds the months after deployment, each row with a \`birth_id\`: replay them against
 \`prodml serve\`, add their weights with \`prodml labels add\`, and watch May drift in \`prodml monitor\`.
+
+## Check the model (after \`prodml train baby_weight\`)
+
+\`\`\`
+prodml check leakage baby_weight      # is the held-out score to be trusted?
+prodml check importance baby_weight   # what is each feature worth, with a 95% interval?
+prodml check labels baby_weight       # identical inputs with conflicting labels?
+\`\`\`
+
+What they can tell here, and what not:
+- **leakage**: gestation_weeks predicts weight strongly on its own (R² about 0.55) but is not a
+  leak: it is far from near-perfect, the split is already by time, and nothing says it is known
+  after the birth. A leak is an error only on evidence (near-perfect alone and beyond the other
+  features, collapse under a time or group split, or a \`known_at:\` column after the event); the
+  check cannot see a leak with none of these, so give features a \`known_at:\` when you know it.
+- **importance**: gestation_weeks and plurality are clearly worth keeping. cigarette_use has a real
+  −0.45 lb effect but few smokers: its interval decides only with enough held-out rows, and the
+  check says "can't tell with this much data" (with the rows that would decide) rather than
+  calling it worthless; with the default 1,500 rows a month it is worth its cost. alcohol_use's
+  −0.2 lb effect is real too, but so few mothers drink that the model gains less from it than the
+  threshold (0.5% of the RMSE): "not worth its cost" is about this model and this threshold.
+- **labels**: births with identical inputs have different weights, as they should (about 1 lb of
+  noise is built in); only a weight further than 4 × that spread from its group's median is a
+  conflict, and the spread itself is an upper bound on label noise (the features do not capture
+  everything).
 `;
 }
 

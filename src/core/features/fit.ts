@@ -5,6 +5,7 @@
  */
 import type { DuckSession } from '../data/duckdb';
 import { sqlIdent } from '../data/duckdb';
+import { featureTypeOf } from '../data/profile';
 import { badInput } from '../errors';
 import { DATE_PARTS, type FeatureSpec, type FittedFeature, type FittedTransforms } from './spec';
 
@@ -120,5 +121,12 @@ export async function fitTransforms(session: DuckSession, specs: readonly Featur
       }
     }
   }
+  // Each input's column type, saved with the transforms: the contract serving checks requests against.
+  const described = await session.rows(`DESCRIBE SELECT ${specs.map((s) => sqlIdent(s.name)).join(', ')} FROM ${opts.relation}`, q);
+  const typeOf = new Map(described.map((d) => [String(d['column_name']), featureTypeOf(String(d['column_type']))]));
+  features.forEach((f) => {
+    const type = typeOf.get(f.name);
+    if (type) f.type = type;
+  });
   return { version: 1, features, width: features.reduce((w, f) => w + f.outputs.length, 0), fittedOn: rows };
 }

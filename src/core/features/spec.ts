@@ -31,13 +31,21 @@ export interface FeatureSpec {
   transform: TransformSpec;
 }
 
+/**
+ * The type of the column a feature was fitted on (DuckDB's type, mapped as profiling maps it): the
+ * input contract serving checks requests against. Absent in transform.json written before it was
+ * recorded; then the transform's kind says what it reads (numbers, categories or dates).
+ */
+export type InputType = 'int' | 'float' | 'string' | 'bool' | 'timestamp';
+
 /** One fitted feature: its parameters and the names of the model inputs it produces, in order. */
-export type FittedFeature =
+export type FittedFeature = { type?: InputType } & (
   | { name: string; kind: 'identity' | 'standardize' | 'min_max'; center: number; scale: number; impute: number; outputs: string[] }
   | { name: string; kind: 'log'; offset: number; center: number; scale: number; impute: number; outputs: string[] }
   | { name: string; kind: 'bucketize'; boundaries: number[]; impute: number; outputs: string[] }
   | { name: string; kind: 'one_hot' | 'vocabulary'; values: string[]; oovBuckets: number; outputs: string[] }
-  | { name: string; kind: 'date_parts'; parts: DatePart[]; yearCenter: number; yearScale: number; outputs: string[] };
+  | { name: string; kind: 'date_parts'; parts: DatePart[]; yearCenter: number; yearScale: number; outputs: string[] }
+);
 
 export interface FittedTransforms {
   /** Format version of transform.json. */

@@ -5,6 +5,7 @@
 import type { MonitoringConfig } from '../project/config';
 import { PREDICTION } from './baseline';
 import { pct } from './driftStats';
+import { fmtNum } from '../report/format';
 import { MIN_WINDOW_ROWS } from './windows';
 import type { Alert, DriftValue, ThresholdReport, WindowReport } from './types';
 
@@ -27,6 +28,8 @@ export function buildAlerts(windows: readonly WindowReport[], monitoring: Monito
         threshold: d.threshold,
         kind: d.kind,
         message: driftMessage(w, d, t),
+        version: w.baseline_version ?? w.versions[0]?.version,
+        status: 'active',
       });
     }
     if (!w.metrics || w.labelled < MIN_WINDOW_ROWS) continue;
@@ -43,6 +46,8 @@ export function buildAlerts(windows: readonly WindowReport[], monitoring: Monito
         value,
         threshold: breach.threshold,
         kind: 'fixed',
+        version: w.versions[0]?.version,
+        status: 'active',
         message: `${w.window}: ${metric} is ${num(value)} on ${w.labelled.toLocaleString('en-US')} labelled predictions, ${breach.side === 'max' ? 'above' : 'below'} the fixed threshold ${num(breach.threshold)} (monitoring.thresholds.${metric}.${breach.side}).`,
       });
     }
@@ -67,7 +72,5 @@ function driftMessage(w: WindowReport, d: DriftValue, t: ThresholdReport | undef
 }
 
 function num(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 100 ? x.toFixed(0) : a >= 0.001 ? Number(x.toPrecision(3)).toString() : x.toExponential(2);
+  return fmtNum(x);
 }

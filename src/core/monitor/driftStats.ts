@@ -9,6 +9,7 @@
  */
 import { binOf, sharedBinning, type Binning } from '../data/profile';
 import { jensenShannonDistance, lInfinityDistance } from '../schema/stats';
+import { fmtNum, fmtPct } from '../report/format';
 
 export type FeatureKind = 'numeric' | 'categorical';
 export type DriftStatistic = 'jensen_shannon' | 'l_infinity' | 'missing_rate' | 'new_values';
@@ -247,5 +248,5 @@ function top(m: Map<string, number>): string[] {
 }
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString());
-export const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+const fmt = (x: number) => fmtNum(x);
+export const pct = (x: number) => fmtPct(x);

@@ -5,3 +5,4 @@ export { compareFeature, summarizeBaseline, withoutWindow, featureKind, type Fea
 export { calibrateUpper, oneRowShare, referenceStatistics, type Calibration } from './calibrate';
 export { PREDICTION } from './baseline';
 export * from './types';
+export { activeAlerts, resolveAlerts } from './lifecycle';

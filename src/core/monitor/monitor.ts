@@ -14,6 +14,7 @@ import type { ModelCard } from '../registry/types';
 import type { Route } from '../serve/logTypes';
 import type { Task } from '../train/model';
 import { buildAlerts } from './alerts';
+import { resolveAlerts } from './lifecycle';
 import { BaselineUnavailable, loadVersionBaseline, loggedPredictionValue, PREDICTION, referenceWindows, type VersionBaseline } from './baseline';
 import { calibrateStatistic, oneRowShare, referenceStatistics } from './calibrate';
 import { compareFeature, isMissing, type DriftStatistic, type FeatureBaseline } from './driftStats';
@@ -155,7 +156,15 @@ export async function monitorModel(session: DuckSession, root: string, model: st
   for (const [metric, bounds] of Object.entries(monitoring.thresholds)) thresholds.push({ metric, statistic: metric, kind: 'fixed', ...bounds });
 
   const markers = versionMarkers(history, placed);
-  const alerts = buildAlerts(windows, monitoring, thresholds);
+  // Each window's last request by the version its alerts belong to: an alias change after it resolves them.
+  const lastRequest = new Map<string, string>();
+  for (const w of windows) {
+    const owner = w.baseline_version ?? w.versions[0]?.version;
+    let last = -Infinity;
+    for (const p of byWindow.get(w.window) ?? []) if (p.version === owner) last = Math.max(last, p.time.getTime());
+    if (last > -Infinity) lastRequest.set(w.window, new Date(last).toISOString());
+  }
+  const alerts = resolveAlerts(buildAlerts(windows, monitoring, thresholds), lastRequest, history, config?.serving?.alias ?? 'production');
   return {
     model,
     generated_at: new Date().toISOString(),

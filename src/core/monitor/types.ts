@@ -139,6 +139,21 @@ export interface Alert {
   threshold: number;
   kind: ThresholdKind;
   message: string;
+  /** The version that served the window (most of its requests). */
+  version?: number;
+  /** Resolved once the serving alias moved away from `version` after the window (lifecycle.ts). */
+  status: 'active' | 'resolved';
+  resolved?: AlertResolution;
+}
+
+/** The alias change that resolved an alert. */
+export interface AlertResolution {
+  /** When (ISO), from the registry's alias history. */
+  at: string;
+  action: 'promote' | 'rollback';
+  from: number | null;
+  to: number;
+  description: string;
 }
 
 export interface MonitorReport {
@@ -164,5 +179,6 @@ export interface MonitorReport {
   shadow: ShadowReport[];
   markers: VersionMarker[];
   thresholds: ThresholdReport[];
+  /** Every alert, active or resolved; `activeAlerts()` gives the ones that still stand. */
   alerts: Alert[];
 }

@@ -5,7 +5,9 @@ import { resolveVersion } from '../project/resolveVersion';
 import type { Workspace } from '../project/workspace';
 import type { ModelVersion } from '../registry/types';
 import type { OpContext } from './context';
-import { source, withSession } from './session';
+import { duckSourceOf } from '../data/dataset';
+import type { DataSource } from '../data/source';
+import { withInput, withSession } from './session';
 
 export interface EvaluateRequest {
   /** `m:3`, `m@alias`, or `m` (the newest version). */
@@ -22,7 +24,11 @@ export interface EvaluateResult {
 
 export async function evaluate(ws: Workspace, req: EvaluateRequest, ctx: OpContext = {}): Promise<EvaluateResult> {
   const { version } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model, { bare: 'latest' });
-  const src = await source(ws, req.data);
-  const report = await withSession(ws, [req.data], (session) => evaluateVersion(session, version, src, { slices: req.slices, signal: ctx.signal }));
+  // A database dataset is streamed into DuckDB in chunks first.
+  let src!: DataSource;
+  const report = await withInput(ws, req.data, (input) => withSession(ws, [req.data], async (session) => {
+    src = await duckSourceOf(session, input, ctx);
+    return evaluateVersion(session, version, src, { slices: req.slices, signal: ctx.signal });
+  }), ctx);
   return { version, data: src.display, report };
 }

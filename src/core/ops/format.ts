@@ -1,5 +1,7 @@
 /** How the front ends write numbers, versions and verdicts, and the vocabulary they validate against: one definition each. */
 export { fmtInt, fmtNum, fmtPct } from '../report/profileView';
+export { fmtValue, metricLabel } from '../report/format';
+export { activeAlerts } from '../monitor/lifecycle';
 export { fmtBytes, pct } from '../advise/recommend';
 export { DEFAULT_THRESHOLDS } from '../advise';
 export { formatRef, keyMetric, describeVersions } from '../registry';
@@ -10,4 +12,4 @@ export { TUNABLE_PARAMS } from '../tune/types';
 export { effectiveParams } from '../tune/space';
 export { rankTrials } from '../tune';
 export { outputFormatOf } from '../serve/batch';
-export { badInput } from '../errors';
+export { badInput, isProdmlError } from './errors';

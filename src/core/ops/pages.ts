@@ -1,6 +1,6 @@
 /** Report pages (sections of tables, charts and alerts) built from operation results, for the report webview. */
 export { advicePage } from '../report/advicePage';
-export { importancePage, leakagePage } from '../report/checksPages';
+export { importancePage, labelsPage, leakagePage } from '../report/checksPages';
 export { comparePage } from '../report/comparePage';
 export { monitorPage, type MonitorPage } from '../report/monitorPage';
 export { tunePage } from '../report/tunePage';

@@ -1,4 +1,4 @@
-import { loadPipeline, listRuns, readRun, runPipeline as run, scheduleRuns, stepLogPath, watchLanding } from '../pipeline';
+import { loadPipeline, runPipeline as run, scheduleRuns, watchLanding } from '../pipeline';
 import type { PipelineProgress, RunRecord, StepName } from '../pipeline/runTypes';
 import type { Workspace } from '../project/workspace';
 import type { OpContext } from './context';
@@ -48,10 +48,3 @@ export async function watchPipeline(ws: Workspace, req: WatchRequest, ctx: { sig
   req.onStart?.(what);
   await Promise.all(tasks);
 }
-
-/** Past runs, newest first, for the Runs view. */
-export function runs(ws: Workspace): Promise<RunRecord[]> {
-  return listRuns(ws.root);
-}
-
-export { readRun, stepLogPath };

@@ -7,7 +7,8 @@ import { resolveVersion } from '../project/resolveVersion';
 import type { Workspace } from '../project/workspace';
 import { outputFormatOf, predictBatch, type BatchResult } from '../serve/batch';
 import { phaseReporter, type OpContext } from './context';
-import { resolvePath, source, withSession } from './session';
+import { duckSourceOf } from '../data/dataset';
+import { resolvePath, source, withInput, withSession } from './session';
 
 export interface PredictRequest {
   /** `m@alias`, `m:3`, or `m` (its serving alias, else the newest version). */
@@ -31,21 +32,31 @@ const rowsPhase = (done: number, total: number) => `${done.toLocaleString('en-US
 export async function predict(ws: Workspace, req: PredictRequest, ctx: OpContext = {}): Promise<PredictResult> {
   outputFormatOf(req.output);
   const { version, note } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model);
-  const input = await source(ws, req.input);
   const output = resolvePath(ws, req.output);
-  const r = await withSession(
+  // A file, or a prodml.yaml dataset name: a database dataset is streamed into DuckDB in chunks first.
+  let display = req.input;
+  const r = await withInput(
     ws,
-    [req.input],
-    (session) =>
-      predictBatch(session, version, input, output, {
-        ...(req.keys ? { keys: req.keys } : {}),
-        ...(req.log ? { log: { root: ws.root } } : {}),
-        signal: ctx.signal,
-        onProgress: (done, total) => ctx.progress?.({ fraction: total ? done / total : 0, phase: rowsPhase(done, total) }),
-      }),
-    { extraDirs: [path.dirname(output)] },
+    req.input,
+    (given) =>
+      withSession(
+        ws,
+        [req.input],
+        async (session) => {
+          const input = await duckSourceOf(session, given, ctx);
+          display = input.display;
+          return predictBatch(session, version, input, output, {
+            ...(req.keys ? { keys: req.keys } : {}),
+            ...(req.log ? { log: { root: ws.root } } : {}),
+            signal: ctx.signal,
+            onProgress: (done, total) => ctx.progress?.({ fraction: total ? done / total : 0, phase: rowsPhase(done, total) }),
+          });
+        },
+        { extraDirs: [path.dirname(output)] },
+      ),
+    ctx,
   );
-  return { ...r, version, input: input.display, ...(note ? { note } : {}) };
+  return { ...r, version, input: display, ...(note ? { note } : {}) };
 }
 
 export interface StaticTableRequest {

@@ -6,7 +6,8 @@ import type { ProfileResult } from '../data/profileTypes';
 import { profileHtml } from '../report/profileHtml';
 import type { Workspace } from '../project/workspace';
 import { phaseReporter, type OpContext } from './context';
-import { resolvePath, source, withSession } from './session';
+import type { DataInput } from '../data/dataset';
+import { profiled, resolvePath, source, withInput, withSession } from './session';
 
 export interface ProfileRequest {
   data: string;
@@ -15,9 +16,16 @@ export interface ProfileRequest {
 
 /** Profiles a dataset, overlaid on a second one when `compare` is given. */
 export async function profile(ws: Workspace, req: ProfileRequest, ctx: OpContext = {}): Promise<ProfileResult> {
-  const base = await source(ws, req.data);
-  const other = req.compare ? await source(ws, req.compare) : undefined;
-  return withSession(ws, [req.data, req.compare], (session) => profileDatasets(session, base, other, { signal: ctx.signal, onProgress: phaseReporter(ctx) }), { preserveInsertionOrder: false });
+  // Either may be a prodml.yaml dataset name; a database dataset is profiled inside its database.
+  return withInput(
+    ws,
+    req.data,
+    (base) => {
+      const run = (other?: DataInput) => withSession(ws, [req.data, req.compare], (session) => profileDatasets(session, profiled(base), other && profiled(other), { signal: ctx.signal, onProgress: phaseReporter(ctx) }), { preserveInsertionOrder: false });
+      return req.compare ? withInput(ws, req.compare, run, ctx) : run();
+    },
+    ctx,
+  );
 }
 
 /** Writes the self-contained HTML report of a profile; returns its absolute path. */
@@ -30,6 +38,8 @@ export async function writeProfileHtml(ws: Workspace, result: ProfileResult, out
 
 /** The columns of a dataset, in order (pickers: the label, a key). */
 export async function columns(ws: Workspace, req: { data: string }): Promise<{ columns: string[] }> {
+  const dbColumns = await withInput(ws, req.data, async (input) => (input.kind === 'db' ? (await input.opened.engine.describe(input.opened.source.from)).map((c) => c.name) : undefined));
+  if (dbColumns) return { columns: dbColumns };
   const src = await source(ws, req.data);
   return withSession(ws, [req.data], async (session) => {
     const rows = await session.rows(`DESCRIBE SELECT * FROM ${src.scan}`).catch(async (e: unknown) => {

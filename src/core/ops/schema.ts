@@ -5,7 +5,7 @@ import type { Workspace } from '../project/workspace';
 import { inferSchema as infer } from '../schema/infer';
 import { schemaToYaml } from '../schema/io';
 import type { OpContext } from './context';
-import { resolvePath, source, withSession } from './session';
+import { profiled, resolvePath, withInput, withSession } from './session';
 
 export interface InferSchemaRequest {
   data: string;
@@ -27,8 +27,7 @@ export async function inferSchema(ws: Workspace, req: InferSchemaRequest, ctx: O
   const out = req.out !== undefined ? resolvePath(ws, req.out) : undefined;
   // Refuse before the work, not after: a long inference should not end in "file exists".
   if (out && !req.force && fs.existsSync(out)) throw badInput(req.out, 'already exists; use --force to replace it');
-  const src = await source(ws, req.data);
-  const inferred = await withSession(ws, [req.data], (session) => infer(session, src, { label: req.label, signal: ctx.signal }));
+  const inferred = await withInput(ws, req.data, (input) => withSession(ws, [req.data], (session) => infer(session, profiled(input), { label: req.label, signal: ctx.signal })), ctx);
   const yaml = schemaToYaml(inferred.schema, inferred.notes);
   if (out) await writeFileAtomic(out, yaml, { noClobber: !req.force });
   return { yaml, features: Object.keys(inferred.schema.features).length, ...(out ? { out } : {}) };

@@ -4,11 +4,14 @@
  */
 import path from 'node:path';
 import { DuckSession } from '../data/duckdb';
+import { closeInput, resolveDataInput, type DataInput } from '../data/dataset';
+import type { Relation } from '../data/profile';
 import { openSource, readRoot, type DataSource } from '../data/source';
 import type { Workspace } from '../project/workspace';
 
 export async function withSession<T>(ws: Workspace, data: readonly (string | undefined)[], run: (session: DuckSession) => Promise<T>, opts: { extraDirs?: string[]; preserveInsertionOrder?: boolean } = {}): Promise<T> {
   const dirs = new Set([ws.root, ws.cwd, ...ws.readable, ...(opts.extraDirs ?? [])]);
+  // (a dataset name adds the cwd, already allowed)
   for (const d of data) if (d !== undefined) dirs.add(readRoot(d, ws.cwd));
   const session = await DuckSession.open({ allowedDirectories: [...dirs], ...(opts.preserveInsertionOrder === false ? { preserveInsertionOrder: false } : {}) });
   try {
@@ -16,6 +19,24 @@ export async function withSession<T>(ws: Workspace, data: readonly (string | und
   } finally {
     session.close();
   }
+}
+
+/**
+ * A file or glob, or a prodml.yaml dataset name (a database dataset opened, its table or query
+ * checked): `use` runs with it and the database connection is closed after.
+ */
+export async function withInput<T>(ws: Workspace, given: string, use: (input: DataInput) => Promise<T>, ctx: { signal?: AbortSignal } = {}): Promise<T> {
+  const input = await resolveDataInput(given, ws.cwd, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ws.project ? { project: ws.project } : { root: ws.root }) });
+  try {
+    return await use(input);
+  } finally {
+    await closeInput(input);
+  }
+}
+
+/** What the profiler and validator read: a file source, or a database relation (pushdown). */
+export function profiled(input: DataInput): DataSource | Relation {
+  return input.kind === 'file' ? input.source : input.opened.relation;
 }
 
 /** A file, glob or dataset the user named, resolved against the workspace's cwd. */

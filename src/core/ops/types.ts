@@ -2,7 +2,7 @@
 export type { ColumnProfile, ProfileResult } from '../data/profileTypes';
 export type { Anomaly, ValidationResult } from '../schema/types';
 export type { MonitorReport, WindowReport } from '../monitor';
-export type { CheckProgress, ImportanceReport, LeakageReport, LeakageFinding } from '../checks';
+export type { CheckProgress, ImportanceReport, LabelReport, LeakageReport, LeakageFinding, LineFinding } from '../checks';
 export type { AliasChange, GcResult, ModelVersion, ModelSummary, VersionSummary, Aliases } from '../registry';
 export type { MetricDelta, VersionComparison } from '../evaluate/compareVersions';
 export type { RegisteredTrial, TrialRecord, TuneResult } from '../tune';

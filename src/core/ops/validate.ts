@@ -4,28 +4,53 @@ import { validationSarif } from '../schema/sarif';
 import type { ValidationResult } from '../schema/types';
 import { validateData } from '../schema/validate';
 import type { OpContext } from './context';
-import { source, userPath, withSession } from './session';
+import path from 'node:path';
+import type { DataInput } from '../data/dataset';
+import { fileRelation } from '../data/profile';
+import { badInput } from '../errors';
+import { validateRelation } from '../schema/pushdown';
+import { userPath, withInput, withSession } from './session';
 
 export interface ValidateRequest {
   data: string;
-  schema: string;
+  /** Required for files; for a prodml.yaml dataset name its `schema:` is the default. */
+  schema?: string;
   baseline?: string;
   environment?: string;
   maxRowDiagnostics?: number;
 }
 
 /** Checks a batch against its schema (and drift or skew against a baseline). */
-export async function validate(ws: Workspace, req: ValidateRequest, ctx: OpContext = {}): Promise<ValidationResult> {
-  const schema = await readSchema(userPath(ws, req.schema));
-  const src = await source(ws, req.data);
-  const baseline = req.baseline ? await source(ws, req.baseline) : undefined;
-  return withSession(ws, [req.data, req.baseline], (session) =>
-    validateData(session, src, schema, {
-      baseline,
-      environment: req.environment,
-      ...(req.maxRowDiagnostics !== undefined ? { maxRowDiagnostics: req.maxRowDiagnostics } : {}),
-      signal: ctx.signal,
-    }),
+export async function validate(ws: Workspace, req: ValidateRequest, ctx: OpContext = {}): Promise<ValidationResult & { schema: string }> {
+  return withInput(
+    ws,
+    req.data,
+    async (input) => {
+      // A dataset name brings its schema, baseline and environment from prodml.yaml.
+      const dataset = input.dataset;
+      const schemaFile = req.schema !== undefined ? userPath(ws, req.schema) : dataset?.schema ? path.relative(ws.cwd, path.join(ws.root, dataset.schema)) || dataset.schema : undefined;
+      if (schemaFile === undefined) throw badInput(req.data, dataset ? `datasets.${dataset.name} has no schema:; give --schema <file.schema.yaml>` : 'give --schema <file.schema.yaml>');
+      const schema = await readSchema(path.resolve(ws.cwd, schemaFile));
+      const environment = req.environment ?? dataset?.environment;
+      const baselineArg = req.baseline ?? (dataset?.baseline ? path.relative(ws.cwd, path.join(ws.root, dataset.baseline)) || dataset.baseline : undefined);
+      const run = (baseline?: DataInput) =>
+        withSession(ws, [req.data, baselineArg], (session) => {
+          // A database dataset is validated where it lives (and so is a file against a database baseline).
+          if (input.kind === 'db' || baseline?.kind === 'db') {
+            const rel = (i: DataInput) => (i.kind === 'db' ? i.opened.relation : fileRelation(session, i.source));
+            return validateRelation(rel(input), schema, { ...(baseline ? { baseline: rel(baseline) } : {}), environment, signal: ctx.signal });
+          }
+          return validateData(session, input.source, schema, {
+            ...(baseline?.kind === 'file' ? { baseline: baseline.source } : {}),
+            environment,
+            ...(req.maxRowDiagnostics !== undefined ? { maxRowDiagnostics: req.maxRowDiagnostics } : {}),
+            signal: ctx.signal,
+          });
+        });
+      const result = baselineArg ? await withInput(ws, baselineArg, run, ctx) : await run();
+      return { ...result, schema: schemaFile };
+    },
+    ctx,
   );
 }
 

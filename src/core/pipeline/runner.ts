@@ -8,7 +8,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { badInput, cancelled, isProdmlError } from '../errors';
-import { VERSION } from '../version';
+import { VERSION } from '../project/version';
 import { loadProjectConfig, type ProjectConfig } from '../project/config';
 import { dependenciesMet, stepsUpTo } from './dag';
 import { ingestStep } from './ingestStep';

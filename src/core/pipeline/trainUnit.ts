@@ -16,6 +16,8 @@ export async function trainInputs(ctx: StepContext): Promise<Record<string, stri
   const m = ctx.model;
   const out: Record<string, string> = { ...(await modelDataHashes(ctx)) };
   if (m.dataset.schema) out[`schema:${m.dataset.schema}`] = await fileHash(path.resolve(ctx.root, m.dataset.schema)).catch(() => 'missing');
+  // A model trained elsewhere: a new file is a new version.
+  if (m.source) out[`onnx:${m.source.onnx}`] = await fileHash(path.resolve(ctx.root, m.source.onnx)).catch(() => 'missing');
   out[`config:models.${m.name}`] = valueHash(m);
   return out;
 }

@@ -30,6 +30,13 @@ export interface DatasetConfig {
   baseline?: string;
   label?: string;
   time_column?: string;
+  /** A database dataset: postgresql://, sqlite:/// or clickhouse:// (then `path` is empty), with `table` or `query`. */
+  url?: string;
+  table?: string;
+  query?: string;
+  /** Seconds. */
+  connect_timeout?: number;
+  query_timeout?: number;
 }
 
 export interface ModelConfig {
@@ -37,6 +44,8 @@ export interface ModelConfig {
   dataset: DatasetConfig;
   task: Task;
   label: string;
+  /** A model trained elsewhere: `prodml train` imports this ONNX file (path relative to the root) when it changes. */
+  source?: { onnx: string };
   features: FeatureSpec[];
   split: SplitSpec;
   weighting?: { half_life_days: number; column: string };
@@ -51,6 +60,8 @@ export interface ModelConfig {
   monitoring: MonitoringConfig;
   /** Per-feature `cost:` / `source:` annotations (models.<m>.features.<f>), when any is given: what a feature costs to keep. */
   feature_costs?: Record<string, FeatureCost>;
+  /** Per-feature `known_at:` (models.<m>.features.<f>): the column holding when the feature's value becomes known, checked against the label's event time. */
+  feature_known_at?: Record<string, string>;
   /** models.<name>.tune as written; src/core/tune/settings.ts fills in its defaults. */
   tune?: TuneBlock;
 }
@@ -122,14 +133,23 @@ export function parseProjectConfig(text: string, root: string): ProjectConfig {
   const raw = (checked.value ?? {}) as { datasets?: Record<string, Record<string, unknown>>; models?: Record<string, RawModel>; serving?: Partial<ServerConfig>; pipeline?: RawPipeline };
   const datasets: DatasetConfig[] = Object.entries(raw.datasets ?? {}).map(([name, d]) => {
     const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
+    const num = (k: string) => (typeof d[k] === 'number' ? { [k]: d[k] as number } : {});
+    if ((d['path'] === undefined) === (d['url'] === undefined)) throw badInput(file, `datasets.${name}: give path: (files) or url: (a database), one of them`);
+    if (d['url'] !== undefined && (d['table'] === undefined) === (d['query'] === undefined)) throw badInput(file, `datasets.${name}: a url: dataset needs table: or query: (one of them)`);
+    if (d['url'] === undefined && (d['table'] !== undefined || d['query'] !== undefined)) throw badInput(file, `datasets.${name}: table: and query: go with url:, not path:`);
     return {
       name,
-      path: Array.isArray(d['path']) ? (d['path'] as string[]) : [d['path'] as string],
+      path: d['path'] === undefined ? [] : Array.isArray(d['path']) ? (d['path'] as string[]) : [d['path'] as string],
       schema: str('schema'),
       environment: str('environment'),
       baseline: str('baseline'),
       label: str('label'),
       time_column: str('time_column'),
+      ...(str('url') !== undefined ? { url: str('url') } : {}),
+      ...(str('table') !== undefined ? { table: str('table') } : {}),
+      ...(str('query') !== undefined ? { query: str('query') } : {}),
+      ...num('connect_timeout'),
+      ...num('query_timeout'),
     };
   });
   const models = Object.entries(raw.models ?? {}).map(([name, m]) => modelConfig(file, name, m, datasets));
@@ -141,7 +161,9 @@ interface RawModel {
   dataset: string;
   task: Task;
   label?: string;
-  features: Record<string, string | ({ transform: string } & Record<string, unknown>)>;
+  /** A list only with `source: {onnx}`: the columns in the order of the graph's input, as they are. */
+  features: Record<string, string | ({ transform: string } & Record<string, unknown>)> | string[];
+  source?: { onnx: string };
   split?: SplitSpec;
   weighting?: { half_life_days: number; column?: string };
   model?: ModelSpec;
@@ -159,13 +181,19 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
   if (!dataset) throw badInput(file, `${at}.dataset: no dataset named "${m.dataset}" under datasets (there are: ${datasets.map((d) => d.name).join(', ') || 'none'})`);
   const label = m.label ?? dataset.label;
   if (!label) throw badInput(file, `${at}.label: give the column to predict (or a label on datasets.${dataset.name})`);
-  if (label in m.features) throw badInput(file, `${at}.features.${label}: the label cannot also be a feature`);
+  if (Array.isArray(m.features)) {
+    if (!m.source) throw badInput(file, `${at}.features: a list of columns is for a model with source: {onnx: <file>}; give each feature its transform`);
+    if (m.features.includes(label)) throw badInput(file, `${at}.features: the label ${label} cannot also be a feature`);
+  } else if (label in m.features) throw badInput(file, `${at}.features.${label}: the label cannot also be a feature`);
   const featureCosts: Record<string, FeatureCost> = {};
-  const features: FeatureSpec[] = Object.entries(m.features).map(([feature, t]) => {
+  const knownAt: Record<string, string> = {};
+  const declared = Array.isArray(m.features) ? Object.fromEntries(m.features.map((f) => [f, 'identity'])) : m.features;
+  const features: FeatureSpec[] = Object.entries(declared).map(([feature, t]) => {
     if (typeof t === 'string') return { name: feature, transform: { kind: t } as TransformSpec };
     // cost and source describe the feature, not its transform: they stay out of transform.json.
-    const { transform, cost, source, ...options } = t;
+    const { transform, cost, source, known_at: knownAtColumn, ...options } = t;
     if (typeof cost === 'number' || typeof source === 'string') featureCosts[feature] = { ...(typeof cost === 'number' ? { cost } : {}), ...(typeof source === 'string' ? { source } : {}) };
+    if (typeof knownAtColumn === 'string') knownAt[feature] = knownAtColumn;
     return { name: feature, transform: { kind: transform, ...options } as TransformSpec };
   });
   const time = m.weighting?.column ?? dataset.time_column;
@@ -184,11 +212,13 @@ function modelConfig(file: string, name: string, m: RawModel, datasets: DatasetC
     label,
     features,
     split,
+    ...(m.source ? { source: { onnx: m.source.onnx } } : {}),
     ...(m.weighting ? { weighting: { half_life_days: m.weighting.half_life_days, column: time! } } : {}),
     model: m.model ?? defaultModel,
     training: m.training ?? {},
     validation: m.validation ?? {},
     ...(Object.keys(featureCosts).length > 0 ? { feature_costs: featureCosts } : {}),
+    ...(Object.keys(knownAt).length > 0 ? { feature_known_at: knownAt } : {}),
     serving: {
       alias: m.serving?.alias ?? 'production',
       ...(m.serving?.key ? { key: m.serving.key } : {}),

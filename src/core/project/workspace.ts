@@ -45,7 +45,7 @@ export async function openWorkspace(opts: OpenWorkspaceOptions = {}): Promise<Wo
   if (opts.workspace !== undefined) {
     root = path.resolve(cwd, opts.workspace);
     const st = fs.statSync(root, { throwIfNoEntry: false });
-    if (!st?.isDirectory()) throw badInput(root, st ? 'is not a folder: --workspace takes the folder holding prodml.yaml' : 'does not exist: --workspace takes the folder holding prodml.yaml');
+    if (!st?.isDirectory()) throw badInput(root, `is not a folder${st ? '' : ' (it does not exist)'}: --workspace takes the folder holding prodml.yaml or .prodml/`);
   } else {
     const found = findWorkspaceRoot(cwd);
     if (found.root) root = found.root;

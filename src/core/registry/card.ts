@@ -1,13 +1,13 @@
 import os from 'node:os';
 import { badInput } from '../errors';
-import { VERSION } from '../version';
+import { VERSION } from '../project/version';
 import type { CardInput, ModelCard } from './types';
 
 /** The card as written to card.json: identity fields filled in, the lineage checked so listings and `rollback --before` can rely on it. */
 export function completeCard(model: string, version: number, input: CardInput): ModelCard {
   const problem = (what: string) => badInput(undefined, `model '${model}': the card's ${what}`);
   const { created_at, user, tool_version, blessed, ...rest } = input;
-  if (typeof rest.backend !== 'string' || rest.backend === '') throw problem('backend must name the tfjs backend (tensorflow, wasm or cpu)');
+  if (typeof rest.backend !== 'string' || rest.backend === '') throw problem('backend must name what computes it (tfjs: tensorflow, wasm or cpu; onnxruntime)');
   if (typeof rest.config_hash !== 'string') throw problem('config_hash must be a string');
   if (!rest.metrics || typeof rest.metrics !== 'object') throw problem('metrics must be an object of numbers');
   for (const [name, v] of Object.entries(rest.metrics)) {

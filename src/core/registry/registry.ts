@@ -9,7 +9,7 @@ import { syncDir, writeSourceDurable } from './durable';
 import { ALIASES_FILE, CARD_FILE, checkAliasName, checkModelName, HISTORY_FILE, isVersionDirName, LAST_VERSION_FILE, REGISTRY_DIR, TEMP_PREFIX, TRASH_PREFIX } from './layout';
 import { DEFAULT_LOCK_WAIT_MS, tidyLockLeftovers, withModelLock } from './lock';
 import { parseVersionRef, type VersionRef } from './ref';
-import { VERSION_FILES, type AliasChange, type AliasEvent, type CardInput, type GcResult, type ModelCard, type ModelSummary, type ModelVersion, type VersionFiles, type VersionSummary } from './types';
+import { versionFilesOf, VERSION_FILES, type AliasChange, type AliasEvent, type CardInput, type GcResult, type ModelCard, type ModelSummary, type ModelVersion, type VersionFiles, type VersionSummary } from './types';
 
 export interface RegistryOptions {
   /** How long a mutation waits for another process's lock before giving up. */
@@ -55,8 +55,9 @@ export class Registry {
   /** Stores a new version and returns its number (one more than any number handed out before). */
   async saveVersion(model: string, files: VersionFiles, card: CardInput): Promise<number> {
     const dir = this.modelDir(model);
-    for (const name of VERSION_FILES) {
-      if (files[name] === undefined) throw badInput(undefined, `model '${model}': a version needs ${VERSION_FILES.join(', ')}; ${name} is missing`);
+    const names = versionFilesOf(card.runtime);
+    for (const name of names) {
+      if (files[name] === undefined) throw badInput(undefined, `model '${model}': a version needs ${names.join(', ')}; ${name} is missing`);
     }
     completeCard(model, 1, card); // bad input fails here, before any lock or file
     return withModelLock(dir, 'saving a version', async (lock) => {
@@ -67,8 +68,8 @@ export class Registry {
       const tmp = path.join(dir, `${TEMP_PREFIX}${version}-${process.pid}-${randomBytes(4).toString('hex')}`);
       await fs.mkdir(tmp);
       try {
-        for (const name of VERSION_FILES) {
-          await writeSourceDurable(path.join(tmp, name), files[name]).catch((e: NodeJS.ErrnoException) => {
+        for (const name of names) {
+          await writeSourceDurable(path.join(tmp, name), files[name]!).catch((e: NodeJS.ErrnoException) => {
             const from = files[name];
             if (e.code === 'ENOENT' && typeof from === 'object' && 'path' in from) throw badInput(from.path, `not found (given as ${name} of model '${model}')`);
             throw e;
@@ -127,6 +128,8 @@ export class Registry {
         created_at: card.created_at,
         user: card.user,
         backend: card.backend,
+        runtime: card.runtime ?? 'tfjs',
+        ...(card.onnx ? { producer: `${card.onnx.producer_name} ${card.onnx.producer_version}`.trim() } : {}),
         data_until: card.training_data.time_range?.max,
       });
     }
@@ -161,7 +164,8 @@ export class Registry {
       model,
       version,
       dir: vdir,
-      files: Object.fromEntries(VERSION_FILES.map((f) => [f, path.join(vdir, f)])) as ModelVersion['files'],
+      // Only the files this version's runtime has (tfjs: model.json + weights.bin; onnx: model.onnx).
+      files: Object.fromEntries(versionFilesOf(card.runtime).map((f) => [f, path.join(vdir, f)])) as ModelVersion['files'],
       card,
       aliases: aliasesOf(aliases, version),
     };
@@ -334,7 +338,8 @@ async function requireWhole(model: string, dir: string, version: number, consequ
   const vdir = path.join(dir, String(version));
   const missing: string[] = [];
   if (versions.includes(version)) {
-    for (const f of [...VERSION_FILES, CARD_FILE]) {
+    const runtime = (await readCard(dir, version).catch(() => undefined))?.runtime;
+    for (const f of [...versionFilesOf(runtime), CARD_FILE]) {
       if (!(await fs.stat(path.join(vdir, f)).catch(() => undefined))?.isFile()) missing.push(f);
     }
   }

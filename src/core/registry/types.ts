@@ -10,6 +10,10 @@ export interface DatasetLineage {
   /** e.g. "sha256:…" of the file contents, so "was it trained on this file?" has an answer. */
   content_hash: string;
   rows: number;
+  /** A database dataset: its URL with the password redacted, and the table or query read. */
+  url?: string;
+  table?: string;
+  query?: string;
 }
 
 export interface TimeRange {
@@ -34,8 +38,12 @@ export interface ModelCard {
   created_at: string;
   user: string;
   tool_version: string;
-  /** tfjs backend that trained it: tensorflow, wasm or cpu. */
+  /** tfjs backend that trained it (tensorflow, wasm or cpu); `onnxruntime` for an imported ONNX model. */
   backend: string;
+  /** What scores it: tfjs (trained by ProdML, the default when absent) or onnx (imported). */
+  runtime?: Runtime;
+  /** An imported ONNX model: where it came from and how rows feed it. */
+  onnx?: OnnxCard;
   /** Hash of the model's prodml.yaml section, so two versions' configs can be compared. */
   config_hash: string;
   task?: string;
@@ -47,6 +55,8 @@ export interface ModelCard {
   key_metric?: string;
   /** Met the validation thresholds and did not regress against production when trained. */
   blessed: boolean;
+  /** Edge inputs scored before blessing (evaluate/safeness.ts); a failure keeps the input that broke it. */
+  safeness?: { passed: boolean; tried: number; reason: string; failure?: { column: string; value: unknown; shown: string; problem: string } };
   training_data: TrainingDataLineage;
 }
 
@@ -66,8 +76,52 @@ export type CardInput = Omit<ModelCard, 'model' | 'version' | 'created_at' | 'us
 export type FileSource = Uint8Array | string | { path: string };
 
 export const VERSION_FILES = ['model.json', 'weights.bin', 'transform.json', 'schema.yaml'] as const;
-export type VersionFileName = (typeof VERSION_FILES)[number];
-export type VersionFiles = Record<VersionFileName, FileSource>;
+/** An imported ONNX version: the file as given, the transforms that feed it, the data's schema. */
+export const ONNX_VERSION_FILES = ['model.onnx', 'transform.json', 'schema.yaml'] as const;
+export type VersionFileName = (typeof VERSION_FILES)[number] | (typeof ONNX_VERSION_FILES)[number];
+/** The files a version of this runtime has. */
+export function versionFilesOf(runtime: Runtime | undefined): readonly VersionFileName[] {
+  return runtime === 'onnx' ? ONNX_VERSION_FILES : VERSION_FILES;
+}
+export type VersionFiles = Partial<Record<VersionFileName, FileSource>>;
+
+export type Runtime = 'tfjs' | 'onnx';
+
+/** One input or output of an ONNX graph, as its ModelProto declares it. */
+export interface OnnxValueInfo {
+  name: string;
+  /** float32, float64, int64, string, ... or seq(map(int64,float32)) for ZipMap. */
+  type: string;
+  /** Dimensions: numbers, symbolic names, or null when unknown. */
+  shape: (number | string | null)[];
+}
+
+/** How a row's columns become the graph's inputs and how its outputs become predictions. */
+export interface OnnxBinding {
+  /** `matrix`: one 2-D input takes the transformed features in order; `columns`: one input per column, by name. */
+  mode: 'matrix' | 'columns';
+  inputs: { name: string; type: 'float32' | 'float64' | 'int64' | 'string'; columns: string[]; /** 1: [N]; 2: [N, width]. */ rank: number }[];
+  /** The output read as scores and how: a probability column per class, one probability, or a value. */
+  output: { name: string; kind: 'probabilities' | 'zipmap' | 'single'; width: number };
+  /** Class labels in the order of the output's columns (multiclass; binary: class 1 is the positive). */
+  classes?: string[];
+}
+
+export interface OnnxCard {
+  file: string;
+  /** `sha256:…` of model.onnx as imported. */
+  file_hash: string;
+  producer_name: string;
+  producer_version: string;
+  ir_version: number;
+  /** Opset per domain: {"": 13, "ai.onnx.ml": 1}. */
+  opset: Record<string, number>;
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+  binding: OnnxBinding;
+  /** The dataset it was evaluated on at import. */
+  checked_on: { dataset: string; rows: number };
+}
 
 /** A row of `listVersions`, newest first. */
 export interface VersionSummary {
@@ -79,6 +133,9 @@ export interface VersionSummary {
   created_at: string;
   user: string;
   backend: string;
+  runtime: Runtime;
+  /** Who made an imported model (e.g. "pytorch 1.13.1"). */
+  producer?: string;
   /** End of the training data's time range, when known. */
   data_until?: string;
 }

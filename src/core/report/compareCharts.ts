@@ -6,6 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VersionComparison } from '../evaluate/compareVersions';
 import { DATASET_COLORS } from './profileCharts';
+import { fmtNum, metricLabel } from './format';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** Green when b is better, red when worse, grey when the same (or undefined). */
@@ -13,34 +14,47 @@ const BETTER_COLORS = { better: '#54a24b', worse: '#e45756', same: '#9d9d9d' } a
 
 const label = (c: VersionComparison, side: 'a' | 'b') => `${c.model}:${c[side].version}`;
 
-/** Grouped horizontal bars: one group per metric, a bar per version. Undefined metrics are left out. */
+/**
+ * One row of bars per metric, a bar per version, each row on its own axis: RMSE in pounds and R²
+ * (a fraction) share no scale. Undefined metrics are left out.
+ */
 export function compareMetricsChart(c: VersionComparison, width: number | 'container' = 'container'): TopLevelSpec {
   const versions = [label(c, 'a'), label(c, 'b')];
+  const order = c.metrics.map((m) => metricLabel(m.metric));
   const values = c.metrics.flatMap((m) =>
     (['a', 'b'] as const)
       .filter((side) => Number.isFinite(m[side]))
-      .map((side) => ({ metric: m.metric, version: label(c, side), value: m[side], direction: m.direction === 'lower' ? 'lower is better' : m.direction === 'zero' ? 'best at 0' : 'higher is better' })),
+      .map((side) => ({ metric: metricLabel(m.metric), version: label(c, side), value: m[side], shown: fmtNum(m[side]), direction: m.direction === 'lower' ? 'lower is better' : m.direction === 'zero' ? 'best at 0' : 'higher is better' })),
   );
   return {
     $schema: SCHEMA,
-    width,
-    height: { step: 14 },
     background: 'transparent',
-    description: `Metrics of ${versions.join(' and ')} on ${c.data}`,
+    description: `Metrics of ${versions.join(' and ')} on ${c.data}, one axis per metric`,
     data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      y: { field: 'metric', type: 'nominal', sort: c.metrics.map((m) => m.metric), title: null },
-      yOffset: { field: 'version', type: 'nominal', scale: { domain: versions } },
-      x: { field: 'value', type: 'quantitative', title: 'value' },
-      color: { field: 'version', type: 'nominal', scale: { domain: versions, range: [...DATASET_COLORS] }, title: null, legend: { orient: 'top' } },
-      tooltip: [
-        { field: 'metric', type: 'nominal' },
-        { field: 'version', type: 'nominal' },
-        { field: 'value', type: 'quantitative', format: '.4f' },
-        { field: 'direction', type: 'nominal', title: 'reading' },
+    facet: { row: { field: 'metric', type: 'nominal', sort: order, title: null, header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontWeight: 'bold' } } },
+    spec: {
+      // A facet cannot fill its container; a fixed width close to the panel's keeps bars readable.
+      width: typeof width === 'number' ? width : 360,
+      height: { step: 16 },
+      layer: [
+        {
+          mark: { type: 'bar' },
+          encoding: {
+            y: { field: 'version', type: 'nominal', scale: { domain: versions }, title: null },
+            x: { field: 'value', type: 'quantitative', title: null, axis: { format: '~r', tickCount: 4 } },
+            color: { field: 'version', type: 'nominal', scale: { domain: versions, range: [...DATASET_COLORS] }, title: null, legend: { orient: 'top' } },
+            tooltip: [
+              { field: 'metric', type: 'nominal' },
+              { field: 'version', type: 'nominal' },
+              { field: 'shown', type: 'nominal', title: 'value' },
+              { field: 'direction', type: 'nominal', title: 'reading' },
+            ],
+          },
+        },
+        { mark: { type: 'text', align: 'left', dx: 3 }, encoding: { y: { field: 'version', type: 'nominal', scale: { domain: versions } }, x: { field: 'value', type: 'quantitative' }, text: { field: 'shown' } } },
       ],
     },
+    resolve: { scale: { x: 'independent' } },
   } as TopLevelSpec;
 }
 
@@ -73,7 +87,7 @@ export function compareSliceDeltaChart(c: VersionComparison, metric: string, wid
         mark: { type: 'bar' },
         encoding: {
           y: { field: 'slice', type: 'nominal', sort: values.map((v) => v.slice), title: null, axis: { labelLimit: 160 } },
-          x: { field: 'delta', type: 'quantitative', title: `${metric}: ${label(c, 'b')} − ${label(c, 'a')}` },
+          x: { field: 'delta', type: 'quantitative', title: `${metricLabel(metric)}: ${label(c, 'b')} − ${label(c, 'a')}` },
           color: {
             field: 'outcome',
             type: 'nominal',

@@ -1,25 +1,27 @@
 /**
  * Vega-Lite spec for feature value against cost: per feature, the permutation importance (mean
- * drop of the key metric, error bars ±1 sd over the shuffles, leave-one-out drops as diamonds
- * when retrained) beside its missing rate and annotated cost. Features not worth their cost are
- * red, so they stand out. Rendered by webviews and, for reports, to SVG in Node (renderSvg).
+ * drop of the key metric, error bars its 95% bootstrap interval, leave-one-out drops as diamonds
+ * with their own interval when retrained, the threshold a feature must clear as a dashed line)
+ * beside its missing rate and annotated cost. Features not worth their cost are red, undecided
+ * ones grey, so the verdict and its uncertainty read together. Rendered by webviews and, for reports, to SVG in Node (renderSvg).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ImportanceReport } from '../checks/types';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const VERDICT_COLORS = { 'worth it': '#4c78a8', 'within noise': '#9d9d9d', 'not worth its cost': '#e45756' } as const;
+const VERDICT_COLORS = { 'worth its cost': '#4c78a8', "can't tell with this much data": '#9d9d9d', 'not worth its cost': '#e45756' } as const;
 
 export function importanceChart(r: ImportanceReport, width = 360): TopLevelSpec {
   const order = r.features.map((f) => f.feature);
   const values = r.features.map((f) => ({
     feature: f.feature,
-    mean: f.permutation.mean,
-    low: f.permutation.mean - f.permutation.sd,
-    high: f.permutation.mean + f.permutation.sd,
-    sd: f.permutation.sd,
+    mean: f.importance,
+    low: f.ci_low,
+    high: f.ci_high,
     loo: f.leave_one_out?.drop ?? null,
-    verdict: f.not_worth_it ? 'not worth its cost' : f.within_noise ? 'within noise' : 'worth it',
+    looLow: f.leave_one_out?.ci_low ?? null,
+    looHigh: f.leave_one_out?.ci_high ?? null,
+    verdict: f.verdict,
     missing: f.cost.missing_rate,
     cost: f.cost.cost ?? null,
     source: f.cost.source ?? f.cost.dataset,
@@ -34,20 +36,27 @@ export function importanceChart(r: ImportanceReport, width = 360): TopLevelSpec 
         mark: { type: 'bar' },
         encoding: {
           y,
-          x: { field: 'mean', type: 'quantitative', title: `${r.metric} drop (mean ± sd, ${r.repeats} shuffles)` },
+          x: { field: 'mean', type: 'quantitative', title: `${r.metric} drop (mean of ${r.repeats} shuffles, 95% interval)` },
           color: { field: 'verdict', type: 'nominal', scale: { domain: Object.keys(VERDICT_COLORS), range: Object.values(VERDICT_COLORS) }, title: null, legend: { orient: 'top' } },
           tooltip: [
             { field: 'feature', type: 'nominal' },
             { field: 'mean', type: 'quantitative', format: '.4f', title: 'mean drop' },
-            { field: 'sd', type: 'quantitative', format: '.4f' },
+            { field: 'low', type: 'quantitative', format: '.4f', title: '95% low' },
+            { field: 'high', type: 'quantitative', format: '.4f', title: '95% high' },
             { field: 'loo', type: 'quantitative', format: '.4f', title: 'leave-one-out drop' },
             { field: 'verdict', type: 'nominal' },
           ],
         },
       },
-      { mark: { type: 'rule' }, encoding: { y, x: { field: 'low', type: 'quantitative' }, x2: { field: 'high' } } },
-      ...(r.leave_one_out ? [{ mark: { type: 'point', shape: 'diamond', filled: true, color: '#f58518', size: 60 }, encoding: { y, x: { field: 'loo', type: 'quantitative' } } }] : []),
-      { mark: { type: 'rule', color: '#666', strokeDash: [3, 3] }, encoding: { x: { datum: 0 } } },
+      { mark: { type: 'errorbar', ticks: true, thickness: 1.5 }, encoding: { y, x: { field: 'low', type: 'quantitative', title: `${r.metric} drop (mean of ${r.repeats} shuffles, 95% interval)` }, x2: { field: 'high' } } },
+      ...(r.leave_one_out
+        ? [
+            { mark: { type: 'rule', color: '#f58518', yOffset: 6 }, encoding: { y, x: { field: 'looLow', type: 'quantitative' }, x2: { field: 'looHigh' } } },
+            { mark: { type: 'point', shape: 'diamond', filled: true, color: '#f58518', size: 60, yOffset: 6 }, encoding: { y, x: { field: 'loo', type: 'quantitative' } } },
+          ]
+        : []),
+      { mark: { type: 'rule', color: '#666' }, encoding: { x: { datum: 0 } } },
+      { mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3] }, encoding: { x: { datum: r.threshold } } },
     ],
   };
   const cost = {

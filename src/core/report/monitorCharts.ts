@@ -4,6 +4,7 @@
  * the same x axis (window start for time windows, the window's number for request-count windows)
  * and the same version-change rules, so a drift spike lines up with the promotion that caused it.
  */
+import { metricLabel } from './format';
 import type { TopLevelSpec } from 'vega-lite';
 import { vegaLite } from './vegaSpec';
 import type { MonitorReport } from '../monitor/types';
@@ -84,18 +85,18 @@ export function metricChart(r: MonitorReport, metric: string, width: Width = 'co
     width,
     height: 200,
     background: 'transparent',
-    description: `${metric} per window`,
+    description: `${metricLabel(metric)} per window`,
     layer: [
       {
         data: { values },
         mark: { type: 'line', point: { filled: true, size: 50 } },
         encoding: {
           x: xOf(r),
-          y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
+          y: { field: 'value', type: 'quantitative', title: metricLabel(metric), scale: { zero: false } },
           color: { value: DATASET_COLORS[0] },
           tooltip: [
             { field: 'window', type: 'nominal' },
-            { field: 'value', type: 'quantitative', title: metric, format: '.4f' },
+            { field: 'value', type: 'quantitative', title: metricLabel(metric), format: '.3~r' },
             { field: 'labelled', type: 'quantitative', title: 'labelled predictions' },
           ],
         },

@@ -2,7 +2,8 @@
  * The Monitoring dashboard's page, built from `monitorModel`'s report: alerts first, then the
  * charts (Vega-Lite, src/core/report/monitorCharts.ts), then a table per window.
  */
-import type { MonitorReport } from '../monitor';
+import { activeAlerts, type MonitorReport } from '../monitor';
+import { metricLabel } from './format';
 import { locateKey } from '../schema/io';
 import { defaultMetric, monitorCharts } from './monitorCharts';
 import type { ReportSection } from './reportSection';
@@ -19,15 +20,28 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
   const charts = monitorCharts(r);
   const metric = defaultMetric(r);
   const sections: ReportSection[] = [];
-  const alerted = new Set(r.alerts.map((a) => a.window));
+  const active = activeAlerts(r.alerts);
+  const resolved = r.alerts.filter((a) => a.status === 'resolved');
+  const alerted = new Set(active.map((a) => a.window));
   sections.push({
-    title: r.alerts.length ? `${r.alerts.length} alert${r.alerts.length === 1 ? '' : 's'}` : 'No alerts',
-    note: r.alerts.length ? undefined : 'Every window is within its thresholds.',
-    alerts: r.alerts.map((a) => ({ severity: 'error' as const, text: a.message })),
+    title: active.length ? `${active.length} alert${active.length === 1 ? '' : 's'}` : resolved.length ? 'No active alerts' : 'No alerts',
+    note: active.length ? undefined : resolved.length ? 'The windows of the version that serves now are within their thresholds.' : 'Every window is within its thresholds.',
+    alerts: active.map((a) => ({ severity: 'error' as const, text: a.message })),
   });
+  if (resolved.length) {
+    sections.push({
+      title: `${resolved.length} resolved alert${resolved.length === 1 ? '' : 's'}`,
+      note: 'Alerts on windows a version served that no longer serves: resolved by the rollback or promotion that replaced it.',
+      table: {
+        columns: ['window', 'version', 'alert', 'resolved', 'by'],
+        rows: resolved.map((a) => [a.window, a.version ?? null, a.message.replace(/^[^:]+: /, ''), a.resolved!.at.slice(0, 16).replace('T', ' ') + ' UTC', a.resolved!.description.replace(/ on \d{4}-.*? UTC/, '')]),
+        marks: resolved.map(() => 'good' as const),
+      },
+    });
+  }
   const chartList: { title: string; spec: Record<string, unknown> }[] = [];
   const add = (title: string, spec: VegaLiteSpec | undefined) => spec && chartList.push({ title, spec: specJson(spec) });
-  if (charts.metric && metric) add(`${metric} per window (labelled predictions)`, charts.metric);
+  if (charts.metric && metric) add(`${metricLabel(metric)} per window (labelled predictions)`, charts.metric);
   add('Input and prediction drift against the training data (value ÷ threshold; ! = alert)', charts.drift);
   if (charts.predictions) add('Predictions per window', charts.predictions);
   if (charts.residualsOverTime) add('Residuals over time (label − prediction)', charts.residualsOverTime);
@@ -37,7 +51,7 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
   sections.push({
     title: 'Windows',
     table: {
-      columns: ['window', 'served', 'labelled', 'versions', ...metricNames, 'drift alerts'],
+      columns: ['window', 'served', 'labelled', 'versions', ...metricNames.map(metricLabel), 'drift alerts'],
       rows: r.windows.map((w) => [
         w.window,
         w.count,
@@ -67,5 +81,6 @@ export function monitorPage(r: MonitorReport, prodmlYaml: string | undefined): M
       }
     }
   }
-  return { note, sections, alerts: r.alerts.map((a) => ({ id: `${a.window}|${a.feature ?? a.metric ?? ''}|${a.statistic}`, text: a.message })), line };
+  // Only active alerts become Problems entries and notifications; resolved ones leave the Problems panel.
+  return { note, sections, alerts: active.map((a) => ({ id: `${a.window}|${a.feature ?? a.metric ?? ''}|${a.statistic}`, text: a.message })), line };
 }

@@ -18,7 +18,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 /** A self-contained HTML report (inline SVG and CSS, no scripts, nothing fetched). */
 export async function profileHtml(result: ProfileResult, generatedAt = new Date()): Promise<string> {
-  const view = profileView(result, 300);
+  // Charts wide enough to read their axes; a card puts its chart under the table when narrow.
+  const view = profileView(result, 440);
   const cards: string[] = [];
   for (const col of view.columns) cards.push(await card(col, view.datasets.length));
   const legend = view.datasets
@@ -53,7 +54,7 @@ async function card(col: ColumnView, datasets: number): Promise<string> {
   const rows = col.stats.map((s) => `<tr><th>${esc(s.label)}</th>${s.values.map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`).join('');
   const svg = await renderSvg(vegaLite(col.spec));
   return `<section class="card${col.warnings.length ? ' flagged' : ''}">
-<h2>${esc(col.name)} <span class="type">${esc(col.type)}</span> <span class="dtype">${esc(col.duckdbType)}</span>${badges}</h2>
+<h2>${esc(col.name)} <span class="type" title="stored as ${esc(col.duckdbType)}">${esc(col.type)}</span>${badges}</h2>
 ${notes ? `<ul class="notes">${notes}</ul>` : ''}
 <div class="body"><table>${head}${rows}</table><figure class="chart">${svg}</figure></div>
 </section>`;
@@ -68,7 +69,7 @@ body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;backgr
 header{padding:16px 24px;background:#fff;border-bottom:1px solid #d0d7de}
 h1{font-size:20px;margin:0 0 6px}.meta{color:#59636e;font-size:12px;margin:6px 0 0}
 .legend .ds{margin-right:16px}.legend i{display:inline-block;width:10px;height:10px;margin-right:6px;border-radius:2px}
-main{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px;padding:16px 24px}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(680px,1fr));gap:16px;padding:16px 24px}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px 16px}
 .card.flagged{border-color:#d4a72c}
 h2{font-size:15px;margin:0 0 8px;display:flex;flex-wrap:wrap;gap:6px;align-items:center}
@@ -76,7 +77,7 @@ h2{font-size:15px;margin:0 0 8px;display:flex;flex-wrap:wrap;gap:6px;align-items
 .dtype{font-size:11px;color:#59636e;font-family:ui-monospace,monospace}
 .badge{font-size:11px;border-radius:10px;padding:1px 8px}.warn{background:#fff8c5;color:#7d4e00;border:1px solid #d4a72c}
 .notes{margin:0 0 8px;padding-left:18px;color:#7d4e00;font-size:12px}
-.body{display:flex;gap:12px;align-items:flex-start}
+.body{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 table{border-collapse:collapse;font-size:12px;min-width:190px}th{text-align:left;color:#59636e;font-weight:500;padding:1px 10px 1px 0}
 td{text-align:right;font-variant-numeric:tabular-nums;padding:1px 0 1px 10px;white-space:nowrap}
 .chart{margin:0;flex:1;min-width:0}.chart svg{max-width:100%;height:auto}

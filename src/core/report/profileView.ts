@@ -1,6 +1,7 @@
 import type { ColumnProfile, ColumnWarning, DatasetProfile, ProfileResult } from '../data/profileTypes';
 import { QUANTILE_KEYS } from '../data/profileTypes';
 import { profileCharts } from './profileCharts';
+import { fmtInt, fmtPct as formatPct, fmtValue } from './format';
 import { specJson } from './vegaSpec';
 
 /** What a profile card shows, computed once for the webview and the HTML report alike. */
@@ -74,22 +75,17 @@ function statRows(cols: (ColumnProfile | undefined)[], rows: number[]): { label:
   return out;
 }
 
-export function fmtInt(n: number): string {
-  return n.toLocaleString('en-US');
+export { fmtInt } from './format';
+
+/** The one number format (format.ts); integers whole; no value is a blank cell. */
+export function fmtNum(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '';
+  return fmtValue(x);
 }
 
 export function fmtPct(x: number | null | undefined): string {
   if (x === null || x === undefined) return '';
-  const p = 100 * x;
-  return `${p !== 0 && Math.abs(p) < 1 ? p.toFixed(2) : p.toFixed(1)}%`;
-}
-
-export function fmtNum(x: number | null | undefined): string {
-  if (x === null || x === undefined) return '';
-  if (Number.isInteger(x) && Math.abs(x) < 1e15) return fmtInt(x);
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e9)) return x.toExponential(3);
-  return Number(x.toPrecision(5)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+  return formatPct(x);
 }
 
 function fmtAny(x: number | string | null | undefined): string {

@@ -6,6 +6,7 @@
  *  - epochs: the metric per epoch of every trial, with the rungs where successive halving cut
  *    trials short.
  */
+import { fmtNum, metricLabel, spansDecades } from './format';
 import type { TopLevelSpec } from 'vega-lite';
 import { effectiveParams } from '../tune/space';
 import { TUNABLE_PARAMS, type ParamValue, type TrialRecord, type TrialStatus, type TuneResult } from '../tune/types';
@@ -29,7 +30,7 @@ export function tuneCharts(r: TuneResult, width: Width = 'container'): TuneChart
 
 const searched = (r: TuneResult) => TUNABLE_PARAMS.filter((p) => r.space[p]);
 const label = (v: ParamValue | undefined) => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
-const metricTitle = (r: TuneResult) => `${r.metric} (${r.direction === 'lower' ? 'lower' : r.direction === 'higher' ? 'higher' : 'nearer 0'} is better)`;
+const metricTitle = (r: TuneResult) => `${metricLabel(r.metric)} (${r.direction === 'lower' ? 'lower' : r.direction === 'higher' ? 'higher' : 'nearer 0'} is better)`;
 const role = (r: TuneResult, t: TrialRecord) => (t.trial === r.best?.trial ? 'best' : t.source === 'default' ? 'prodml.yaml' : 'random');
 
 /** Scatter of each searched parameter (x) against the metric (y), one panel per parameter, sharing y. */
@@ -214,13 +215,14 @@ export function tuneEpochsChart(r: TuneResult, width: Width = 'container'): TopL
 
 /**
  * Trials cut at the first rung often score many times worse than the rest; on a linear axis they
- * squash the good trials into one line. A log axis keeps them apart when every value is positive.
+ * squash the good trials into one line. A log axis keeps them apart when every value is positive
+ * and they span a decade or more; over a smaller range it only distorts.
  */
 function logWorthy(values: readonly number[]): boolean {
-  if (values.length === 0 || values.some((v) => !(v > 0))) return false;
-  return Math.max(...values) / Math.min(...values) > 3;
+  return spansDecades(values);
 }
 
 function fmt(v: number): string {
-  return Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.01) ? v.toExponential(1) : Number(v.toPrecision(3)).toString();
+  // Hyperparameters such as a learning rate of 3e-5 are written that way; metrics are not.
+  return v !== 0 && Math.abs(v) < 0.01 ? v.toExponential(1) : fmtNum(v);
 }

@@ -5,6 +5,7 @@
  * schema's types (cast failures and broken lines). Findings are turned into anomalies by
  * validate.ts, which also caps them.
  */
+import { fmtPct } from '../report/format';
 import type { DuckSession } from '../data/duckdb';
 import { sqlIdent, sqlString } from '../data/duckdb';
 import { featureTypeOf } from '../data/profile';
@@ -341,28 +342,27 @@ export function fmtInt(n: number): string {
 }
 
 export function pct(x: number): string {
-  const p = 100 * x;
-  return `${p >= 99.95 && p < 100 ? '99.9' : p < 10 && p > 0 ? p.toFixed(1) : p.toFixed(p % 1 === 0 ? 0 : 1)}%`;
+  return fmtPct(x);
 }
 
 export function quote(v: string): string {
   return `'${v.length > 60 ? `${v.slice(0, 57)}...` : v}'`;
 }
 
-function examplesText(examples: AnomalyExample[]): string {
+export function examplesText(examples: AnomalyExample[]): string {
   return examples.slice(0, 3).map((e) => `${quote(e.value)} (${fmtInt(e.count)})`).join(', ') + (examples.length > 3 ? ', ...' : '');
 }
 
-function article(type: string): string {
+export function article(type: string): string {
   return type === 'int' ? 'an int' : `a ${type}`;
 }
 
-function rangeText(r: { min?: number; max?: number }): string {
+export function rangeText(r: { min?: number; max?: number }): string {
   if (r.min !== undefined && r.max !== undefined) return `the range ${r.min} .. ${r.max}`;
   return r.min !== undefined ? `the range (at least ${r.min})` : `the range (at most ${r.max})`;
 }
 
-function valueCountText(r: { min?: number; max?: number }): string {
+export function valueCountText(r: { min?: number; max?: number }): string {
   if (r.min !== undefined && r.max !== undefined) return r.min === r.max ? `exactly ${r.min} values` : `${r.min} to ${r.max} values`;
   return r.min !== undefined ? `at least ${r.min} values` : `at most ${r.max} values`;
 }

@@ -5,8 +5,8 @@
  */
 import type { DuckSession } from '../data/duckdb';
 import { sqlIdent } from '../data/duckdb';
-import { profileDatasets } from '../data/profile';
-import type { ColumnProfile } from '../data/profileTypes';
+import { profileDatasets, profileRelations, type Relation } from '../data/profile';
+import type { ColumnProfile, ProfileResult } from '../data/profileTypes';
 import type { DataSource } from '../data/source';
 import { listElementType, typedValue, type Batch } from './batch';
 import { headerAt, pct, quote } from './checks';
@@ -50,6 +50,33 @@ export async function distributionChecks(
   });
   if (compared.length === 0 || data.rows === 0 || baseline.rows === 0) return [];
   const profile = await profileDatasets(session, typedSource(baseline, compared), typedSource(data, compared), { topK: TOP_K, signal: opts.signal });
+  return profileAnomalies(profile, compared, check, (name) => headerAt(data, data.column(name)?.index));
+}
+
+/**
+ * Drift or skew between two relations of any engines (a database table against its training
+ * files, say): each side profiled where it lives, on shared bins and categories.
+ */
+export async function relationDistributionChecks(
+  baseline: Relation,
+  data: Relation,
+  features: [string, FeatureSchema][],
+  check: DistributionCheck,
+  opts: { signal?: AbortSignal } = {},
+): Promise<Anomaly[]> {
+  const compared = features.filter(([, f]) => f[check] && Object.keys(f[check]!).length > 0);
+  if (compared.length === 0) return [];
+  const project = async (r: Relation): Promise<Relation> => {
+    const have = new Set((await r.engine.describe(r.from, { signal: opts.signal })).map((c) => c.name));
+    const cols = compared.filter(([n]) => have.has(n)).map(([n]) => r.engine.dialect.ident(n));
+    return { ...r, from: r.engine.dialect.subquery(`SELECT ${cols.join(', ')} FROM ${r.from}`) };
+  };
+  const profile = await profileRelations(await project(baseline), await project(data), { topK: TOP_K, signal: opts.signal });
+  if (profile.rows === 0 || (profile.compare?.rows ?? 0) === 0) return [];
+  return profileAnomalies(profile, compared, check, () => ({}));
+}
+
+function profileAnomalies(profile: ProfileResult, compared: [string, FeatureSchema][], check: DistributionCheck, at: (name: string) => Partial<Anomaly>): Anomaly[] {
   const out: Anomaly[] = [];
   for (const [name, f] of compared) {
     const base = profile.columns.find((c) => c.name === name);
@@ -75,7 +102,7 @@ export async function distributionChecks(
         value: distance,
         threshold: limit,
         description: `${MEASURE_NAME[measure]} between ${between} is ${fmtDistance(distance, limit)}, above ${fmtDistance(limit, distance)}; ${whatMoved(aligned, base, cur, check)}`,
-        ...headerAt(data, data.column(name)?.index),
+        ...at(name),
       });
     }
   }

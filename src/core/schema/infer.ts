@@ -4,11 +4,11 @@
  * seen, presence a little below what was seen, and a comment wherever a choice was made.
  */
 import type { DuckSession } from '../data/duckdb';
-import { profileDatasets } from '../data/profile';
+import { profileDatasets, type Relation } from '../data/profile';
 import type { ColumnProfile, DatasetProfile } from '../data/profileTypes';
 import type { DataSource } from '../data/source';
 import { badInput } from '../errors';
-import { VERSION } from '../version';
+import { VERSION } from '../project/version';
 import { fmtInt, pct } from './checks';
 import type { SchemaNotes, SchemaPath } from './io';
 import { SERVING, TRAINING, type FeatureSchema, type Schema } from './types';
@@ -36,7 +36,7 @@ export const DEFAULT_MAX_DOMAIN_SIZE = 50;
 export const DEFAULT_RANGE_MARGIN = 0.1;
 export const DEFAULT_DRIFT_THRESHOLD = 0.1;
 
-export async function inferSchema(session: DuckSession, source: DataSource, opts: InferOptions = {}): Promise<InferredSchema> {
+export async function inferSchema(session: DuckSession, source: DataSource | Relation, opts: InferOptions = {}): Promise<InferredSchema> {
   const maxDomain = opts.maxDomainSize ?? DEFAULT_MAX_DOMAIN_SIZE;
   // topK at the domain limit makes the top values (and their counts) the whole set of a small domain.
   const profile = await profileDatasets(session, source, undefined, { topK: maxDomain, signal: opts.signal });

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatOf } from '../data/source';
-import { VERSION } from '../version';
+import { VERSION } from '../project/version';
 import { locateKey } from './io';
 import { readCsvHeader, readLines, splitCsvLine } from './lineIndex';
 import { ANOMALY_TYPES, type Anomaly, type AnomalyType, type ValidationResult } from './types';

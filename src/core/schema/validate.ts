@@ -165,7 +165,7 @@ function groupAnomalies(g: FindingGroup, data: Batch): Anomaly[] {
 }
 
 /** Dataset-level first, then features in schema order (new columns last), then by type and line. */
-function sortAnomalies(anomalies: Anomaly[], schema: Schema, data: Batch): Anomaly[] {
+export function sortAnomalies(anomalies: Anomaly[], schema: Schema, data: Pick<Batch, 'column'>): Anomaly[] {
   const order = new Map(Object.keys(schema.features).map((n, i) => [n, i]));
   const rank = (a: Anomaly) => (a.feature === null ? -1 : (order.get(a.feature) ?? order.size + (data.column(a.feature)?.index ?? 0)));
   return anomalies

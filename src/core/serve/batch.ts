@@ -14,13 +14,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBDataChunk, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import picomatch from 'picomatch';
-import { chunkColumnJS, chunkTypedColumn, sqlIdent, sqlString, type ColumnRead, type DuckSession, type TypedColumn } from '../data/duckdb';
-import { COERCIONS, readFor } from '../features/applyColumns';
+import { chunkColumnJS, sqlIdent, sqlString, type DuckSession } from '../data/duckdb';
 import { explainReadError, type DataSource } from '../data/source';
 import { badInput, cancelled, isProdmlError } from '../errors';
 import { loadProjectConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { syncDir } from '../registry/durable';
+import { instanceChecker, type InstanceChecker, type Place } from './instanceCheck';
 import { batchPredictionsFile, tempBeside } from './logPaths';
 import type { PredictionRecord } from './logTypes';
 import { loadScorer, predictionValue, type Scorer } from './scorer';
@@ -53,6 +53,8 @@ export interface BatchResult {
   columns: string[];
   /** The prediction log file written, with `log`. */
   logged?: string;
+  /** Rows whose category was outside the model's domain (scored by the model's OOV rule), by input. */
+  outOfDomain: Record<string, number>;
 }
 
 const DEFAULT_CHUNK_ROWS = 8192;
@@ -109,12 +111,14 @@ export async function predictBatch(session: DuckSession, version: ModelVersion, 
     const logKey = opts.log ? (opts.log.key ?? (await loadProjectConfig(opts.log.root))?.models.find((m) => m.name === version.model)?.serving.key) : undefined;
     // Logging records every field of an instance; scoring alone reads only the inputs and keys.
     const read = opts.log ? names : names.filter((n) => kept.includes(n) || scorer.inputs.includes(n));
-    const job: Job = { session, input, scorer, format, out, kept, preds, read, total, chunkRows, partRows, signal, onProgress: opts.onProgress, ref };
+    // The same input contract as online serving (transform.json); extra columns are the keys, not errors.
+    const check = instanceChecker({ transforms: scorer.transforms, unknownFields: false, fromText: true });
+    const job: Job = { session, input, scorer, format, out, kept, preds, read, total, chunkRows, partRows, signal, onProgress: opts.onProgress, ref, check, place: placeOf(input), outOfDomain: {} };
     const log = opts.log ? await openBatchLog(opts.log.root, version, scorer, logKey && names.includes(logKey) ? logKey : undefined) : undefined;
     try {
       const rows = await runJob(job, log);
       const logged = await log?.commit();
-      return { rows, output: out, seconds: (performance.now() - t0) / 1000, columns: [...kept, ...preds.map((p) => p.name)], ...(logged ? { logged } : {}) };
+      return { rows, output: out, seconds: (performance.now() - t0) / 1000, columns: [...kept, ...preds.map((p) => p.name)], ...(logged ? { logged } : {}), outOfDomain: job.outOfDomain };
     } catch (e) {
       await log?.abort();
       throw e;
@@ -139,14 +143,23 @@ interface Job {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   ref: string;
+  check: InstanceChecker;
+  place: Place;
+  outOfDomain: Record<string, number>;
 }
 
-/** A streamed chunk's share of the work: the kept columns as DuckDB values, the inputs as JS rows (to log) or typed columns. */
+/** How a bad value is located: the line of a single CSV or JSON Lines file, else the row in reading order. */
+function placeOf(input: DataSource): Place {
+  const single = !/[*?[]/.test(input.path);
+  const first = single && (input.format === 'csv' || input.format === 'tsv') ? 2 : single && input.format === 'jsonl' ? 1 : undefined;
+  const row = (i: number) => (first === undefined ? `row ${i + 1}` : `line ${i + first}`);
+  return { row, field: (i, f) => `${row(i)}, column "${f}"` };
+}
+
+/** A streamed chunk's share of the work: the kept columns as DuckDB values, the rest as JS rows. */
 interface Segment {
   kept: DuckDBValue[][];
-  rows?: Record<string, unknown>[];
-  cols?: TypedColumn[];
-  n: number;
+  rows: Record<string, unknown>[];
 }
 
 async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
@@ -169,9 +182,6 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
     const stream = await session.stream(`SELECT ${read.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
     const keptAt = kept.map((k) => stream.columnNames.indexOf(k));
     const jsAt = stream.columnNames.map((_, i) => i).filter((i) => log || scorer.inputs.includes(stream.columnNames[i]!));
-    // Without a log to write, inputs are read as typed columns and scored column-wise (no row objects).
-    const columnar = !log && scorer.scoreColumns ? scorer.transforms.features.map((f) => ({ at: stream.columnNames.indexOf(f.name), read: readFor(f) as Exclude<ColumnRead, 'js'> })) : undefined;
-    const typeIds = stream.columnTypes.map((t) => t.typeId as number);
 
     let pending: Segment[] = [];
     let pendingRows = 0;
@@ -188,29 +198,26 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
       appender = await writer.appender(table);
     };
     const score = async () => {
-      const k = scorer.outputsPerRow;
-      const total = pendingRows;
-      const out = new Float32Array(total * k);
-      if (columnar) {
-        let at = 0;
-        for (const seg of pending) {
-          out.set(scorer.scoreColumns!(seg.cols!, seg.n), at * k);
-          at += seg.n;
-        }
-      } else {
-        const rows = pending.flatMap((s) => s.rows!);
-        for (let i = 0; i < rows.length; i += job.chunkRows) out.set(scorer.score(rows.slice(i, i + job.chunkRows)), i * k);
+      const rows = pending.flatMap((s) => s.rows);
+      for (let i = 0; i < rows.length; i++) {
+        const problem = job.check.instance(rows[i], done + i, { place: job.place });
+        if (problem) throw badInput(input.display, problem.message);
+        const outside = job.check.oov(rows[i]!);
+        if (outside) for (const f of outside) job.outOfDomain[f] = (job.outOfDomain[f] ?? 0) + 1;
       }
+      const k = scorer.outputsPerRow;
+      const out = new Float32Array(rows.length * k);
+      for (let i = 0; i < rows.length; i += job.chunkRows) out.set(scorer.score(rows.slice(i, i + job.chunkRows)), i * k);
       let at = 0;
       for (const seg of pending) {
-        const n = seg.n;
+        const n = seg.rows.length;
         const chunk = outputChunk(types, seg.kept, out.subarray(at * k, (at + n) * k), n, scorer);
         appender.appendDataChunk(chunk);
-        if (seg.rows) log?.write(seg.rows, out, at, done + at);
+        log?.write(seg.rows, out, at, done + at);
         at += n;
       }
-      done += total;
-      inTable += total;
+      done += rows.length;
+      inTable += rows.length;
       pending = [];
       pendingRows = 0;
       await log?.flush();
@@ -220,11 +227,7 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
 
     try {
       for await (const chunk of stream.chunks()) {
-        pending.push(
-          columnar
-            ? { kept: keptAt.map((i) => chunk.getColumnValues(i)), cols: columnar.map((c) => chunkTypedColumn(chunk, c.at, typeIds[c.at]!, c.read, COERCIONS)), n: chunk.rowCount }
-            : segment(chunk, stream.columnNames, keptAt, jsAt),
-        );
+        pending.push(segment(chunk, stream.columnNames, keptAt, jsAt));
         pendingRows += chunk.rowCount;
         if (pendingRows >= job.chunkRows) await score();
       }
@@ -270,7 +273,7 @@ function segment(chunk: DuckDBDataChunk, names: string[], keptAt: number[], jsAt
     for (let j = 0; j < jsAt.length; j++) row[names[jsAt[j]!]!] = jsCols[j]![r];
     rows[r] = row;
   }
-  return { kept: keptAt.map((i) => chunk.getColumnValues(i)), rows, n };
+  return { kept: keptAt.map((i) => chunk.getColumnValues(i)), rows };
 }
 
 /** One output chunk: the kept columns as read, then the prediction columns. */

@@ -36,6 +36,11 @@ export interface PredictionRecord {
    * --static`, advise/staticTable.ts) instead of the model; the value is the same float32.
    */
   static?: boolean;
+  /**
+   * Categorical inputs whose value the model did not see in training: the model's OOV rule
+   * answered them (one_hot: all zeros; vocabulary: a hashed OOV bucket).
+   */
+  oov?: string[];
 }
 
 export interface LabelRecord {

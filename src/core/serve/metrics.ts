@@ -16,6 +16,8 @@ export interface ServerMetrics {
   predictions: Record<string, Record<string, Record<string, number>>>;
   /** Version swaps done, by model. */
   swaps: Record<string, number>;
+  /** Answered instances whose category was outside the model's domain (the model's OOV rule applied): model → field → count. */
+  out_of_domain: Record<string, Record<string, number>>;
   log: { written: number; dropped: number; queued: number };
 }
 
@@ -33,6 +35,7 @@ export class MetricsRecorder {
   private latencyCount = 0;
   private readonly predictions: ServerMetrics['predictions'] = {};
   readonly swaps: Record<string, number> = {};
+  private readonly oov: ServerMetrics['out_of_domain'] = {};
 
   request(status: number, nowMs = Date.now()): void {
     this.total++;
@@ -54,6 +57,11 @@ export class MetricsRecorder {
     const byRoute = (this.predictions[model] ??= {});
     const byVersion = (byRoute[route] ??= {});
     byVersion[version] = (byVersion[version] ?? 0) + instances;
+  }
+
+  outOfDomain(model: string, field: string, instances: number): void {
+    const byField = (this.oov[model] ??= {});
+    byField[field] = (byField[field] ?? 0) + instances;
   }
 
   swapped(model: string): void {
@@ -87,6 +95,7 @@ export class MetricsRecorder {
       latency_ms: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: n === 0 ? 0 : round3(sorted[n - 1]!), window: n },
       predictions: structuredClone(this.predictions),
       swaps: { ...this.swaps },
+      out_of_domain: structuredClone(this.oov),
       log,
     };
   }

@@ -14,6 +14,7 @@ import type { ModelVersion } from '../registry/types';
 import { loadTf } from '../train/backend';
 import type { Task } from '../train/model';
 import { loadModel, predict } from '../train/trainer';
+import { loadOnnxScorer } from '../onnx/scorer';
 import { compileDenseNet } from './denseForward';
 
 export interface Scorer {
@@ -32,12 +33,13 @@ export interface Scorer {
   /** The same predictions from typed columns (one per input, in `inputs` order, read as readFor says): batch scoring without row objects. */
   scoreColumns?(columns: readonly TypedColumn[], rows: number): Float32Array;
   dispose(): void;
-  /** What computes the forward pass: plain JS for all-Dense models (denseForward.ts), else tfjs. */
-  engine?: 'dense-js' | 'tfjs';
+  /** What computes the forward pass: plain JS for all-Dense models (denseForward.ts), tfjs, or onnxruntime (imported ONNX). */
+  engine?: 'dense-js' | 'tfjs' | 'onnxruntime';
 }
 
 export async function loadScorer(version: ModelVersion): Promise<Scorer> {
   const card = version.card;
+  if (card.runtime === 'onnx') return { model: version.model, version: version.version, engine: 'onnxruntime', ...(await loadOnnxScorer(version)) };
   const task = card.task as Task | undefined;
   if (!task) throw badInput(version.dir, 'card.json names no task; this version cannot score rows');
   const transforms = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;

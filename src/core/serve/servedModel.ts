@@ -82,6 +82,8 @@ export class ServedModel {
     private readonly emit: (e: SwapEvent | ModelErrorEvent) => void,
     /** The workspace, to find each version's static table in; without it no table is used. */
     private readonly root?: string,
+    /** Fields a request may hold besides the inputs and the schema's (serving key, label, time columns). */
+    private readonly accepted: readonly string[] = config.key ? [config.key] : [],
   ) {}
 
   get deployment(): Deployment {
@@ -244,7 +246,7 @@ export class ServedModel {
         } catch (e) {
           schemaProblem = (e as Error).message;
         }
-        const lv: LoadedVersion = { version, scorer, check: instanceChecker(schema, scorer.inputs), ...(schema ? { schema } : {}), ...(schemaProblem ? { schemaProblem } : {}), disposed: false };
+        const lv: LoadedVersion = { version, scorer, check: instanceChecker({ ...(schema ? { schema } : {}), transforms: scorer.transforms, extra: this.accepted }), ...(schema ? { schema } : {}), ...(schemaProblem ? { schemaProblem } : {}), disposed: false };
         await this.loadStatic(lv);
         return lv;
       })();

@@ -3,12 +3,13 @@
  *
  *   GET  /v1/models/<m>                               status (model_version_status, TF Serving's shape)
  *   GET  /v1/models/<m>/versions/<v> | /labels/<a>    status of one version
- *   GET  /v1/models/<m>/metadata                      inputs, task, classes, versions serving
- *   POST /v1/models/<m>:predict                       {"instances": [{...}]} → {"predictions": [...]}
- *   POST /v1/models/<m>/versions/<v>:predict          pinned to a version
- *   POST /v1/models/<m>/labels/<alias>:predict        pinned to an alias
+ *   GET  /v1/models/<m>[/versions/<v>|/labels/<a>]/metadata   signature_def (metadata.ts)
+ *   POST /v1/models/<m>[/versions/<v>|/labels/<a>]:predict    row or columnar (requestFormat.ts)
+ *   POST /v1/models/<m>[...]:classify | :regress      {"examples": [...]} → {"result": [...]}
  *   GET  /healthz, GET /metrics, GET /v1/models
  *
+ * The answer itself is a pure function (answer.ts) of the served versions and the body; this file
+ * is the HTTP around it: parsing, routes, the log, metrics and shadow scoring after the response.
  * Each model serves its `serving.alias` (canary and shadow beside it) and follows the registry
  * (servedModel.ts). Every scored instance is queued for the prediction log (predictionLog.ts);
  * the response never waits for the log, and shadow scoring runs after the response is sent.
@@ -19,13 +20,15 @@ import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import { badInput } from '../errors';
 import { DEFAULT_SERVER, loadProjectConfig, type ModelServingConfig } from '../project/config';
 import { openRegistry } from '../registry';
-import { isProblem, type InstanceProblem } from './instanceCheck';
+import { answer, scoreShadow, type AnswerRequest } from './answer';
+import { modelEndpoint, pinName, type Pin } from './endpoints';
+import { BodyTooDeep, parseJsonBody } from './jsonBody';
 import { logsDir } from './logPaths';
-import type { PredictionRecord, Route } from './logTypes';
 import { MetricsRecorder, type ServerMetrics } from './metrics';
+import { metadataBody } from './metadata';
 import { PredictionLog } from './predictionLog';
-import { routesToCanary } from './routing';
-import { predictionValue } from './scorer';
+import { VERBS, type Verb } from './requestFormat';
+import { errorAnswer } from './responseShape';
 import { NotServable, ServedModel, type LoadedVersion, type ModelErrorEvent, type SwapEvent } from './servedModel';
 
 export type { ServerMetrics } from './metrics';
@@ -75,6 +78,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const registry = await openRegistry(root);
   const registered = new Set((await registry.listModels()).filter((m) => m.versions > 0).map((m) => m.model));
   const configured = new Map((config?.models ?? []).map((m) => [m.name, m.serving]));
+  // Fields prodml.yaml names for a model are accepted in requests besides its inputs: the key, the
+  // label (replays send it), the time columns monitoring windows by.
+  const accepted = new Map((config?.models ?? []).map((m) => [m.name, [m.serving.key, m.label, m.monitoring.time_column, m.dataset.time_column, m.weighting?.column].filter((f): f is string => !!f)]));
   let names: string[];
   if (opts.models && opts.models.length > 0) {
     for (const m of opts.models) {
@@ -96,7 +102,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     for (const name of names) {
       const cfg = configured.get(name) ?? DEFAULT_MODEL_SERVING;
-      const model = new ServedModel(name, cfg, registry, emit, root);
+      const model = new ServedModel(name, cfg, registry, emit, root, accepted.get(name) ?? (cfg.key ? [cfg.key] : []));
       served.set(name, { model, log: new PredictionLog({ dir: logsDir(root, name), maxFileBytes: cfg.log.max_file_mb * 1024 * 1024, ...(opts.logFlushMs !== undefined ? { flushDelayMs: opts.logFlushMs } : {}) }) });
       await model.start();
     }
@@ -131,8 +137,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(text));
     } catch (e) {
+      if (e instanceof BodyTooDeep) return done(Object.assign(new Error(e.message), { statusCode: 400 }), undefined);
       done(Object.assign(new Error(`the body is not valid JSON (${(e as Error).message})`), { statusCode: 400 }), undefined);
     }
   });
@@ -180,155 +187,71 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   app.get('/v1/models', async () => ({ models: describeServed() }));
 
   app.get('/v1/models/*', async (req, reply) => {
-    const rest = (req.params as { '*': string })['*'];
-    const m = /^([^/:]+)(?:\/(versions|labels)\/([^/:]+)|\/(metadata))?$/.exec(rest);
-    const s = m ? served.get(m[1]!) : undefined;
-    if (!m || !s) return notFound(reply, m ? unknownModel(m[1]!) : `no such endpoint: GET ${req.url}`);
+    const e = modelEndpoint('GET', (req.params as { '*': string })['*']);
+    const s = e ? served.get(e.model) : undefined;
+    if (!e || !s) return notFound(reply, e ? unknownModel(e.model) : `no such endpoint: GET ${req.url}`);
     const model = s.model;
     const status = (v: number) => ({ version: String(v), state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } });
-    if (m[4]) {
-      const d = model.deployment;
-      const lv = d.primary;
-      return {
-        model_spec: { name: model.name, version: String(lv.version), alias: d.primaryAlias },
-        metadata: {
-          task: lv.scorer.task,
-          ...(lv.scorer.classes ? { classes: lv.scorer.classes } : {}),
-          inputs: lv.scorer.inputs,
-          schema: lv.schema ?? null,
-          key: model.config.key ?? null,
-          static: lv.static ? { keys: lv.static.values.size, file: path.relative(root, lv.static.file) } : null,
-          serving: describeServed().find((x) => x.model === model.name),
-          aliases: d.aliases,
-        },
-      };
-    }
-    if (m[2]) {
+    let lv: LoadedVersion | undefined;
+    if (e.pin) {
       try {
-        const lv = await model.pinned(m[2] === 'versions' ? { version: versionNumber(m[3]!) } : { alias: m[3]! });
-        return { model_version_status: [status(lv.version)] };
-      } catch (e) {
-        if (e instanceof NotServable) return notFound(reply, e.message);
-        throw e;
+        lv = await pinnedVersion(model, e.pin);
+      } catch (err) {
+        if (err instanceof NotServable) return notFound(reply, err.message);
+        throw err;
       }
     }
     const d = model.deployment;
+    if (e.kind === 'metadata') {
+      const shown = lv ?? d.primary;
+      return metadataBody(model.name, shown, {
+        ...(e.pin ? { pinned: pinName(e.pin) } : { alias: d.primaryAlias }),
+        schema: shown.schema ?? null,
+        key: model.config.key ?? null,
+        static: shown.static ? { keys: shown.static.values.size, file: path.relative(root, shown.static.file) } : null,
+        serving: describeServed().find((x) => x.model === model.name),
+        aliases: d.aliases,
+      });
+    }
+    if (lv) return { model_version_status: [status(lv.version)] };
     const versions = [...new Set([d.primary.version, d.canary?.lv.version, d.shadow?.lv.version].filter((v): v is number => v !== undefined))].sort((a, b) => b - a);
     return { model_version_status: versions.map(status) };
   });
 
   app.post('/v1/models/*', async (req, reply) => {
     const received = Date.now();
-    const rid = req.id;
-    const rest = (req.params as { '*': string })['*'];
-    const m = /^([^/:]+)(?:\/(versions|labels)\/([^/:]+))?:(\w+)$/.exec(rest);
-    if (!m) return notFound(reply, `no such endpoint: POST ${req.url} (try POST /v1/models/<model>:predict)`);
-    const s = served.get(m[1]!);
-    if (!s) return notFound(reply, unknownModel(m[1]!));
-    if (m[4] !== 'predict') return badRequest(reply, { rule: 'bad_body', message: `:${m[4]} is not supported; use :predict with {"instances": [...]}` });
-
-    let pinned: LoadedVersion | undefined;
-    let pinnedAs: string | undefined;
-    if (m[2]) {
+    const e = modelEndpoint('POST', (req.params as { '*': string })['*']);
+    if (!e || e.kind !== 'verb') return notFound(reply, `no such endpoint: POST ${req.url} (try POST /v1/models/<model>:predict)`);
+    const s = served.get(e.model);
+    if (!s) return notFound(reply, unknownModel(e.model));
+    if (!(VERBS as readonly string[]).includes(e.verb)) {
+      return send(reply, errorAnswer(400, { rule: 'bad_body', message: `:${e.verb} is not an API; use :predict, :classify or :regress` }));
+    }
+    let pinned: AnswerRequest['pinned'];
+    if (e.pin) {
       try {
-        pinned = await s.model.pinned(m[2] === 'versions' ? { version: versionNumber(m[3]!) } : { alias: m[3]! });
-        pinnedAs = `${m[2]}/${m[3]}`;
-      } catch (e) {
-        if (e instanceof NotServable) return notFound(reply, e.message);
-        throw e;
+        pinned = { lv: await pinnedVersion(s.model, e.pin), as: pinName(e.pin) };
+      } catch (err) {
+        if (err instanceof NotServable) return notFound(reply, err.message);
+        throw err;
       }
     }
     // From here to the reply, no await: this request scores on exactly these versions.
-    const d = s.model.deployment;
-    const primary = pinned ?? d.primary;
-    const instances = primary.check.body(req.body);
-    if (isProblem(instances)) return badRequest(reply, instances);
-    const cfg = s.model.config;
-    const canary = pinned ? undefined : d.canary;
-    const n = instances.length;
-    const keys: (string | undefined)[] = new Array(n);
-    let toCanary: boolean[] | undefined;
-    for (let i = 0; i < n; i++) {
-      const problem = primary.check.instance(instances[i], i);
-      if (problem) return badRequest(reply, problem);
-      const kv = cfg.key === undefined ? undefined : instances[i]![cfg.key];
-      keys[i] = kv === undefined || kv === null ? undefined : String(kv);
-      if (canary && routesToCanary(keys[i] ?? rid, canary.percent)) {
-        const problem = canary.lv.check.instance(instances[i], i);
-        if (problem) return badRequest(reply, problem);
-        (toCanary ??= new Array<boolean>(n).fill(false))[i] = true;
-      }
-    }
-
-    const predictions: (number | Record<string, number>)[] = new Array(n);
-    const versions: number[] = new Array(n);
-    const groups: { lv: LoadedVersion; route: Route; idx: number[] }[] = [];
-    if (!toCanary) groups.push({ lv: primary, route: 'primary', idx: [] });
-    else {
-      const p: number[] = [];
-      const c: number[] = [];
-      toCanary.forEach((yes, i) => (yes ? c : p).push(i));
-      if (p.length) groups.push({ lv: primary, route: 'primary', idx: p });
-      if (c.length) groups.push({ lv: canary!.lv, route: 'canary', idx: c });
-    }
-    const sample = cfg.log.sample_rate;
-    const logged: boolean[] = new Array(n);
-    for (let i = 0; i < n; i++) logged[i] = sample >= 1 || Math.random() < sample;
-    const time = new Date(received).toISOString();
-    const day = time.slice(0, 10);
-    const lines: string[] = [];
-    // Static serving: instances whose key is in the answering version's own table are answered
-    // from it (advise/staticTable.ts); only the others are scored.
-    let staticHits = 0;
-    let staticLooked = 0;
-    for (const g of groups) {
-      let idx = g.idx.length === 0 ? null : g.idx;
-      const table = g.lv.static;
-      if (table) {
-        const all = idx ?? instances.map((_, i) => i);
-        const missed: number[] = [];
-        for (const i of all) {
-          const hit = keys[i] === undefined ? undefined : table.values.get(keys[i]!);
-          if (hit === undefined) {
-            missed.push(i);
-            continue;
-          }
-          predictions[i] = hit;
-          versions[i] = g.lv.version;
-          if (logged[i]) lines.push(record(rid, i, time, s.model.name, g.lv.version, g.route, keys[i], instances[i]!, hit, pinnedAs, true));
-        }
-        staticLooked += all.length;
-        staticHits += all.length - missed.length;
-        idx = missed;
-      }
-      const rows = idx === null ? instances : idx.map((i) => instances[i]!);
-      const out = rows.length > 0 ? g.lv.scorer.score(rows) : new Float32Array(0);
-      for (let j = 0; j < rows.length; j++) {
-        const i = idx === null ? j : idx[j]!;
-        predictions[i] = predictionValue(g.lv.scorer, out, j);
-        versions[i] = g.lv.version;
-        if (logged[i]) lines.push(record(rid, i, time, s.model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs));
-      }
-      metrics.predicted(s.model.name, pinnedAs ? 'pinned' : g.route, g.lv.version, g.idx.length === 0 ? n : g.idx.length);
-    }
-    s.log.append(lines, day);
-
-    const shadow = pinned ? undefined : d.shadow;
+    const a = answer({ name: s.model.name, config: s.model.config, deployment: s.model.deployment }, { verb: e.verb as Verb, body: req.body, requestId: req.id, receivedAt: received, ...(pinned ? { pinned } : {}) });
+    if (a.status !== 200) return send(reply, a);
+    for (const c of a.counts) metrics.predicted(s.model.name, c.route, c.version, c.n);
+    for (const [field, n] of Object.entries(a.oov)) metrics.outOfDomain(s.model.name, field, n);
+    s.log.append(a.lines, a.day);
+    const shadow = a.shadow;
     if (shadow) {
       shadowPending++;
       setImmediate(() => {
         try {
-          // Rows the shadow version cannot read (its inputs differ) are skipped, never an error.
-          const idx: number[] = [];
-          for (let i = 0; i < n; i++) if (!shadow.lv.check.instance(instances[i], i)) idx.push(i);
-          if (idx.length === 0 || shadow.lv.disposed) return;
-          const out = shadow.lv.scorer.score(idx.map((i) => instances[i]!));
-          const shadowLines: string[] = [];
-          idx.forEach((i, j) => {
-            if (logged[i]) shadowLines.push(record(rid, i, time, s.model.name, shadow.lv.version, 'shadow', keys[i], instances[i]!, predictionValue(shadow.lv.scorer, out, j)));
-          });
-          s.log.append(shadowLines, day);
-          metrics.predicted(s.model.name, 'shadow', shadow.lv.version, idx.length);
+          const r = scoreShadow(s.model.name, req.id, shadow);
+          if (r.n > 0) {
+            s.log.append(r.lines, a.day);
+            metrics.predicted(s.model.name, 'shadow', shadow.lv.version, r.n);
+          }
         } catch {
           // A shadow failure never reaches the client.
         } finally {
@@ -336,13 +259,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
       });
     }
-    const first = versions[0]!;
-    void reply.header('x-model-version', versions.every((v) => v === first) ? String(first) : versions.join(','));
-    if (staticLooked > 0) {
-      void reply.header('x-prodml-static', staticHits === n ? 'hit' : staticHits === 0 ? 'miss' : 'partial');
-      void reply.header('x-prodml-static-hits', `${staticHits}/${n}`);
-    }
-    return { predictions };
+    for (const [h, v] of Object.entries(a.headers)) void reply.header(h, v);
+    return a.body;
   });
 
   const port = opts.port ?? serverCfg.port;
@@ -383,9 +301,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 }
 
-function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: number | Record<string, number>, pinned?: string, fromTable?: boolean): string {
-  const r: PredictionRecord = { request_id: `${rid}-${i}`, time, model, version, route, ...(key !== undefined ? { key } : {}), inputs, prediction, ...(pinned ? { pinned } : {}), ...(fromTable ? { static: true } : {}) };
-  return JSON.stringify(r);
+function pinnedVersion(model: ServedModel, pin: Pin): Promise<LoadedVersion> {
+  return model.pinned('version' in pin ? { version: versionNumber(pin.version) } : { alias: pin.alias });
 }
 
 function versionNumber(text: string): number {
@@ -398,6 +315,6 @@ function notFound(reply: FastifyReply, message: string) {
   return reply.code(404).send({ error: message });
 }
 
-function badRequest(reply: FastifyReply, p: InstanceProblem) {
-  return reply.code(400).send({ error: p.message, rule: p.rule, ...(p.instance !== undefined ? { instance: p.instance } : {}), ...(p.field !== undefined ? { field: p.field } : {}) });
+function send(reply: FastifyReply, a: { status: number; body: unknown }) {
+  return reply.code(a.status).send(a.body);
 }

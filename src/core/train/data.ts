@@ -7,14 +7,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckSession, Row } from '../data/duckdb';
 import { openSource } from '../data/source';
+import { dbLineage, importIntoDuck } from '../data/dbImport';
+import { openDbSource } from '../data/dbSource';
+import { dbSpecOf } from '../data/dataset';
 import { badInput } from '../errors';
 import { datasetFiles, type ModelConfig, type ProjectConfig } from '../project/config';
 import { toDate } from '../features/apply';
 
 export interface TrainingData {
   rows: Row[];
-  /** Per file: its path (relative to the workspace), sha256 of its contents and its rows. */
-  files: { path: string; content_hash: string; rows: number }[];
+  /**
+   * Per file: its path (relative to the workspace), sha256 of its contents and its rows. A
+   * database dataset is one entry: its redacted URL with the table or query, and a content
+   * fingerprint computed in its engine.
+   */
+  files: { path: string; content_hash: string; rows: number; url?: string; table?: string; query?: string }[];
   /** A DuckDB table of the same rows with their index in `rows` as __row, for fitting in SQL. */
   table: string;
 }
@@ -23,16 +30,12 @@ export const TRAINING_TABLE = 'prodml_training_rows';
 
 export async function loadTrainingData(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData> {
   const files = await createTrainingTable(session, project, m, signal);
-  const rows = await session.rows(`SELECT * EXCLUDE (__row) FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
-  const needed = [m.label, ...m.features.map((f) => f.name)];
-  const have = new Set(Object.keys(rows[0] ?? {}));
-  const missing = needed.filter((c) => !have.has(c));
-  if (missing.length > 0) throw badInput(project.file, `models.${m.name}: the ${m.dataset.name} data has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
-  return { rows, files, table: TRAINING_TABLE };
+  return checkedRows(session, project, m, files, signal);
 }
 
-/** Every file of the dataset into TRAINING_TABLE (with __row, the row's index in file order); returns what the card records of the files. */
+/** Every row of the dataset into TRAINING_TABLE (with __row, the row's index in file order); returns what the card records of its sources. */
 export async function createTrainingTable(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData['files']> {
+  if (m.dataset.url) return loadDatabaseTable(session, project, m, signal);
   const paths = await datasetFiles(project.root, { ...project, datasets: [m.dataset] });
   if (paths.length === 0) throw badInput(project.file, `datasets.${m.dataset.name}.path matches no files (${m.dataset.path.join(', ')})`);
   const files: TrainingData['files'] = [];
@@ -47,6 +50,30 @@ export async function createTrainingTable(session: DuckSession, project: Project
   }
   await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM (${scans.join(' UNION ALL BY NAME ')})`, { signal });
   return files;
+}
+
+/** A database dataset: its rows streamed in chunks into DuckDB, its lineage computed in its engine. */
+async function loadDatabaseTable(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData['files']> {
+  const opened = await openDbSource(dbSpecOf(m.dataset), project.root, { signal });
+  try {
+    const lineage = await dbLineage(opened, signal);
+    const imported = await importIntoDuck(session, opened, `${TRAINING_TABLE}_import`, { signal });
+    await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM ${imported.table}`, { signal });
+    await session.run(`DROP TABLE ${imported.table}`);
+    const what = lineage.table !== undefined ? `table ${lineage.table}` : `query ${lineage.query}`;
+    return [{ path: `${lineage.url} (${what})`, content_hash: lineage.content_hash, rows: lineage.rows, url: lineage.url, ...(lineage.table !== undefined ? { table: lineage.table } : { query: lineage.query }) }];
+  } finally {
+    await opened.close();
+  }
+}
+
+async function checkedRows(session: DuckSession, project: ProjectConfig, m: ModelConfig, files: TrainingData['files'], signal?: AbortSignal): Promise<TrainingData> {
+  const rows = await session.rows(`SELECT * EXCLUDE (__row) FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
+  const needed = [m.label, ...m.features.map((f) => f.name)];
+  const have = new Set(Object.keys(rows[0] ?? {}));
+  const missing = needed.filter((c) => !have.has(c));
+  if (missing.length > 0) throw badInput(project.file, `models.${m.name}: the ${m.dataset.name} data has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
+  return { rows, files, table: TRAINING_TABLE };
 }
 
 /** min/max of a time column over some rows, as ISO instants. */

@@ -7,15 +7,18 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckSession } from '../data/duckdb';
+import { DuckSession, sqlIdent } from '../data/duckdb';
 import { badInput } from '../errors';
 import { evaluatePredictions, type EvaluationReport } from '../evaluate/evaluation';
 import { fitBaseline } from '../evaluate/baseline';
 import { taskDataOf } from '../evaluate/metrics';
+import { checkSafeness, type SafenessResult } from '../evaluate/safeness';
+import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
-import { VERSION } from '../version';
+import { importDeclaredOnnx } from '../onnx/declared';
+import { VERSION } from '../project/version';
 import { loadTf, type BackendName } from './backend';
 import { designMatrix, loadTrainedOn, timeRangeOf, timesOf, trainSplitRelation } from './columnarSplit';
 import { valueAt } from './columns';
@@ -43,8 +46,13 @@ export interface TrainOutcome {
   version: number;
   metrics: Record<string, number>;
   blessed: boolean;
-  backend: BackendName;
+  /** Scored on edge inputs before blessing (evaluate/safeness.ts). */
+  safeness: SafenessResult;
+  /** What computed it: a tfjs backend, or onnxruntime for a model imported from `source: {onnx}`. */
+  backend: BackendName | 'onnxruntime';
   history: EpochReport[];
+  /** A `source: {onnx}` model: the file, and whether this run registered it (false: unchanged since the newest version). */
+  imported?: { file: string; file_hash: string; registered: boolean };
   evaluation: EvaluationReport;
   rows: { train: number; eval: number };
 }
@@ -55,6 +63,23 @@ export async function trainFromConfig(root: string, modelName: string | undefine
   const project = await loadProjectConfig(root);
   if (!project) throw badInput(path.join(root, 'prodml.yaml'), 'not found: training is configured in prodml.yaml at the workspace root');
   const picked = modelConfig(project, modelName);
+  if (picked.source) {
+    // A model trained elsewhere: its "training" is importing the file (onnx/declared.ts).
+    const d = await importDeclaredOnnx(root, { ...picked, source: picked.source }, opts);
+    const r = d.result;
+    return {
+      model: r.model,
+      version: r.version,
+      metrics: r.metrics,
+      blessed: r.blessed,
+      safeness: r.safeness,
+      backend: 'onnxruntime',
+      history: [],
+      evaluation: r.evaluation,
+      rows: { train: 0, eval: r.rows },
+      imported: { file: picked.source.onnx, file_hash: d.file_hash, registered: d.registered },
+    };
+  }
   const m: ModelConfig = opts.overrides ? { ...picked, model: { ...picked.model, ...opts.overrides.model }, training: { ...picked.training, ...opts.overrides.training } } : picked;
   const say = (phase: 'loading' | 'fitting' | 'evaluating' | 'registering', message: string) => opts.onProgress?.({ phase, message });
   const seed = m.training.seed ?? 42;
@@ -68,8 +93,9 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     const evalIdx = data.eval;
 
     say('fitting', `Fitting ${m.features.length} transforms on ${trainIdx.length.toLocaleString('en-US')} training rows`);
+    const trainRelation = await trainSplitRelation(session, data.table, trainIdx);
     const fitted = await fitTransforms(session, m.features, {
-      relation: await trainSplitRelation(session, data.table, trainIdx),
+      relation: trainRelation,
       display: m.dataset.path.join(', '),
       signal: opts.signal,
     });
@@ -109,7 +135,11 @@ export async function trainFromConfig(root: string, modelName: string | undefine
       production,
     });
     const metrics = Object.fromEntries(Object.entries(evaluation.overall.metrics).filter(([, v]) => Number.isFinite(v))) as Record<string, number>;
-    const blessed = evaluation.blessing?.blessed ?? true;
+    // Safeness: edge inputs from the training rows through the same transforms and model.
+    // (Its edge inputs come from the training rows' raw values: read back from DuckDB for this check alone.)
+    const trainRows = await session.rows(`SELECT ${m.features.map((f) => sqlIdent(f.name)).join(', ')} FROM ${trainRelation} ORDER BY __row`, { signal: opts.signal });
+    const safeness = checkSafeness((rows) => predict(tf, result.model, transformRows(fitted, rows), fitted.width), m.task === 'multiclass' ? classes : 1, trainRows, m.features.map((f) => f.name));
+    const blessed = (evaluation.blessing?.blessed ?? true) && safeness.passed;
 
     say('registering', `Registering ${m.name}`);
     const artifacts = await modelArtifacts(tf, result.model);
@@ -130,11 +160,12 @@ export async function trainFromConfig(root: string, modelName: string | undefine
         metrics,
         key_metric: KEY_METRIC[m.task] in metrics ? KEY_METRIC[m.task] : undefined,
         blessed,
+        safeness,
         tool_version: VERSION,
         training_data: { datasets: data.files, rows: trainIdx.length, time_column: m.dataset.time_column, time_range: timeRangeOf(m.dataset.time_column ? timesOf(data.extra.get(m.dataset.time_column), trainIdx) : undefined) },
       },
     );
-    return { model: m.name, version, metrics, blessed, backend, history: result.history, evaluation, rows: { train: trainIdx.length, eval: evalIdx.length } };
+    return { model: m.name, version, metrics, blessed, safeness, backend, history: result.history, evaluation, rows: { train: trainIdx.length, eval: evalIdx.length } };
   } finally {
     session.close();
   }

@@ -1,0 +1,223 @@
+/**
+ * Label consistency (data-centric AI): rows the model cannot tell apart, because they are equal
+ * after its transforms, yet carry different labels. Such a group caps what any model of these
+ * inputs can reach, and is often a labelling error. Also: near-duplicates (equal once every
+ * transformed value is rounded to a tolerance grid) with conflicting labels, and an estimate of
+ * label noise from how often identical inputs disagree.
+ *
+ * What it cannot tell: which label of a conflicting group is right; and whether the rows differ in
+ * something the model does not see (then the conflict is a missing feature, not label noise). The
+ * noise estimate assumes the label is a function of these inputs, so it is an upper bound.
+ */
+import fs from 'node:fs/promises';
+import { DuckSession } from '../data/duckdb';
+import { badInput, cancelled } from '../errors';
+import { transformRows } from '../features/apply';
+import { fitTransforms } from '../features/fit';
+import type { FittedTransforms } from '../features/spec';
+import { loadSplit, rowLocation } from '../train/splitData';
+import { loadModelConfig, versionToCheck } from './context';
+import { stageTrainSplit } from './leaveOneOut';
+import type { CheckProgress } from './types';
+
+export interface LabelConflict {
+  /** Where each row of the group sits (file and 1-based line for text formats), in file order. */
+  lines: { file: string; line?: number }[];
+  /** The label of each row, in the same order. */
+  labels: string[];
+  /** Rows per distinct label. */
+  counts: Record<string, number>;
+  /** The group's raw feature values (of its first row). */
+  values: Record<string, unknown>;
+}
+
+export interface LabelReport {
+  model: string;
+  data: string;
+  /** Where the transforms came from: a registered version, or fitted now on the training split. */
+  transforms: string;
+  /** Rows checked (every row with a label). */
+  rows_checked: number;
+  /** Input groups (identical after the transforms) with more than one label. */
+  groups: number;
+  /** Rows in those groups. */
+  rows: number;
+  conflicts: LabelConflict[];
+  near_duplicates: {
+    /** Each transformed value rounded to this grid. */
+    tolerance: number;
+    /** Groups with conflicting labels among near-duplicates that are not already an identical group. */
+    groups: number;
+    rows: number;
+    conflicts: LabelConflict[];
+  };
+  /** From identical inputs with more than one row. */
+  noise: {
+    /** Rows in groups of two or more identical inputs. */
+    duplicated_rows: number;
+    /** Classification: pairs of identical inputs, and the share whose labels differ. */
+    pairs?: number;
+    disagreement?: number;
+    /** Binary: the flip rate ε with 2ε(1−ε) = disagreement (symmetric noise on a deterministic label); multiclass: disagreement/2 as a lower bound. */
+    label_noise?: number;
+    /** Regression: pooled standard deviation of the label within identical inputs. */
+    within_sd?: number;
+    /** What the estimate assumes. */
+    note: string;
+  };
+  /** Regression: a label further than this from its group's median conflicts (default: 4 × the within-group sd). */
+  label_tolerance?: number;
+  notes: string[];
+}
+
+export interface LabelOptions {
+  version?: number | string;
+  /** Near-duplicate grid in transformed units (a standardized feature: standard deviations). Default 0.05. */
+  tolerance?: number;
+  /** Regression: labels further apart than this within a group conflict. */
+  labelTolerance?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: CheckProgress) => void;
+}
+
+const MAX_LINES = 100;
+
+export async function labelConsistency(root: string, model: string | undefined, opts: LabelOptions = {}): Promise<LabelReport> {
+  const { project, m } = await loadModelConfig(root, model);
+  const tolerance = opts.tolerance ?? 0.05;
+  if (!(tolerance > 0)) throw badInput(undefined, `--tolerance must be a positive number (got ${opts.tolerance})`);
+  const say = (fraction: number, phase: string) => {
+    if (opts.signal?.aborted) throw cancelled();
+    opts.onProgress?.({ fraction, phase });
+  };
+  const notes: string[] = [];
+  const session = await DuckSession.open({ allowedDirectories: [root] });
+  let fitted: FittedTransforms;
+  let source: string;
+  let data: Awaited<ReturnType<typeof loadSplit>>;
+  try {
+    say(0, `Reading ${m.dataset.path.join(', ')}`);
+    data = await loadSplit(session, project, m, opts.signal);
+    let version;
+    try {
+      version = (await versionToCheck(root, m.name, opts.version)).version;
+    } catch (e) {
+      if (opts.version !== undefined) throw e;
+    }
+    if (version && version.card.task === m.task && version.card.label === m.label) {
+      fitted = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;
+      source = `${m.name}:${version.version}'s transform.json`;
+    } else {
+      say(0.2, 'Fitting the transforms on the training split');
+      fitted = await fitTransforms(session, m.features, { relation: await stageTrainSplit(session, data, opts.signal), display: m.dataset.path.join(', '), signal: opts.signal });
+      source = 'fitted now on the training split (no registered version)';
+    }
+  } finally {
+    session.close();
+  }
+  say(0.5, 'Grouping identical inputs');
+  const idx = [...data.train, ...data.eval].sort((a, b) => a - b);
+  const x = transformRows(
+    fitted,
+    idx.map((i) => data.rows[i]!),
+  );
+  const w = fitted.width;
+  const y = (k: number) => data.y[idx[k]!]!;
+  const labelText = (k: number) => (data.classes ? data.classes[y(k)]! : String(data.rows[idx[k]!]![m.label]));
+  const exactKey = (k: number) => Array.from(x.subarray(k * w, (k + 1) * w), (v) => (Object.is(v, -0) ? 0 : v)).join(',');
+  const gridKey = (k: number) => Array.from(x.subarray(k * w, (k + 1) * w), (v) => Math.round(v / tolerance)).join(',');
+  const groupBy = (key: (k: number) => string) => {
+    const g = new Map<string, number[]>();
+    for (let k = 0; k < idx.length; k++) {
+      const s = key(k);
+      const list = g.get(s);
+      if (list) list.push(k);
+      else g.set(s, [k]);
+    }
+    return [...g.values()].filter((ks) => ks.length > 1);
+  };
+  const exact = groupBy(exactKey);
+
+  // Noise from identical inputs.
+  const noise: LabelReport['noise'] = { duplicated_rows: exact.reduce((a, g) => a + g.length, 0), note: '' };
+  let labelTolerance: number | undefined;
+  if (m.task === 'regression') {
+    let ss = 0;
+    let dof = 0;
+    for (const g of exact) {
+      const mean = g.reduce((a, k) => a + y(k), 0) / g.length;
+      ss += g.reduce((a, k) => a + (y(k) - mean) ** 2, 0);
+      dof += g.length - 1;
+    }
+    noise.within_sd = dof > 0 ? Math.sqrt(ss / dof) : Number.NaN;
+    noise.note = 'The spread of the label among rows the model cannot tell apart: label noise plus everything the features do not capture (an upper bound on label noise).';
+    labelTolerance = opts.labelTolerance ?? (Number.isFinite(noise.within_sd) ? 4 * noise.within_sd : Number.POSITIVE_INFINITY);
+  } else {
+    let pairs = 0;
+    let differ = 0;
+    for (const g of exact) {
+      const counts = new Map<number, number>();
+      for (const k of g) counts.set(y(k), (counts.get(y(k)) ?? 0) + 1);
+      const n = g.length;
+      const same = [...counts.values()].reduce((a, c) => a + (c * (c - 1)) / 2, 0);
+      pairs += (n * (n - 1)) / 2;
+      differ += (n * (n - 1)) / 2 - same;
+    }
+    noise.pairs = pairs;
+    if (pairs > 0) {
+      const p = differ / pairs;
+      noise.disagreement = p;
+      noise.label_noise = m.task === 'binary' ? (p < 0.5 ? (1 - Math.sqrt(1 - 2 * p)) / 2 : 0.5) : p / 2;
+    }
+    noise.note =
+      m.task === 'binary'
+        ? 'If the label were a function of these inputs and each label flipped with probability ε, two identical inputs would disagree with probability 2ε(1−ε); inputs the model does not see also make them disagree, so ε is an upper bound.'
+        : 'Two identical inputs disagree when either label is wrong: half the disagreement is a lower bound on the error rate, if the label is a function of these inputs.';
+  }
+  // Regression: a group conflicts when a label lies further than the tolerance from the group's
+  // median (the range would grow with the group's size, a distance from the median does not).
+  const conflicting = (g: number[]) => {
+    if (m.task !== 'regression') return new Set(g.map(y)).size > 1;
+    const sorted = g.map(y).sort((a, b) => a - b);
+    const mid = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    return Math.max(mid - sorted[0]!, sorted[sorted.length - 1]! - mid) > labelTolerance!;
+  };
+  const describe = (g: number[]): LabelConflict => {
+    const labels = g.map(labelText);
+    const counts: Record<string, number> = {};
+    for (const l of labels) counts[l] = (counts[l] ?? 0) + 1;
+    const first = data.rows[idx[g[0]!]!]!;
+    return {
+      lines: g.slice(0, MAX_LINES).map((k) => rowLocation(data.files, idx[k]!)),
+      labels: labels.slice(0, MAX_LINES),
+      counts,
+      values: Object.fromEntries(m.features.map((f) => [f.name, jsonValue(first[f.name])])),
+    };
+  };
+  const conflicts = exact.filter(conflicting);
+  if (conflicts.some((g) => g.length > MAX_LINES)) notes.push(`Groups larger than ${MAX_LINES} rows list their first ${MAX_LINES} lines.`);
+
+  say(0.8, 'Grouping near-duplicates');
+  const inExact = new Set(conflicts.map((g) => exactKey(g[0]!)));
+  const near = groupBy(gridKey).filter((g) => conflicting(g) && !(new Set(g.map(exactKey)).size === 1 && inExact.has(exactKey(g[0]!))));
+  say(1, 'Done');
+  return {
+    model: m.name,
+    data: m.dataset.path.join(', '),
+    transforms: source,
+    rows_checked: idx.length,
+    groups: conflicts.length,
+    rows: conflicts.reduce((a, g) => a + g.length, 0),
+    conflicts: conflicts.map(describe),
+    near_duplicates: { tolerance, groups: near.length, rows: near.reduce((a, g) => a + g.length, 0), conflicts: near.map(describe) },
+    noise,
+    ...(labelTolerance !== undefined ? { label_tolerance: labelTolerance } : {}),
+    notes,
+  };
+}
+
+function jsonValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Date) return v.toISOString();
+  return v ?? null;
+}

@@ -1,0 +1,123 @@
+/**
+ * Rows of a database dataset for work that needs them row by row (training, batch prediction):
+ * streamed from the source in chunks (a server-side cursor, a streamed HTTP response, an
+ * iterator) and appended into a DuckDB table, so that neither the driver nor ProdML ever holds
+ * the whole result. Also the dataset's lineage: row count and a content fingerprint computed in
+ * the source engine.
+ */
+import crypto from 'node:crypto';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import type { DuckSession } from './duckdb';
+import type { OpenedDbSource } from './dbSource';
+import type { EngineColumn } from './engine';
+import { featureTypeOf } from './profile';
+import type { DataSource } from './source';
+import { cancelled, isProdmlError } from '../errors';
+
+export interface DbLineage {
+  /** The redacted URL. */
+  url: string;
+  table?: string;
+  query?: string;
+  rows: number;
+  /** sha256 over the engine's order-independent sum of row hashes and the row count. */
+  content_hash: string;
+}
+
+/** The dataset's row count and content fingerprint, both aggregated in its engine. */
+export async function dbLineage(opened: OpenedDbSource, signal?: AbortSignal): Promise<DbLineage> {
+  const { engine, source } = opened;
+  const d = engine.dialect;
+  const cols = await engine.describe(source.from, { signal });
+  const rows = await run(opened, `SELECT count(*) AS n, ${d.rowHashSum(cols.map((c) => d.ident(c.name)))} AS h FROM ${source.from}`, signal);
+  const n = Number(rows[0]?.['n'] ?? 0);
+  const h = String(rows[0]?.['h'] ?? '0');
+  const content_hash = `sha256:${crypto.createHash('sha256').update(`${source.kind}|${cols.map((c) => `${c.name}:${c.duckdbType}`).join(',')}|${n}|${h}`).digest('hex')}`;
+  return { url: source.url, ...(source.table !== undefined ? { table: source.table } : { query: source.query }), rows: n, content_hash };
+}
+
+async function run(opened: OpenedDbSource, sql: string, signal?: AbortSignal) {
+  try {
+    return await opened.engine.rows(sql, { signal });
+  } catch (e) {
+    if (signal?.aborted) throw cancelled();
+    if (isProdmlError(e)) throw e;
+    throw await opened.relation.explain(e);
+  }
+}
+
+/** DuckDB's type for a staged column: dates and timestamps arrive as text and are cast once at the end. */
+function stagedType(c: EngineColumn): string {
+  const t = featureTypeOf(c.duckdbType);
+  return t === 'int' ? 'BIGINT' : t === 'float' ? 'DOUBLE' : t === 'bool' ? 'BOOLEAN' : 'VARCHAR';
+}
+
+function appendValue(a: DuckDBAppender, type: string, v: unknown): void {
+  if (v === null || v === undefined) return a.appendNull();
+  switch (type) {
+    case 'BIGINT': {
+      const n = Number(v);
+      return Number.isFinite(n) ? a.appendBigInt(BigInt(Math.trunc(n))) : a.appendNull();
+    }
+    case 'DOUBLE':
+      return a.appendDouble(Number(v));
+    case 'BOOLEAN':
+      return a.appendBoolean(v === true || v === 1 || v === '1' || v === 't' || v === 'true');
+    default:
+      return a.appendVarchar(v instanceof Date ? v.toISOString() : String(v));
+  }
+}
+
+export interface ImportResult {
+  /** A DuckDB source over the imported table, for code that reads DataSources. */
+  source: DataSource;
+  table: string;
+  rows: number;
+  chunks: number;
+  /** The largest number of rows held in JavaScript at once. */
+  maxChunkRows: number;
+}
+
+/** Streams the dataset into DuckDB table `table` (replaced), `chunkRows` rows at a time. */
+export async function importIntoDuck(session: DuckSession, opened: OpenedDbSource, table: string, opts: { signal?: AbortSignal; chunkRows?: number } = {}): Promise<ImportResult> {
+  const { engine, source } = opened;
+  const d = engine.dialect;
+  const cols = await engine.describe(source.from, { signal: opts.signal });
+  const staged = `${table}_staged`;
+  const types = cols.map(stagedType);
+  const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${staged} (${cols.map((c, i) => `${ident(c.name)} ${types[i]}`).join(', ')})`);
+  let rows = 0;
+  let chunks = 0;
+  let maxChunkRows = 0;
+  const appender = await session.appender(staged);
+  try {
+    const sql = `SELECT ${cols.map((c) => d.ident(c.name)).join(', ')} FROM ${source.from}`;
+    for await (const chunk of engine.stream(sql, { signal: opts.signal, chunkRows: opts.chunkRows })) {
+      for (const r of chunk) {
+        cols.forEach((c, i) => appendValue(appender, types[i]!, r[c.name]));
+        appender.endRow();
+      }
+      appender.flushSync();
+      rows += chunk.length;
+      chunks++;
+      maxChunkRows = Math.max(maxChunkRows, chunk.length);
+    }
+  } catch (e) {
+    if (opts.signal?.aborted) throw cancelled();
+    if (isProdmlError(e)) throw e;
+    throw await opened.relation.explain(e);
+  } finally {
+    appender.closeSync();
+  }
+  const cast = cols.map((c) => {
+    const t = featureTypeOf(c.duckdbType);
+    if (t !== 'timestamp') return ident(c.name);
+    return `CAST(${ident(c.name)} AS ${c.duckdbType === 'DATE' ? 'DATE' : 'TIMESTAMP'}) AS ${ident(c.name)}`;
+  });
+  // Not TEMP: batch work reads it from a second connection, and temp tables are per connection.
+  await session.run(`CREATE OR REPLACE TABLE ${table} AS SELECT ${cast.join(', ')} FROM ${staged}`);
+  await session.run(`DROP TABLE ${staged}`);
+  // 'parquet' makes readers take the table in place (no copy).
+  return { source: { path: source.display, display: source.display, format: 'parquet', scan: table }, table, rows, chunks, maxChunkRows };
+}

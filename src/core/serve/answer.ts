@@ -1,0 +1,181 @@
+/**
+ * The answer to one :predict, :classify or :regress request, as a pure function of the served
+ * versions and the request: the status and body, plus what the server must record (log lines,
+ * counts, out-of-domain fields) and the shadow work to do after responding. No I/O and no await:
+ * a request scores on exactly the versions it was given.
+ */
+import type { ModelServingConfig } from '../project/config';
+import type { PredictionRecord, Route } from './logTypes';
+import { isProblem, type InstanceProblem } from './instanceCheck';
+import { readRequest, type Verb } from './requestFormat';
+import { errorAnswer, shapeAnswer, verbMismatch, type Prediction } from './responseShape';
+import { routesToCanary } from './routing';
+import { predictionValue } from './scorer';
+import type { Deployment, LoadedVersion } from './servedModel';
+
+export interface ModelView {
+  name: string;
+  config: ModelServingConfig;
+  deployment: Deployment;
+}
+
+export interface AnswerRequest {
+  verb: Verb;
+  body: unknown;
+  requestId: string;
+  /** Epoch ms the request arrived (the records' time). */
+  receivedAt: number;
+  /** A version the client pinned (`versions/3`, `labels/candidate`): then no canary and no shadow. */
+  pinned?: { lv: LoadedVersion; as: string };
+}
+
+export interface ShadowJob {
+  lv: LoadedVersion;
+  rows: Record<string, unknown>[];
+  keys: (string | undefined)[];
+  logged: boolean[];
+  time: string;
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+  /** Prediction log lines (JSON), all on `day`. */
+  lines: string[];
+  day: string;
+  /** Scored instances by route and version, for the metrics. */
+  counts: { route: string; version: number; n: number }[];
+  /** Instances with a category outside the model's domain, by field. */
+  oov: Record<string, number>;
+  shadow?: ShadowJob;
+}
+
+export function answer(model: ModelView, req: AnswerRequest, random: () => number = Math.random): Answer {
+  const d = model.deployment;
+  const primary = req.pinned?.lv ?? d.primary;
+  const time = new Date(req.receivedAt).toISOString();
+  const none = { headers: {}, lines: [], day: time.slice(0, 10), counts: [], oov: {} };
+  const refuse = (p: InstanceProblem): Answer => ({ ...errorAnswer(400, p), ...none });
+
+  const wrongVerb = verbMismatch(req.verb, model.name, primary.scorer.task);
+  if (wrongVerb) return refuse(wrongVerb);
+  const read = readRequest(req.verb, req.body, primary.scorer.inputs);
+  if (isProblem(read)) return refuse(read);
+  const cfg = model.config;
+  const canary = req.pinned ? undefined : d.canary;
+  const instances = read.rows as Record<string, unknown>[];
+  const n = instances.length;
+  const keys: (string | undefined)[] = new Array(n);
+  const oovFields: (string[] | undefined)[] = new Array(n);
+  const oov: Record<string, number> = {};
+  let toCanary: boolean[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const problem = primary.check.instance(instances[i], i, { place: read.place, ...(canary ? { alsoKnown: canary.lv.check.known } : {}) });
+    if (problem) return refuse(problem);
+    const kv = cfg.key === undefined ? undefined : instances[i]![cfg.key];
+    keys[i] = kv === undefined || kv === null ? undefined : String(kv);
+    if (canary && routesToCanary(keys[i] ?? req.requestId, canary.percent)) {
+      const problem = canary.lv.check.instance(instances[i], i, { place: read.place, alsoKnown: primary.check.known });
+      if (problem) return refuse(problem);
+      (toCanary ??= new Array<boolean>(n).fill(false))[i] = true;
+    }
+  }
+
+  const predictions: Prediction[] = new Array(n);
+  const versions: number[] = new Array(n);
+  const groups: { lv: LoadedVersion; route: Route; idx: number[] }[] = [];
+  if (!toCanary) groups.push({ lv: primary, route: 'primary', idx: [] });
+  else {
+    const p: number[] = [];
+    const c: number[] = [];
+    toCanary.forEach((yes, i) => (yes ? c : p).push(i));
+    if (p.length) groups.push({ lv: primary, route: 'primary', idx: p });
+    if (c.length) groups.push({ lv: canary!.lv, route: 'canary', idx: c });
+  }
+  const sample = cfg.log.sample_rate;
+  const logged: boolean[] = new Array(n);
+  for (let i = 0; i < n; i++) logged[i] = sample >= 1 || random() < sample;
+  const lines: string[] = [];
+  const counts: Answer['counts'] = [];
+  const pinnedAs = req.pinned?.as;
+  // Static serving: instances whose key is in the answering version's own table are answered
+  // from it (advise/staticTable.ts); only the others are scored.
+  let staticHits = 0;
+  let staticLooked = 0;
+  for (const g of groups) {
+    let idx = g.idx.length === 0 ? null : g.idx;
+    const table = g.lv.static;
+    if (table) {
+      const all = idx ?? instances.map((_, i) => i);
+      const missed: number[] = [];
+      for (const i of all) {
+        const hit = keys[i] === undefined ? undefined : table.values.get(keys[i]!);
+        if (hit === undefined) {
+          missed.push(i);
+          continue;
+        }
+        predictions[i] = hit;
+        versions[i] = g.lv.version;
+        if (logged[i]) lines.push(record(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, hit, pinnedAs, true));
+      }
+      staticLooked += all.length;
+      staticHits += all.length - missed.length;
+      idx = missed;
+    }
+    const rows = idx === null ? instances : idx.map((i) => instances[i]!);
+    const out = rows.length > 0 ? g.lv.scorer.score(rows) : new Float32Array(0);
+    for (let j = 0; j < rows.length; j++) {
+      const i = idx === null ? j : idx[j]!;
+      predictions[i] = predictionValue(g.lv.scorer, out, j);
+      versions[i] = g.lv.version;
+      // The model's OOV rule already applied in scoring (all zeros, or a hashed bucket); count it.
+      const outside = (oovFields[i] = g.lv.check.oov(instances[i]!));
+      if (outside) for (const f of outside) oov[f] = (oov[f] ?? 0) + 1;
+      if (logged[i]) lines.push(record(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs, false, outside));
+    }
+    counts.push({ route: pinnedAs ? 'pinned' : g.route, version: g.lv.version, n: g.idx.length === 0 ? n : g.idx.length });
+  }
+
+  const headers: Record<string, string> = {};
+  const first = versions[0]!;
+  headers['x-model-version'] = versions.every((v) => v === first) ? String(first) : versions.join(',');
+  if (staticLooked > 0) {
+    headers['x-prodml-static'] = staticHits === n ? 'hit' : staticHits === 0 ? 'miss' : 'partial';
+    headers['x-prodml-static-hits'] = `${staticHits}/${n}`;
+  }
+  const shadow = req.pinned ? undefined : d.shadow;
+  const shaped = shapeAnswer(req.verb, read.format, primary.scorer.task, primary.scorer.classes, predictions);
+  return { ...shaped, headers, lines, day: none.day, counts, oov, ...(shadow ? { shadow: { lv: shadow.lv, rows: instances, keys, logged, time } } : {}) };
+}
+
+/** Scores a request's instances on the shadow version; rows it cannot read (its inputs differ) are skipped. */
+export function scoreShadow(model: string, requestId: string, job: ShadowJob): { lines: string[]; n: number } {
+  const { lv, rows } = job;
+  const idx: number[] = [];
+  for (let i = 0; i < rows.length; i++) if (!lv.check.instance(rows[i], i, { unknownFields: false })) idx.push(i);
+  if (idx.length === 0 || lv.disposed) return { lines: [], n: 0 };
+  const out = lv.scorer.score(idx.map((i) => rows[i]!));
+  const lines: string[] = [];
+  idx.forEach((i, j) => {
+    if (job.logged[i]) lines.push(record(requestId, i, job.time, model, lv.version, 'shadow', job.keys[i], rows[i]!, predictionValue(lv.scorer, out, j)));
+  });
+  return { lines, n: idx.length };
+}
+
+function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
+  const r: PredictionRecord = {
+    request_id: `${rid}-${i}`,
+    time,
+    model,
+    version,
+    route,
+    ...(key !== undefined ? { key } : {}),
+    inputs,
+    prediction,
+    ...(pinned ? { pinned } : {}),
+    ...(fromTable ? { static: true } : {}),
+    ...(oov ? { oov } : {}),
+  };
+  return JSON.stringify(r);
+}
