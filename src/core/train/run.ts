@@ -57,6 +57,9 @@ export interface TrainOutcome {
   rows: { train: number; eval: number };
 }
 
+/** Training rows the safeness check draws its edge inputs from. */
+const SAFENESS_ROWS = 200_000;
+
 const KEY_METRIC = { regression: 'rmse', binary: 'auc', multiclass: 'accuracy' } as const;
 
 export async function trainFromConfig(root: string, modelName: string | undefined, opts: TrainOptions = {}): Promise<TrainOutcome> {
@@ -136,8 +139,10 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     });
     const metrics = Object.fromEntries(Object.entries(evaluation.overall.metrics).filter(([, v]) => Number.isFinite(v))) as Record<string, number>;
     // Safeness: edge inputs from the training rows through the same transforms and model.
-    // (Its edge inputs come from the training rows' raw values: read back from DuckDB for this check alone.)
-    const trainRows = await session.rows(`SELECT ${m.features.map((f) => sqlIdent(f.name)).join(', ')} FROM ${trainRelation} ORDER BY __row`, { signal: opts.signal });
+    // Its edge inputs come from raw training values, read back from DuckDB for this check alone:
+    // the first SAFENESS_ROWS training rows (all of them on small data), so that 10M rows do not
+    // become 10M row objects (that exhausted the heap).
+    const trainRows = await session.rows(`SELECT ${m.features.map((f) => sqlIdent(f.name)).join(', ')} FROM ${trainRelation} ORDER BY __row LIMIT ${SAFENESS_ROWS}`, { signal: opts.signal });
     const safeness = checkSafeness((rows) => predict(tf, result.model, transformRows(fitted, rows), fitted.width), m.task === 'multiclass' ? classes : 1, trainRows, m.features.map((f) => f.name));
     const blessed = (evaluation.blessing?.blessed ?? true) && safeness.passed;
 
