@@ -35,7 +35,7 @@ export async function trainCommand(model: string | undefined, opts: { workspace?
             bar.start(e.epochs, e.epoch, values);
             started = true;
           } else if (bar) bar.update(e.epoch, values);
-          else if (!opts.json) process.stderr.write(`epoch ${e.epoch}/${e.epochs}: loss ${values.loss}, eval loss ${values.evalLoss}\n`);
+          else if (!opts.json) process.stderr.write(`${phase.replace(/^Epoch/, 'epoch')}: loss ${values.loss}, eval loss ${values.evalLoss}\n`);
         },
       },
       (ctx) => ops.train(ws, { ...(model !== undefined ? { model } : {}) }, ctx),

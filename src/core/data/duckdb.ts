@@ -195,3 +195,173 @@ function rowsFromColumns(names: readonly string[], columns: unknown[][]): Row[] 
   for (let i = 0; i < n; i++) rows[i] = make(cols, i);
   return rows;
 }
+
+/** How a column is read by `readColumns`: numbers, category labels (dictionary codes), instants, or JS values. */
+export type ColumnRead = 'number' | 'category' | 'date' | 'js';
+
+/** A numeric column: NaN where the value is missing or not a finite number. */
+export interface NumberColumn {
+  kind: 'number';
+  values: Float64Array;
+}
+/** A categorical column: codes into `dictionary` (first-seen order), -1 where missing. */
+export interface CategoryColumn {
+  kind: 'category';
+  codes: Int32Array;
+  dictionary: string[];
+}
+/** Instants as epoch milliseconds: NaN where missing or not a date. */
+export interface DateColumn {
+  kind: 'date';
+  ms: Float64Array;
+}
+export interface JsColumn {
+  kind: 'js';
+  values: unknown[];
+}
+export type TypedColumn = NumberColumn | CategoryColumn | DateColumn | JsColumn;
+
+/** Converters from one JS value (as `rows()` gives it) to each column kind; set by features/apply to keep one definition of each coercion. */
+export interface ValueCoercions {
+  toNumber(v: unknown): number | null;
+  toCategory(v: unknown): string | null;
+  toDate(v: unknown): Date | null;
+}
+
+/** Type ids whose vectors hold plain JS numbers, read without the value converter. */
+const PLAIN_NUMBER_TYPES = new Set([2, 3, 4, 6, 7, 8, 10, 11]); // TINYINT, SMALLINT, INTEGER, UTINYINT, USMALLINT, UINTEGER, FLOAT, DOUBLE
+
+/**
+ * A query's result as typed columns, never as row objects: each chunk's vectors are copied into
+ * Float64Arrays (numbers, instants) or dictionary codes (categories). A value is coerced exactly
+ * as `rows()` + the given coercions would (the same functions on the same JS values), so the
+ * columnar and row paths encode a row to the same bits. Plain numeric vectors skip the value
+ * converter: their JS value is the number itself.
+ */
+export async function readColumns(
+  session: DuckSession,
+  sql: string,
+  reads: readonly ColumnRead[],
+  coerce: ValueCoercions,
+  opts: { signal?: AbortSignal; onChunk?: (rows: number) => void } = {},
+): Promise<{ rows: number; columns: TypedColumn[]; names: string[] }> {
+  const stream = await session.stream(sql, { signal: opts.signal });
+  if (stream.columnNames.length !== reads.length) throw new Error(`readColumns: ${reads.length} reads for ${stream.columnNames.length} columns`);
+  let capacity = 1 << 16;
+  let n = 0;
+  const num = reads.map((r) => (r === 'number' || r === 'date' ? new Float64Array(capacity) : undefined));
+  const codes = reads.map((r) => (r === 'category' ? new Int32Array(capacity) : undefined));
+  const dicts = reads.map((r) => (r === 'category' ? { list: [] as string[], index: new Map<string, number>() } : undefined));
+  const js = reads.map((r) => (r === 'js' ? ([] as unknown[]) : undefined));
+  const typeIds = stream.columnTypes.map((t) => t.typeId as number);
+  for await (const chunk of stream.chunks()) {
+    const m = chunk.rowCount;
+    if (n + m > capacity) {
+      while (n + m > capacity) capacity *= 2;
+      num.forEach((a, j) => {
+        if (!a) return;
+        const b = new Float64Array(capacity);
+        b.set(a.subarray(0, n));
+        num[j] = b;
+      });
+      codes.forEach((a, j) => {
+        if (!a) return;
+        const b = new Int32Array(capacity);
+        b.set(a.subarray(0, n));
+        codes[j] = b;
+      });
+    }
+    for (let j = 0; j < reads.length; j++) {
+      const read = reads[j]!;
+      if (read === 'number' && PLAIN_NUMBER_TYPES.has(typeIds[j]!)) {
+        const vec = chunk.getColumnVector(j) as unknown as { getItem(i: number): number | null };
+        const out = num[j]!;
+        for (let i = 0; i < m; i++) {
+          const v = vec.getItem(i);
+          out[n + i] = v !== null && Number.isFinite(v) ? v : Number.NaN;
+        }
+        continue;
+      }
+      if (read === 'category' && typeIds[j] === 17) {
+        const vec = chunk.getColumnVector(j) as unknown as { getItem(i: number): string | null };
+        const out = codes[j]!;
+        const d = dicts[j]!;
+        for (let i = 0; i < m; i++) out[n + i] = codeOf(d, coerce.toCategory(vec.getItem(i)));
+        continue;
+      }
+      const values = chunkColumnJS(chunk, j);
+      if (read === 'js') {
+        const out = js[j]!;
+        for (let i = 0; i < m; i++) out.push(values[i]);
+      } else if (read === 'number') {
+        const out = num[j]!;
+        for (let i = 0; i < m; i++) out[n + i] = coerce.toNumber(values[i]) ?? Number.NaN;
+      } else if (read === 'date') {
+        const out = num[j]!;
+        for (let i = 0; i < m; i++) out[n + i] = coerce.toDate(values[i])?.getTime() ?? Number.NaN;
+      } else {
+        const out = codes[j]!;
+        const d = dicts[j]!;
+        for (let i = 0; i < m; i++) out[n + i] = codeOf(d, coerce.toCategory(values[i]));
+      }
+    }
+    n += m;
+    opts.onChunk?.(n);
+  }
+  const columns: TypedColumn[] = reads.map((r, j) =>
+    r === 'number'
+      ? { kind: 'number', values: num[j]!.slice(0, n) }
+      : r === 'date'
+        ? { kind: 'date', ms: num[j]!.slice(0, n) }
+        : r === 'category'
+          ? { kind: 'category', codes: codes[j]!.slice(0, n), dictionary: dicts[j]!.list }
+          : { kind: 'js', values: js[j]! },
+  );
+  return { rows: n, columns, names: stream.columnNames };
+}
+
+/** One column of a streamed chunk as a typed column (its own dictionary for categories), coerced as readColumns does. */
+export function chunkTypedColumn(chunk: DuckDBDataChunk, column: number, typeId: number, read: Exclude<ColumnRead, 'js'>, coerce: ValueCoercions): TypedColumn {
+  const m = chunk.rowCount;
+  if (read === 'number') {
+    const out = new Float64Array(m);
+    if (PLAIN_NUMBER_TYPES.has(typeId)) {
+      const vec = chunk.getColumnVector(column) as unknown as { getItem(i: number): number | null };
+      for (let i = 0; i < m; i++) {
+        const v = vec.getItem(i);
+        out[i] = v !== null && Number.isFinite(v) ? v : Number.NaN;
+      }
+    } else {
+      const values = chunkColumnJS(chunk, column);
+      for (let i = 0; i < m; i++) out[i] = coerce.toNumber(values[i]) ?? Number.NaN;
+    }
+    return { kind: 'number', values: out };
+  }
+  if (read === 'date') {
+    const values = chunkColumnJS(chunk, column);
+    const out = new Float64Array(m);
+    for (let i = 0; i < m; i++) out[i] = coerce.toDate(values[i])?.getTime() ?? Number.NaN;
+    return { kind: 'date', ms: out };
+  }
+  const d = { list: [] as string[], index: new Map<string, number>() };
+  const codes = new Int32Array(m);
+  if (typeId === 17) {
+    const vec = chunk.getColumnVector(column) as unknown as { getItem(i: number): string | null };
+    for (let i = 0; i < m; i++) codes[i] = codeOf(d, coerce.toCategory(vec.getItem(i)));
+  } else {
+    const values = chunkColumnJS(chunk, column);
+    for (let i = 0; i < m; i++) codes[i] = codeOf(d, coerce.toCategory(values[i]));
+  }
+  return { kind: 'category', codes, dictionary: d.list };
+}
+
+function codeOf(d: { list: string[]; index: Map<string, number> }, c: string | null): number {
+  if (c === null) return -1;
+  let k = d.index.get(c);
+  if (k === undefined) {
+    k = d.list.length;
+    d.list.push(c);
+    d.index.set(c, k);
+  }
+  return k;
+}

@@ -6,7 +6,9 @@
 import fs from 'node:fs/promises';
 import type * as TF from '@tensorflow/tfjs';
 import { badInput } from '../errors';
+import type { TypedColumn } from '../data/duckdb';
 import { transformRows } from '../features/apply';
+import { transformColumns } from '../features/applyColumns';
 import type { FittedTransforms } from '../features/spec';
 import type { ModelVersion } from '../registry/types';
 import { loadTf } from '../train/backend';
@@ -28,6 +30,8 @@ export interface Scorer {
   transforms: FittedTransforms;
   /** Row-major predictions: rows × outputsPerRow. */
   score(rows: readonly Record<string, unknown>[]): Float32Array;
+  /** The same predictions from typed columns (one per input, in `inputs` order, read as readFor says): batch scoring without row objects. */
+  scoreColumns?(columns: readonly TypedColumn[], rows: number): Float32Array;
   dispose(): void;
   /** What computes the forward pass: plain JS for all-Dense models (denseForward.ts), tfjs, or onnxruntime (imported ONNX). */
   engine?: 'dense-js' | 'tfjs' | 'onnxruntime';
@@ -55,6 +59,10 @@ export async function loadScorer(version: ModelVersion): Promise<Scorer> {
         if (rows.length === 0) return new Float32Array(0);
         return net.forward(transformRows(transforms, rows));
       },
+      scoreColumns(columns, rows) {
+        if (rows === 0) return new Float32Array(0);
+        return net.forward(transformColumns(transforms, columns, 0, rows));
+      },
       dispose() {},
     };
   }
@@ -66,6 +74,10 @@ export async function loadScorer(version: ModelVersion): Promise<Scorer> {
     score(rows) {
       if (rows.length === 0) return new Float32Array(0);
       return predict(tf, model, transformRows(transforms, rows), transforms.width);
+    },
+    scoreColumns(columns, rows) {
+      if (rows === 0) return new Float32Array(0);
+      return predict(tf, model, transformColumns(transforms, columns, 0, rows), transforms.width);
     },
     dispose() {
       model.dispose();

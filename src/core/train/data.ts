@@ -29,7 +29,13 @@ export interface TrainingData {
 export const TRAINING_TABLE = 'prodml_training_rows';
 
 export async function loadTrainingData(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData> {
-  if (m.dataset.url) return loadDatabaseRows(session, project, m, signal);
+  const files = await createTrainingTable(session, project, m, signal);
+  return checkedRows(session, project, m, files, signal);
+}
+
+/** Every row of the dataset into TRAINING_TABLE (with __row, the row's index in file order); returns what the card records of its sources. */
+export async function createTrainingTable(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData['files']> {
+  if (m.dataset.url) return loadDatabaseTable(session, project, m, signal);
   const paths = await datasetFiles(project.root, { ...project, datasets: [m.dataset] });
   if (paths.length === 0) throw badInput(project.file, `datasets.${m.dataset.name}.path matches no files (${m.dataset.path.join(', ')})`);
   const files: TrainingData['files'] = [];
@@ -43,11 +49,11 @@ export async function loadTrainingData(session: DuckSession, project: ProjectCon
     scans.push(`SELECT * FROM ${src.scan}`);
   }
   await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM (${scans.join(' UNION ALL BY NAME ')})`, { signal });
-  return checkedRows(session, project, m, files, signal);
+  return files;
 }
 
 /** A database dataset: its rows streamed in chunks into DuckDB, its lineage computed in its engine. */
-async function loadDatabaseRows(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData> {
+async function loadDatabaseTable(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData['files']> {
   const opened = await openDbSource(dbSpecOf(m.dataset), project.root, { signal });
   try {
     const lineage = await dbLineage(opened, signal);
@@ -55,7 +61,7 @@ async function loadDatabaseRows(session: DuckSession, project: ProjectConfig, m:
     await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM ${imported.table}`, { signal });
     await session.run(`DROP TABLE ${imported.table}`);
     const what = lineage.table !== undefined ? `table ${lineage.table}` : `query ${lineage.query}`;
-    return checkedRows(session, project, m, [{ path: `${lineage.url} (${what})`, content_hash: lineage.content_hash, rows: lineage.rows, url: lineage.url, ...(lineage.table !== undefined ? { table: lineage.table } : { query: lineage.query }) }], signal);
+    return [{ path: `${lineage.url} (${what})`, content_hash: lineage.content_hash, rows: lineage.rows, url: lineage.url, ...(lineage.table !== undefined ? { table: lineage.table } : { query: lineage.query }) }];
   } finally {
     await opened.close();
   }
@@ -86,19 +92,23 @@ export function timeRange(rows: readonly Row[], column: string | undefined): { m
 
 /** Labels as numbers: the value, 0/1, or the index of the class in `classes` (sorted). */
 export function encodeLabels(rows: readonly Row[], label: string, task: ModelConfig['task']): { y: Float32Array; classes?: string[]; dropped: number } {
+  return encodeLabelValues(rows.map((r) => r[label]), task);
+}
+
+/** encodeLabels on one column of label values. */
+export function encodeLabelValues(values: readonly unknown[], task: ModelConfig['task']): { y: Float32Array; classes?: string[]; dropped: number } {
   if (task === 'regression') {
-    const y = Float32Array.from(rows, (r) => Number(r[label]));
+    const y = Float32Array.from(values, (v) => Number(v));
     return { y, dropped: y.filter((v) => !Number.isFinite(v)).length };
   }
   if (task === 'binary') {
-    const y = Float32Array.from(rows, (r) => {
-      const v = r[label];
+    const y = Float32Array.from(values, (v) => {
       return v === true || v === 1 || v === '1' || v === 'true' ? 1 : v === false || v === 0 || v === '0' || v === 'false' ? 0 : Number.NaN;
     });
     return { y, dropped: y.filter((v) => Number.isNaN(v)).length };
   }
-  const classes = [...new Set(rows.map((r) => r[label]).filter((v) => v !== null && v !== undefined).map(String))].sort();
+  const classes = [...new Set(values.filter((v) => v !== null && v !== undefined).map(String))].sort();
   const index = new Map(classes.map((c, i) => [c, i]));
-  const y = Float32Array.from(rows, (r) => index.get(String(r[label])) ?? Number.NaN);
+  const y = Float32Array.from(values, (v) => index.get(String(v)) ?? Number.NaN);
   return { y, classes, dropped: y.filter((v) => Number.isNaN(v)).length };
 }

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckSession } from '../data/duckdb';
+import { DuckSession, sqlIdent } from '../data/duckdb';
 import { badInput } from '../errors';
 import { evaluatePredictions, type EvaluationReport } from '../evaluate/evaluation';
 import { fitBaseline } from '../evaluate/baseline';
@@ -20,9 +20,10 @@ import { openRegistry } from '../registry';
 import { importDeclaredOnnx } from '../onnx/declared';
 import { VERSION } from '../project/version';
 import { loadTf, type BackendName } from './backend';
-import { encodeLabels, loadTrainingData, timeRange } from './data';
+import { designMatrix, loadTrainedOn, timeRangeOf, timesOf, trainSplitRelation } from './columnarSplit';
+import { valueAt } from './columns';
 import type { ModelSpec } from './model';
-import { recencyWeights, splitRows } from './split';
+import { recencyWeightsOf } from './split';
 import { modelArtifacts, predict, trainModel, type EpochReport, type TrainParams } from './trainer';
 import { modelConfig } from '../project/workspace';
 
@@ -56,6 +57,9 @@ export interface TrainOutcome {
   rows: { train: number; eval: number };
 }
 
+/** Training rows the safeness check draws its edge inputs from. */
+const SAFENESS_ROWS = 200_000;
+
 const KEY_METRIC = { regression: 'rmse', binary: 'auc', multiclass: 'accuracy' } as const;
 
 export async function trainFromConfig(root: string, modelName: string | undefined, opts: TrainOptions = {}): Promise<TrainOutcome> {
@@ -86,32 +90,28 @@ export async function trainFromConfig(root: string, modelName: string | undefine
   const session = await DuckSession.open({ allowedDirectories: [root] });
   try {
     say('loading', `Reading ${m.dataset.path.join(', ')}`);
-    const data = await loadTrainingData(session, project, m, opts.signal);
-    const labels = encodeLabels(data.rows, m.label, m.task);
-    // Rows without a usable label teach nothing; they are left out of both splits.
-    const kept = data.rows.map((_, i) => i).filter((i) => Number.isFinite(labels.y[i]!));
-    const keptRows = kept.map((i) => data.rows[i]!);
-    const split = splitRows(keptRows, m.split, seed);
-    const trainIdx = split.train.map((i) => kept[i]!);
-    const evalIdx = split.eval.map((i) => kept[i]!);
+    const data = await loadTrainedOn(session, project, m, opts.signal);
+    const labels = data.labels;
+    const trainIdx = data.train;
+    const evalIdx = data.eval;
 
     say('fitting', `Fitting ${m.features.length} transforms on ${trainIdx.length.toLocaleString('en-US')} training rows`);
-    await session.run(`CREATE OR REPLACE TEMP TABLE prodml_train_split (__row INTEGER)`);
-    for (let i = 0; i < trainIdx.length; i += 5000) {
-      await session.run(`INSERT INTO prodml_train_split VALUES ${trainIdx.slice(i, i + 5000).map((r) => `(${r})`).join(',')}`);
-    }
+    const trainRelation = await trainSplitRelation(session, data.table, trainIdx);
     const fitted = await fitTransforms(session, m.features, {
-      relation: `(SELECT t.* FROM ${data.table} t SEMI JOIN prodml_train_split s ON t.__row = s.__row)`,
+      relation: trainRelation,
       display: m.dataset.path.join(', '),
       signal: opts.signal,
     });
-    const pick = (idx: number[]) => idx.map((i) => data.rows[i]!);
-    const trainRows = pick(trainIdx);
-    const evalRows = pick(evalIdx);
     const yOf = (idx: number[]) => Float32Array.from(idx, (i) => labels.y[i]!);
     const classes = labels.classes?.length ?? 2;
-    const train = { x: transformRows(fitted, trainRows), y: yOf(trainIdx), w: m.weighting ? recencyWeights(trainRows, m.weighting.column, m.weighting.half_life_days) : undefined, width: fitted.width };
-    const evalData = { x: transformRows(fitted, evalRows), y: yOf(evalIdx), width: fitted.width };
+    const weightTimes = m.weighting ? data.extra.get(m.weighting.column) : undefined;
+    const train = {
+      x: designMatrix(fitted, data.features, trainIdx),
+      y: yOf(trainIdx),
+      w: m.weighting ? recencyWeightsOf(timesOf(weightTimes, trainIdx), m.weighting.half_life_days) : undefined,
+      width: fitted.width,
+    };
+    const evalData = { x: designMatrix(fitted, data.features, evalIdx), y: yOf(evalIdx), width: fitted.width };
 
     const { tf, backend } = await loadTf(opts.backend);
     const result = await trainModel(
@@ -126,7 +126,10 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     const taskData = taskDataOf(m.task, evalData.y, out, classes);
     const registry = await openRegistry(root);
     const production = await registry.getVersion(m.name, '@production').then((v) => v.card.metrics, () => undefined);
-    const column = (name: string) => evalRows.map((r) => r[name] as string | number | boolean | null);
+    const column = (name: string) => {
+      const c = data.extra.get(name) ?? data.features[m.features.findIndex((f) => f.name === name)];
+      return c ? evalIdx.map((i) => valueAt(c, i)) : evalIdx.map(() => null);
+    };
     const evaluation = evaluatePredictions(taskData, {
       baseline: fitBaseline(m.task, train.y, train.w, m.task === 'multiclass' ? classes : undefined),
       slices: Object.fromEntries((m.validation.slices ?? []).map((s) => [s, column(s)])),
@@ -136,6 +139,10 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     });
     const metrics = Object.fromEntries(Object.entries(evaluation.overall.metrics).filter(([, v]) => Number.isFinite(v))) as Record<string, number>;
     // Safeness: edge inputs from the training rows through the same transforms and model.
+    // Its edge inputs come from raw training values, read back from DuckDB for this check alone:
+    // the first SAFENESS_ROWS training rows (all of them on small data), so that 10M rows do not
+    // become 10M row objects (that exhausted the heap).
+    const trainRows = await session.rows(`SELECT ${m.features.map((f) => sqlIdent(f.name)).join(', ')} FROM ${trainRelation} ORDER BY __row LIMIT ${SAFENESS_ROWS}`, { signal: opts.signal });
     const safeness = checkSafeness((rows) => predict(tf, result.model, transformRows(fitted, rows), fitted.width), m.task === 'multiclass' ? classes : 1, trainRows, m.features.map((f) => f.name));
     const blessed = (evaluation.blessing?.blessed ?? true) && safeness.passed;
 
@@ -160,7 +167,7 @@ export async function trainFromConfig(root: string, modelName: string | undefine
         blessed,
         safeness,
         tool_version: VERSION,
-        training_data: { datasets: data.files, rows: trainIdx.length, time_column: m.dataset.time_column, time_range: timeRange(trainRows, m.dataset.time_column) },
+        training_data: { datasets: data.files, rows: trainIdx.length, time_column: m.dataset.time_column, time_range: timeRangeOf(m.dataset.time_column ? timesOf(data.extra.get(m.dataset.time_column), trainIdx) : undefined) },
       },
     );
     return { model: m.name, version, metrics, blessed, safeness, backend, history: result.history, evaluation, rows: { train: trainIdx.length, eval: evalIdx.length } };

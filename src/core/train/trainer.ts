@@ -7,6 +7,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { mulberry32 } from '../demo/random';
 import { cancelled } from '../errors';
+import { isLinear, trainLinear } from './linearTrainer';
 import { buildModel, type ModelSpec, type Task } from './model';
 
 export interface TrainParams {
@@ -33,6 +34,9 @@ export interface EpochReport {
   epochs: number;
   loss: number;
   evalLoss: number;
+  /** Training rows per second in this epoch, and the time the remaining epochs would take at that pace. */
+  rowsPerSecond?: number;
+  etaSeconds?: number;
 }
 
 export interface TrainResult {
@@ -73,11 +77,13 @@ function rows(data: TrainData, idx: ArrayLike<number>): { x: Float32Array; y: Fl
 
 export async function trainModel(
   tf: typeof TF,
-  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData },
+  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; /** 'tfjs' trains linear models with tfjs too (the reference the typed-array loop is tested against). */ engine?: 'auto' | 'tfjs' },
   /** Called after each epoch with the model as trained so far; returning 'stop' ends training there (the best weights are kept). */
   onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
   signal?: AbortSignal,
 ): Promise<TrainResult> {
+  // Linear and logistic models train in a typed-array loop (the same semantics, ~10x faster).
+  if (isLinear(opts.model, opts.task) && !opts.model.dropout && opts.engine !== 'tfjs') return trainLinear(tf, opts, onEpoch, signal);
   const p = { epochs: 20, batch_size: 256, learning_rate: 0.01, seed: 42, ...opts.params };
   const classes = opts.classes ?? 2;
   const model = buildModel(tf, opts.model, opts.task, opts.train.width, classes, p.seed);
@@ -95,6 +101,7 @@ export async function trainModel(
   let stoppedEarly = false;
   try {
     for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      const started = performance.now();
       // Fisher-Yates with the seeded generator: the same batches in the same order every run.
       for (let i = n - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
@@ -123,7 +130,8 @@ export async function trainModel(
       }
       const evalOut = predict(tf, model, opts.eval.x, opts.eval.width);
       const evalLoss = tf.tidy(() => weightedLoss(tf, opts.task, classes, tf.tensor2d(evalOut, [evalRows, outputs]), evalY, evalW).dataSync()[0]!);
-      const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss };
+      const seconds = (performance.now() - started) / 1000;
+      const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
       history.push(report);
       const verdict = onEpoch?.(report, model);
       if (evalLoss < best.loss) {
