@@ -10,7 +10,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { mulberry32 } from '../demo/random';
 import { cancelled } from '../errors';
 import { buildModel, type ModelSpec, type Task } from './model';
-import type { EpochReport, TrainData, TrainParams, TrainResult } from './trainer';
+import type { EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
 
 const EPS = 1e-7;
 const BETA1 = 0.9;

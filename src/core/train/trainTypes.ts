@@ -1,0 +1,38 @@
+/** What a trainer takes and gives back: shared by the tfjs loop (trainer.ts) and the typed-array loop (linearTrainer.ts). */
+import type * as TF from '@tensorflow/tfjs';
+
+export interface TrainParams {
+  epochs?: number;
+  batch_size?: number;
+  learning_rate?: number;
+  /** Stop when the eval loss has not improved for this many epochs; the best weights are kept. */
+  early_stopping?: { patience: number };
+  seed?: number;
+}
+
+export interface TrainData {
+  /** Row-major inputs, rows × width (from transformRows). */
+  x: Float32Array;
+  /** Labels: the value (regression), 0/1 (binary) or the class index (multiclass). */
+  y: Float32Array;
+  /** Per-row weights; all 1 when absent. */
+  w?: Float32Array;
+  width: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  evalLoss: number;
+  /** Training rows per second in this epoch, and the time the remaining epochs would take at that pace. */
+  rowsPerSecond?: number;
+  etaSeconds?: number;
+}
+
+export interface TrainResult {
+  model: TF.LayersModel;
+  history: EpochReport[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+}
