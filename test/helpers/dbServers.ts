@@ -145,10 +145,27 @@ function configXml(dir: string, ports: { http: number; tcp: number; inter: numbe
 /** Starts two clickhouse-server processes and waits until both answer; a few seconds. */
 export async function startClickHouseCluster(): Promise<ClickHouseCluster | { skip: string }> {
   if (!fs.existsSync(CLICKHOUSE_BIN)) return { skip: `ClickHouse is not installed (${CLICKHOUSE_BIN}); apt-get install clickhouse-server` };
+  // A port the OS called free can be taken before the server binds it (other tests run servers
+  // too): a start that fails that way is retried on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClickHouseOnce();
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function startClickHouseOnce(): Promise<ClickHouseCluster> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prodml-ch-'));
   const password = `ch-${Math.random().toString(36).slice(2)}`;
-  const ports = [];
-  for (let i = 0; i < 2; i++) ports.push({ http: await freePort(), tcp: await freePort(), inter: await freePort() });
+  const distinct = new Set<number>();
+  while (distinct.size < 6) distinct.add(await freePort());
+  const [a, b, c, d, e, f] = [...distinct] as [number, number, number, number, number, number];
+  const ports = [
+    { http: a, tcp: b, inter: c },
+    { http: d, tcp: e, inter: f },
+  ];
   const procs: ChildProcess[] = [];
   const stopSync = () => {
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
