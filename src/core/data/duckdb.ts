@@ -274,19 +274,19 @@ export async function readColumns(
     for (let j = 0; j < reads.length; j++) {
       const read = reads[j]!;
       if (read === 'number' && PLAIN_NUMBER_TYPES.has(typeIds[j]!)) {
-        const vec = chunk.getColumnVector(j) as unknown as { getItem(i: number): number | null };
+        const vec = chunk.getColumnVector(j);
         const out = num[j]!;
         for (let i = 0; i < m; i++) {
           const v = vec.getItem(i);
-          out[n + i] = v !== null && Number.isFinite(v) ? v : Number.NaN;
+          out[n + i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
         }
         continue;
       }
       if (read === 'category' && typeIds[j] === 17) {
-        const vec = chunk.getColumnVector(j) as unknown as { getItem(i: number): string | null };
+        const vec = chunk.getColumnVector(j);
         const out = codes[j]!;
         const d = dicts[j]!;
-        for (let i = 0; i < m; i++) out[n + i] = codeOf(d, coerce.toCategory(vec.getItem(i)));
+        for (let i = 0; i < m; i++) out[n + i] = codeOf(d, coerce.toCategory(textOrNull(vec.getItem(i))));
         continue;
       }
       const values = chunkColumnJS(chunk, j);
@@ -320,16 +320,21 @@ export async function readColumns(
   return { rows: n, columns, names: stream.columnNames };
 }
 
+/** A VARCHAR vector's item: its text, or null. */
+function textOrNull(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
 /** One column of a streamed chunk as a typed column (its own dictionary for categories), coerced as readColumns does. */
 export function chunkTypedColumn(chunk: DuckDBDataChunk, column: number, typeId: number, read: Exclude<ColumnRead, 'js'>, coerce: ValueCoercions): TypedColumn {
   const m = chunk.rowCount;
   if (read === 'number') {
     const out = new Float64Array(m);
     if (PLAIN_NUMBER_TYPES.has(typeId)) {
-      const vec = chunk.getColumnVector(column) as unknown as { getItem(i: number): number | null };
+      const vec = chunk.getColumnVector(column);
       for (let i = 0; i < m; i++) {
         const v = vec.getItem(i);
-        out[i] = v !== null && Number.isFinite(v) ? v : Number.NaN;
+        out[i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
       }
     } else {
       const values = chunkColumnJS(chunk, column);
@@ -346,8 +351,8 @@ export function chunkTypedColumn(chunk: DuckDBDataChunk, column: number, typeId:
   const d = { list: [] as string[], index: new Map<string, number>() };
   const codes = new Int32Array(m);
   if (typeId === 17) {
-    const vec = chunk.getColumnVector(column) as unknown as { getItem(i: number): string | null };
-    for (let i = 0; i < m; i++) codes[i] = codeOf(d, coerce.toCategory(vec.getItem(i)));
+    const vec = chunk.getColumnVector(column);
+    for (let i = 0; i < m; i++) codes[i] = codeOf(d, coerce.toCategory(textOrNull(vec.getItem(i))));
   } else {
     const values = chunkColumnJS(chunk, column);
     for (let i = 0; i < m; i++) codes[i] = codeOf(d, coerce.toCategory(values[i]));

@@ -138,8 +138,10 @@ class PgEngine implements Engine {
   }
 
   bytesRead(): number {
-    const stream = (this.client as unknown as { connection?: { stream?: { bytesRead?: number } } }).connection?.stream;
-    return stream?.bytesRead ?? 0;
+    // pg keeps its socket as client.connection.stream (not in its types): the bytes it has received.
+    const stream: unknown = Reflect.get(Reflect.get(this.client, 'connection') ?? {}, 'stream');
+    const bytes: unknown = typeof stream === 'object' && stream !== null ? Reflect.get(stream, 'bytesRead') : undefined;
+    return typeof bytes === 'number' ? bytes : 0;
   }
 
   async close(): Promise<void> {

@@ -109,7 +109,13 @@ interface Graph {
 type Node = onnx.INodeProto & { input: string[]; output: string[]; opType: string };
 
 function graphOf(model: onnx.ModelProto): Graph {
-  return model.graph as unknown as Graph;
+  const g = model.graph;
+  return {
+    node: (g?.node ?? []).map((n) => ({ ...n, input: n.input ?? [], output: n.output ?? [], opType: n.opType ?? '' })),
+    input: g?.input ?? [],
+    output: g?.output ?? [],
+    initializer: g?.initializer ?? [],
+  };
 }
 
 function valueInfo(v: onnx.IValueInfoProto): OnnxValueInfo {
