@@ -49,8 +49,13 @@ describe('ProdML export in VS Code', { timeout: 600_000 }, () => {
       await page.keyboard.press('Escape');
       if (!(await version.click({ button: 'right', timeout: 5_000 }).then(() => true, () => false))) continue;
       const item = page.locator('.context-view .action-label', { hasText: 'Export Model...' }).first();
-      if (await item.isVisible({ timeout: 3_000 }).catch(() => false)) await item.click();
-      await page.waitForTimeout(500);
+      if (!(await item.isVisible({ timeout: 3_000 }).catch(() => false))) continue;
+      await item.hover().catch(() => undefined);
+      await item.click({ timeout: 3_000 }).catch(() => undefined);
+      // A menu still animating in can swallow the click; Enter runs the item the hover highlighted.
+      if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+      // Give the command time to open its pick before the next round's Escape would close it.
+      for (let t = 0; t < 25 && !(await vscode.quickInput.isVisible()); t++) await page.waitForTimeout(200);
     }
     await vscode.quickInput.pick('ONNX file');
     await waitForValue('exports/churn-1.onnx');
