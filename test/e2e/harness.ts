@@ -998,6 +998,15 @@ class Session implements VSCodeSession {
 
   async clearNotifications(): Promise<void> {
     if ((await this.notifications()).length === 0) return;
+    // A toast that arrives while the first clear runs (the end of a progress, a result) needs another.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await this.runCommand('Notifications: Clear All Notifications');
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        if ((await this.notifications().catch(() => [1])).length === 0) return;
+        await sleep(150);
+      }
+    }
     await this.runCommand('Notifications: Clear All Notifications');
     await this.poll('the notifications to clear', 5000, async () => ((await this.notifications()).length ? undefined : true));
   }
