@@ -8,16 +8,9 @@
 import crypto from 'node:crypto';
 import { onnx } from 'onnx-proto';
 import { badInput } from '../errors';
-import type { OnnxValueInfo } from '../registry/types';
+import type { OnnxSignature, OnnxValueInfo } from '../registry/types';
 
-export interface OnnxModelInfo {
-  file_hash: string;
-  producer_name: string;
-  producer_version: string;
-  ir_version: number;
-  opset: Record<string, number>;
-  inputs: OnnxValueInfo[];
-  outputs: OnnxValueInfo[];
+export interface OnnxModelInfo extends OnnxSignature {
   /** Output name → class labels, from the classifier or ZipMap node that writes it. */
   classLabels: Map<string, string[]>;
   /** A ZipMap output → the probability tensor it was made from. */

@@ -121,8 +121,8 @@ export interface OnnxBinding {
   classes?: string[];
 }
 
-export interface OnnxCard {
-  file: string;
+/** What an ONNX file says of itself: read at import (onnx/modelInfo.ts) and kept on the card. */
+export interface OnnxSignature {
   /** `sha256:…` of model.onnx as imported. */
   file_hash: string;
   producer_name: string;
@@ -132,6 +132,10 @@ export interface OnnxCard {
   opset: Record<string, number>;
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
+}
+
+export interface OnnxCard extends OnnxSignature {
+  file: string;
   binding: OnnxBinding;
   /** The dataset it was evaluated on at import. */
   checked_on: { dataset: string; rows: number };
