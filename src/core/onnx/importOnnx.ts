@@ -26,7 +26,7 @@ import { schemaToYaml } from '../schema/io';
 import { encodeLabels } from '../train/data';
 import type { Task } from '../train/model';
 import { inputBinding, outputBinding, type ColumnTypes } from './contract';
-import { modelInfo, withoutZipMap } from './modelInfo';
+import { modelInfo, withoutZipMap, type OnnxModelInfo } from './modelInfo';
 import { OnnxSession } from './runtime';
 import { onnxScore } from './scorer';
 
@@ -103,7 +103,7 @@ export async function importOnnx(root: string, req: ImportOnnxRequest, ctx: Impo
     const given = req.task ?? declared?.task;
     const out = outputBinding(info, file, given);
     let task = out.task;
-    const binding: OnnxBinding = { ...inputs, output: out.output, ...(out.classes ? { classes: out.classes } : {}) };
+    const binding: OnnxBinding = { ...inputs, output: out.output, ...(out.classes ? { classes: out.classes } : {}), ...(imputesItself(info, specs) ? { missing: 'nan' as const } : {}) };
     const numeric = inputs.inputs.filter((i) => i.type !== 'string').flatMap((i) => i.columns);
     const fitSpecs = specs ?? numeric.map((name) => ({ name, transform: { kind: 'identity' as const } }));
     const transforms = await fitTransforms(duck, fitSpecs.filter((s) => numeric.includes(s.name)), { relation: data.table, display: dataset.display, signal: ctx.signal });
@@ -249,6 +249,15 @@ async function loadRows(duck: DuckSession, root: string, dataset: ResolvedDatase
   const rows = await duck.rows(`SELECT * FROM ${table}`, { signal });
   if (rows.length === 0) throw badInput(dataset.display, 'has no rows to check the model on');
   return { rows, columns, files, table };
+}
+
+/**
+ * A graph exported by ProdML carries its transforms, imputation included (`prodml.inputs` in its
+ * metadata); fed raw numbers, it must see a missing one as NaN to impute its own training mean.
+ * Not when prodml.yaml's transforms run before it: they impute first.
+ */
+function imputesItself(info: OnnxModelInfo, specs: FeatureSpec[] | undefined): boolean {
+  return !specs && 'prodml.inputs' in info.metadata;
 }
 
 /** How many values each prodml.yaml transform gives (a one-hot of 5 values gives 5), fitted on the data. */

@@ -15,6 +15,8 @@ export interface OnnxModelInfo extends OnnxSignature {
   classLabels: Map<string, string[]>;
   /** A ZipMap output → the probability tensor it was made from. */
   zipmaps: Map<string, string>;
+  /** The graph's metadata_props (a ProdML export writes `prodml.*` keys). */
+  metadata: Record<string, string>;
 }
 
 const ELEM_TYPES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64' };
@@ -70,6 +72,7 @@ export function modelInfo(file: string, bytes: Uint8Array): OnnxModelInfo {
     outputs: graph.output.map(valueInfo),
     classLabels,
     zipmaps,
+    metadata: Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import { badInput } from '../errors';
-import { toCategory, transformRows } from '../features/apply';
+import { toCategory, toNumber, transformRows } from '../features/apply';
 import type { FittedTransforms } from '../features/spec';
 import type { OnnxBinding, ModelVersion } from '../registry/types';
 import type { Task } from '../train/model';
@@ -65,6 +65,7 @@ export function onnxScore(session: OnnxSession, binding: OnnxBinding, transforms
   return (rows) => {
     const n = rows.length;
     const x = transformRows(transforms, rows);
+    if (binding.missing === 'nan') feedMissingAsNaN(x, rows, transforms, offsets);
     const feeds: Record<string, OrtTensor> = {};
     for (const input of binding.inputs) {
       if (input.type === 'string') {
@@ -96,6 +97,16 @@ export function onnxScore(session: OnnxSession, binding: OnnxBinding, transforms
     if (k === 1) return Float32Array.from(data);
     return Float32Array.from({ length: n }, (_, i) => data[i * k + positive]!);
   };
+}
+
+/** Puts NaN where an identity-fed number is missing, for a graph that imputes it itself. */
+function feedMissingAsNaN(x: Float32Array, rows: readonly Record<string, unknown>[], transforms: FittedTransforms, offsets: Map<string, number>): void {
+  const width = transforms.width;
+  for (const f of transforms.features) {
+    if (f.kind !== 'identity') continue;
+    const o = offsets.get(f.name)!;
+    for (let i = 0; i < rows.length; i++) if (toNumber(rows[i]![f.name]) === null) x[i * width + o] = Number.NaN;
+  }
 }
 
 /** The column of class 1 in a two-class output: the class labelled 1 or true, else the second. */

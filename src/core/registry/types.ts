@@ -119,6 +119,11 @@ export interface OnnxBinding {
   output: { name: string; kind: 'probabilities' | 'zipmap' | 'single'; width: number };
   /** Class labels in the order of the output's columns (multiclass; binary: class 1 is the positive). */
   classes?: string[];
+  /**
+   * `nan`: the graph imputes a missing number itself (a ProdML export does, with its training
+   * mean), so a missing number is fed as NaN rather than imputed before the graph.
+   */
+  missing?: 'nan';
 }
 
 /** What an ONNX file says of itself: read at import (onnx/modelInfo.ts) and kept on the card. */
