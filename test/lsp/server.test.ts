@@ -192,4 +192,17 @@ describe('prodml.yaml', () => {
     assert.match(byLine[4] ?? '', /label: "weight_kg" is not a feature of schemas\/natality\.schema\.yaml/);
     assert.match(byLine[7] ?? '', /schemas\/nope\.schema\.yaml does not exist/);
   });
+
+  test("a model's ONNX file that does not exist is flagged on its path, in flow and block style", async () => {
+    const file = path.join(ws, 'onnx/prodml.yaml');
+    fs.mkdirSync(path.join(ws, 'onnx/models'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'onnx/models/here.onnx'), '');
+    const model = (name: string, source: string[]) => [`  ${name}:`, '    dataset: d', '    label: y', '    task: binary', ...source, '    features: [a]'];
+    const text = ['datasets:', '  d:', '    path: d.csv', 'models:', ...model('gone', ['    source: {onnx: models/gone.onnx}']), ...model('block', ['    source:', '      onnx: models/missing.onnx']), ...model('here', ['    source: {onnx: models/here.onnx}']), ''].join('\n');
+    lsp.open(file, text, 'yaml');
+    const d = await lsp.waitForDiagnostics(file, (x) => x.length >= 2);
+    assert.deepEqual(d.map((x) => [x.range.start.line, x.range.start.character]).sort(), [[15, 12], [8, 19]], d.map((x) => x.message).join(" | "));
+    assert.match(d.find((x) => x.range.start.line === 8)!.message, /models\.gone\.source\.onnx: models\/gone\.onnx does not exist/);
+    assert.match(d.find((x) => x.range.start.line === 15)!.message, /models\.block\.source\.onnx: models\/missing\.onnx does not exist/);
+  });
 });

@@ -17,8 +17,8 @@ export interface ProjectProblem {
 }
 
 /**
- * Dataset references of a prodml.yaml that parses: a label that is not a feature of the dataset's
- * schema, a schema file that does not exist. `schemaText` reads a schema (an open editor's text first).
+ * References of a prodml.yaml that parses: a label that is not a feature of the dataset's schema,
+ * a schema file or a model's ONNX file that does not exist. `schemaText` reads a schema (an open editor's text first).
  */
 export function projectProblems(text: string, root: string, schemaText: (file: string) => string | undefined = readText): ProjectProblem[] {
   const cfg = parseProjectConfig(text, root);
@@ -37,6 +37,13 @@ export function projectProblems(text: string, root: string, schemaText: (file: s
       const line = lineOf(`schema: ${d.schema}`);
       out.push({ line, start: 0, end: (lines[line] ?? '').length, severity: 'error', message: `datasets.${d.name}.schema: ${d.schema} does not exist; create it with "prodml schema infer <data> -o ${d.schema}"` });
     }
+  }
+  for (const m of cfg.models) {
+    if (!m.source || fs.existsSync(path.resolve(root, m.source.onnx))) continue;
+    // Flow (`source: {onnx: f}`) or block (`onnx: f` under `source:`) style: the line naming the file.
+    const line = Math.max(0, lines.findIndex((l) => /\bonnx:/.test(l) && l.includes(m.source!.onnx)));
+    const at = (lines[line] ?? '').indexOf(m.source.onnx);
+    out.push({ line, start: Math.max(0, at), end: at >= 0 ? at + m.source.onnx.length : (lines[line] ?? '').length, severity: 'error', message: `models.${m.name}.source.onnx: ${m.source.onnx} does not exist; export the model to ONNX there, or fix the path` });
   }
   return out;
 }
