@@ -52,6 +52,28 @@ describe('models declared with source: {onnx}', () => {
     assert.equal((await registry.getVersion('risk', 2)).card.onnx!.producer_name, 'xgboost');
   });
 
+  test('the pipeline imports a changed file, registers and promotes it, and skips an unchanged one', () => {
+    const dir = tempDir('prodml-onnx-pipeline-');
+    fs.copyFileSync(fx.data, path.join(dir, 'data.csv'));
+    fs.mkdirSync(path.join(dir, 'models'));
+    fs.writeFileSync(path.join(dir, 'prodml.yaml'), `${YAML}pipeline:\n  model: risk\n  steps: {ingest: false}\n`);
+    const run = () => {
+      const r = spawnSync(process.execPath, [CLI, 'run', '--json'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const record = JSON.parse(r.stdout) as { steps: { name: string; status: string; outputs: Record<string, unknown> }[] };
+      return Object.fromEntries(record.steps.map((s) => [s.name, s]));
+    };
+    fs.copyFileSync(fx.file('torch_mlp.onnx'), path.join(dir, 'models/risk.onnx'));
+    const first = run();
+    assert.deepEqual([first['register']!.outputs['version'], first['promote']!.status], [1, 'ok']);
+    assert.equal(first['train']!.outputs['backend'], 'onnxruntime');
+    const same = run();
+    assert.deepEqual(['train', 'register', 'promote'].map((s) => same[s]!.status), ['skipped', 'skipped', 'skipped']);
+    fs.copyFileSync(fx.file('xgb_classifier.onnx'), path.join(dir, 'models/risk.onnx'));
+    const changed = run();
+    assert.deepEqual([changed['register']!.outputs['version'], changed['promote']!.outputs['version'], changed['promote']!.outputs['from']], [2, 2, 1]);
+  });
+
   test('bad declarations name the key', async () => {
     assert.throws(() => parseProjectConfig(YAML.replace('    source: {onnx: models/risk.onnx}\n', ''), ws), /models\.risk\.features: a list of columns is for a model with source: \{onnx: <file>\}/);
     assert.throws(() => parseProjectConfig(YAML.replace('models/risk.onnx', 'models/risk.pt'), ws), /line 7: .*source\.onnx/);
