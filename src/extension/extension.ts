@@ -86,7 +86,7 @@ export function activate(context: vscode.ExtensionContext): void {
     'prodml.checkLabels': () => guarded(log, () => checks.labels()),
     'prodml.tune': () => guarded(log, () => tuneCommand(deps, () => models.refresh())),
     'prodml.adviseServing': () => guarded(log, () => adviseServingCommand(deps)),
-    'prodml.importModel': (uri?: vscode.Uri) => guarded(log, () => importModelCommand(deps, () => models.refresh(), uri instanceof vscode.Uri ? uri : undefined)),
+    'prodml.importModel': (uri?: vscode.Uri, model?: string) => guarded(log, () => importModelCommand(deps, () => models.refresh(), uri instanceof vscode.Uri ? uri : undefined, typeof model === 'string' ? model : undefined)),
     'prodml.addLabels': (uri?: vscode.Uri) =>
       guarded(log, () => addLabelsCommand(deps, (m) => void monitor.check(m, { quiet: true }), uri instanceof vscode.Uri ? uri : undefined)),
     'prodml.showMonitoring': (n?: { kind?: string; model?: { model?: string } }) =>
@@ -105,7 +105,7 @@ export function activate(context: vscode.ExtensionContext): void {
     engine,
     problems,
     models,
-    vscode.window.registerTreeDataProvider('prodml.models', models),
+    vscode.window.createTreeView('prodml.models', { treeDataProvider: models, dragAndDropController: models }),
     server,
     monitor,
     server.onDidChange((e) => monitor.watch(e.running)),

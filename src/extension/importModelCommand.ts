@@ -10,13 +10,13 @@ import { pickDataFile } from './pickData';
  * becomes a registry version. The engine checks its inputs against the chosen data, evaluates and
  * blesses it like a trained version; a bad file is an error notification naming the problem.
  */
-export async function importModelCommand(deps: { engine: EngineClient; log: vscode.LogOutputChannel }, onImported: (model: string) => void, given?: vscode.Uri): Promise<void> {
+export async function importModelCommand(deps: { engine: EngineClient; log: vscode.LogOutputChannel }, onImported: (model: string) => void, given?: vscode.Uri, givenModel?: string): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return void vscode.window.showErrorMessage('ProdML: open a workspace folder first.');
   const root = folder.uri.fsPath;
   const file = given ?? (await pickOnnxFile());
   if (!file) return;
-  const suggested = path.basename(file.fsPath, path.extname(file.fsPath)).replace(/[^A-Za-z0-9_.-]/g, '_');
+  const suggested = givenModel ?? path.basename(file.fsPath, path.extname(file.fsPath)).replace(/[^A-Za-z0-9_.-]/g, '_');
   const model = await vscode.window.showInputBox({
     title: `Register ${path.basename(file.fsPath)} as a version of which model?`,
     value: suggested,

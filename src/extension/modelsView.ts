@@ -56,7 +56,10 @@ async function riskyDialog(message: string, safe: string, risky: string, detail?
  * The "Models" tree: each registered model, its versions with aliases, blessed state, key metric
  * and age; promote, roll back, show the lineage card. Refreshes when the registry changes on disk.
  */
-export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.TreeDragAndDropController<Node>, vscode.Disposable {
+  // Files dragged from the Explorer (or the OS) arrive as a uri list; nothing is dragged out.
+  readonly dropMimeTypes = ['text/uri-list'];
+  readonly dragMimeTypes: string[] = [];
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
@@ -95,6 +98,22 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     };
     if (opts.now) redraw();
     else this.pending = setTimeout(redraw, 150);
+  }
+
+  /**
+   * An .onnx file dropped on the view is imported ("ProdML: Import Model (ONNX)..." with the file
+   * given); dropped on a model, that model's name is offered for the new version.
+   */
+  async handleDrop(target: Node | undefined, data: vscode.DataTransfer): Promise<void> {
+    const text = (await data.get('text/uri-list')?.asString()) ?? '';
+    const uris = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => vscode.Uri.parse(l));
+    const onnx = uris.find((u) => u.path.toLowerCase().endsWith('.onnx'));
+    if (!onnx) {
+      if (uris.length > 0) void vscode.window.showWarningMessage(`ProdML: only an .onnx file can be dropped on the Models view to import it (got ${uris.map((u) => u.path.split('/').pop()).join(', ')}).`);
+      return;
+    }
+    const model = target ? (target.kind === 'model' ? target.model.model : target.model) : undefined;
+    await vscode.commands.executeCommand('prodml.importModel', onnx, model);
   }
 
   /** The status bar shows what production serves, for the first model with a production alias. */

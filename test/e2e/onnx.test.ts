@@ -24,6 +24,7 @@ describe('ONNX import in VS Code', { timeout: 600_000 }, () => {
     fs.copyFileSync(fx.data, path.join(ws, 'data.csv'));
     fs.copyFileSync(fx.file('torch_mlp.onnx'), path.join(ws, 'models/churn.onnx'));
     fs.copyFileSync(fx.file('bad_not_onnx.onnx'), path.join(ws, 'models/broken.onnx'));
+    fs.copyFileSync(fx.file('xgb_classifier.onnx'), path.join(ws, 'models/xgb.onnx'));
     fs.writeFileSync(path.join(ws, 'prodml.yaml'), 'datasets:\n  customers:\n    path: data.csv\n    label: y\n');
     vscode = await launchVSCode({ vsix: path.join(ROOT, 'prodml.vsix'), workspace: ws, artifactsDir: ARTIFACTS });
   });
@@ -64,6 +65,26 @@ describe('ONNX import in VS Code', { timeout: 600_000 }, () => {
     await row(/^1 \(production\)$/).first().waitFor({ timeout: 30_000 });
     await vscode.screenshot('onnx-imported-models-view');
     assert.equal(JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/churn/aliases.json'), 'utf8')).production, 1);
+  });
+
+  test('an .onnx editor tab dropped on a model in the Models view becomes its next version', async () => {
+    await vscode.clearNotifications();
+    await vscode.openFile('models/xgb.onnx');
+    const page = vscode.page;
+    await vscode.runCommand('Focus on Models View');
+    const model = page.locator('.pane-body .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^churn$/ }) }).first();
+    await model.waitFor({ timeout: 30_000 });
+    const tab = page.locator('.tabs-container .tab', { hasText: 'xgb.onnx' }).first();
+    await tab.dragTo(model);
+    // The import asks for the model's name with the drop target's name filled in.
+    await page.locator('.quick-input-widget input').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('.quick-input-widget input').inputValue(), 'churn');
+    await vscode.quickInput.accept();
+    await vscode.quickInput.pick('data.csv');
+    await vscode.quickInput.pick('y');
+    await vscode.quickInput.answer('f1,f2,f3,f4');
+    await vscode.waitForNotification(/imported xgb\.onnx \(xgboost[^)]*\) as churn:2/, 120_000);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/churn/2/card.json'), 'utf8')).onnx.producer_name, 'xgboost');
   });
 
   test('a file that is not ONNX is an error notification naming it; nothing is registered', async () => {
