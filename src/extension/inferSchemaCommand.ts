@@ -13,7 +13,7 @@ const NO_LABEL = '(no label)';
  * asking which column is the label and never replacing an existing schema without asking.
  */
 export async function inferSchemaCommand(engine: EngineClient, log: vscode.LogOutputChannel, uri?: vscode.Uri): Promise<void> {
-  const data = await pickDataFile('Infer a schema from which dataset?', uri);
+  const data = await pickDataFile('Infer a schema from which dataset?', uri, undefined, { datasets: true });
   if (!data) return;
   const params = engineParams(data);
   const out = path.join(path.dirname(data.fsPath), `${path.basename(data.fsPath).replace(/\.[^.]+$/, '')}.schema.yaml`);
