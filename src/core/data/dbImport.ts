@@ -79,27 +79,30 @@ export interface ImportResult {
 }
 
 /** Streams the dataset into DuckDB table `table` (replaced), `chunkRows` rows at a time. */
-export async function importIntoDuck(session: DuckSession, opened: OpenedDbSource, table: string, opts: { signal?: AbortSignal; chunkRows?: number } = {}): Promise<ImportResult> {
+export async function importIntoDuck(session: DuckSession, opened: OpenedDbSource, table: string, opts: { signal?: AbortSignal; chunkRows?: number; rowIndex?: string } = {}): Promise<ImportResult> {
   const { engine, source } = opened;
   const d = engine.dialect;
   const cols = await engine.describe(source.from, { signal: opts.signal });
-  const staged = `${table}_staged`;
   const types = cols.map(stagedType);
   const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${staged} (${cols.map((c, i) => `${ident(c.name)} ${types[i]}`).join(', ')})`);
+  // Not TEMP: batch work reads it from a second connection, and temp tables are per connection.
+  // `rowIndex`: a last column numbering the rows from 0 in the order they arrived (training's __row).
+  const index = opts.rowIndex !== undefined ? `, ${ident(opts.rowIndex)} INTEGER` : '';
+  await session.run(`CREATE OR REPLACE TABLE ${table} (${cols.map((c, i) => `${ident(c.name)} ${types[i]}`).join(', ')}${index})`);
   let rows = 0;
   let chunks = 0;
   let maxChunkRows = 0;
-  const appender = await session.appender(staged);
+  const appender = await session.appender(table);
   try {
     const sql = `SELECT ${cols.map((c) => d.ident(c.name)).join(', ')} FROM ${source.from}`;
     for await (const chunk of engine.stream(sql, { signal: opts.signal, chunkRows: opts.chunkRows })) {
       for (const r of chunk) {
         cols.forEach((c, i) => appendValue(appender, types[i]!, r[c.name]));
+        if (index) appender.appendInteger(rows++);
         appender.endRow();
       }
       appender.flushSync();
-      rows += chunk.length;
+      if (!index) rows += chunk.length;
       chunks++;
       maxChunkRows = Math.max(maxChunkRows, chunk.length);
     }
@@ -110,14 +113,13 @@ export async function importIntoDuck(session: DuckSession, opened: OpenedDbSourc
   } finally {
     appender.closeSync();
   }
-  const cast = cols.map((c) => {
-    const t = featureTypeOf(c.duckdbType);
-    if (t !== 'timestamp') return ident(c.name);
-    return `CAST(${ident(c.name)} AS ${c.duckdbType === 'DATE' ? 'DATE' : 'TIMESTAMP'}) AS ${ident(c.name)}`;
-  });
-  // Not TEMP: batch work reads it from a second connection, and temp tables are per connection.
-  await session.run(`CREATE OR REPLACE TABLE ${table} AS SELECT ${cast.join(', ')} FROM ${staged}`);
-  await session.run(`DROP TABLE ${staged}`);
+  // Dates and timestamps were staged as text; each such column is cast in place (one column
+  // rewritten, not a second copy of the table).
+  for (const c of cols) {
+    if (featureTypeOf(c.duckdbType) !== 'timestamp') continue;
+    const to = c.duckdbType === 'DATE' ? 'DATE' : 'TIMESTAMP';
+    await session.run(`ALTER TABLE ${table} ALTER COLUMN ${ident(c.name)} SET DATA TYPE ${to} USING CAST(${ident(c.name)} AS ${to})`);
+  }
   // 'parquet' makes readers take the table in place (no copy).
   return { source: { path: source.display, display: source.display, format: 'parquet', scan: table }, table, rows, chunks, maxChunkRows };
 }

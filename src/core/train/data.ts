@@ -57,9 +57,8 @@ async function loadDatabaseTable(session: DuckSession, project: ProjectConfig, m
   const opened = await openDbSource(dbSpecOf(m.dataset), project.root, { signal });
   try {
     const lineage = await dbLineage(opened, signal);
-    const imported = await importIntoDuck(session, opened, `${TRAINING_TABLE}_import`, { signal });
-    await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM ${imported.table}`, { signal });
-    await session.run(`DROP TABLE ${imported.table}`);
+    // Streamed straight into the training table, numbered as it arrives: no second copy.
+    await importIntoDuck(session, opened, TRAINING_TABLE, { signal, rowIndex: '__row' });
     const what = lineage.table !== undefined ? `table ${lineage.table}` : `query ${lineage.query}`;
     return [{ path: `${lineage.url} (${what})`, content_hash: lineage.content_hash, rows: lineage.rows, url: lineage.url, ...(lineage.table !== undefined ? { table: lineage.table } : { query: lineage.query }) }];
   } finally {
