@@ -48,6 +48,10 @@ before(async () => {
     url: ${url}
     table: readings
     schema: weather.schema.yaml
+  weather_secret:
+    url: ${url.replace('postgres@', 'postgres:${PG_PW}@')}
+    table: readings
+    time_column: day
   weather_lite:
     url: sqlite:///data/rows.db
     table: readings
@@ -85,9 +89,15 @@ models:
     task: regression
     features: {x: standardize, k: standardize, city: one_hot}
     training: {epochs: 2}
+  amount_pg:
+    dataset: weather_secret
+    label: amount
+    task: regression
+    features: {x: standardize, k: standardize, city: one_hot}
+    training: {epochs: 2}
 `,
   );
-  if ('password' in pg) fs.writeFileSync(path.join(ws, '.env'), `PGPASSWORD=${pg.password}\nWRONG_PW=${WRONG}\n`);
+  if ('password' in pg) fs.writeFileSync(path.join(ws, '.env'), `PGPASSWORD=${pg.password}\nWRONG_PW=${WRONG}\nPG_PW=${pg.password}\n`);
   if ('port' in pg) await loadPostgres(pg, 'readings', rows);
 });
 
@@ -155,6 +165,50 @@ describe('database datasets on the CLI', () => {
     const third = prodml(['train', 'amount_lite', '--json']);
     const card3 = JSON.parse(fs.readFileSync(path.join(ws, '.prodml', 'registry', 'amount_lite', String(JSON.parse(third.stdout).version), 'card.json'), 'utf8'));
     assert.notEqual(card3.training_data.datasets[0].content_hash, d.content_hash);
+  });
+
+  test('prodml train on a PostgreSQL dataset: the card has the redacted URL, table, row count, time range and fingerprint from PostgreSQL, and no password', async (t) => {
+    if ('skip' in pg) return t.skip(pg.skip);
+    const p = pg;
+    const { Client } = require('pg') as typeof import('pg');
+    const c = new Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database });
+    await c.connect();
+    try {
+      const train = () => {
+        const r = prodml(['train', 'amount_pg', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(!r.stdout.includes(p.password) && !r.stderr.includes(p.password));
+        const file = path.join(ws, '.prodml', 'registry', 'amount_pg', String(JSON.parse(r.stdout).version), 'card.json');
+        const bytes = fs.readFileSync(file);
+        assert.equal(bytes.indexOf(p.password), -1, 'no password in the card file');
+        return JSON.parse(bytes.toString('utf8'));
+      };
+      const card = train();
+      const [d] = card.training_data.datasets;
+      // (the reference: PostgreSQL's own count and min/max of the time column)
+      const [ref] = (await c.query(`SELECT count(*)::int AS n, min(day)::text AS first, max(day)::text AS last FROM readings`)).rows;
+      assert.equal(d.url, p.url.replace('postgres@', 'postgres:***@'));
+      assert.equal(d.table, 'readings');
+      assert.equal(d.rows, ref.n);
+      assert.deepEqual(d.time_range, { min: `${ref.first}T00:00:00.000Z`, max: `${ref.last}T00:00:00.000Z` });
+      assert.match(d.content_hash, /^sha256:[0-9a-f]{64}$/);
+      // the training split's range lies inside the dataset's
+      assert.ok(card.training_data.time_range.min >= d.time_range.min && card.training_data.time_range.max <= d.time_range.max);
+      // Nothing ProdML wrote holds the password.
+      const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+      for (const f of walk(path.join(ws, '.prodml'))) assert.equal(fs.readFileSync(f).indexOf(p.password), -1, f);
+      // The fingerprint is the rows': the same rows give the same one, one changed value another.
+      assert.equal(train().training_data.datasets[0].content_hash, d.content_hash);
+      const [{ id }] = (await c.query('SELECT min(id)::int AS id FROM readings WHERE city IS NOT NULL')).rows;
+      await c.query(`UPDATE readings SET city = city || '!' WHERE id = ${id}`);
+      try {
+        assert.notEqual(train().training_data.datasets[0].content_hash, d.content_hash);
+      } finally {
+        await c.query(`UPDATE readings SET city = left(city, -1) WHERE id = ${id}`);
+      }
+    } finally {
+      await c.end();
+    }
   });
 
   test('prodml predict / evaluate take a database dataset as input: the same outputs as the same rows in a file', () => {

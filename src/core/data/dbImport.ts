@@ -2,8 +2,8 @@
  * Rows of a database dataset for work that needs them row by row (training, batch prediction):
  * streamed from the source in chunks (a server-side cursor, a streamed HTTP response, an
  * iterator) and appended into a DuckDB table, so that neither the driver nor ProdML ever holds
- * the whole result. Also the dataset's lineage: row count and a content fingerprint computed in
- * the source engine.
+ * the whole result. Also the dataset's lineage: row count, time range and a content fingerprint
+ * computed in the source engine.
  */
 import crypto from 'node:crypto';
 import type { DuckDBAppender } from '@duckdb/node-api';
@@ -22,18 +22,25 @@ export interface DbLineage {
   rows: number;
   /** sha256 over the engine's order-independent sum of row hashes and the row count. */
   content_hash: string;
+  /** min and max of the dataset's time column over all its rows (ISO 8601), when it has one. */
+  time_range?: { min: string; max: string };
 }
 
-/** The dataset's row count and content fingerprint, both aggregated in its engine. */
-export async function dbLineage(opened: OpenedDbSource, signal?: AbortSignal): Promise<DbLineage> {
+/** The dataset's row count, content fingerprint and time range, all aggregated in its engine (one query). */
+export async function dbLineage(opened: OpenedDbSource, signal?: AbortSignal, timeColumn?: string): Promise<DbLineage> {
   const { engine, source } = opened;
   const d = engine.dialect;
   const cols = await engine.describe(source.from, { signal });
-  const rows = await run(opened, `SELECT count(*) AS n, ${d.rowHashSum(cols.map((c) => d.ident(c.name)))} AS h FROM ${source.from}`, signal);
+  // (a time column that is missing or not a date is left to the trainer's own checks)
+  const time = cols.find((c) => c.name === timeColumn && featureTypeOf(c.duckdbType) === 'timestamp');
+  const range = time ? `, min(${d.epochMs(d.ident(time.name), time.duckdbType)}) AS t0, max(${d.epochMs(d.ident(time.name), time.duckdbType)}) AS t1` : '';
+  const rows = await run(opened, `SELECT count(*) AS n, ${d.rowHashSum(cols.map((c) => d.ident(c.name)))} AS h${range} FROM ${source.from}`, signal);
   const n = Number(rows[0]?.['n'] ?? 0);
   const h = String(rows[0]?.['h'] ?? '0');
   const content_hash = `sha256:${crypto.createHash('sha256').update(`${source.kind}|${cols.map((c) => `${c.name}:${c.duckdbType}`).join(',')}|${n}|${h}`).digest('hex')}`;
-  return { url: source.url, ...(source.table !== undefined ? { table: source.table } : { query: source.query }), rows: n, content_hash };
+  const [t0, t1] = [rows[0]?.['t0'], rows[0]?.['t1']].map((v) => (v === null || v === undefined ? undefined : Number(v)));
+  const time_range = t0 !== undefined && t1 !== undefined && Number.isFinite(t0) && Number.isFinite(t1) ? { min: new Date(t0).toISOString(), max: new Date(t1).toISOString() } : undefined;
+  return { url: source.url, ...(source.table !== undefined ? { table: source.table } : { query: source.query }), rows: n, content_hash, ...(time_range ? { time_range } : {}) };
 }
 
 async function run(opened: OpenedDbSource, sql: string, signal?: AbortSignal) {
