@@ -76,6 +76,10 @@ before(async () => {
     url: ${url}
     query: |-
       SELECT id, '{"a": 1}'::jsonb AS payload FROM readings
+  slow_query:
+    url: ${url}
+    query: SELECT r.* FROM readings r, pg_sleep(5)
+    query_timeout: 1
   not_select:
     url: ${url}
     query: DELETE FROM readings
@@ -247,6 +251,7 @@ describe('database datasets on the CLI', () => {
     ['missing_table', /table not found: relation "no_such_table" does not exist/],
     ['failing_query', /the query failed: division by zero/],
     ['bad_type', /column "payload" has type jsonb, which ProdML cannot map/],
+    ['slow_query', /the query took longer than the 1 s query timeout/],
     ['not_select', /datasets\.not_select\.query: is not a SELECT statement \(it starts with DELETE\)/],
     ['sneaky_write', /datasets\.sneaky_write\.query: is not a read-only SELECT: it contains DELETE/],
   ];
