@@ -233,6 +233,16 @@ describe('database datasets on the CLI', () => {
     assert.equal(JSON.parse(evDb.stdout).rows, N);
   });
 
+  test('prodml models compare --data <database dataset>: the same comparison as on the same rows in a file', () => {
+    const fromDb = prodml(['models', 'compare', 'amount_lite', '1', '2', '--data', 'weather_lite', '--json']);
+    assert.equal(fromDb.code, 0, fromDb.stderr);
+    const fromFile = prodml(['models', 'compare', 'amount_lite', '1', '2', '--data', 'rows.csv', '--json']);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    const strip = (text: string) => JSON.stringify(JSON.parse(text), (k, v) => (k === 'data' || k === 'source' || k === 'elapsedMs' ? undefined : v));
+    assert.equal(strip(fromDb.stdout), strip(fromFile.stdout));
+    assert.match(fromDb.stdout, new RegExp(`"rows": ${N}\\b`));
+  });
+
   test('prodml schema infer <dataset>, then validate <dataset> against it: no errors', () => {
     const r = prodml(['schema', 'infer', 'weather_lite', '--label', 'amount', '-o', 'lite.schema.yaml']);
     assert.equal(r.code, 0, r.stderr);
