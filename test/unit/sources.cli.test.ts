@@ -243,6 +243,25 @@ describe('database datasets on the CLI', () => {
     assert.match(fromDb.stdout, new RegExp(`"rows": ${N}\\b`));
   });
 
+  test('prodml advise serving --data <database dataset> and predict --static --input <dataset>: as on the same rows in a file', () => {
+    const advice = (data: string) => {
+      const r = prodml(['advise', 'serving', 'amount_lite', '--data', data, '--key', 'city', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      // (everything but the words naming where the keys came from)
+      return JSON.parse(r.stdout, (k, v) => (k === 'source' || k === 'elapsedMs' ? undefined : typeof v === 'string' ? v.replace(data === 'rows.csv' ? 'rows.csv' : /dataset weather_lite \([^)]*\)/, '<data>') : v));
+    };
+    assert.deepEqual(advice('weather_lite'), advice('rows.csv'));
+    const table = (input: string, out: string) => {
+      const r = prodml(['predict', 'amount_lite:1', '--static', '--input', input, '--key', 'city', '--output', out, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const a = table('weather_lite', 'static_db.parquet');
+    const b = table('rows.csv', 'static_file.parquet');
+    assert.equal(a.rows, b.rows);
+    assert.ok(a.rows >= 1);
+  });
+
   test('prodml schema infer <dataset>, then validate <dataset> against it: no errors', () => {
     const r = prodml(['schema', 'infer', 'weather_lite', '--label', 'amount', '-o', 'lite.schema.yaml']);
     assert.equal(r.code, 0, r.stderr);
