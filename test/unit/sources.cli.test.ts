@@ -272,6 +272,19 @@ describe('database datasets on the CLI', () => {
     assert.equal(v.code, 0, v.stdout + v.stderr);
   });
 
+  test('prodml validate <file> without --schema takes the schema that governs it (as the editor does); none: exit 2 saying so', () => {
+    fs.writeFileSync(path.join(ws, 'rows_copy.csv'), fs.readFileSync(path.join(ws, 'rows.csv')));
+    const none = prodml(['validate', 'rows_copy.csv']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /rows_copy\.csv: no schema governs it .*give --schema/);
+    fs.writeFileSync(path.join(ws, 'rows_copy.schema.yaml'), 'features:\n  x: {type: float, range: {min: 10, max: 30}}\n');
+    const r = prodml(['validate', 'rows_copy.csv', '--format', 'json']);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.schema, 'rows_copy.schema.yaml');
+    assert.ok(doc.anomalies.some((a: { feature: string; type: string }) => a.feature === 'x' && a.type === 'out_of_range'));
+  });
+
   const bad: [string, RegExp][] = [
     ['wrong_password', /authentication failed for user postgres/],
     ['unreachable', /cannot connect to 127\.0\.0\.1:\d+: connection refused/],
