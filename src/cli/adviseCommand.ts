@@ -12,7 +12,7 @@ export function registerAdviseCommand(program: Command): void {
     .command('serving')
     .description('Static, dynamic or hybrid serving? Measures how requests spread over keys (cardinality, top-k coverage, entropy) in the prediction log or a data file')
     .argument('[model]', 'the model (default: the only one)')
-    .option('--data <file>', 'read keys from this data file (one row per request) instead of the prediction log')
+    .option('--data <data>', 'read keys from this data (a file, glob or prodml.yaml dataset name; one row per request) instead of the prediction log')
     .option('--key <column>', 'the key column or input field (default: models.<model>.serving.key)')
     .option('--target <share>', `share of requests the hybrid head must cover (default ${DEFAULT_THRESHOLDS.targetCoverage})`, Number)
     .option('--static-max-keys <n>', `most keys worth precomputing whole (default ${fmtInt(DEFAULT_THRESHOLDS.staticMaxKeys)})`, Number)

@@ -47,7 +47,7 @@ export function registerModelsCommand(program: Command): void {
       .argument('<model>')
       .argument('<a>', 'a version: 3, latest or @production')
       .argument('<b>', 'the other version')
-      .option('--data <data>', "data with the label column (file or glob); default: the held-out split of the model's dataset in prodml.yaml")
+      .option('--data <data>', "data with the label column (file or glob, or a dataset name from prodml.yaml); default: the held-out split of the model's dataset in prodml.yaml")
       .option('--slice <column...>', "report every metric per value of these columns (default: the model's validation slices)"),
   ).action(action(modelsCompare));
 

@@ -32,13 +32,13 @@ export async function adviseServingCommand(deps: CommandContext): Promise<void> 
     }
   };
   const buildStatic = async () => {
-    const input = await pickDataFile('Precompute predictions for the keys in which data file?');
+    const input = await pickDataFile('Precompute predictions for the keys in which data?', undefined, undefined, { datasets: true });
     if (!input) return;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Static table for ${model}`, cancellable: true }, async (progress, token) => {
       try {
         const r = await deps.engine.request(
           'staticTable',
-          { root, model, input: input.fsPath, allowedDirectories: engineParams(input).allowedDirectories },
+          { root, model, input: engineParams(input).data, allowedDirectories: engineParams(input).allowedDirectories },
           { cancel: token, onProgress: (_f, phase) => progress.report({ message: phase }) },
         );
         void vscode.window.showInformationMessage(

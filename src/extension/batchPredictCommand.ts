@@ -21,7 +21,7 @@ export async function batchPredictCommand(deps: CommandContext, given?: vscode.U
   ]);
   const ref = choices.length === 1 ? choices[0] : await vscode.window.showQuickPick(choices, { title: 'Predict with which model version?' });
   if (!ref) return;
-  const input = await pickDataFile('Predict for which data?', given);
+  const input = await pickDataFile('Predict for which data?', given, undefined, { datasets: true });
   if (!input) return;
   const base = input.fsPath.replace(/\.(csv|tsv|parquet|jsonl?|ndjson)$/i, '');
   const suggested = vscode.Uri.file(`${base}.predictions.parquet`);
@@ -38,7 +38,8 @@ export async function batchPredictCommand(deps: CommandContext, given?: vscode.U
       try {
         return await deps.engine.request(
           'predict',
-          { root, model: ref.label, input: input.fsPath, output: output.fsPath, allowedDirectories: [...allowed] },
+          // (a dataset goes by its name: engineParams gives it relative to the workspace)
+          { root, model: ref.label, input: params.data, output: output.fsPath, allowedDirectories: [...allowed] },
           {
             cancel: token,
             onProgress: (fraction, phase) => {

@@ -22,6 +22,7 @@ import { tuneCommand } from './tunePanel';
 import { runPipelineCommand } from './runPipelineCommand';
 import { commandContext } from './commandContext';
 import { Problems } from './problems';
+import { validateDatasetCommand } from './validateCommand';
 
 /** Editor glue only: every command calls the engine, which calls src/core. */
 export function activate(context: vscode.ExtensionContext): void {
@@ -95,9 +96,10 @@ export function activate(context: vscode.ExtensionContext): void {
     'prodml.profileCompare': async (uri?: vscode.Uri) => {
       const data = await pickDataFile('Profile which dataset?', uri instanceof vscode.Uri ? uri : undefined, undefined, { datasets: true });
       if (!data) return;
-      const other = await pickDataFile(`Compare ${vscode.workspace.asRelativePath(data)} with...`, undefined, data);
+      const other = await pickDataFile(`Compare ${vscode.workspace.asRelativePath(data)} with...`, undefined, data, { datasets: true });
       if (other) ProfilePanel.show(deps, data, other);
     },
+    'prodml.validateDataset': (uri?: vscode.Uri) => guarded(log, () => validateDatasetCommand(deps, problems, uri instanceof vscode.Uri ? uri : undefined)),
   };
   // Every disposable is registered here, in one place.
   context.subscriptions.push(

@@ -23,7 +23,7 @@ export async function importModelCommand(deps: { engine: EngineClient; log: vsco
     validateInput: (v) => (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(v) ? undefined : "letters, digits, '.', '_' and '-', starting with a letter or digit"),
   });
   if (!model) return;
-  const data = await pickDataFile('Check the model on which data (with the label column)?');
+  const data = await pickDataFile('Check the model on which data (with the label column)?', undefined, undefined, { datasets: true });
   if (!data) return;
   const params = engineParams(data);
   const columns = (await deps.engine.request('columns', { data: params.data, cwd: params.cwd, allowedDirectories: params.allowedDirectories })).columns;
@@ -40,7 +40,7 @@ export async function importModelCommand(deps: { engine: EngineClient; log: vsco
     try {
       const r = await deps.engine.request(
         'importModel',
-        { root, file: file.fsPath, model, label, dataset: data.fsPath, ...(list.length > 0 ? { features: list } : {}), allowedDirectories: [...params.allowedDirectories, path.dirname(file.fsPath)] },
+        { root, file: file.fsPath, model, label, dataset: params.data, ...(list.length > 0 ? { features: list } : {}), allowedDirectories: [...params.allowedDirectories, path.dirname(file.fsPath)] },
         { cancel: token, onProgress: (_f, phase) => progress.report({ message: phase }) },
       );
       onImported(model);

@@ -13,7 +13,7 @@ const NO_LABEL = '(no label)';
  * asking which column is the label and never replacing an existing schema without asking.
  */
 export async function inferSchemaCommand(engine: EngineClient, log: vscode.LogOutputChannel, uri?: vscode.Uri): Promise<void> {
-  const data = await pickDataFile('Infer a schema from which dataset?', uri);
+  const data = await pickDataFile('Infer a schema from which dataset?', uri, undefined, { datasets: true });
   if (!data) return;
   const params = engineParams(data);
   const out = path.join(path.dirname(data.fsPath), `${path.basename(data.fsPath).replace(/\.[^.]+$/, '')}.schema.yaml`);
@@ -35,7 +35,9 @@ export async function inferSchemaCommand(engine: EngineClient, log: vscode.LogOu
       (_progress, token) => engine.request('inferSchema', { ...params, label: label === NO_LABEL ? undefined : label, out, force }, { cancel: token }),
     );
     await vscode.window.showTextDocument(vscode.Uri.file(result.out), { preview: false });
-    void vscode.window.showInformationMessage(`ProdML: wrote ${vscode.workspace.asRelativePath(result.out)} (${result.features} features). It now governs ${path.basename(data.fsPath)}.`);
+    // A prodml.yaml dataset (no file of that name) is governed by its schema: key, not by the file's name.
+    const governs = fs.existsSync(data.fsPath) ? `It now governs ${path.basename(data.fsPath)}.` : `Set schema: ${vscode.workspace.asRelativePath(result.out)} on datasets.${params.data} in prodml.yaml to validate it.`;
+    void vscode.window.showInformationMessage(`ProdML: wrote ${vscode.workspace.asRelativePath(result.out)} (${result.features} features). ${governs}`);
   } catch (e) {
     showEngineError(log, 'Inferring a schema', e);
   }

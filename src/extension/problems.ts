@@ -1,11 +1,11 @@
 /**
  * The one place the extension puts findings in the Problems panel (monitoring alerts, leakage,
- * feature value, label conflicts): one diagnostic collection, where each producer replaces only
+ * feature value, label conflicts, Validate Dataset): one diagnostic collection, where each producer replaces only
  * its own entries. The language server publishes the checks of the files themselves.
  */
 import * as vscode from 'vscode';
 
-export type Producer = `monitor:${string}` | 'leakage' | 'feature-value' | 'labels';
+export type Producer = `monitor:${string}` | 'leakage' | 'feature-value' | 'labels' | `validate:${string}`;
 
 export class Problems implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('prodml');

@@ -132,6 +132,26 @@ export const engineMethods = {
     params: z.object({ root: z.string(), model: z.string() }),
     result: z.object({ ...page, alerts: z.array(z.object({ id: z.string(), text: z.string() })), line: z.number() }),
   },
+  validate: {
+    params: z.object({ ...dataParams, schema: z.string().optional() }),
+    result: z.object({
+      source: z.string(),
+      rows: z.number(),
+      schema: z.string(),
+      anomalies: z.array(
+        z.object({
+          feature: z.string().nullable(),
+          type: z.string(),
+          severity: z.enum(['error', 'warning']),
+          description: z.string(),
+          file: z.string().optional(),
+          line: z.number().int().positive().optional(),
+          column: z.number().int().positive().optional(),
+          count: z.number().optional(),
+        }),
+      ),
+    }),
+  },
 } as const;
 
 export type EngineMethod = keyof typeof engineMethods;

@@ -106,6 +106,20 @@ const methods: MethodTable = {
     const r = await ops.registerBestTrial(await ws(p), { model: p.model, study: p.study }, { signal: ctx.signal, progress: (x) => !x.epoch && ctx.progress(x) });
     return { version: r.outcome.version, blessed: r.outcome.blessed, trial: r.trial.trial, candidate: r.alias?.to ?? null };
   },
+  validate: async (p, ctx) => {
+    const r = await ops.validate(await ws(p), { data: p.data, ...(p.schema !== undefined ? { schema: p.schema } : {}) }, ctx);
+    const anomalies = r.anomalies.map((a) => ({
+      feature: a.feature,
+      type: a.type,
+      severity: a.severity,
+      description: a.description,
+      ...(a.file !== undefined ? { file: a.file } : {}),
+      ...(a.line !== undefined ? { line: a.line } : {}),
+      ...(a.column !== undefined ? { column: a.column } : {}),
+      ...(a.count !== undefined ? { count: a.count } : {}),
+    }));
+    return { source: r.source, rows: r.rows, schema: r.schema, anomalies };
+  },
 };
 
 const running = new Map<number, AbortController>();

@@ -98,7 +98,8 @@ export class LspClient {
   async stop(): Promise<void> {
     try {
       await Promise.race([this.conn.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
-      void this.conn.sendNotification('exit');
+      // (a server still busy may not have answered shutdown: the write then fails once disposed)
+      this.conn.sendNotification('exit').catch(() => undefined);
     } catch {
       /* already gone */
     }

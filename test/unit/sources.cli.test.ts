@@ -48,6 +48,10 @@ before(async () => {
     url: ${url}
     table: readings
     schema: weather.schema.yaml
+  weather_secret:
+    url: ${url.replace('postgres@', 'postgres:${PG_PW}@')}
+    table: readings
+    time_column: day
   weather_lite:
     url: sqlite:///data/rows.db
     table: readings
@@ -72,6 +76,10 @@ before(async () => {
     url: ${url}
     query: |-
       SELECT id, '{"a": 1}'::jsonb AS payload FROM readings
+  slow_query:
+    url: ${url}
+    query: SELECT r.* FROM readings r, pg_sleep(5)
+    query_timeout: 1
   not_select:
     url: ${url}
     query: DELETE FROM readings
@@ -85,9 +93,15 @@ models:
     task: regression
     features: {x: standardize, k: standardize, city: one_hot}
     training: {epochs: 2}
+  amount_pg:
+    dataset: weather_secret
+    label: amount
+    task: regression
+    features: {x: standardize, k: standardize, city: one_hot}
+    training: {epochs: 2}
 `,
   );
-  if ('password' in pg) fs.writeFileSync(path.join(ws, '.env'), `PGPASSWORD=${pg.password}\nWRONG_PW=${WRONG}\n`);
+  if ('password' in pg) fs.writeFileSync(path.join(ws, '.env'), `PGPASSWORD=${pg.password}\nWRONG_PW=${WRONG}\nPG_PW=${pg.password}\n`);
   if ('port' in pg) await loadPostgres(pg, 'readings', rows);
 });
 
@@ -157,6 +171,50 @@ describe('database datasets on the CLI', () => {
     assert.notEqual(card3.training_data.datasets[0].content_hash, d.content_hash);
   });
 
+  test('prodml train on a PostgreSQL dataset: the card has the redacted URL, table, row count, time range and fingerprint from PostgreSQL, and no password', async (t) => {
+    if ('skip' in pg) return t.skip(pg.skip);
+    const p = pg;
+    const { Client } = require('pg') as typeof import('pg');
+    const c = new Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database });
+    await c.connect();
+    try {
+      const train = () => {
+        const r = prodml(['train', 'amount_pg', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(!r.stdout.includes(p.password) && !r.stderr.includes(p.password));
+        const file = path.join(ws, '.prodml', 'registry', 'amount_pg', String(JSON.parse(r.stdout).version), 'card.json');
+        const bytes = fs.readFileSync(file);
+        assert.equal(bytes.indexOf(p.password), -1, 'no password in the card file');
+        return JSON.parse(bytes.toString('utf8'));
+      };
+      const card = train();
+      const [d] = card.training_data.datasets;
+      // (the reference: PostgreSQL's own count and min/max of the time column)
+      const [ref] = (await c.query(`SELECT count(*)::int AS n, min(day)::text AS first, max(day)::text AS last FROM readings`)).rows;
+      assert.equal(d.url, p.url.replace('postgres@', 'postgres:***@'));
+      assert.equal(d.table, 'readings');
+      assert.equal(d.rows, ref.n);
+      assert.deepEqual(d.time_range, { min: `${ref.first}T00:00:00.000Z`, max: `${ref.last}T00:00:00.000Z` });
+      assert.match(d.content_hash, /^sha256:[0-9a-f]{64}$/);
+      // the training split's range lies inside the dataset's
+      assert.ok(card.training_data.time_range.min >= d.time_range.min && card.training_data.time_range.max <= d.time_range.max);
+      // Nothing ProdML wrote holds the password.
+      const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+      for (const f of walk(path.join(ws, '.prodml'))) assert.equal(fs.readFileSync(f).indexOf(p.password), -1, f);
+      // The fingerprint is the rows': the same rows give the same one, one changed value another.
+      assert.equal(train().training_data.datasets[0].content_hash, d.content_hash);
+      const [{ id }] = (await c.query('SELECT min(id)::int AS id FROM readings WHERE city IS NOT NULL')).rows;
+      await c.query(`UPDATE readings SET city = city || '!' WHERE id = ${id}`);
+      try {
+        assert.notEqual(train().training_data.datasets[0].content_hash, d.content_hash);
+      } finally {
+        await c.query(`UPDATE readings SET city = left(city, -1) WHERE id = ${id}`);
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
   test('prodml predict / evaluate take a database dataset as input: the same outputs as the same rows in a file', () => {
     const now = new Database3(path.join(ws, 'data', 'rows.db'), { readonly: true });
     const current = now.prepare('SELECT * FROM readings ORDER BY id').all() as Record<string, unknown>[];
@@ -175,6 +233,35 @@ describe('database datasets on the CLI', () => {
     assert.equal(JSON.parse(evDb.stdout).rows, N);
   });
 
+  test('prodml models compare --data <database dataset>: the same comparison as on the same rows in a file', () => {
+    const fromDb = prodml(['models', 'compare', 'amount_lite', '1', '2', '--data', 'weather_lite', '--json']);
+    assert.equal(fromDb.code, 0, fromDb.stderr);
+    const fromFile = prodml(['models', 'compare', 'amount_lite', '1', '2', '--data', 'rows.csv', '--json']);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    const strip = (text: string) => JSON.stringify(JSON.parse(text), (k, v) => (k === 'data' || k === 'source' || k === 'elapsedMs' ? undefined : v));
+    assert.equal(strip(fromDb.stdout), strip(fromFile.stdout));
+    assert.match(fromDb.stdout, new RegExp(`"rows": ${N}\\b`));
+  });
+
+  test('prodml advise serving --data <database dataset> and predict --static --input <dataset>: as on the same rows in a file', () => {
+    const advice = (data: string) => {
+      const r = prodml(['advise', 'serving', 'amount_lite', '--data', data, '--key', 'city', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      // (everything but the words naming where the keys came from)
+      return JSON.parse(r.stdout, (k, v) => (k === 'source' || k === 'elapsedMs' ? undefined : typeof v === 'string' ? v.replace(data === 'rows.csv' ? 'rows.csv' : /dataset weather_lite \([^)]*\)/, '<data>') : v));
+    };
+    assert.deepEqual(advice('weather_lite'), advice('rows.csv'));
+    const table = (input: string, out: string) => {
+      const r = prodml(['predict', 'amount_lite:1', '--static', '--input', input, '--key', 'city', '--output', out, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const a = table('weather_lite', 'static_db.parquet');
+    const b = table('rows.csv', 'static_file.parquet');
+    assert.equal(a.rows, b.rows);
+    assert.ok(a.rows >= 1);
+  });
+
   test('prodml schema infer <dataset>, then validate <dataset> against it: no errors', () => {
     const r = prodml(['schema', 'infer', 'weather_lite', '--label', 'amount', '-o', 'lite.schema.yaml']);
     assert.equal(r.code, 0, r.stderr);
@@ -185,6 +272,19 @@ describe('database datasets on the CLI', () => {
     assert.equal(v.code, 0, v.stdout + v.stderr);
   });
 
+  test('prodml validate <file> without --schema takes the schema that governs it (as the editor does); none: exit 2 saying so', () => {
+    fs.writeFileSync(path.join(ws, 'rows_copy.csv'), fs.readFileSync(path.join(ws, 'rows.csv')));
+    const none = prodml(['validate', 'rows_copy.csv']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /rows_copy\.csv: no schema governs it .*give --schema/);
+    fs.writeFileSync(path.join(ws, 'rows_copy.schema.yaml'), 'features:\n  x: {type: float, range: {min: 10, max: 30}}\n');
+    const r = prodml(['validate', 'rows_copy.csv', '--format', 'json']);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.schema, 'rows_copy.schema.yaml');
+    assert.ok(doc.anomalies.some((a: { feature: string; type: string }) => a.feature === 'x' && a.type === 'out_of_range'));
+  });
+
   const bad: [string, RegExp][] = [
     ['wrong_password', /authentication failed for user postgres/],
     ['unreachable', /cannot connect to 127\.0\.0\.1:\d+: connection refused/],
@@ -193,6 +293,7 @@ describe('database datasets on the CLI', () => {
     ['missing_table', /table not found: relation "no_such_table" does not exist/],
     ['failing_query', /the query failed: division by zero/],
     ['bad_type', /column "payload" has type jsonb, which ProdML cannot map/],
+    ['slow_query', /the query took longer than the 1 s query timeout/],
     ['not_select', /datasets\.not_select\.query: is not a SELECT statement \(it starts with DELETE\)/],
     ['sneaky_write', /datasets\.sneaky_write\.query: is not a read-only SELECT: it contains DELETE/],
   ];

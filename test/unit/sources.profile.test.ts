@@ -146,6 +146,35 @@ describe('rows streamed in bounded chunks (training and batch input)', () => {
     check(await streamed(pg.url, { PGPASSWORD: pg.password }, 500), 500);
   });
 
+  test('PostgreSQL, 97-row chunks: the same rows as PostgreSQL itself counts and checksums them', async (t) => {
+    if ('skip' in pg) return t.skip(pg.skip);
+    const p = pg;
+    // One checksum, written in each engine's own SQL over the same rows: counts, exact integer
+    // sums (floats at their stored decimals) and md5 over every string column in id order.
+    const checksum = (cast: (x: string) => string) =>
+      `SELECT count(*) AS n, count(x) AS xs, sum(id) AS ids, sum(k * id) AS kid, sum(${cast('round(x * 1000000)')}) AS x6, sum(${cast('round(amount * 10000)')}) AS a4,
+         sum(CASE WHEN flag THEN id ELSE 0 END) AS flags, md5(string_agg(city, ',' ORDER BY id)) AS cities, md5(string_agg(CAST(day AS VARCHAR), ',' ORDER BY id)) AS days`;
+    const { Client } = require('pg') as typeof import('pg');
+    const c = new Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database });
+    await c.connect();
+    const [ref] = (await c.query(`${checksum((x) => `(${x})::int8`)} FROM readings`)).rows as Record<string, unknown>[];
+    await c.end();
+    const opened = await openDbSource({ name: 'readings', url: p.url, table: 'readings' }, dir, { env: { PGPASSWORD: p.password } });
+    try {
+      const r = await importIntoDuck(session, opened, 'checksummed', { chunkRows: 97 });
+      assert.equal(r.chunks, Math.ceil(N / 97));
+      assert.ok(r.maxChunkRows <= 97);
+      const [got] = await session.rows(`${checksum((x) => `CAST(${x} AS BIGINT)`)} FROM checksummed`);
+      const asText = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
+      assert.deepEqual(asText(got!), asText(ref!));
+      assert.equal(Number(ref!['n']), N);
+      assert.match(String(ref!['cities']), /^[0-9a-f]{32}$/);
+      await session.run('DROP TABLE checksummed');
+    } finally {
+      await opened.close();
+    }
+  });
+
   test('ClickHouse (a streamed response)', async (t) => {
     if ('skip' in ch) return t.skip(ch.skip);
     // no flag column in ClickHouse; the rest is the same rows

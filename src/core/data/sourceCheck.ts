@@ -3,10 +3,10 @@
  * table or query described, no rows read) and a failure becomes a problem on the dataset's
  * `url:` line, worded like the CLI's message, without a secret.
  */
-import { parseDocument, isMap, isNode, LineCounter } from 'yaml';
 import type { ProjectConfig } from '../project/config';
 import { dbSpecOf } from './dataset';
 import { openDbSource } from './dbSource';
+import { datasetEntryRange } from './datasetEntry';
 
 export interface SourceProblem {
   dataset: string;
@@ -20,8 +20,6 @@ export interface SourceProblem {
 export async function checkDbDatasets(text: string, config: ProjectConfig, opts: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<SourceProblem[]> {
   const dbs = config.datasets.filter((d) => d.url);
   if (dbs.length === 0) return [];
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter });
   const problems: SourceProblem[] = [];
   await Promise.all(
     dbs.map(async (d) => {
@@ -29,17 +27,10 @@ export async function checkDbDatasets(text: string, config: ProjectConfig, opts:
         const opened = await openDbSource(dbSpecOf(d), config.root, opts);
         await opened.close();
       } catch (e) {
-        const entry = doc.getIn(['datasets', d.name], true);
-        const url = isMap(entry) ? entry.get('url', true) : undefined;
-        const node = isNode(url) ? url : isNode(entry) ? entry : undefined;
-        const [from, to] = node?.range ?? [0, 0];
-        const at = counter.linePos(from);
-        const end = counter.linePos(to);
+        const at = datasetEntryRange(text, d.name, 'url') ?? { line: 0, start: 0, end: 0 };
         problems.push({
           dataset: d.name,
-          line: at.line - 1,
-          start: at.col - 1,
-          end: end.line === at.line ? end.col - 1 : at.col - 1 + (d.url?.length ?? 0),
+          ...at,
           message: e instanceof Error ? e.message : String(e),
         });
       }

@@ -18,6 +18,9 @@ import { taskDataOf } from '../evaluate/metrics';
 import { checkSafeness, type SafenessResult } from '../evaluate/safeness';
 import { fitTransforms } from '../features/fit';
 import type { FeatureSpec } from '../features/spec';
+import { dbLineage, importIntoDuck } from '../data/dbImport';
+import { openDbSource } from '../data/dbSource';
+import { dbSpecOf } from '../data/dataset';
 import { datasetFiles, loadProjectConfig, type DatasetConfig, type ModelConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import type { OnnxBinding, OnnxCard } from '../registry/types';
@@ -222,6 +225,7 @@ interface ResolvedDataset {
 
 async function resolveDataset(root: string, given: string | undefined, declared: ModelConfig | undefined, datasets: DatasetConfig[]): Promise<ResolvedDataset> {
   const named = given ? datasets.find((d) => d.name === given) : declared?.dataset;
+  if (named?.url) return { display: named.name, files: [], config: named };
   if (named) {
     const files = await datasetFiles(root, { root, file: '', datasets: [named], models: [], serving: { host: '', port: 0, body_limit_kb: 0 } });
     if (files.length === 0) throw badInput(path.join(root, 'prodml.yaml'), `datasets.${named.name}.path matches no files (${named.path.join(', ')})`);
@@ -235,6 +239,18 @@ async function resolveDataset(root: string, given: string | undefined, declared:
 async function loadRows(duck: DuckSession, root: string, dataset: ResolvedDataset, signal?: AbortSignal): Promise<{ rows: Row[]; columns: ColumnTypes; files: { path: string; content_hash: string; rows: number }[]; table: string }> {
   const scans: string[] = [];
   const files: { path: string; content_hash: string; rows: number }[] = [];
+  // A database dataset: streamed into DuckDB in chunks, its fingerprint computed in its engine.
+  if (dataset.config?.url) {
+    const opened = await openDbSource(dbSpecOf(dataset.config), root, { signal });
+    try {
+      const lineage = await dbLineage(opened, signal);
+      const imported = await importIntoDuck(duck, opened, 'prodml_import_db', { signal });
+      files.push({ path: `${lineage.url} (${lineage.table !== undefined ? `table ${lineage.table}` : `query ${lineage.query}`})`, content_hash: lineage.content_hash, rows: lineage.rows });
+      scans.push(`SELECT * FROM ${imported.table}`);
+    } finally {
+      await opened.close();
+    }
+  }
   for (const f of dataset.files) {
     const src = await openSource(f, root);
     const [count] = await duck.rows(`SELECT count(*) AS n FROM ${src.scan}`, { signal });

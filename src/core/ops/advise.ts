@@ -2,7 +2,8 @@ import { adviseServing as advise, type AdviceThresholds, type ServingAdvice } fr
 import type { Workspace } from '../project/workspace';
 import { phaseReporter, type OpContext } from './context';
 import { pickKnownModel } from './knownModels';
-import { source, withSession } from './session';
+import { duckSourceOf, type DataInput } from '../data/dataset';
+import { withInput, withSession } from './session';
 
 export interface AdviseRequest {
   model?: string;
@@ -17,14 +18,17 @@ export type { ServingAdvice };
 /** Static, dynamic or hybrid serving, from how peaked the requested keys are. */
 export async function adviseServing(ws: Workspace, req: AdviseRequest, ctx: OpContext = {}): Promise<ServingAdvice> {
   const model = await pickKnownModel(ws, req.model, 'advise on', { allowUnknown: req.data !== undefined });
-  const data = req.data !== undefined ? await source(ws, req.data) : undefined;
-  return withSession(ws, [req.data], (session) =>
-    advise(session, ws.root, model, {
-      ...(req.key ? { key: req.key } : {}),
-      ...(data ? { data } : {}),
-      ...(req.thresholds ? { thresholds: req.thresholds } : {}),
-      signal: ctx.signal,
-      onProgress: phaseReporter(ctx),
-    }),
-  );
+  const run = (input?: DataInput) =>
+    withSession(ws, [req.data], async (session) => {
+      // A database dataset's keys are streamed into DuckDB in chunks first.
+      const data = input ? await duckSourceOf(session, input, ctx) : undefined;
+      return advise(session, ws.root, model, {
+        ...(req.key ? { key: req.key } : {}),
+        ...(data ? { data } : {}),
+        ...(req.thresholds ? { thresholds: req.thresholds } : {}),
+        signal: ctx.signal,
+        onProgress: phaseReporter(ctx),
+      });
+    });
+  return req.data !== undefined ? withInput(ws, req.data, run, ctx) : run();
 }

@@ -6,7 +6,8 @@ import { PROJECT_FILE } from '../project/config';
 import type { Workspace } from '../project/workspace';
 import { openRegistry, parseVersionRef } from '../registry';
 import type { OpContext } from './context';
-import { source, withSession } from './session';
+import { duckSourceOf, type DataInput } from '../data/dataset';
+import { withInput, withSession } from './session';
 
 export interface CompareRequest {
   model: string;
@@ -29,14 +30,17 @@ export async function compare(ws: Workspace, req: CompareRequest, ctx: OpContext
   const [a, b] = [await registry.getVersion(req.model, parseVersionRef(req.a)), await registry.getVersion(req.model, parseVersionRef(req.b))];
   const m = ws.project?.models.find((x) => x.name === req.model);
   if (!req.data && !m) throw badInput(ws.project?.file ?? path.join(ws.root, PROJECT_FILE), `has no model "${req.model}" to take the data from: give --data <data>`);
-  return withSession(ws, [req.data], async (session) => {
-    let data: DataSource;
-    let notes: string[] = [];
-    if (req.data) data = await source(ws, req.data);
-    else ({ source: data, notes } = await heldOutSource(session, ws.project!, m!, [a, b], ctx.signal));
-    const comparison = await compareVersions(session, a, b, data, { slices: req.slices ?? m?.validation.slices, signal: ctx.signal });
-    return { comparison, notes };
-  });
+  const run = (input?: DataInput) =>
+    withSession(ws, [req.data], async (session) => {
+      let data: DataSource;
+      let notes: string[] = [];
+      // A database dataset is streamed into DuckDB in chunks first.
+      if (input) data = await duckSourceOf(session, input, ctx);
+      else ({ source: data, notes } = await heldOutSource(session, ws.project!, m!, [a, b], ctx.signal));
+      const comparison = await compareVersions(session, a, b, data, { slices: req.slices ?? m?.validation.slices, signal: ctx.signal });
+      return { comparison, notes };
+    });
+  return req.data ? withInput(ws, req.data, run, ctx) : run();
 }
 
 export { comparisonSummary };

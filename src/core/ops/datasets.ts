@@ -15,3 +15,5 @@ export async function databaseDatasets(root: string): Promise<DatabaseDataset[]>
   const config = await loadProjectConfig(root).catch(() => undefined);
   return (config?.datasets ?? []).filter((d) => d.url).map((d) => ({ name: d.name, description: `${redactUrl(d.url!)}${d.table ? `, table ${d.table}` : ', query'}` }));
 }
+
+export { datasetEntryRange, type EntryRange } from '../data/datasetEntry';

@@ -8,7 +8,7 @@ import type { Workspace } from '../project/workspace';
 import { outputFormatOf, predictBatch, type BatchResult } from '../serve/batchPredict';
 import { phaseReporter, type OpContext } from './context';
 import { duckSourceOf } from '../data/dataset';
-import { resolvePath, source, withInput, withSession } from './session';
+import { resolvePath, withInput, withSession } from './session';
 
 export interface PredictRequest {
   /** `m@alias`, `m:3`, or `m` (its serving alias, else the newest version). */
@@ -79,21 +79,31 @@ export interface StaticTableResult extends StaticBuildResult {
 
 export async function staticTable(ws: Workspace, req: StaticTableRequest, ctx: OpContext = {}): Promise<StaticTableResult> {
   const { version, note } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model);
-  const input = await source(ws, req.input);
   const output = req.output !== undefined ? resolvePath(ws, req.output) : undefined;
-  const r = await withSession(
+  let display = req.input;
+  const r = await withInput(
     ws,
-    [req.input],
-    (session) =>
-      writeStaticTable(session, ws.root, version, input, {
-        ...(req.top !== undefined ? { top: req.top } : {}),
-        ...(req.key !== undefined ? { key: req.key } : {}),
-        ...(output ? { output } : {}),
-        signal: ctx.signal,
-        onProgress: phaseReporter(ctx),
-      }),
-    { extraDirs: output ? [path.dirname(output)] : [] },
+    req.input,
+    (given) =>
+      withSession(
+        ws,
+        [req.input],
+        async (session) => {
+          // A database dataset is streamed into DuckDB in chunks first.
+          const input = await duckSourceOf(session, given, ctx);
+          display = input.display;
+          return writeStaticTable(session, ws.root, version, input, {
+            ...(req.top !== undefined ? { top: req.top } : {}),
+            ...(req.key !== undefined ? { key: req.key } : {}),
+            ...(output ? { output } : {}),
+            signal: ctx.signal,
+            onProgress: phaseReporter(ctx),
+          });
+        },
+        { extraDirs: output ? [path.dirname(output)] : [] },
+      ),
+    ctx,
   );
   const served = path.resolve(r.file) === path.join(ws.paths.static, version.model, `${version.version}.parquet`);
-  return { ...r, version, input: input.display, served, ...(note ? { note } : {}) };
+  return { ...r, version, input: display, served, ...(note ? { note } : {}) };
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DataInput } from '../data/dataset';
 import { fileRelation } from '../data/profile';
 import { badInput } from '../errors';
+import { governingSchema } from '../project/config';
 import { validateRelation } from '../schema/pushdown';
 import { userPath, withInput, withSession } from './session';
 
@@ -28,11 +29,20 @@ export async function validate(ws: Workspace, req: ValidateRequest, ctx: OpConte
     async (input) => {
       // A dataset name brings its schema, baseline and environment from prodml.yaml.
       const dataset = input.dataset;
-      const schemaFile = req.schema !== undefined ? userPath(ws, req.schema) : dataset?.schema ? path.relative(ws.cwd, path.join(ws.root, dataset.schema)) || dataset.schema : undefined;
-      if (schemaFile === undefined) throw badInput(req.data, dataset ? `datasets.${dataset.name} has no schema:; give --schema <file.schema.yaml>` : 'give --schema <file.schema.yaml>');
+      // A single file brings the schema that governs it (x.schema.yaml beside it, or its dataset's).
+      const governing = req.schema === undefined && !dataset?.schema && input.kind === 'file' && !/[*?[]/.test(input.source.path) ? await governingSchema(input.source.path, ws.root, ws.project) : undefined;
+      const schemaFile =
+        req.schema !== undefined
+          ? userPath(ws, req.schema)
+          : dataset?.schema
+            ? path.relative(ws.cwd, path.join(ws.root, dataset.schema)) || dataset.schema
+            : governing
+              ? path.relative(ws.cwd, governing.schemaFile) || governing.schemaFile
+              : undefined;
+      if (schemaFile === undefined) throw badInput(req.data, dataset ? `datasets.${dataset.name} has no schema:; give --schema <file.schema.yaml>` : 'no schema governs it (no <name>.schema.yaml beside it, no prodml.yaml dataset with a schema:); give --schema <file.schema.yaml>');
       const schema = await readSchema(path.resolve(ws.cwd, schemaFile));
-      const environment = req.environment ?? dataset?.environment;
-      const baselineArg = req.baseline ?? (dataset?.baseline ? path.relative(ws.cwd, path.join(ws.root, dataset.baseline)) || dataset.baseline : undefined);
+      const environment = req.environment ?? dataset?.environment ?? governing?.environment;
+      const baselineArg = req.baseline ?? (dataset?.baseline ? path.relative(ws.cwd, path.join(ws.root, dataset.baseline)) || dataset.baseline : governing?.baseline ? path.relative(ws.cwd, governing.baseline) || governing.baseline : undefined);
       const run = (baseline?: DataInput) =>
         withSession(ws, [req.data, baselineArg], (session) => {
           // A database dataset is validated where it lives (and so is a file against a database baseline).

@@ -14,6 +14,8 @@ export interface DatasetLineage {
   url?: string;
   table?: string;
   query?: string;
+  /** A database dataset with a time_column: min and max over all its rows, computed in its engine. */
+  time_range?: TimeRange;
 }
 
 export interface TimeRange {

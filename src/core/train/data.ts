@@ -21,7 +21,7 @@ export interface TrainingData {
    * database dataset is one entry: its redacted URL with the table or query, and a content
    * fingerprint computed in its engine.
    */
-  files: { path: string; content_hash: string; rows: number; url?: string; table?: string; query?: string }[];
+  files: { path: string; content_hash: string; rows: number; url?: string; table?: string; query?: string; time_range?: { min: string; max: string } }[];
   /** A DuckDB table of the same rows with their index in `rows` as __row, for fitting in SQL. */
   table: string;
 }
@@ -56,12 +56,20 @@ export async function createTrainingTable(session: DuckSession, project: Project
 async function loadDatabaseTable(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<TrainingData['files']> {
   const opened = await openDbSource(dbSpecOf(m.dataset), project.root, { signal });
   try {
-    const lineage = await dbLineage(opened, signal);
-    const imported = await importIntoDuck(session, opened, `${TRAINING_TABLE}_import`, { signal });
-    await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM ${imported.table}`, { signal });
-    await session.run(`DROP TABLE ${imported.table}`);
+    const lineage = await dbLineage(opened, signal, m.dataset.time_column);
+    // Streamed straight into the training table, numbered as it arrives: no second copy.
+    await importIntoDuck(session, opened, TRAINING_TABLE, { signal, rowIndex: '__row' });
     const what = lineage.table !== undefined ? `table ${lineage.table}` : `query ${lineage.query}`;
-    return [{ path: `${lineage.url} (${what})`, content_hash: lineage.content_hash, rows: lineage.rows, url: lineage.url, ...(lineage.table !== undefined ? { table: lineage.table } : { query: lineage.query }) }];
+    return [
+      {
+        path: `${lineage.url} (${what})`,
+        content_hash: lineage.content_hash,
+        rows: lineage.rows,
+        url: lineage.url,
+        ...(lineage.table !== undefined ? { table: lineage.table } : { query: lineage.query }),
+        ...(lineage.time_range ? { time_range: lineage.time_range } : {}),
+      },
+    ];
   } finally {
     await opened.close();
   }
