@@ -86,7 +86,10 @@ export class MonitorController implements vscode.Disposable {
     this.problems.set(`monitor:${model}`, new Map([[file, mine]]));
     const fresh = view.alerts.filter((a) => !this.notified.has(`${model}:${a.id}`));
     fresh.forEach((a) => this.notified.add(`${model}:${a.id}`));
-    if (fresh.length > 0) {
+    if (fresh.length > 0 && panel?.visible) {
+      // The dashboard in view lists the alert and offers the rollback; a toast would cover its charts.
+      vscode.window.setStatusBarMessage(`$(warning) ProdML monitor: ${model}: ${fresh.length} new alert${fresh.length === 1 ? '' : 's'}, listed in the dashboard and Problems`, 30_000);
+    } else if (fresh.length > 0) {
       const more = fresh.length > 1 ? ` (+${fresh.length - 1} more)` : '';
       void vscode.window.showWarningMessage(`ProdML monitor: ${model}: ${fresh[0]!.text}${more}`, 'Show Dashboard', 'Roll Back').then((choice) => {
         if (choice === 'Show Dashboard') void this.show(model);

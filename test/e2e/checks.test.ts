@@ -123,7 +123,11 @@ describe('ProdML checks and tuner in VS Code', { timeout: 900_000 }, () => {
     assert.ok((await frame.locator('.chart svg').count()) >= 3, 'epochs, params and parallel charts');
     await vscode.screenshot('tune');
     await frame.locator('vscode-button', { hasText: /Register Trial \d+ as Candidate/ }).click();
-    await vscode.waitForNotification(/registered as baby_weight:2/, 300_000);
+    // The outcome is written in the panel and the status bar: a toast would cover the trial charts.
+    await vscode.waitForWebviewText(/registered as baby_weight:2/, 300_000);
+    await vscode.page.locator('.statusbar-item', { hasText: /registered as baby_weight:2/ }).first().waitFor({ timeout: 30_000 });
+    assert.deepEqual(await vscode.notifications(), []);
+    await vscode.screenshot('tune-registered');
     const aliases = JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8'));
     assert.equal(aliases.production, undefined);
     assert.ok(aliases.candidate === 2 || aliases.candidate === undefined, JSON.stringify(aliases));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';
+import { darkDocShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -25,6 +26,10 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
 
   test('"ProdML: Train Model" trains, charts the loss and registers a blessed version', async () => {
     await vscode.runCommand('ProdML: Train Model');
+    // While the curves draw nothing sits on them: progress is in the panel (with its Cancel) and the status bar.
+    await vscode.waitForWebviewText(/Epoch \d+\/\d+|baby_weight:1 (blessed|not blessed)/, 240_000);
+    assert.deepEqual(await vscode.notifications(), [], 'no toast over the loss curves while training');
+    await vscode.screenshot('train-running');
     const frame = await vscode.waitForWebviewText(/baby_weight:1 (blessed|not blessed)/, 240_000);
     const text = await frame.locator('body').innerText();
     assert.match(text, /baby_weight:1 blessed/);
@@ -38,6 +43,7 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     await vscode.page.locator('.statusbar-item', { hasText: /trained baby_weight:1, blessed/ }).first().waitFor({ timeout: 30_000 });
     assert.deepEqual(await vscode.notifications(), []);
     assert.ok(fs.existsSync(path.join(ws, '.prodml/registry/baby_weight/1/card.json')));
+    await darkDocShot(vscode, 'train-dark');
   });
 
   test('the Models view lists versions; promote and roll back from it move the status bar', async () => {
