@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { writeDemoWorkspace } from '../../src/core/demo/workspace';
 import { tempDir } from '../helpers/fixtures';
+import { darkDocShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -72,6 +73,7 @@ describe('ProdML in VS Code', { timeout: 600_000 }, () => {
     const [base, cmp] = age.split(/\s+/).slice(1).map(Number);
     assert.ok(cmp! > base! + 5, `mean mother_age ${base} -> ${cmp}`);
     await vscode.screenshot('profile-compare');
+    await darkDocShot(vscode, 'profile-dark');
   });
 
   test('"ProdML: Infer Schema" writes the schema beside the data, asks for the label, and never replaces one silently', async () => {

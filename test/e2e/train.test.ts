@@ -12,6 +12,14 @@ import { darkDocShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
+
+/** Relative luminance (0 black .. 1 white) of a #rrggbb colour. */
+function luminance(hex: string | null): number {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex ?? '');
+  if (!m) return NaN;
+  const [r, g, b] = m.slice(1).map((x) => parseInt(x, 16) / 255);
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/e2e-train');
 
 describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
@@ -43,7 +51,13 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     await vscode.page.locator('.statusbar-item', { hasText: /trained baby_weight:1, blessed/ }).first().waitFor({ timeout: 30_000 });
     assert.deepEqual(await vscode.notifications(), []);
     assert.ok(fs.existsSync(path.join(ws, '.prodml/registry/baby_weight/1/card.json')));
-    await darkDocShot(vscode, 'train-dark');
+    // The chart redraws in the new theme's colours: axis labels light on dark.
+    const labelFill = () => frame.locator('.chart svg .role-axis-label text').first().getAttribute('fill');
+    const light = await labelFill();
+    await darkDocShot(vscode, 'train-dark', async () => {
+      const dark = await labelFill();
+      assert.ok(luminance(dark) > 0.5 && luminance(light) < 0.5, `axis labels ${light} in light, ${dark} in dark`);
+    });
   });
 
   test('the Models view lists versions; promote and roll back from it move the status bar', async () => {

@@ -78,7 +78,8 @@ function columnSpec(series: Series[], comparing: boolean, width: number | 'conta
       data: { values },
       mark: { type: 'bar', opacity: 0.9 },
       encoding: {
-        x: { field: 'value', type: 'ordinal', title: base.name, axis: { labelAngle: 0 } },
+        // Every other label hides when they would collide (many values in a narrow card).
+        x: { field: 'value', type: 'ordinal', title: base.name, axis: { labelAngle: 0, labelOverlap: 'parity' } },
         ...(comparing ? { xOffset: { field: 'dataset', type: 'nominal', scale: { domain: labels } } } : {}),
         y: { field: measure, type: 'quantitative', axis: measureAxis },
         color,
