@@ -12,6 +12,7 @@ import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { streamInstances } from '../../src/core/demo/replay';
 import { STREAM_MONTHS } from '../../src/core/demo/workspace';
 import { tempDir } from '../helpers/fixtures';
+import { docShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -74,6 +75,8 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     await vscode.runCommand('ProdML: Add Labels to the Prediction Log...');
     await vscode.waitForNotification(/added 400 labels for baby_weight: 400 join a logged prediction/, 60_000);
     for (const m of STREAM_MONTHS.filter((x) => x !== 3)) prodml(ws, ['labels', 'add', `data/stream/natality-2025-0${m}.csv`, '--model', 'baby_weight']);
+    // Read, then dismissed, as a user does before looking at the dashboard.
+    await vscode.clearNotifications();
     // Wait for the log to be flushed before monitoring: every served instance is a line.
     await vscode.runCommand('ProdML: Show Monitoring Dashboard');
     const frame = await vscode.waitForWebviewText(/2025-05/, 180_000);
@@ -94,7 +97,7 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     await vscode.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
     const rows = await vscode.page.$$eval('.markers-panel .monaco-list-row', (r) => r.map((x) => x.getAttribute('aria-label') ?? x.textContent ?? ''));
     assert.ok(rows.some((r) => /baby_weight/.test(r) && /2025-05/.test(r)), `Problems: ${rows.slice(0, 5).join(' | ')}`);
-    await vscode.screenshot('monitoring-problems');
+    await docShot(vscode, 'monitoring');
     // Every request had its own birth_id: nothing to precompute, the advisor says serve dynamically.
     await vscode.runCommand('ProdML: Advise Serving (Static, Dynamic or Hybrid)');
     const advice = await vscode.waitForWebviewText(/Serve dynamically/, 120_000);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';
-import { darkDocShot } from './docShots';
+import { darkDocShot, docShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -119,7 +119,7 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     assert.equal(await row(/^2 \(production\)$/).count(), 0);
     const aliases = JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8'));
     assert.equal(aliases.production, 1);
-    await vscode.screenshot('models-view-rolled-back');
+    await docShot(vscode, 'train-and-models');
 
     // Compare the two versions: both evaluated on the held-out rows, metrics and slices side by side.
     const v2 = row(/^2( \(.*\))?$/).first();
