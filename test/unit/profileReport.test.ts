@@ -145,6 +145,19 @@ describe('profile report of a comparison', () => {
     }
   });
 
+  test('a column with no values in the compared dataset is "not measured", neither drifted nor within threshold', async () => {
+    const empty = path.join(dir, 'no-shapes.csv');
+    const lines = fs.readFileSync(cmp, 'utf8').trim().split('\n');
+    const at = lines[0]!.split(',').indexOf('shape');
+    fs.writeFileSync(empty, lines.map((l, i) => (i === 0 ? l : l.split(',').map((v, j) => (j === at ? '' : v)).join(','))).join('\n') + '\n');
+    const ws = await openWorkspace({ workspace: dir, cwd: dir });
+    const r = await profile(ws, { data: 'base.csv', compare: 'no-shapes.csv' });
+    const shape = profileDrift(r)!.rows.find((x) => x.column === 'shape')!;
+    assert.equal(shape.verdict, 'not measured');
+    assert.equal(shape.value, '—');
+    assert.match(await profileHtml(r), /<tr class="unmeasured"><th>shape<\/th>.*<td class="v">not measured<\/td><\/tr>/);
+  });
+
   test(`integers with at most ${MAX_DISCRETE_VALUES} distinct values are bars over their values; others stay histograms`, async () => {
     const col = (name: string) => result.columns.find((c) => c.name === name)!;
     assert.ok(isDiscrete(col('kids')));

@@ -85,7 +85,7 @@ export interface FeatureDistance {
   threshold: number;
   /** value > threshold: what validation reports as a drift or skew anomaly. */
   exceeded: boolean;
-  /** The value or bin whose share moved most, and how the mean moved (validation's wording). */
+  /** The value or bin whose share moved most, and how the mean moved (validation's wording); empty when not measured. */
   detail: string;
 }
 
@@ -108,7 +108,7 @@ export function featureDistances(profile: ProfileResult, compared: [string, Feat
       const limit = comparator[measure]?.threshold;
       if (limit === undefined) continue;
       const value = measureDistance(measure, aligned);
-      out.push({ feature: name, measure, value, threshold: limit, exceeded: value > limit, detail: whatMoved(aligned, base, cur, check) });
+      out.push({ feature: name, measure, value, threshold: limit, exceeded: value > limit, detail: Number.isFinite(value) ? whatMoved(aligned, base, cur, check) : '' });
     }
   }
   return out;
