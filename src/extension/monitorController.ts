@@ -66,7 +66,8 @@ export class MonitorController implements vscode.Disposable {
       { id: 'refresh', label: 'Refresh', secondary: true },
       { id: 'rollback', label: 'Roll Back Production…', secondary: true },
     ];
-    panel?.update({ title, status: 'loading', message: 'Reading the prediction log…', sections: [], actions });
+    // A background re-check keeps the charts on screen until the new ones are ready.
+    if (!opts.quiet) panel?.update({ title, status: 'loading', message: 'Reading the prediction log…', sections: [], actions });
     let view: MonitorView;
     try {
       view = (await this.deps.engine.request('monitor', { root, model })) as MonitorView;
