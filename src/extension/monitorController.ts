@@ -18,11 +18,16 @@ export interface MonitorView {
 /**
  * The Monitoring dashboard and its alerts: the dashboard is a report webview over `prodml monitor`'s
  * windows; a crossed threshold becomes a notification (Show Dashboard / Roll Back), once per alert,
- * and a Problems entry on the model in prodml.yaml until it clears.
+ * unless that model's dashboard is in view (then the status bar says it, not a toast over the
+ * charts), and a Problems entry on the model in prodml.yaml until it clears. A status bar item
+ * counts the active alerts and opens the dashboard.
  */
 export class MonitorController implements vscode.Disposable {
   private readonly panels = new Map<string, ReportPanel>();
   private readonly notified = new Set<string>();
+  /** Active alerts per model, as the status bar item counts them. */
+  private readonly active = new Map<string, number>();
+  private readonly alertItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 47);
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -85,6 +90,7 @@ export class MonitorController implements vscode.Disposable {
       return d;
     });
     this.problems.set(`monitor:${model}`, new Map([[file, mine]]));
+    this.showActive(model, view.alerts.length);
     const fresh = view.alerts.filter((a) => !this.notified.has(`${model}:${a.id}`));
     fresh.forEach((a) => this.notified.add(`${model}:${a.id}`));
     if (fresh.length > 0 && panel?.visible) {
@@ -125,7 +131,20 @@ export class MonitorController implements vscode.Disposable {
     this.timer = setInterval(() => void tick(), 60_000);
   }
 
+  private showActive(model: string, alerts: number): void {
+    if (alerts > 0) this.active.set(model, alerts);
+    else this.active.delete(model);
+    const [first] = [...this.active];
+    if (!first) return this.alertItem.hide();
+    const total = [...this.active.values()].reduce((a, b) => a + b, 0);
+    this.alertItem.text = `$(warning) ${this.active.size === 1 ? `${first[0]}: ` : ''}${total} alert${total === 1 ? '' : 's'}`;
+    this.alertItem.tooltip = `ProdML monitor: ${[...this.active].map(([m, n]) => `${m} has ${n} active alert${n === 1 ? '' : 's'}`).join('; ')}. Show the dashboard.`;
+    this.alertItem.command = { title: 'Show Monitoring Dashboard', command: 'prodml.showMonitoring', arguments: [{ kind: 'model', model: { model: first[0] } }] };
+    this.alertItem.show();
+  }
+
   dispose(): void {
+    this.alertItem.dispose();
     if (this.timer) clearInterval(this.timer);
     for (const p of this.panels.values()) p.dispose();
   }

@@ -74,6 +74,8 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     await vscode.openFile('data/stream/natality-2025-03.csv');
     await vscode.runCommand('ProdML: Add Labels to the Prediction Log...');
     await vscode.waitForNotification(/added 400 labels for baby_weight: 400 join a logged prediction/, 60_000);
+    // May's inputs drifted: with no dashboard in view the alert is a notification offering the dashboard and a rollback.
+    await vscode.waitForNotification(/ProdML monitor: baby_weight: 2025-05/, 60_000);
     // Read, then dismissed, as a user does before looking at the dashboard.
     await vscode.clearNotifications();
     // The dashboard opens on March's labels alone; the other months' arrive while it is in view.
@@ -95,8 +97,8 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     // Only May alerts: the clean months raise nothing (calibrated thresholds keep false alarms rare).
     const alerts = await frame.locator('.alerts li').allInnerTexts();
     assert.ok(alerts.length >= 2 && alerts.every((a) => a.startsWith('2025-05')), alerts.join('\n'));
-    // With the dashboard in view the alert goes to the status bar (and Problems), not over the charts.
-    await vscode.page.locator('.statusbar-item', { hasText: /ProdML monitor: baby_weight: \d+ new alerts?/ }).first().waitFor({ timeout: 60_000 });
+    // With the dashboard in view no alert toast covers it; the status bar counts the active alerts.
+    await vscode.page.locator('.statusbar-item', { hasText: new RegExp(`baby_weight: ${alerts.length} alerts`) }).first().waitFor({ timeout: 60_000 });
     assert.ok(!(await vscode.notifications()).some((n) => /ProdML monitor/.test(n)), 'no alert toast over the dashboard');
     await vscode.screenshot('monitoring-dashboard');
     // The alert is also a Problems entry on the model in prodml.yaml.
