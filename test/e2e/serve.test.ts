@@ -93,7 +93,8 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     assert.match(text, /rmse/i);
     // May's requests came from one clinic: the alert names it and the drifted inputs.
     assert.match(text, /2025-05[^\n]*(mother_age|gestation_weeks)|(mother_age|gestation_weeks)[^\n]*2025-05/);
-    assert.ok((await frame.locator('.chart svg').count()) >= 2, 'the dashboard draws its charts');
+    // The dashboard draws its charts (they render after the text).
+    await frame.waitForFunction(() => document.querySelectorAll('.chart svg').length >= 2, undefined, { timeout: 60_000 });
     // Only May alerts: the clean months raise nothing (calibrated thresholds keep false alarms rare).
     const alerts = await frame.locator('.alerts li').allInnerTexts();
     assert.ok(alerts.length >= 2 && alerts.every((a) => a.startsWith('2025-05')), alerts.join('\n'));
