@@ -22,15 +22,16 @@ export async function tuneCommand(deps: CommandContext, onRegistered: () => void
   const title = `Tune: ${model}`;
   let page: TunePage | undefined;
   const cts = new vscode.CancellationTokenSource();
-  const actions = () => [...(page?.best !== null && page?.best !== undefined ? [{ id: 'register', label: `Register Trial ${page.best} as Candidate` }] : [])];
+  /** The trial registered from this panel: its button goes, so it is not registered twice. */
+  let registered: string | undefined;
+  const actions = () => [...(page?.best !== null && page?.best !== undefined && registered !== `${page.study}:${page.best}` ? [{ id: 'register', label: `Register Trial ${page.best} as Candidate` }] : [])];
   const register = async () => {
     if (!page) return;
     const study = page.study;
-    const cancel = new vscode.CancellationTokenSource();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Registering the best trial of ${model}` }, async (progress) => {
-      const token = cancel.token;
       try {
-        const r = await deps.engine.request('registerBestTrial', { root, model, study }, { cancel: token, onProgress: (_f, phase) => progress.report({ message: phase }) });
+        const r = await deps.engine.request('registerBestTrial', { root, model, study }, { onProgress: (_f, phase) => progress.report({ message: phase }) });
+        registered = `${study}:${r.trial}`;
         onRegistered();
         const outcome =
           r.candidate !== null
@@ -40,10 +41,9 @@ export async function tuneCommand(deps: CommandContext, onRegistered: () => void
         if (page) panel.update({ title, status: 'ready', message: `${outcome.replace(/^ProdML: /, '')} ${page.note}`, sections: page.sections, actions: actions() });
         announce(outcome, panel);
       } catch (e) {
-        if (!token.isCancellationRequested) showEngineError(deps.log, 'Registering the best trial', e);
+        showEngineError(deps.log, 'Registering the best trial', e);
       }
     });
-    cancel.dispose();
   };
   const panel: ReportPanel = new ReportPanel(deps.extensionUri, 'prodml.tune', title, deps.log, (id) => {
     if (id === 'register') void register();

@@ -130,7 +130,8 @@ describe('ProdML checks and tuner in VS Code', { timeout: 900_000 }, () => {
     await docShot(vscode, 'tune');
     await frame.locator('vscode-button', { hasText: /Register Trial \d+ as Candidate/ }).click();
     // The outcome is written in the panel and the status bar: a toast would cover the trial charts.
-    await vscode.waitForWebviewText(/registered as baby_weight:2/, 300_000);
+    const after = await vscode.waitForWebviewText(/registered as baby_weight:2/, 300_000);
+    assert.equal(await after.locator('vscode-button', { hasText: /Register Trial/ }).count(), 0, 'a registered trial is not offered again');
     await vscode.page.locator('.statusbar-item', { hasText: /registered as baby_weight:2/ }).first().waitFor({ timeout: 30_000 });
     assert.deepEqual(await vscode.notifications(), []);
     await vscode.screenshot('tune-registered');
