@@ -3,6 +3,7 @@ import type { ReportSection } from '../protocol/reportMessages';
 import type { CommandContext } from './commandContext';
 import { engineParams } from './engineParams';
 import { showEngineError } from './engineErrors';
+import { announce } from './outcome';
 import { pickDataFile } from './pickData';
 import { ReportPanel } from './reportPanel';
 
@@ -41,9 +42,7 @@ export async function adviseServingCommand(deps: CommandContext): Promise<void> 
           { root, model, input: engineParams(input).data, allowedDirectories: engineParams(input).allowedDirectories },
           { cancel: token, onProgress: (_f, phase) => progress.report({ message: phase }) },
         );
-        void vscode.window.showInformationMessage(
-          `ProdML: ${r.rows.toLocaleString('en-US')} precomputed predictions of ${model}:${r.version} in ${vscode.workspace.asRelativePath(r.file)}; the prediction server answers those keys from it.`,
-        );
+        announce(`ProdML: ${r.rows.toLocaleString('en-US')} precomputed predictions of ${model}:${r.version} in ${vscode.workspace.asRelativePath(r.file)}; the prediction server answers those keys from it.`, panel);
       } catch (e) {
         if (!token.isCancellationRequested) showEngineError(deps.log, `The static table for ${model}`, e);
       }

@@ -4,7 +4,10 @@ import type { LeakageFinding, LineFinding } from '../core/ops/types';
 import type { ReportSection } from '../protocol/reportMessages';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
+import { announce } from './outcome';
 import { ReportPanel } from './reportPanel';
+
+const CANCEL = { id: 'cancel', label: 'Cancel', secondary: true };
 import type { Problems, Producer } from './problems';
 
 type Deps = { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel };
@@ -41,27 +44,31 @@ export class ChecksController implements vscode.Disposable {
     return model ? { root, model } : undefined;
   }
 
-  /** Runs an engine request into a report panel with progress in the panel and a notification. */
+  /** Runs an engine request into a report panel, with progress in the panel (and its Cancel) and the status bar. */
   private async show(title: string, viewType: string, run: (cancel: vscode.CancellationToken, progress: (phase: string) => void) => Promise<{ note: string; sections: ReportSection[] }>, actions: { id: string; label: string; secondary?: boolean }[] = [], onAction?: (id: string, panel: ReportPanel) => void) {
-    const cts = new vscode.CancellationTokenSource();
-    const panel: ReportPanel = new ReportPanel(this.deps.extensionUri, viewType, title, this.deps.log, (id) => onAction?.(id, panel));
+    // One token per run: a cancelled run can be run again from the panel.
+    let cts = new vscode.CancellationTokenSource();
+    const panel: ReportPanel = new ReportPanel(this.deps.extensionUri, viewType, title, this.deps.log, (id) => (id === CANCEL.id ? cts.cancel() : onAction?.(id, panel)));
     panel.onDidDispose(() => {
       cts.cancel();
       panel.dispose();
     });
     const go = async () => {
-      panel.update({ title, status: 'loading', message: 'Working…', sections: [], actions: [] });
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-        token.onCancellationRequested(() => cts.cancel());
+      cts = new vscode.CancellationTokenSource();
+      const token = cts.token;
+      panel.update({ title, status: 'loading', message: 'Working…', sections: [], actions: [CANCEL] });
+      // A progress notification would cover the panel's charts; the panel shows the phase.
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, async (progress) => {
         try {
-          const r = await run(cts.token, (phase) => {
+          const r = await run(token, (phase) => {
             progress.report({ message: phase });
-            panel.update({ title, status: 'loading', message: phase, sections: [], actions: [] });
+            panel.update({ title, status: 'loading', message: phase, sections: [], actions: [CANCEL] });
           });
           panel.update({ title, status: 'ready', message: r.note, sections: r.sections, actions });
         } catch (e) {
-          panel.update({ title, status: 'failed', message: e instanceof Error ? e.message.split('\n')[0] : String(e), sections: [], actions: [] });
-          if (!cts.token.isCancellationRequested) showEngineError(this.deps.log, title, e);
+          const cancelled = token.isCancellationRequested;
+          panel.update({ title, status: 'failed', message: cancelled ? 'Cancelled.' : e instanceof Error ? e.message.split('\n')[0] : String(e), sections: [], actions });
+          if (!cancelled) showEngineError(this.deps.log, title, e);
         }
       });
     };
@@ -73,7 +80,7 @@ export class ChecksController implements vscode.Disposable {
     const target = await this.pick('Check which model for leakage?');
     if (!target) return;
     let findings: LeakageFinding[] = [];
-    await this.show(`Leakage: ${target.model}`, 'prodml.leakage', async (cancel, progress) => {
+    const { panel } = await this.show(`Leakage: ${target.model}`, 'prodml.leakage', async (cancel, progress) => {
       const r = await this.deps.engine.request('leakage', target, { cancel, onProgress: (_f, phase) => progress(phase) });
       findings = r.findings;
       return r;
@@ -81,8 +88,9 @@ export class ChecksController implements vscode.Disposable {
     this.publish(target.root, findings);
     const errors = findings.filter((f) => f.severity === 'error').length;
     const warnings = findings.filter((f) => f.severity === 'warning').length;
-    if (errors + warnings === 0) void vscode.window.showInformationMessage(`ProdML: no leakage found in ${target.model}.`);
-    else void vscode.window.showWarningMessage(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${findings.find((f) => f.severity !== 'info')!.message}`);
+    // The panel lists the findings; while it is in view the summary goes to the status bar.
+    if (errors + warnings === 0) announce(`ProdML: no leakage found in ${target.model}.`, panel);
+    else announce(`ProdML: ${target.model}: ${errors} leak${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${findings.find((f) => f.severity !== 'info')!.message}`, panel, 'warning');
   }
 
   private publish(root: string, findings: LeakageFinding[], producer: Producer = 'leakage', source = 'ProdML leakage'): void {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as registryOps from '../core/ops/registry';
 import type { AliasChange, GcResult, ModelSummary, ModelVersion, VersionSummary } from '../core/ops/types';
 import { fmtNum, metricLabel } from '../core/ops/numbers';
+import { note } from './outcome';
 
 type Node = { kind: 'model'; model: ModelSummary } | { kind: 'version'; model: string; v: VersionSummary };
 
@@ -174,7 +175,8 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.TreeDra
     }
     const change = await registry.promote(n.model, n.v.version, 'production', 'promoted from the Models view');
     this.refresh({ now: true });
-    void vscode.window.showInformationMessage(`ProdML: ${n.model} production ${change.from ?? '—'} → ${change.to}`);
+    // The tree and the production status item show it; a toast would cover an open dashboard.
+    note(`ProdML: ${n.model} production ${change.from ?? '—'} → ${change.to}`);
   }
 
   async rollback(n: Node | undefined): Promise<void> {
@@ -200,7 +202,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.TreeDra
     }
     const change = await registry.rollback(model, before ? { before } : {});
     this.refresh({ now: true });
-    void vscode.window.showInformationMessage(`ProdML: ${model} production ${change.from ?? '—'} → ${change.to} (${change.reason})`);
+    note(`ProdML: ${model} production ${change.from ?? '—'} → ${change.to} (${change.reason})`);
   }
 
   async deleteVersion(n: Node | undefined): Promise<void> {
@@ -215,7 +217,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.TreeDra
     if (!go) return;
     await registry.deleteVersion(n.model, n.v.version);
     this.refresh({ now: true });
-    void vscode.window.showInformationMessage(`ProdML: deleted ${n.model}:${n.v.version}`);
+    note(`ProdML: deleted ${n.model}:${n.v.version}`);
   }
 
   async gc(n: Node | undefined): Promise<void> {
@@ -244,7 +246,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.TreeDra
     if (!go) return;
     const done = await registry.gc(model, keep);
     this.refresh({ now: true });
-    void vscode.window.showInformationMessage(`ProdML: deleted ${model} versions ${done.deleted.join(', ') || 'none'}`);
+    note(`ProdML: deleted ${model} versions ${done.deleted.join(', ') || 'none'}`);
   }
 
   /** The versions of a model other than `n`, for "compare with". */

@@ -18,11 +18,16 @@ export interface MonitorView {
 /**
  * The Monitoring dashboard and its alerts: the dashboard is a report webview over `prodml monitor`'s
  * windows; a crossed threshold becomes a notification (Show Dashboard / Roll Back), once per alert,
- * and a Problems entry on the model in prodml.yaml until it clears.
+ * unless that model's dashboard is in view (then the status bar says it, not a toast over the
+ * charts), and a Problems entry on the model in prodml.yaml until it clears. A status bar item
+ * counts the active alerts and opens the dashboard.
  */
 export class MonitorController implements vscode.Disposable {
   private readonly panels = new Map<string, ReportPanel>();
   private readonly notified = new Set<string>();
+  /** Active alerts per model, as the status bar item counts them. */
+  private readonly active = new Map<string, number>();
+  private readonly alertItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 47);
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -66,7 +71,8 @@ export class MonitorController implements vscode.Disposable {
       { id: 'refresh', label: 'Refresh', secondary: true },
       { id: 'rollback', label: 'Roll Back Production…', secondary: true },
     ];
-    panel?.update({ title, status: 'loading', message: 'Reading the prediction log…', sections: [], actions });
+    // A background re-check keeps the charts on screen until the new ones are ready.
+    if (!opts.quiet) panel?.update({ title, status: 'loading', message: 'Reading the prediction log…', sections: [], actions });
     let view: MonitorView;
     try {
       view = (await this.deps.engine.request('monitor', { root, model })) as MonitorView;
@@ -84,9 +90,13 @@ export class MonitorController implements vscode.Disposable {
       return d;
     });
     this.problems.set(`monitor:${model}`, new Map([[file, mine]]));
+    this.showActive(model, view.alerts.length);
     const fresh = view.alerts.filter((a) => !this.notified.has(`${model}:${a.id}`));
     fresh.forEach((a) => this.notified.add(`${model}:${a.id}`));
-    if (fresh.length > 0) {
+    if (fresh.length > 0 && panel?.visible) {
+      // The dashboard in view lists the alert and offers the rollback; a toast would cover its charts.
+      vscode.window.setStatusBarMessage(`$(warning) ProdML monitor: ${model}: ${fresh.length} new alert${fresh.length === 1 ? '' : 's'}, listed in the dashboard and Problems`, 30_000);
+    } else if (fresh.length > 0) {
       const more = fresh.length > 1 ? ` (+${fresh.length - 1} more)` : '';
       void vscode.window.showWarningMessage(`ProdML monitor: ${model}: ${fresh[0]!.text}${more}`, 'Show Dashboard', 'Roll Back').then((choice) => {
         if (choice === 'Show Dashboard') void this.show(model);
@@ -121,7 +131,20 @@ export class MonitorController implements vscode.Disposable {
     this.timer = setInterval(() => void tick(), 60_000);
   }
 
+  private showActive(model: string, alerts: number): void {
+    if (alerts > 0) this.active.set(model, alerts);
+    else this.active.delete(model);
+    const [first] = [...this.active];
+    if (!first) return this.alertItem.hide();
+    const total = [...this.active.values()].reduce((a, b) => a + b, 0);
+    this.alertItem.text = `$(warning) ${this.active.size === 1 ? `${first[0]}: ` : ''}${total} alert${total === 1 ? '' : 's'}`;
+    this.alertItem.tooltip = `ProdML monitor: ${[...this.active].map(([m, n]) => `${m} has ${n} active alert${n === 1 ? '' : 's'}`).join('; ')}. Show the dashboard.`;
+    this.alertItem.command = { title: 'Show Monitoring Dashboard', command: 'prodml.showMonitoring', arguments: [{ kind: 'model', model: { model: first[0] } }] };
+    this.alertItem.show();
+  }
+
   dispose(): void {
+    this.alertItem.dispose();
     if (this.timer) clearInterval(this.timer);
     for (const p of this.panels.values()) p.dispose();
   }

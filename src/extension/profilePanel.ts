@@ -118,10 +118,11 @@ export class ProfilePanel {
     const title = this.title();
     this.panel.title = `Profile: ${path.basename(this.data.fsPath)}${this.compare ? ` vs ${path.basename(this.compare.fsPath)}` : ''}`;
     this.post({ type: 'loading', title, phase: 'Starting', fraction: 0 });
+    // Progress in the panel (with its Cancel) and the status bar: a notification would linger
+    // over the charts that replace the progress.
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Profiling ${title}`, cancellable: true },
-      async (progress, token) => {
-        token.onCancellationRequested(() => cts.cancel());
+      { location: vscode.ProgressLocation.Window, title: `Profiling ${title}` },
+      async (progress) => {
         let reported = 0;
         try {
           const res = await this.deps.engine.request('profile', this.params(), {

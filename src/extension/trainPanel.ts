@@ -5,11 +5,12 @@ import { trainHostToWebviewSchema, trainResultSchema, trainWebviewToHostSchema, 
 import { lossCurves } from '../core/ops/charts';
 import type { EngineClient } from './engineClient';
 import { showEngineError } from './engineErrors';
+import { announce } from './outcome';
 import { webviewHtml } from './webviewHtml';
 
 /**
- * "ProdML: Train Model": trains in the engine process with a cancellable progress notification
- * and a webview of live loss curves, then the evaluation and the blessing verdict.
+ * "ProdML: Train Model": trains in the engine process with progress in the status bar and a
+ * webview of live loss curves (with a Cancel button), then the evaluation and the blessing verdict.
  */
 export async function trainModelCommand(deps: { engine: EngineClient; extensionUri: vscode.Uri; log: vscode.LogOutputChannel }): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -64,7 +65,9 @@ export async function trainModelCommand(deps: { engine: EngineClient; extensionU
 
   const epochs: Epoch[] = [];
   await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Training ${model}`, cancellable: true },
+    // Progress in the status bar: the panel shows the phase and has its own Cancel, and a
+    // progress notification would sit on the loss curves for the whole run.
+    { location: vscode.ProgressLocation.Window, title: `Training ${model}` },
     async (progress, token) => {
       token.onCancellationRequested(() => cts.cancel());
       let reported = 0;
@@ -83,8 +86,7 @@ export async function trainModelCommand(deps: { engine: EngineClient; extensionU
         post({ type: 'state', model, status: 'done', phase: `Registered ${model}:${result.version}`, epochs, result });
         const verdict = result.blessed ? 'blessed' : 'NOT blessed (registered, must not be promoted)';
         // The panel already shows the verdict beside its charts; a toast would cover them.
-        if (panel.visible) vscode.window.setStatusBarMessage(`$(check) ProdML: trained ${model}:${result.version}, ${verdict}`, 15_000);
-        else void vscode.window.showInformationMessage(`ProdML: trained ${model}:${result.version}, ${verdict}.`);
+        announce(`ProdML: trained ${model}:${result.version}, ${verdict}`, panel);
       } catch (e) {
         const cancelled = cts.token.isCancellationRequested;
         post({ type: 'state', model, status: cancelled ? 'cancelled' : 'failed', phase: cancelled ? 'Cancelled' : 'Failed', epochs, error: e instanceof Error ? e.message.split('\n')[0] : String(e) });

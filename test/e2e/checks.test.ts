@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';
+import { docShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -121,9 +122,19 @@ describe('ProdML checks and tuner in VS Code', { timeout: 900_000 }, () => {
     assert.match(text, /Best: trial \d+/);
     assert.match(text, /Register Trial \d+ as Candidate/);
     assert.ok((await frame.locator('.chart svg').count()) >= 3, 'epochs, params and parallel charts');
-    await vscode.screenshot('tune');
+    // Nothing covers the trials: no toast (the leakage summary went to the status bar), and the
+    // Problems panel the earlier checks opened is hidden for the picture.
+    assert.deepEqual(await vscode.notifications(), []);
+    await vscode.runCommand('View: Hide Panel');
+    await vscode.page.locator('.markers-panel').first().waitFor({ state: 'hidden', timeout: 10_000 });
+    await docShot(vscode, 'tune');
     await frame.locator('vscode-button', { hasText: /Register Trial \d+ as Candidate/ }).click();
-    await vscode.waitForNotification(/registered as baby_weight:2/, 300_000);
+    // The outcome is written in the panel and the status bar: a toast would cover the trial charts.
+    const after = await vscode.waitForWebviewText(/registered as baby_weight:2/, 300_000);
+    assert.equal(await after.locator('vscode-button', { hasText: /Register Trial/ }).count(), 0, 'a registered trial is not offered again');
+    await vscode.page.locator('.statusbar-item', { hasText: /registered as baby_weight:2/ }).first().waitFor({ timeout: 30_000 });
+    assert.deepEqual(await vscode.notifications(), []);
+    await vscode.screenshot('tune-registered');
     const aliases = JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8'));
     assert.equal(aliases.production, undefined);
     assert.ok(aliases.candidate === 2 || aliases.candidate === undefined, JSON.stringify(aliases));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';
+import { darkDocShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -41,6 +42,7 @@ describe('ProdML diagnostics in VS Code', { timeout: 600_000 }, () => {
     }
     assert.ok(rows.some((r) => /mother_race/.test(r) && /Pacific Islander/.test(r)), `Problems panel rows: ${rows.slice(0, 5).join(' | ')}`);
     await vscode.screenshot('problems-panel');
+    await darkDocShot(vscode, 'problems-dark');
   });
 
   test('the quick fix adds the value to the schema domain and the errors go away', async () => {

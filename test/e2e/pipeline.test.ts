@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';
+import { darkDocShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -57,6 +58,7 @@ describe('ProdML pipeline in VS Code', { timeout: 900_000 }, () => {
     await row(/^train$/).first().click();
     await vscode.waitForActiveTab(/train\.log/, 30_000);
     await vscode.screenshot('runs-tree');
+    await darkDocShot(vscode, 'runs-dark');
   });
 
   test('a good batch dropped in the landing folder starts a run that produces a new blessed version', async () => {

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { writeDemoWorkspace } from '../../src/core/demo/workspace';
 import { tempDir } from '../helpers/fixtures';
+import { darkDocShot, docShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -71,7 +72,8 @@ describe('ProdML in VS Code', { timeout: 600_000 }, () => {
     const age = await compared.locator('section.card[data-column="mother_age"] tr', { hasText: 'mean' }).innerText();
     const [base, cmp] = age.split(/\s+/).slice(1).map(Number);
     assert.ok(cmp! > base! + 5, `mean mother_age ${base} -> ${cmp}`);
-    await vscode.screenshot('profile-compare');
+    await docShot(vscode, 'profile-compare');
+    await darkDocShot(vscode, 'profile-dark');
   });
 
   test('"ProdML: Infer Schema" writes the schema beside the data, asks for the label, and never replaces one silently', async () => {

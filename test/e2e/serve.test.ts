@@ -12,6 +12,7 @@ import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { streamInstances } from '../../src/core/demo/replay';
 import { STREAM_MONTHS } from '../../src/core/demo/workspace';
 import { tempDir } from '../helpers/fixtures';
+import { docShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
@@ -73,26 +74,39 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     await vscode.openFile('data/stream/natality-2025-03.csv');
     await vscode.runCommand('ProdML: Add Labels to the Prediction Log...');
     await vscode.waitForNotification(/added 400 labels for baby_weight: 400 join a logged prediction/, 60_000);
-    for (const m of STREAM_MONTHS.filter((x) => x !== 3)) prodml(ws, ['labels', 'add', `data/stream/natality-2025-0${m}.csv`, '--model', 'baby_weight']);
-    // Wait for the log to be flushed before monitoring: every served instance is a line.
+    // May's inputs drifted: with no dashboard in view the alert is a notification offering the dashboard and a rollback.
+    await vscode.waitForNotification(/ProdML monitor: baby_weight: 2025-05/, 60_000);
+    // Read, then dismissed, as a user does before looking at the dashboard.
+    await vscode.clearNotifications();
+    // The dashboard opens on March's labels alone; the other months' arrive while it is in view.
     await vscode.runCommand('ProdML: Show Monitoring Dashboard');
-    const frame = await vscode.waitForWebviewText(/2025-05/, 180_000);
-    const text = await frame.locator('body').innerText();
+    const frame = await vscode.waitForWebviewText(/served predictions/, 180_000);
+    for (const m of STREAM_MONTHS.filter((x) => x !== 3)) prodml(ws, ['labels', 'add', `data/stream/natality-2025-0${m}.csv`, '--model', 'baby_weight']);
+    await frame.locator('vscode-button', { hasText: 'Refresh' }).click();
+    // The dashboard reloads on Refresh and on the server's periodic check: wait for a loaded page with May's alerts.
+    let text = '';
+    for (const deadline = Date.now() + 180_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      text = await frame.locator('body').innerText();
+      if (/\d+ alerts?\n/.test(text) && /2025-05/.test(text) && !/Reading the prediction log/.test(text)) break;
+    }
     assert.match(text, /Monitoring: baby_weight/);
     assert.match(text, /rmse/i);
     // May's requests came from one clinic: the alert names it and the drifted inputs.
     assert.match(text, /2025-05[^\n]*(mother_age|gestation_weeks)|(mother_age|gestation_weeks)[^\n]*2025-05/);
-    assert.ok((await frame.locator('.chart svg').count()) >= 2, 'the dashboard draws its charts');
+    // The dashboard draws its charts (they render after the text).
+    await frame.waitForFunction(() => document.querySelectorAll('.chart svg').length >= 2, undefined, { timeout: 60_000 });
     // Only May alerts: the clean months raise nothing (calibrated thresholds keep false alarms rare).
     const alerts = await frame.locator('.alerts li').allInnerTexts();
     assert.ok(alerts.length >= 2 && alerts.every((a) => a.startsWith('2025-05')), alerts.join('\n'));
-    await vscode.waitForNotification(/ProdML monitor: baby_weight/, 60_000);
+    // With the dashboard in view no alert toast covers it; the status bar counts the active alerts.
+    await vscode.page.locator('.statusbar-item', { hasText: new RegExp(`baby_weight: ${alerts.length} alerts`) }).first().waitFor({ timeout: 60_000 });
+    assert.ok(!(await vscode.notifications()).some((n) => /ProdML monitor/.test(n)), 'no alert toast over the dashboard');
     await vscode.screenshot('monitoring-dashboard');
     // The alert is also a Problems entry on the model in prodml.yaml.
     await vscode.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
     const rows = await vscode.page.$$eval('.markers-panel .monaco-list-row', (r) => r.map((x) => x.getAttribute('aria-label') ?? x.textContent ?? ''));
     assert.ok(rows.some((r) => /baby_weight/.test(r) && /2025-05/.test(r)), `Problems: ${rows.slice(0, 5).join(' | ')}`);
-    await vscode.screenshot('monitoring-problems');
+    await docShot(vscode, 'monitoring');
     // Every request had its own birth_id: nothing to precompute, the advisor says serve dynamically.
     await vscode.runCommand('ProdML: Advise Serving (Static, Dynamic or Hybrid)');
     const advice = await vscode.waitForWebviewText(/Serve dynamically/, 120_000);

@@ -8,9 +8,18 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { tempDir } from '../helpers/fixtures';
+import { darkDocShot, docShot } from './docShots';
 import { launchVSCode, type VSCodeSession } from './harness';
 
 const ROOT = path.join(__dirname, '../..');
+
+/** Relative luminance (0 black .. 1 white) of a #rrggbb colour. */
+function luminance(hex: string | null): number {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex ?? '');
+  if (!m) return NaN;
+  const [r, g, b] = m.slice(1).map((x) => parseInt(x, 16) / 255);
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/e2e-train');
 
 describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
@@ -25,6 +34,10 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
 
   test('"ProdML: Train Model" trains, charts the loss and registers a blessed version', async () => {
     await vscode.runCommand('ProdML: Train Model');
+    // While the curves draw nothing sits on them: progress is in the panel (with its Cancel) and the status bar.
+    await vscode.waitForWebviewText(/Epoch \d+\/\d+|baby_weight:1 (blessed|not blessed)/, 240_000);
+    assert.deepEqual(await vscode.notifications(), [], 'no toast over the loss curves while training');
+    await vscode.screenshot('train-running');
     const frame = await vscode.waitForWebviewText(/baby_weight:1 (blessed|not blessed)/, 240_000);
     const text = await frame.locator('body').innerText();
     assert.match(text, /baby_weight:1 blessed/);
@@ -38,6 +51,13 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     await vscode.page.locator('.statusbar-item', { hasText: /trained baby_weight:1, blessed/ }).first().waitFor({ timeout: 30_000 });
     assert.deepEqual(await vscode.notifications(), []);
     assert.ok(fs.existsSync(path.join(ws, '.prodml/registry/baby_weight/1/card.json')));
+    // The chart redraws in the new theme's colours: axis labels light on dark.
+    const labelFill = () => frame.locator('.chart svg .role-axis-label text').first().getAttribute('fill');
+    const light = await labelFill();
+    await darkDocShot(vscode, 'train-dark', async () => {
+      const dark = await labelFill();
+      assert.ok(luminance(dark) > 0.5 && luminance(light) < 0.5, `axis labels ${light} in light, ${dark} in dark`);
+    });
   });
 
   test('the Models view lists versions; promote and roll back from it move the status bar', async () => {
@@ -99,7 +119,7 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     assert.equal(await row(/^2 \(production\)$/).count(), 0);
     const aliases = JSON.parse(fs.readFileSync(path.join(ws, '.prodml/registry/baby_weight/aliases.json'), 'utf8'));
     assert.equal(aliases.production, 1);
-    await vscode.screenshot('models-view-rolled-back');
+    await docShot(vscode, 'train-and-models');
 
     // Compare the two versions: both evaluated on the held-out rows, metrics and slices side by side.
     const v2 = row(/^2( \(.*\))?$/).first();

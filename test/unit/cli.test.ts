@@ -100,7 +100,12 @@ describe('prodml demo', () => {
     assert.ok(fs.existsSync(path.join(ws, 'schemas/natality.schema.yaml')));
     assert.match(r.stdout, /baby_weight:1: RMSE [\d.]+ lb on [\d,]+ held-out rows \(predicting the mean: [\d.]+\)/);
     assert.match(r.stdout, /blessed and promoted to production/);
-    assert.equal((fs.readFileSync(report, 'utf8').match(/<svg /g) ?? []).length, 9);
+    const html = fs.readFileSync(report, 'utf8');
+    assert.equal((html.match(/<svg /g) ?? []).length, 9);
+    // The report's drift verdicts use the demo schema's thresholds: the shifted batch's mothers are older, born earlier.
+    assert.match(html, /Thresholds from schemas\/natality\.schema\.yaml/);
+    for (const c of ['mother_age', 'gestation_weeks']) assert.match(html, new RegExp(`<tr class="drifted"><th>${c}</th>`));
+    for (const c of ['is_male', 'mother_race', 'plurality']) assert.match(html, new RegExp(`<tr class="ok"><th>${c}</th>`));
   });
 
   test('refuses to write into a folder that is not a demo workspace', () => {

@@ -1,5 +1,5 @@
 import { hostToWebviewSchema, type HostToWebview, type ProfileViewMessage, type WebviewToHost } from '../../src/protocol/profileMessages';
-import { button, chart, el, poster } from '../shared/ui';
+import { button, chart, el, onThemeChange, poster } from '../shared/ui';
 
 const send = poster<WebviewToHost>();
 const app = document.getElementById('app')!;
@@ -19,6 +19,9 @@ function renderError(msg: Extract<HostToWebview, { type: 'error' }>): void {
     el('div', { class: 'actions' }, button('Retry', () => send({ type: 'retry' }))),
   );
 }
+
+/** The profile on screen, redrawn when the theme changes. */
+let shown: ProfileViewMessage | undefined;
 
 async function renderProfile(view: ProfileViewMessage): Promise<void> {
   const comparing = view.datasets.length > 1;
@@ -71,7 +74,14 @@ window.addEventListener('message', (event: MessageEvent) => {
   const msg = parsed.data;
   if (msg.type === 'loading') renderLoading(msg);
   else if (msg.type === 'error') renderError(msg);
-  else void renderProfile(msg.view);
+  else {
+    shown = msg.view;
+    void renderProfile(msg.view);
+  }
+  if (msg.type !== 'profile') shown = undefined;
 });
+
+// Chart colours come from the theme when drawn: redraw when the user switches theme.
+onThemeChange(() => shown && void renderProfile(shown));
 
 send({ type: 'ready' });

@@ -1,5 +1,5 @@
 import { trainHostToWebviewSchema, type TrainHostToWebview, type TrainWebviewToHost } from '../../src/protocol/trainMessages';
-import { button, chart, el, poster } from '../shared/ui';
+import { button, chart, el, onThemeChange, poster } from '../shared/ui';
 
 const send = poster<TrainWebviewToHost>();
 const app = document.getElementById('app')!;
@@ -9,6 +9,7 @@ const fmt = (v: number | null, text?: string) => text ?? (v === null ? '—' : S
 
 const chartEl = el('div', { class: 'chart', 'aria-label': 'Loss per epoch' });
 let lastEpochs = -1;
+let lastChart: unknown;
 
 async function render(s: Extract<TrainHostToWebview, { type: 'state' }>): Promise<void> {
   const header = el(
@@ -39,9 +40,13 @@ async function render(s: Extract<TrainHostToWebview, { type: 'state' }>): Promis
   app.replaceChildren(...parts);
   if (s.epochs.length !== lastEpochs) {
     lastEpochs = s.epochs.length;
+    lastChart = s.chart;
     await chart(chartEl, s.chart);
   }
 }
+
+// Chart colours come from the theme when drawn: redraw when the user switches theme.
+onThemeChange(() => lastChart !== undefined && void chart(chartEl, lastChart));
 
 window.addEventListener('message', (event: MessageEvent) => {
   const parsed = trainHostToWebviewSchema.safeParse(event.data);

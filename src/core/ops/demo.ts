@@ -73,7 +73,8 @@ export async function demo(target: Pick<Workspace, 'root' | 'cwd'>, opts: DemoRe
   out(ctx.profileSummary(result));
   const report = path.join(statePaths(root).reports, 'profile.html');
   await fs.mkdir(path.dirname(report), { recursive: true });
-  await fs.writeFile(report, await profileHtml(result));
+  // The report's drift verdicts use the schema's thresholds, as step 2's validation does.
+  await fs.writeFile(report, await profileHtml(result, new Date(), { schema: { features: (await readSchema(path.join(root, DEMO_SCHEMA))).features, file: DEMO_SCHEMA } }));
 
   out(`2. Validate each new batch against ${DEMO_SCHEMA} (drift and skew against the training data)`);
   const schema = await readSchema(path.join(root, DEMO_SCHEMA));

@@ -4,6 +4,8 @@ import { explainReadError } from '../data/source';
 import { profileDatasets } from '../data/profile';
 import type { ProfileResult } from '../data/profileTypes';
 import { profileHtml } from '../report/profileHtml';
+import type { DriftSchema } from '../report/profileDrift';
+import { readSchema } from '../schema/io';
 import type { Workspace } from '../project/workspace';
 import { phaseReporter, type OpContext } from './context';
 import type { DataInput } from '../data/dataset';
@@ -31,9 +33,20 @@ export async function profile(ws: Workspace, req: ProfileRequest, ctx: OpContext
 /** Writes the self-contained HTML report of a profile; returns its absolute path. */
 export async function writeProfileHtml(ws: Workspace, result: ProfileResult, out: string): Promise<string> {
   const file = resolvePath(ws, out);
+  const schema = result.compare ? await datasetSchema(ws, result.source) : undefined;
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(file, await profileHtml(result));
+  await fs.writeFile(file, await profileHtml(result, new Date(), schema ? { schema } : {}));
   return file;
+}
+
+/**
+ * The schema prodml.yaml gives the profiled dataset (named, or given by its path), whose drift
+ * thresholds the report's comparison applies; undefined when none does.
+ */
+async function datasetSchema(ws: Workspace, source: string): Promise<DriftSchema | undefined> {
+  const d = ws.project?.datasets.find((x) => x.schema && (x.name === source || x.path.includes(source)));
+  if (!d?.schema) return undefined;
+  return { features: (await readSchema(path.resolve(ws.root, d.schema))).features, file: d.schema };
 }
 
 /** The columns of a dataset, in order (pickers: the label, a key). */

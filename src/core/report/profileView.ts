@@ -24,9 +24,9 @@ export interface ColumnView {
 }
 // ProfileView must stay assignable to the webview contract (src/protocol/profileMessages.ts).
 
-export function profileView(result: ProfileResult, chartWidth: number | 'container' = 'container'): ProfileView {
+export function profileView(result: ProfileResult, chartWidth: number | 'container' = 'container', chartHeight?: number): ProfileView {
   const sets: DatasetProfile[] = result.compare ? [result, result.compare] : [result];
-  const charts = profileCharts(result, chartWidth);
+  const charts = profileCharts(result, chartWidth, chartHeight);
   return {
     title: result.compare ? `${result.source} vs ${result.compare.source}` : result.source,
     datasets: sets.map((d) => ({

@@ -11,7 +11,7 @@ import type { DataSource } from '../data/source';
 import { listElementType, typedValue, type Batch } from './loadBatch';
 import { headerAt, pct, quote } from './checks';
 import { jensenShannonDistance, lInfinityDistance, populationStabilityIndex } from './stats';
-import { DISTANCE_MEASURES, type Anomaly, type Comparator, type DistanceMeasure, type FeatureSchema } from './types';
+import { DISTANCE_MEASURES, type Anomaly, type DistanceMeasure, type FeatureSchema } from './types';
 
 export type DistributionCheck = 'drift' | 'skew';
 
@@ -76,37 +76,65 @@ export async function relationDistributionChecks(
   return profileAnomalies(profile, compared, check, () => ({}));
 }
 
-function profileAnomalies(profile: ProfileResult, compared: [string, FeatureSchema][], check: DistributionCheck, at: (name: string) => Partial<Anomaly>): Anomaly[] {
-  const out: Anomaly[] = [];
+/** One measure of one feature between two profiled datasets, against the schema's threshold. */
+export interface FeatureDistance {
+  feature: string;
+  measure: DistanceMeasure;
+  /** NaN when either side has no values to compare. */
+  value: number;
+  threshold: number;
+  /** value > threshold: what validation reports as a drift or skew anomaly. */
+  exceeded: boolean;
+  /** The value or bin whose share moved most, and how the mean moved (validation's wording); empty when not measured. */
+  detail: string;
+}
+
+/**
+ * Every distance a drift or skew check computes between a profile and its compared dataset,
+ * flagged or not: validation keeps the exceeded ones, the profile report shows them all.
+ * Features whose columns cannot share bins or categories (a changed type) are left out.
+ */
+export function featureDistances(profile: ProfileResult, compared: [string, FeatureSchema][], check: DistributionCheck): FeatureDistance[] {
+  const out: FeatureDistance[] = [];
   for (const [name, f] of compared) {
     const base = profile.columns.find((c) => c.name === name);
     const cur = profile.compare?.columns.find((c) => c.name === name);
     if (!base || !cur) continue;
     const aligned = align(base, cur);
     if (!aligned) continue;
-    const comparator = f[check] as Comparator;
+    const comparator = f[check];
+    if (!comparator) continue;
     for (const measure of DISTANCE_MEASURES) {
       const limit = comparator[measure]?.threshold;
       if (limit === undefined) continue;
-      const distance = measureDistance(measure, aligned);
-      if (!(distance > limit)) continue;
-      const between = check === 'skew' ? 'serving and training' : 'this batch and the baseline';
-      out.push({
-        feature: name,
-        type: check,
-        // An error, not a warning: a threshold is the schema owner's own statement of how much
-        // movement is too much, and a CI gate that only warns lets a shifted batch reach training
-        // or serving unseen. Drift that is expected is accepted by raising the threshold.
-        severity: 'error',
-        measure,
-        value: distance,
-        threshold: limit,
-        description: `${MEASURE_NAME[measure]} between ${between} is ${fmtDistance(distance, limit)}, above ${fmtDistance(limit, distance)}; ${whatMoved(aligned, base, cur, check)}`,
-        ...at(name),
-      });
+      const value = measureDistance(measure, aligned);
+      out.push({ feature: name, measure, value, threshold: limit, exceeded: value > limit, detail: Number.isFinite(value) ? whatMoved(aligned, base, cur, check) : '' });
     }
   }
   return out;
+}
+
+export function distanceName(measure: DistanceMeasure): string {
+  return MEASURE_NAME[measure];
+}
+
+function profileAnomalies(profile: ProfileResult, compared: [string, FeatureSchema][], check: DistributionCheck, at: (name: string) => Partial<Anomaly>): Anomaly[] {
+  const between = check === 'skew' ? 'serving and training' : 'this batch and the baseline';
+  return featureDistances(profile, compared, check)
+    .filter((d) => d.exceeded)
+    .map((d) => ({
+      feature: d.feature,
+      type: check,
+      // An error, not a warning: a threshold is the schema owner's own statement of how much
+      // movement is too much, and a CI gate that only warns lets a shifted batch reach training
+      // or serving unseen. Drift that is expected is accepted by raising the threshold.
+      severity: 'error' as const,
+      measure: d.measure,
+      value: d.value,
+      threshold: d.threshold,
+      description: `${MEASURE_NAME[d.measure]} between ${between} is ${fmtDistance(d.value, d.threshold)}, above ${fmtDistance(d.threshold, d.value)}; ${d.detail}`,
+      ...at(d.feature),
+    }));
 }
 
 function comparable(batch: Batch, name: string, f: FeatureSchema): boolean {
@@ -186,6 +214,6 @@ function fmtEdge(x: number): string {
 }
 
 /** Two decimals, or three when two would print a distance equal to its threshold. */
-function fmtDistance(x: number, other: number): string {
+export function fmtDistance(x: number, other: number): string {
   return x.toFixed(2) === other.toFixed(2) ? x.toFixed(3) : x.toFixed(2);
 }
