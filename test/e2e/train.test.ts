@@ -41,8 +41,8 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     const frame = await vscode.waitForWebviewText(/baby_weight:1 (blessed|not blessed)/, 240_000);
     const text = await frame.locator('body').innerText();
     assert.match(text, /baby_weight:1 blessed/);
-    assert.match(text, /rmse/);
-    assert.match(text, /✓ rmse [\d.]+ is below the maximum 1\.30/);
+    assert.match(text, /RMSE/);
+    assert.match(text, /✓ RMSE [\d.]+ is below the maximum 1\.30/);
     // Two loss curves (training and evaluation) with a point per epoch.
     const lines = await frame.locator('.chart svg .mark-line path').count();
     assert.equal(lines, 2);
@@ -128,8 +128,8 @@ describe('ProdML training in VS Code', { timeout: 600_000 }, () => {
     const frame = await vscode.waitForWebviewText(/better on \d+ metrics? and worse on \d+/, 180_000);
     const text = await frame.locator('body').innerText();
     assert.match(text, /Compare baby_weight: 1 vs 2/);
-    assert.match(text, /rmse/);
-    assert.match(text, /Per slice: rmse/);
+    assert.match(text, /RMSE/);
+    assert.match(text, /Per slice: RMSE/);
     assert.match(text, /plurality = 2/);
     // A DNN and a linear model differ: the table says which is better on each metric.
     assert.doesNotMatch(text, /better on 0 metrics and worse on 0/);

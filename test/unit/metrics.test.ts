@@ -368,31 +368,31 @@ describe('blessing', () => {
     assert.deepEqual(
       b.checks.map((c) => [c.metric, c.kind, c.passed, c.description]),
       [
-        ['rmse', 'max', false, 'rmse 1.31 is above the maximum 1.20'],
-        ['r2', 'min', true, 'r2 0.800 is above the minimum 0.700'],
-        ['r2', 'max', true, 'r2 0.800 is below the maximum 1.00'],
+        ['rmse', 'max', false, 'RMSE 1.31 is above the maximum 1.20'],
+        ['r2', 'min', true, 'R² 0.800 is above the minimum 0.700'],
+        ['r2', 'max', true, 'R² 0.800 is below the maximum 1.00'],
       ],
     );
     assert.equal(bless(metrics, { thresholds: { rmse: { max: 1.31 } } }).blessed, true, 'bounds are inclusive');
     const near = bless({ auc: 0.69996 }, { thresholds: { auc: { min: 0.7 } } }).checks[0]!;
-    assert.equal(near.description, 'auc 0.69996 is below the minimum 0.70000', 'digits grow until the numbers differ');
+    assert.equal(near.description, 'AUC 0.69996 is below the minimum 0.70000', 'digits grow until the numbers differ');
   });
 
   test('regression against production respects each metric direction', () => {
     const lower = bless({ rmse: 1.3 }, { max_regression: { rmse: 0.05 } }, { rmse: 1.2 });
     assert.equal(lower.blessed, false, 'rmse up 8.3% with 5% allowed');
-    assert.equal(lower.checks[0]!.description, "rmse 1.30 is 8.33% worse than production's 1.20, more than the allowed 5%");
+    assert.equal(lower.checks[0]!.description, "RMSE 1.30 is 8.33% worse than production's 1.20, more than the allowed 5%");
     assert.equal(lower.checks[0]!.baseline, 1.2);
     assert.equal(bless({ rmse: 1.25 }, { max_regression: { rmse: 0.05 } }, { rmse: 1.2 }).blessed, true, 'rmse up 4.2%');
     assert.equal(bless({ rmse: 0.9 }, { max_regression: { rmse: 0 } }, { rmse: 1.2 }).blessed, true, 'lower rmse is better');
 
     const higher = bless({ auc: 0.78 }, { max_regression: { auc: { absolute: 0.01 } } }, { auc: 0.8 });
     assert.equal(higher.blessed, false);
-    assert.equal(higher.checks[0]!.description, "auc 0.780 is 0.02 worse than production's 0.800, more than the allowed 0.01");
+    assert.equal(higher.checks[0]!.description, "AUC 0.780 is 0.02 worse than production's 0.800, more than the allowed 0.01");
     assert.equal(bless({ auc: 0.795 }, { max_regression: { auc: { absolute: 0.01 } } }, { auc: 0.8 }).blessed, true);
     const better = bless({ auc: 0.9 }, { max_regression: { auc: { absolute: 0 } } }, { auc: 0.8 });
     assert.equal(better.blessed, true, 'higher auc is better');
-    assert.equal(better.checks[0]!.description, "auc 0.900 is better than production's 0.800");
+    assert.equal(better.checks[0]!.description, "AUC 0.900 is better than production's 0.800");
 
     const both = bless({ log_loss: 0.52 }, { max_regression: { log_loss: { absolute: 0.05, relative: 0.02 } } }, { log_loss: 0.5 });
     assert.deepEqual(both.checks.map((c) => c.passed), [true, false], 'absolute and relative must both hold');
@@ -406,7 +406,7 @@ describe('blessing', () => {
   test('no production version: regression checks are skipped and say why; undefined metrics fail', () => {
     const first = bless({ rmse: 1.3 }, { max_regression: { rmse: 0.05 } });
     assert.equal(first.blessed, true);
-    assert.deepEqual([first.checks[0]!.skipped, first.checks[0]!.description], [true, 'rmse not compared: there is no production version yet']);
+    assert.deepEqual([first.checks[0]!.skipped, first.checks[0]!.description], [true, 'RMSE not compared: there is no production version yet']);
     const oneClass = bless({ auc: NaN, accuracy: 1 }, { thresholds: { auc: { min: 0.5 } } });
     assert.equal(oneClass.blessed, false);
     assert.match(oneClass.checks[0]!.description, /auc is undefined/);

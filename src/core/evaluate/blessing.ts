@@ -3,6 +3,7 @@
  * thresholds and none got worse than the production version by more than it is allowed to.
  * Every check carries a sentence a person can act on, because a refused promotion has to say why.
  */
+import { metricLabel } from '../report/format';
 import { isMetricName, METRIC_DIRECTIONS, type MetricDirection, type MetricValues } from './types';
 
 /** Inclusive bounds on a metric's value. */
@@ -84,7 +85,7 @@ function thresholdCheck(metric: string, metrics: MetricValues, kind: 'min' | 'ma
   const [v, b] = formatPair(value, bound);
   const limit = kind === 'min' ? 'minimum' : 'maximum';
   const relation = value === bound ? 'at' : value < bound ? 'below' : 'above';
-  return { metric, kind, value, threshold: bound, passed, description: `${metric} ${v} is ${relation} the ${limit} ${b}` };
+  return { metric, kind, value, threshold: bound, passed, description: `${metricLabel(metric)} ${v} is ${relation} the ${limit} ${b}` };
 }
 
 function regressionCheck(
@@ -102,8 +103,8 @@ function regressionCheck(
   if (!isMetricName(metric)) return { ...base, value, passed: false, description: `${metric}: no known direction (higher or lower is better), so it cannot be compared` };
   const prod = production?.[metric];
   if (!finite(prod)) {
-    const why = production ? `the production version has no ${metric}` : 'there is no production version yet';
-    return { ...base, value, passed: true, skipped: true, description: `${metric} not compared: ${why}` };
+    const why = production ? `the production version has no ${metricLabel(metric)}` : 'there is no production version yet';
+    return { ...base, value, passed: true, skipped: true, description: `${metricLabel(metric)} not compared: ${why}` };
   }
   const direction: MetricDirection = METRIC_DIRECTIONS[metric];
   // Worsening in the metric's own sense; for a bias ('zero') the magnitude is what gets worse.
@@ -111,7 +112,7 @@ function regressionCheck(
   const worse = direction === 'higher' ? ref - cand : cand - ref;
   const limit = kind === 'absolute' ? allowance : allowance * Math.abs(ref);
   const passed = worse <= limit;
-  const name = direction === 'zero' ? `|${metric}|` : metric;
+  const name = direction === 'zero' ? `|${metricLabel(metric)}|` : metricLabel(metric);
   const [c, r] = formatPair(cand, ref);
   const allowedText = kind === 'absolute' ? formatNumber(allowance) : percent(allowance);
   let description: string;

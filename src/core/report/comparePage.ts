@@ -5,6 +5,7 @@
 import type { VersionComparison } from '../evaluate/compareVersions';
 import { compareMetricsChart, compareSliceDeltaChart } from './compareCharts';
 import type { ReportSection } from './reportSection';
+import { metricLabel } from './format';
 import { specJson } from './vegaSpec';
 
 const num = (v: number) => (Number.isFinite(v) ? v : null);
@@ -19,7 +20,7 @@ export function comparePage(c: VersionComparison, notes: string[]): { note: stri
       alerts: notes.map((n) => ({ severity: 'warning' as const, text: n })),
       table: {
         columns: ['metric', `version ${label(c.a)}`, `version ${label(c.b)}`, 'delta', 'better'],
-        rows: c.metrics.map((m) => [m.metric, num(m.a), num(m.b), num(m.delta), better(m.better)]),
+        rows: c.metrics.map((m) => [metricLabel(m.metric), num(m.a), num(m.b), num(m.delta), better(m.better)]),
         marks: c.metrics.map((m) => (m.better === 'b' ? 'good' : m.better === 'a' ? 'bad' : 'none')),
       },
       charts: [{ title: 'Each metric, side by side', spec: specJson(compareMetricsChart(c)) }],
@@ -27,11 +28,12 @@ export function comparePage(c: VersionComparison, notes: string[]): { note: stri
   ];
   if (c.slices.length > 0) {
     const key = c.key_metric;
+    const name = metricLabel(key);
     sections.push({
-      title: `Per slice: ${key}`,
+      title: `Per slice: ${name}`,
       note: `Slices with too few rows to judge are marked small.`,
       table: {
-        columns: ['slice', 'rows', `${key} ${c.a.version}`, `${key} ${c.b.version}`, 'delta', 'better'],
+        columns: ['slice', 'rows', `${name} ${c.a.version}`, `${name} ${c.b.version}`, 'delta', 'better'],
         rows: c.slices.map((s) => {
           const m = s.metrics.find((x) => x.metric === key);
           return [`${s.slice} = ${s.value ?? '(missing)'}${s.small ? ' (small)' : ''}`, s.rows, num(m?.a ?? NaN), num(m?.b ?? NaN), num(m?.delta ?? NaN), m ? better(m.better) : null];
