@@ -44,8 +44,11 @@ describe('ProdML export in VS Code', { timeout: 600_000 }, () => {
     const index = Number(await model.getAttribute('data-index'));
     const version = rows.and(page.locator(`[data-index="${index + 1}"]`)).first();
     assert.equal((await version.locator('.label-name').innerText()).trim(), '1');
-    // The tree redraws as the registry settles: a click can land mid-redraw, so retry it.
-    for (let i = 0; i < 8 && !(await vscode.quickInput.isVisible()); i++) {
+    // The tree redraws as the registry settles: a click can land mid-redraw, so retry it. Only the
+    // format pick titled with the row's version counts: a version picker means the command ran
+    // without the row (seen once in CI), and the next round closes it and tries again.
+    const formatPick = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Export churn:1 as' });
+    for (let i = 0; i < 8 && !(await formatPick.isVisible()); i++) {
       await page.keyboard.press('Escape');
       if (!(await version.click({ button: 'right', timeout: 5_000 }).then(() => true, () => false))) continue;
       const item = page.locator('.context-view .action-label', { hasText: 'Export Model...' }).first();
@@ -57,6 +60,7 @@ describe('ProdML export in VS Code', { timeout: 600_000 }, () => {
       // Give the command time to open its pick before the next round's Escape would close it.
       for (let t = 0; t < 25 && !(await vscode.quickInput.isVisible()); t++) await page.waitForTimeout(200);
     }
+    await formatPick.waitFor({ timeout: 5_000 });
     await vscode.quickInput.pick('ONNX file');
     await waitForValue('exports/churn-1.onnx');
     await vscode.quickInput.fill('exports/from-editor.onnx');
