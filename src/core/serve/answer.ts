@@ -5,7 +5,7 @@
  * a request scores on exactly the versions it was given.
  */
 import type { ModelServingConfig } from '../project/config';
-import type { PredictionRecord, Route } from './logTypes';
+import type { Route } from './logTypes';
 import { isProblem, type InstanceProblem } from './instanceCheck';
 import { readRequest, type Verb } from './requestFormat';
 import { errorAnswer, shapeAnswer, verbMismatch, type Prediction } from './responseShape';
@@ -51,12 +51,20 @@ export interface Answer {
   shadow?: ShadowJob;
 }
 
+/**
+ * Online serving answers thousands of requests a second on one thread, so this path keeps to
+ * fixed-shape objects and builds log lines by concatenation (record()); bench:serve measures it
+ * against an empty fastify route.
+ */
 export function answer(model: ModelView, req: AnswerRequest, random: () => number = Math.random): Answer {
   const d = model.deployment;
   const primary = req.pinned?.lv ?? d.primary;
-  const time = new Date(req.receivedAt).toISOString();
-  const none = { headers: {}, lines: [], day: time.slice(0, 10), counts: [], oov: {} };
-  const refuse = (p: InstanceProblem): Answer => ({ ...errorAnswer(400, p), ...none });
+  const time = isoTime(req.receivedAt);
+  const day = time.slice(0, 10);
+  const refuse = (p: InstanceProblem): Answer => {
+    const e = errorAnswer(400, p);
+    return { status: e.status, body: e.body, headers: {}, lines: [], day, counts: [], oov: {} };
+  };
 
   const wrongVerb = verbMismatch(req.verb, model.name, primary.scorer.task);
   if (wrongVerb) return refuse(wrongVerb);
@@ -67,16 +75,17 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
   const instances = read.rows as Record<string, unknown>[];
   const n = instances.length;
   const keys: (string | undefined)[] = new Array(n);
-  const oovFields: (string[] | undefined)[] = new Array(n);
   const oov: Record<string, number> = {};
   let toCanary: boolean[] | undefined;
+  const checkPrimary = canary ? { place: read.place, alsoKnown: canary.lv.check.known } : { place: read.place };
+  const checkCanary = canary ? { place: read.place, alsoKnown: primary.check.known } : undefined;
   for (let i = 0; i < n; i++) {
-    const problem = primary.check.instance(instances[i], i, { place: read.place, ...(canary ? { alsoKnown: canary.lv.check.known } : {}) });
+    const problem = primary.check.instance(instances[i], i, checkPrimary);
     if (problem) return refuse(problem);
     const kv = cfg.key === undefined ? undefined : instances[i]![cfg.key];
     keys[i] = kv === undefined || kv === null ? undefined : String(kv);
     if (canary && routesToCanary(keys[i] ?? req.requestId, canary.percent)) {
-      const problem = canary.lv.check.instance(instances[i], i, { place: read.place, alsoKnown: primary.check.known });
+      const problem = canary.lv.check.instance(instances[i], i, checkCanary);
       if (problem) return refuse(problem);
       (toCanary ??= new Array<boolean>(n).fill(false))[i] = true;
     }
@@ -130,23 +139,37 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
       predictions[i] = predictionValue(g.lv.scorer, out, j);
       versions[i] = g.lv.version;
       // The model's OOV rule already applied in scoring (all zeros, or a hashed bucket); count it.
-      const outside = (oovFields[i] = g.lv.check.oov(instances[i]!));
+      const outside = g.lv.check.oov(instances[i]!);
       if (outside) for (const f of outside) oov[f] = (oov[f] ?? 0) + 1;
       if (logged[i]) lines.push(record(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs, false, outside));
     }
     counts.push({ route: pinnedAs ? 'pinned' : g.route, version: g.lv.version, n: g.idx.length === 0 ? n : g.idx.length });
   }
 
-  const headers: Record<string, string> = {};
   const first = versions[0]!;
-  headers['x-model-version'] = versions.every((v) => v === first) ? String(first) : versions.join(',');
+  let same = true;
+  for (let i = 1; i < n && same; i++) same = versions[i] === first;
+  const headers: Record<string, string> = { 'x-model-version': same ? String(first) : versions.join(',') };
   if (staticLooked > 0) {
     headers['x-prodml-static'] = staticHits === n ? 'hit' : staticHits === 0 ? 'miss' : 'partial';
     headers['x-prodml-static-hits'] = `${staticHits}/${n}`;
   }
   const shadow = req.pinned ? undefined : d.shadow;
   const shaped = shapeAnswer(req.verb, read.format, primary.scorer.task, primary.scorer.classes, predictions);
-  return { ...shaped, headers, lines, day: none.day, counts, oov, ...(shadow ? { shadow: { lv: shadow.lv, rows: instances, keys, logged, time } } : {}) };
+  const out: Answer = { status: shaped.status, body: shaped.body, headers, lines, day, counts, oov };
+  if (shadow) out.shadow = { lv: shadow.lv, rows: instances, keys, logged, time };
+  return out;
+}
+
+// Requests arriving in the same millisecond share one time string.
+let isoMs = Number.NaN;
+let isoText = '';
+function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
 }
 
 /** Scores a request's instances on the shadow version; rows it cannot read (its inputs differ) are skipped. */
@@ -163,19 +186,17 @@ export function scoreShadow(model: string, requestId: string, job: ShadowJob): {
   return { lines, n: idx.length };
 }
 
-function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
-  const r: PredictionRecord = {
-    request_id: `${rid}-${i}`,
-    time,
-    model,
-    version,
-    route,
-    ...(key !== undefined ? { key } : {}),
-    inputs,
-    prediction,
-    ...(pinned ? { pinned } : {}),
-    ...(fromTable ? { static: true } : {}),
-    ...(oov ? { oov } : {}),
-  };
-  return JSON.stringify(r);
+/**
+ * One PredictionRecord (logTypes.ts) as a JSON line: the same text as JSON.stringify of the
+ * record, fields in the interface's order, built by concatenation because a record object of
+ * varying shape takes JSON.stringify's slow path on every request.
+ */
+export function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
+  let line = `{"request_id":${JSON.stringify(`${rid}-${i}`)},"time":${JSON.stringify(time)},"model":${JSON.stringify(model)},"version":${JSON.stringify(version)},"route":${JSON.stringify(route)}`;
+  if (key !== undefined) line += `,"key":${JSON.stringify(key)}`;
+  line += `,"inputs":${JSON.stringify(inputs)},"prediction":${JSON.stringify(prediction)}`;
+  if (pinned) line += `,"pinned":${JSON.stringify(pinned)}`;
+  if (fromTable) line += ',"static":true';
+  if (oov) line += `,"oov":${JSON.stringify(oov)}`;
+  return `${line}}`;
 }

@@ -133,7 +133,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // One JSON parser for every content type: curl -d sends form-urlencoded by default, and TF
   // Serving reads any body as JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  const parseBody = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
     try {
@@ -142,7 +142,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (e instanceof BodyTooDeep) return done(Object.assign(new Error(e.message), { statusCode: 400 }), undefined);
       done(Object.assign(new Error(`the body is not valid JSON (${(e as Error).message})`), { statusCode: 400 }), undefined);
     }
-  });
+  };
+  // application/json by name too: fastify caches a named type's parser, while the catch-all
+  // re-parses the content-type header on every request.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody);
+  app.addContentTypeParser('*', { parseAs: 'string' }, parseBody);
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode ?? 500;
     let message = err.message;
