@@ -15,6 +15,7 @@
  * the response never waits for the log, and shadow scoring runs after the response is sent.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import { badInput } from '../errors';
@@ -147,10 +148,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // re-parses the content-type header on every request.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody);
   app.addContentTypeParser('*', { parseAs: 'string' }, parseBody);
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode ?? 500;
     let message = err.message;
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `the body is over the ${serverCfg.body_limit_kb} KB limit (serving.body_limit_kb in prodml.yaml); send fewer instances per request`;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      message = `the body is over the ${serverCfg.body_limit_kb} KB limit (serving.body_limit_kb in prodml.yaml); send fewer instances per request`;
+      discardRest(req.raw, reply);
+    }
     void reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -313,6 +317,28 @@ function versionNumber(text: string): number {
   const v = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < 1) throw new NotServable(`'${text}' is not a version number (versions are 1, 2, ...)`);
   return v;
+}
+
+/** How long the rest of a body over the limit is read and thrown away before the connection is closed. */
+const DISCARD_MS = 10_000;
+
+/**
+ * The client of a body over the limit is usually still sending it when the 413 goes out (a
+ * chunked body has no length to refuse it by). Closing the connection then, as fastify does,
+ * resets it with the rest unread, and the client gets EPIPE instead of the answer. So the
+ * connection stays open and the rest of the body is read and dropped as it arrives (memory stays
+ * flat), as a lingering close does; a client still sending after DISCARD_MS is cut off.
+ */
+function discardRest(raw: IncomingMessage, reply: FastifyReply): void {
+  if (raw.complete) return;
+  void reply.removeHeader('connection');
+  raw.resume();
+  const socket = raw.socket;
+  const timer = setTimeout(() => socket.destroy(), DISCARD_MS);
+  timer.unref();
+  const done = () => clearTimeout(timer);
+  raw.once('end', done);
+  raw.once('close', done);
 }
 
 function notFound(reply: FastifyReply, message: string) {
