@@ -454,7 +454,7 @@ describe('answer(): the :predict handler as a pure function', () => {
       assert.deepEqual(a.body, { predictions: expected(`${MODEL}:1`, rows) });
       assert.deepEqual(a.headers, { 'x-model-version': '1' });
       assert.equal(a.day, '2025-04-01');
-      assert.deepEqual(a.lines.map((l) => JSON.parse(l).request_id), ['pure-0', 'pure-1', 'pure-2']);
+      assert.deepEqual(a.lines.map((l) => JSON.parse(String(l)).request_id), ['pure-0', 'pure-1', 'pure-2']);
       assert.deepEqual(a.counts, [{ route: 'primary', version: 1, n: 3 }]);
       assert.equal(logRecords(ws).length, linesBefore, 'answer() writes nothing');
       const bad = answer(view, { ...req, body: { instances: [{ ...rows[0], mother_age: 'lots' }] } });

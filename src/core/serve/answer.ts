@@ -41,8 +41,8 @@ export interface Answer {
   status: number;
   body: unknown;
   headers: Record<string, string>;
-  /** Prediction log lines (JSON), all on `day`. */
-  lines: string[];
+  /** Prediction log lines, all on `day`: each one's JSON text is String(line), made when the log writes it. */
+  lines: LogRecord[];
   day: string;
   /** Scored instances by route and version, for the metrics. */
   counts: { route: string; version: number; n: number }[];
@@ -63,7 +63,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
   const day = time.slice(0, 10);
   const refuse = (p: InstanceProblem): Answer => {
     const e = errorAnswer(400, p);
-    return { status: e.status, body: e.body, headers: {}, lines: [], day, counts: [], oov: {} };
+    return { status: e.status, body: e.body, headers: {}, lines: [] as LogRecord[], day, counts: [], oov: {} };
   };
 
   const wrongVerb = verbMismatch(req.verb, model.name, primary.scorer.task);
@@ -105,7 +105,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
   const sample = cfg.log.sample_rate;
   const logged: boolean[] = new Array(n);
   for (let i = 0; i < n; i++) logged[i] = sample >= 1 || random() < sample;
-  const lines: string[] = [];
+  const lines: LogRecord[] = [];
   const counts: Answer['counts'] = [];
   const pinnedAs = req.pinned?.as;
   // Static serving: instances whose key is in the answering version's own table are answered
@@ -126,7 +126,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
         }
         predictions[i] = hit;
         versions[i] = g.lv.version;
-        if (logged[i]) lines.push(record(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, hit, pinnedAs, true));
+        if (logged[i]) lines.push(new LogRecord(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, hit, pinnedAs, true));
       }
       staticLooked += all.length;
       staticHits += all.length - missed.length;
@@ -141,7 +141,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
       // The model's OOV rule already applied in scoring (all zeros, or a hashed bucket); count it.
       const outside = g.lv.check.oov(instances[i]!);
       if (outside) for (const f of outside) oov[f] = (oov[f] ?? 0) + 1;
-      if (logged[i]) lines.push(record(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs, false, outside));
+      if (logged[i]) lines.push(new LogRecord(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs, false, outside));
     }
     counts.push({ route: pinnedAs ? 'pinned' : g.route, version: g.lv.version, n: g.idx.length === 0 ? n : g.idx.length });
   }
@@ -173,17 +173,43 @@ function isoTime(ms: number): string {
 }
 
 /** Scores a request's instances on the shadow version; rows it cannot read (its inputs differ) are skipped. */
-export function scoreShadow(model: string, requestId: string, job: ShadowJob): { lines: string[]; n: number } {
+export function scoreShadow(model: string, requestId: string, job: ShadowJob): { lines: LogRecord[]; n: number } {
   const { lv, rows } = job;
   const idx: number[] = [];
   for (let i = 0; i < rows.length; i++) if (!lv.check.instance(rows[i], i, { unknownFields: false })) idx.push(i);
   if (idx.length === 0 || lv.disposed) return { lines: [], n: 0 };
   const out = lv.scorer.score(idx.map((i) => rows[i]!));
-  const lines: string[] = [];
+  const lines: LogRecord[] = [];
   idx.forEach((i, j) => {
-    if (job.logged[i]) lines.push(record(requestId, i, job.time, model, lv.version, 'shadow', job.keys[i], rows[i]!, predictionValue(lv.scorer, out, j)));
+    if (job.logged[i]) lines.push(new LogRecord(requestId, i, job.time, model, lv.version, 'shadow', job.keys[i], rows[i]!, predictionValue(lv.scorer, out, j)));
   });
   return { lines, n: idx.length };
+}
+
+/**
+ * A prediction log record not yet written out: String(record) is its JSON line (record()). The
+ * request only keeps the values; the prediction log formats a whole batch at once when it writes,
+ * which costs less than one line at a time between requests.
+ */
+export class LogRecord {
+  constructor(
+    readonly rid: string,
+    readonly i: number,
+    readonly time: string,
+    readonly model: string,
+    readonly version: number,
+    readonly route: Route,
+    readonly key: string | undefined,
+    readonly inputs: Record<string, unknown>,
+    readonly prediction: Prediction,
+    readonly pinned?: string,
+    readonly fromTable?: boolean,
+    readonly oov?: string[],
+  ) {}
+
+  toString(): string {
+    return record(this.rid, this.i, this.time, this.model, this.version, this.route, this.key, this.inputs, this.prediction, this.pinned, this.fromTable, this.oov);
+  }
 }
 
 /**
