@@ -13,8 +13,21 @@ export type ModelEndpoint =
 const GET = /^([^/:]+)(?:\/(versions|labels)\/([^/:]+))?(\/metadata)?$/;
 const POST = /^([^/:]+)(?:\/(versions|labels)\/([^/:]+))?:(\w+)$/;
 
-/** The endpoint a path names, or undefined when it names none. */
+/** Paths seen lately and what they name: a server sees the same few paths over and over. Bounded, as paths come from clients. */
+const seen = new Map<string, ModelEndpoint | undefined>();
+const SEEN_MAX = 256;
+
+/** The endpoint a path names, or undefined when it names none. The result is shared: do not change it. */
 export function modelEndpoint(method: 'GET' | 'POST', rest: string): ModelEndpoint | undefined {
+  const id = `${method} ${rest}`;
+  if (seen.has(id)) return seen.get(id);
+  const e = parseEndpoint(method, rest);
+  if (seen.size >= SEEN_MAX) seen.clear();
+  seen.set(id, e);
+  return e;
+}
+
+function parseEndpoint(method: 'GET' | 'POST', rest: string): ModelEndpoint | undefined {
   const m = (method === 'GET' ? GET : POST).exec(rest);
   if (!m) return undefined;
   const pin: Pin | undefined = m[2] === undefined ? undefined : m[2] === 'versions' ? { version: m[3]! } : { alias: m[3]! };

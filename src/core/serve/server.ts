@@ -267,7 +267,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
       });
     }
-    for (const [h, v] of Object.entries(a.headers)) void reply.header(h, v);
+    for (const h in a.headers) void reply.header(h, a.headers[h]);
     return a.body;
   });
 
