@@ -218,7 +218,8 @@ export class LogRecord {
  * varying shape takes JSON.stringify's slow path on every request.
  */
 export function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
-  let line = `{"request_id":${JSON.stringify(`${rid}-${i}`)},"time":${JSON.stringify(time)},"model":${JSON.stringify(model)},"version":${JSON.stringify(version)},"route":${JSON.stringify(route)}`;
+  // time (toISOString), version (an integer) and route (a Route) hold nothing JSON escapes.
+  let line = `{"request_id":${JSON.stringify(`${rid}-${i}`)},"time":"${time}","model":${JSON.stringify(model)},"version":${version},"route":"${route}"`;
   if (key !== undefined) line += `,"key":${JSON.stringify(key)}`;
   line += `,"inputs":${JSON.stringify(inputs)},"prediction":${JSON.stringify(prediction)}`;
   if (pinned) line += `,"pinned":${JSON.stringify(pinned)}`;
