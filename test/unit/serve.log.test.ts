@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckSession } from '../../src/core/data/duckdb';
-import { record } from '../../src/core/serve/answer';
+import { isoTime, record } from '../../src/core/serve/answer';
 import type { PredictionRecord } from '../../src/core/serve/logTypes';
 import { PredictionLog } from '../../src/core/serve/predictionLog';
 import { startServer } from '../../src/core/serve/server';
@@ -41,6 +41,15 @@ describe('prediction records', () => {
       const line = record(rid, i, c.time, c.model, c.version, c.route, c.key, c.inputs, c.prediction, c.pinned, c.static, c.oov);
       assert.equal(line, JSON.stringify(c));
     }
+  });
+});
+
+describe('record times', () => {
+  test('isoTime(ms) is new Date(ms).toISOString() for every millisecond, across second and day boundaries', () => {
+    const starts = [Date.UTC(2025, 2, 1, 23, 59, 58), Date.UTC(2024, 1, 29, 0, 0, 0), 0, Date.now()];
+    for (const start of starts) for (let ms = start; ms < start + 3000; ms++) assert.equal(isoTime(ms), new Date(ms).toISOString());
+    // Out of order too: a request's time is when it arrived, not when it is answered.
+    for (const ms of [starts[3]! + 5, starts[0]!, starts[3]! + 4, starts[3]! + 1004]) assert.equal(isoTime(ms), new Date(ms).toISOString());
   });
 });
 

@@ -161,12 +161,21 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
   return out;
 }
 
-// Requests arriving in the same millisecond share one time string.
+// Requests arriving in the same millisecond share one time string, and those in the same second
+// its text up to the milliseconds (formatting a Date costs more than answering a small request).
 let isoMs = Number.NaN;
 let isoText = '';
-function isoTime(ms: number): string {
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+export function isoTime(ms: number): string {
   if (ms !== isoMs) {
-    isoText = new Date(ms).toISOString();
+    const second = Math.floor(ms / 1000);
+    if (second !== isoSecond) {
+      isoPrefix = new Date(second * 1000).toISOString().slice(0, 20); // 2025-03-01T10:00:00.
+      isoSecond = second;
+    }
+    const frac = ms - second * 1000;
+    isoText = `${isoPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
     isoMs = ms;
   }
   return isoText;

@@ -14,16 +14,17 @@ const GET = /^([^/:]+)(?:\/(versions|labels)\/([^/:]+))?(\/metadata)?$/;
 const POST = /^([^/:]+)(?:\/(versions|labels)\/([^/:]+))?:(\w+)$/;
 
 /** Paths seen lately and what they name: a server sees the same few paths over and over. Bounded, as paths come from clients. */
-const seen = new Map<string, ModelEndpoint | undefined>();
+const seen = { GET: new Map<string, ModelEndpoint | undefined>(), POST: new Map<string, ModelEndpoint | undefined>() };
 const SEEN_MAX = 256;
 
 /** The endpoint a path names, or undefined when it names none. The result is shared: do not change it. */
 export function modelEndpoint(method: 'GET' | 'POST', rest: string): ModelEndpoint | undefined {
-  const id = `${method} ${rest}`;
-  if (seen.has(id)) return seen.get(id);
+  const known = seen[method];
+  const hit = known.get(rest);
+  if (hit !== undefined || known.has(rest)) return hit;
   const e = parseEndpoint(method, rest);
-  if (seen.size >= SEEN_MAX) seen.clear();
-  seen.set(id, e);
+  if (known.size >= SEEN_MAX) known.clear();
+  known.set(rest, e);
   return e;
 }
 
