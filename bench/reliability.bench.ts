@@ -278,13 +278,15 @@ function send(url: string, body: string | (() => Iterable<string>)): Promise<str
       res.resume();
       res.on('end', () => resolve(status!));
     });
-    // The server may answer 413 and close while the rest of the body is still being written.
+    // A server that answered 413 may cut the connection while the rest of the body is still being written.
     req.on('error', (e) => setTimeout(() => resolve(status ?? `${(e as NodeJS.ErrnoException).code ?? 'error'} (closed by the server)`), 100));
     if (typeof body === 'string') req.end(body);
     else {
       const it = body()[Symbol.iterator]();
+      // A turn of the event loop every 1,000 pieces, so that an early answer is read while sending.
       const pump = () => {
-        for (;;) {
+        for (let n = 0; ; n++) {
+          if (n === 1000) return void setImmediate(pump);
           const next = it.next();
           if (next.done) return void req.end();
           if (!req.write(next.value)) return void req.once('drain', pump);

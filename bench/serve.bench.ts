@@ -5,7 +5,7 @@
  * empty fastify route's throughput; 0 failed requests and 0 lost log lines while production is
  * promoted and rolled back every 2 s.
  *
- * The server runs in its own process (`prodml serve --json`, from source); the load comes from
+ * The server runs in its own process (`prodml serve --json`, dist/cli.js as shipped); the load comes from
  * this one over loopback keep-alive connections: autocannon for the throughput runs, and an
  * open-loop client for the fixed-rate runs (requests leave on a 1 ms schedule whether or not
  * earlier ones have returned; latency is measured per request with sub-millisecond resolution,
@@ -36,6 +36,7 @@ const REPO = path.join(__dirname, '..');
 const CONNECTIONS = 10;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const SEQUENTIAL = Number(process.env['BENCH_SEQUENTIAL'] ?? 5000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 
 interface Run {
   name: string;
@@ -63,7 +64,9 @@ async function main() {
     const [row] = (JSON.parse(b) as { instances: Record<string, unknown>[] }).instances;
     return JSON.stringify({ inputs: Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, [v]])) });
   });
-  const server = await startChild(['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'serve', '--workspace', ws, '--port', '0', '--json'], (line) => JSON.parse(line).url as string);
+  // The server users run: dist/cli.js, which `npm run bench:serve` builds first (tsx, from source, adds per-call overhead of its own).
+  const cli = fs.existsSync(path.join(REPO, 'dist/cli.js')) ? [path.join(REPO, 'dist/cli.js')] : ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts')];
+  const server = await startChild([...cli, 'serve', '--workspace', ws, '--port', '0', '--json'], (line) => JSON.parse(line).url as string);
   const empty = await startChild(['-e', `require('fastify')().post('/empty', async () => ({ predictions: [0] })).listen({ port: 0, host: '127.0.0.1' }).then((a) => console.log(a))`], (line) => line.trim());
   const predictUrl = `${server.url}/v1/models/baby_weight:predict`;
 
@@ -76,9 +79,12 @@ async function main() {
     const seqCol = await sequential('predict columnar, sequential single requests', predictUrl, columnar, SEQUENTIAL);
     const seqEmpty = await sequential('empty route, sequential single requests', `${empty.url}/empty`, bodies, SEQUENTIAL);
     runs.push(seqRow, seqCol, seqEmpty);
-    const max = await load('predict row, max throughput (autocannon)', predictUrl, bodies, { duration: SECONDS });
-    const maxCol = await load('predict columnar, max throughput', predictUrl, columnar, { duration: SECONDS });
-    const ceiling = await load('empty fastify route, max throughput', `${empty.url}/empty`, bodies, { duration: SECONDS });
+    // Interleaved rounds, so that a burst of other work on a shared machine falls on all three alike.
+    const [max, maxCol, ceiling] = await interleaved([
+      ['predict row, max throughput (autocannon)', predictUrl, bodies],
+      ['predict columnar, max throughput', predictUrl, columnar],
+      ['empty fastify route, max throughput', `${empty.url}/empty`, bodies],
+    ], SECONDS);
     runs.push(maxCol);
     const fixed = await fixedRate('predict at 1,000 req/s (open loop)', predictUrl, bodies, 1000, SECONDS);
     const fixedEmpty = await fixedRate('empty route at 1,000 req/s (open loop)', `${empty.url}/empty`, bodies, 1000, SECONDS);
@@ -220,6 +226,21 @@ function streamBodies(ws: string): string[] {
     });
     return JSON.stringify({ instances: [row] });
   });
+}
+
+/** Each target loaded for `seconds` in all, in ROUNDS alternating turns; their counts are summed. */
+async function interleaved(targets: [name: string, url: string, bodies: string[]][], seconds: number): Promise<[Run, Run, Run]> {
+  const turn = Math.max(1, Math.round(seconds / ROUNDS));
+  const turns = targets.map(() => [] as Run[]);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, [name, url, b]] of targets.entries()) turns[k]!.push(await load(name, url, b, { duration: turn }));
+  }
+  const sum = (k: number): Run => {
+    const runs = turns[k]!;
+    const ok = runs.reduce((a, x) => a + x.ok, 0);
+    return { name: targets[k]![0], rps: ok / (turn * ROUNDS), p50: Math.max(...runs.map((x) => x.p50)), p99: Math.max(...runs.map((x) => x.p99)), ok, failed: runs.reduce((a, x) => a + x.failed, 0) };
+  };
+  return [sum(0), sum(1), sum(2)];
 }
 
 async function load(name: string, url: string, bodies: string[], opts: { duration: number; overallRate?: number }): Promise<Run> {

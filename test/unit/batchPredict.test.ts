@@ -260,6 +260,33 @@ describe('prodml predict (CLI, from source)', () => {
   });
 });
 
+describe('batch predict: NaN and infinities follow the online rule', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), ...args, '--workspace', ws], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+  test('NaN or inf in a CSV, NaN in JSON Lines: exit 2 naming the line and the column, as :predict refuses them', () => {
+    const [header, ...lines] = fs.readFileSync(abs(MAY), 'utf8').trim().split('\n');
+    const cols = header!.split(',');
+    const at = cols.indexOf('gestation_weeks');
+    fs.mkdirSync(abs('out'), { recursive: true });
+    const planted = (value: string) => lines.slice(0, 5).map((l, i) => (i === 2 ? Object.assign(l.split(','), { [at]: value }).join(',') : l));
+    for (const [name, value, shown] of [['nan', 'NaN', 'NaN'], ['inf', 'inf', 'Infinity'], ['minus-inf', '-Infinity', '-Infinity']] as const) {
+      fs.writeFileSync(abs(`out/${name}.csv`), [header, ...planted(value)].join('\n') + '\n');
+      const r = cli('predict', `baby_weight:${weight.version}`, '--input', abs(`out/${name}.csv`), '--output', abs(`out/${name}-pred.csv`));
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^prodml: .*${name}\\.csv: line 4, column "gestation_weeks": ${shown} is not a usable value \\(NaN, Infinity and -Infinity are refused; send null for an unknown value\\)$`, 'm'));
+      assert.ok(!fs.existsSync(abs(`out/${name}-pred.csv`)));
+    }
+    // JSON Lines with TF Serving's bare NaN token: line 3 is the third record.
+    const records = lines.slice(0, 5).map((l) => {
+      const cells = l.split(',');
+      return `{${cols.map((c, i) => `${JSON.stringify(c)}: ${c === 'gestation_weeks' && l === lines[2] ? 'NaN' : /^\d+(\.\d+)?$/.test(cells[i]!) && c !== 'birth_id' ? cells[i] : cells[i] === 'true' || cells[i] === 'false' ? cells[i] : JSON.stringify(cells[i])}`).join(', ')}}`;
+    });
+    fs.writeFileSync(abs('out/nan.jsonl'), records.join('\n') + '\n');
+    const j = cli('predict', `baby_weight:${weight.version}`, '--input', abs('out/nan.jsonl'), '--output', abs('out/nan-jsonl-pred.csv'));
+    assert.equal(j.status, 2, j.stderr);
+    assert.match(j.stderr, /^prodml: .*nan\.jsonl: line 3, column "gestation_weeks": NaN is not a usable value/m);
+  });
+});
+
 describe('batch predict: the online input contract', () => {
   test('unseen categories are scored by the OOV rule and counted; extra columns pass through', async () => {
     const [header, ...lines] = fs.readFileSync(abs(MAY), 'utf8').trim().split('\n');

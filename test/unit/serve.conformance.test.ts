@@ -8,6 +8,10 @@
  * mother_race) and gest (regression with one input, gestation_weeks).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openRegistry } from '../../src/core/registry';
 import { loadScorer, predictionValue, type Scorer } from '../../src/core/serve/scorer';
@@ -357,6 +361,83 @@ describe('hostile bodies', () => {
   });
 });
 
+describe('hostile bodies: a million instances sent chunked', () => {
+  test('413 with {"error"} as soon as the body passes the limit, readable by the client still sending; the server\'s memory stays flat', async () => {
+    // `prodml serve` in a process of its own, so that its memory is its own.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/cli/main.ts'), 'serve', '--workspace', ws, '--port', '0', '--json'], { cwd: path.join(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = new URL(await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!).url);
+        });
+        child.once('exit', (code) => reject(new Error(`prodml serve exited with ${code}`)));
+      }));
+      const row = JSON.stringify(streamRows(ws, '2025-03', 1)[0]);
+      const normal = () => fetch(`${url.origin}/v1/models/${MODEL}:predict`, { method: 'POST', body: `{"instances": [${row}]}` });
+      for (let i = 0; i < 20; i++) assert.equal((await normal()).status, 200);
+      const peak = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+      const peakBefore = peak();
+
+      // A raw socket: Transfer-Encoding chunked, no Content-Length, the whole million sent while the
+      // answer is read as it comes (as a client that streams its body does).
+      const TOTAL = 1_000_000;
+      const PER_CHUNK = 1000;
+      const r = await new Promise<{ response: string; sentAtResponse: number; sent: number; completed: boolean }>((resolve) => {
+        const socket = net.connect(Number(url.port), url.hostname);
+        let response = '';
+        let sent = 0;
+        let sentAtResponse = -1;
+        let i = 0;
+        const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+        const write = (text: string) => {
+          sent += text.length;
+          return socket.write(text);
+        };
+        const finish = (completed: boolean) => resolve({ response, sentAtResponse, sent, completed });
+        socket.on('data', (d) => {
+          if (sentAtResponse < 0) sentAtResponse = sent;
+          response += d;
+        });
+        socket.on('error', () => undefined); // cut off after the discard window: the answer is already read
+        socket.on('close', () => finish(false));
+        write(`POST /v1/models/${MODEL}:predict HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        write(chunk('{"instances": ['));
+        // One chunk per turn of the event loop, so that the answer is read while sending.
+        const pump = () => {
+          if (i < TOTAL) {
+            const rows: string[] = [];
+            for (let k = 0; k < PER_CHUNK; k++, i++) rows.push(row);
+            if (write(chunk(`${i > PER_CHUNK ? ',' : ''}${rows.join(',')}`))) setImmediate(pump);
+            else socket.once('drain', pump);
+            return;
+          }
+          write(`${chunk(']}')}0\r\n\r\n`);
+          // The connection was kept: the same socket answers the next request.
+          const next = `{"instances": [${row}]}`;
+          socket.write(`POST /v1/models/${MODEL}:predict HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(next)}\r\nConnection: close\r\n\r\n${next}`);
+          socket.once('end', () => finish(true));
+        };
+        pump();
+      });
+      const [head, body] = r.response.split('\r\n\r\n');
+      assert.match(head!, /^HTTP\/1\.1 413 /);
+      assert.doesNotMatch(head!, /connection: close/i);
+      assert.deepEqual(JSON.parse(body!.slice(0, Number(/content-length: (\d+)/i.exec(head!)![1]))), { error: 'the body is over the 1024 KB limit (serving.body_limit_kb in prodml.yaml); send fewer instances per request' });
+      // The answer came while the client was still sending, not after the 190 MB.
+      assert.ok(r.sentAtResponse > 1024 * 1024 && r.sentAtResponse < r.sent / 4, `answered after ${r.sentAtResponse} of ${r.sent} bytes`);
+      if (r.completed) assert.match(r.response, /HTTP\/1\.1 413 [^]*HTTP\/1\.1 200 /);
+      // The rest was read and dropped as it came: the server's peak memory grew by far less than the body.
+      const grew = peak() - peakBefore;
+      assert.ok(grew < 96, `server peak RSS grew by ${grew.toFixed(0)} MB while receiving ${(r.sent / 2 ** 20).toFixed(0)} MB`);
+      assert.equal((await normal()).status, 200);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('answer(): the :predict handler as a pure function', () => {
   test('the same versions and body give the same answer, with the log lines returned, not written', async () => {
     const registry = await openRegistry(ws);
@@ -373,7 +454,7 @@ describe('answer(): the :predict handler as a pure function', () => {
       assert.deepEqual(a.body, { predictions: expected(`${MODEL}:1`, rows) });
       assert.deepEqual(a.headers, { 'x-model-version': '1' });
       assert.equal(a.day, '2025-04-01');
-      assert.deepEqual(a.lines.map((l) => JSON.parse(l).request_id), ['pure-0', 'pure-1', 'pure-2']);
+      assert.deepEqual(a.lines.map((l) => JSON.parse(String(l)).request_id), ['pure-0', 'pure-1', 'pure-2']);
       assert.deepEqual(a.counts, [{ route: 'primary', version: 1, n: 3 }]);
       assert.equal(logRecords(ws).length, linesBefore, 'answer() writes nothing');
       const bad = answer(view, { ...req, body: { instances: [{ ...rows[0], mother_age: 'lots' }] } });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { mulberry32 } from '../../src/core/demo/random';
-import { compileDenseNet } from '../../src/core/serve/denseForward';
+import { compileDenseNet, denseNet, type DenseActivation, type DenseLayer } from '../../src/core/serve/denseForward';
 import { loadTf } from '../../src/core/train/backend';
 import { buildModel, type ModelSpec, type Task } from '../../src/core/train/model';
 import { modelArtifacts, predict } from '../../src/core/train/trainer';
@@ -64,4 +64,56 @@ describe('denseForward', () => {
     const a = await modelArtifacts(tf, elu);
     assert.equal(compileDenseNet(a.modelJson, a.weights), undefined);
   });
+
+  test('bit for bit the textbook forward pass: each unit sums bias + x0·w0 + x1·w1 + ... in float64, rounded to float32 per layer', () => {
+    const r = mulberry32(21);
+    const layer = (inputs: number, units: number, activation: DenseActivation): DenseLayer => ({
+      inputs,
+      units,
+      activation,
+      kernel: Float32Array.from({ length: inputs * units }, () => (r() - 0.5) * 0.8),
+      bias: Float32Array.from({ length: units }, () => r() - 0.5),
+    });
+    // Unit counts that are and are not multiples of the four units computed together.
+    const nets = [[layer(16, 32, 'relu'), layer(32, 16, 'relu'), layer(16, 1, 'linear')], [layer(13, 7, 'tanh'), layer(7, 3, 'softmax')], [layer(5, 1, 'sigmoid')]];
+    for (const layers of nets) {
+      const x = randomInputs(2000, layers[0]!.inputs, 9);
+      const got = denseNet(layers).forward(x);
+      const want = textbookForward(layers, x);
+      let differ = 0;
+      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) differ++;
+      assert.equal(differ, 0, `${differ} of ${want.length} outputs differ`);
+    }
+  });
 });
+
+/** The definition, one unit and one term at a time, for the test to compare against. */
+function textbookForward(layers: DenseLayer[], x: Float32Array): Float32Array {
+  const n = x.length / layers[0]!.inputs;
+  const outputs = layers[layers.length - 1]!.units;
+  const out = new Float32Array(n * outputs);
+  for (let row = 0; row < n; row++) {
+    let a = Float32Array.from(x.subarray(row * layers[0]!.inputs, (row + 1) * layers[0]!.inputs));
+    for (const l of layers) {
+      const z: number[] = [];
+      for (let j = 0; j < l.units; j++) {
+        let sum = l.bias ? l.bias[j]! : 0;
+        for (let i = 0; i < l.inputs; i++) sum += a[i]! * l.kernel[i * l.units + j]!;
+        z.push(sum);
+      }
+      const next = new Float32Array(l.units);
+      if (l.activation === 'softmax') {
+        const zf = z.map((v) => Math.fround(v));
+        const max = Math.max(...zf);
+        const e = zf.map((v) => Math.exp(v - max));
+        const total = e.reduce((s, v) => s + v, 0);
+        e.forEach((v, j) => (next[j] = v / total));
+      } else {
+        z.forEach((v, j) => (next[j] = l.activation === 'relu' ? (v > 0 ? v : 0) : l.activation === 'sigmoid' ? 1 / (1 + Math.exp(-Math.fround(v))) : l.activation === 'tanh' ? Math.tanh(Math.fround(v)) : v));
+      }
+      a = next;
+    }
+    out.set(a, row * outputs);
+  }
+  return out;
+}

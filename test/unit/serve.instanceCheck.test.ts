@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import type { FittedTransforms } from '../../src/core/features/spec';
 import { instanceChecker } from '../../src/core/serve/instanceCheck';
 import { parseJsonBody } from '../../src/core/serve/jsonBody';
+import { readRequest } from '../../src/core/serve/requestFormat';
 
 // A transform.json as versions trained before this change hold it: no `type` on any feature.
 const OLD: FittedTransforms = {
@@ -58,6 +59,14 @@ describe('request bodies', () => {
   test('__proto__ stays an own field', () => {
     const body = parseJsonBody('{"__proto__": {"x": 1}}') as Record<string, unknown>;
     assert.deepEqual(Object.keys(body), ['__proto__']);
+    assert.equal(({} as Record<string, unknown>)['x'], undefined);
+    // Rows built from the columnar format and from bare values keep it an own field too.
+    const columns = readRequest('predict', parseJsonBody('{"inputs": {"__proto__": [{"x": 1}], "a": [2]}}'), ['a', 'b']) as { rows: Record<string, unknown>[] };
+    assert.deepEqual(Object.keys(columns.rows[0]!), ['__proto__', 'a']);
+    assert.equal(Object.getPrototypeOf(columns.rows[0]), Object.prototype);
+    const bare = readRequest('predict', parseJsonBody('{"instances": [{"x": 1}, 3]}'), ['__proto__']) as { rows: Record<string, unknown>[] };
+    assert.deepEqual(bare.rows.map((r) => Object.keys(r)), [['x'], ['__proto__']]);
+    assert.equal(Object.getPrototypeOf(bare.rows[1]), Object.prototype);
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
   });
 });

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckSession } from '../../src/core/data/duckdb';
+import { isoTime, record } from '../../src/core/serve/answer';
+import type { PredictionRecord } from '../../src/core/serve/logTypes';
 import { PredictionLog } from '../../src/core/serve/predictionLog';
 import { startServer } from '../../src/core/serve/server';
 import { tempDir } from '../helpers/fixtures';
@@ -25,6 +27,31 @@ async function duckCount(glob: string): Promise<number> {
   const [r] = await session.rows(`SELECT count(*) AS n FROM read_json('${glob}', format='newline_delimited', ignore_errors=true, columns={request_id: 'VARCHAR'}) WHERE request_id IS NOT NULL`);
   return Number(r!['n']);
 }
+
+describe('prediction records', () => {
+  test('record() writes exactly JSON.stringify of the PredictionRecord, for every optional field', () => {
+    const inputs = { mother_age: 29, mother_race: 'Wh"ite\\', is_male: true, cigarette_use: null, note: 'é\u2028\n' };
+    const cases: PredictionRecord[] = [
+      { request_id: 'a1b2c3d4-1z-0', time: '2025-03-01T10:00:00.123Z', model: 'baby_weight', version: 3, route: 'primary', inputs, prediction: 7.25 },
+      { request_id: 'client "42"-7', time: '2025-03-01T10:00:00.123Z', model: 'm-ü', version: 12, route: 'canary', key: 'B2025-"1"', inputs: {}, prediction: { a: 0.25, 'b"': 0.75 }, pinned: 'labels/candidate', static: true, oov: ['mother_race', 'plurality'] },
+      { request_id: 'x-1', time: '2025-03-01T10:00:00.000Z', model: 'm', version: 1, route: 'shadow', inputs, prediction: Number.NaN, oov: ['f'] },
+    ];
+    for (const c of cases) {
+      const [rid, i] = [c.request_id.slice(0, c.request_id.lastIndexOf('-')), Number(c.request_id.slice(c.request_id.lastIndexOf('-') + 1))];
+      const line = record(rid, i, c.time, c.model, c.version, c.route, c.key, c.inputs, c.prediction, c.pinned, c.static, c.oov);
+      assert.equal(line, JSON.stringify(c));
+    }
+  });
+});
+
+describe('record times', () => {
+  test('isoTime(ms) is new Date(ms).toISOString() for every millisecond, across second and day boundaries', () => {
+    const starts = [Date.UTC(2025, 2, 1, 23, 59, 58), Date.UTC(2024, 1, 29, 0, 0, 0), 0, Date.now()];
+    for (const start of starts) for (let ms = start; ms < start + 3000; ms++) assert.equal(isoTime(ms), new Date(ms).toISOString());
+    // Out of order too: a request's time is when it arrived, not when it is answered.
+    for (const ms of [starts[3]! + 5, starts[0]!, starts[3]! + 4, starts[3]! + 1004]) assert.equal(isoTime(ms), new Date(ms).toISOString());
+  });
+});
 
 describe('PredictionLog', () => {
   test('rotates by size and by day, numbering on from the files already there', async () => {

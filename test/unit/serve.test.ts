@@ -41,6 +41,20 @@ describe('prodml serve API', () => {
     // A client's own id is kept.
     const mine = await predict(server.url, rows.slice(0, 1), { headers: { 'x-request-id': 'client-42' } });
     assert.equal(mine.headers.get('x-request-id'), 'client-42');
+    // Every answer carries one: errors, unknown endpoints, status and metrics too.
+    const others = [
+      await fetch(`${server.url}/v1/models/${MODEL}:predict`, { method: 'POST', body: '{"instances": [' }),
+      await fetch(`${server.url}/v1/models/nope:predict`, { method: 'POST', body: '{}' }),
+      await fetch(`${server.url}/nowhere`),
+      await fetch(`${server.url}/v1/models/${MODEL}`),
+      await fetch(`${server.url}/v1/models/${MODEL}/metadata`, { headers: { 'x-request-id': 'client-43' } }),
+      await fetch(`${server.url}/healthz`),
+      await fetch(`${server.url}/metrics`),
+      await fetch(`${server.url}/v1/models`),
+    ];
+    assert.deepEqual(others.map((o) => o.status), [400, 404, 404, 200, 200, 200, 200, 200]);
+    for (const o of others) assert.match(o.headers.get('x-request-id')!, /^([0-9a-f]{8}-[0-9a-z]+|client-43)$/, o.url);
+    assert.equal(others[4]!.headers.get('x-request-id'), 'client-43');
   });
 
   test('curl-style bodies (no JSON content type) are read as JSON, as TF Serving does', async () => {

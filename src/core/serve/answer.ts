@@ -5,7 +5,7 @@
  * a request scores on exactly the versions it was given.
  */
 import type { ModelServingConfig } from '../project/config';
-import type { PredictionRecord, Route } from './logTypes';
+import type { Route } from './logTypes';
 import { isProblem, type InstanceProblem } from './instanceCheck';
 import { readRequest, type Verb } from './requestFormat';
 import { errorAnswer, shapeAnswer, verbMismatch, type Prediction } from './responseShape';
@@ -41,8 +41,8 @@ export interface Answer {
   status: number;
   body: unknown;
   headers: Record<string, string>;
-  /** Prediction log lines (JSON), all on `day`. */
-  lines: string[];
+  /** Prediction log lines, all on `day`: each one's JSON text is String(line), made when the log writes it. */
+  lines: LogRecord[];
   day: string;
   /** Scored instances by route and version, for the metrics. */
   counts: { route: string; version: number; n: number }[];
@@ -51,12 +51,20 @@ export interface Answer {
   shadow?: ShadowJob;
 }
 
+/**
+ * Online serving answers thousands of requests a second on one thread, so this path keeps to
+ * fixed-shape objects and builds log lines by concatenation (record()); bench:serve measures it
+ * against an empty fastify route.
+ */
 export function answer(model: ModelView, req: AnswerRequest, random: () => number = Math.random): Answer {
   const d = model.deployment;
   const primary = req.pinned?.lv ?? d.primary;
-  const time = new Date(req.receivedAt).toISOString();
-  const none = { headers: {}, lines: [], day: time.slice(0, 10), counts: [], oov: {} };
-  const refuse = (p: InstanceProblem): Answer => ({ ...errorAnswer(400, p), ...none });
+  const time = isoTime(req.receivedAt);
+  const day = time.slice(0, 10);
+  const refuse = (p: InstanceProblem): Answer => {
+    const e = errorAnswer(400, p);
+    return { status: e.status, body: e.body, headers: {}, lines: [] as LogRecord[], day, counts: [], oov: {} };
+  };
 
   const wrongVerb = verbMismatch(req.verb, model.name, primary.scorer.task);
   if (wrongVerb) return refuse(wrongVerb);
@@ -67,16 +75,17 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
   const instances = read.rows as Record<string, unknown>[];
   const n = instances.length;
   const keys: (string | undefined)[] = new Array(n);
-  const oovFields: (string[] | undefined)[] = new Array(n);
   const oov: Record<string, number> = {};
   let toCanary: boolean[] | undefined;
+  const checkPrimary = canary ? { place: read.place, alsoKnown: canary.lv.check.known } : { place: read.place };
+  const checkCanary = canary ? { place: read.place, alsoKnown: primary.check.known } : undefined;
   for (let i = 0; i < n; i++) {
-    const problem = primary.check.instance(instances[i], i, { place: read.place, ...(canary ? { alsoKnown: canary.lv.check.known } : {}) });
+    const problem = primary.check.instance(instances[i], i, checkPrimary);
     if (problem) return refuse(problem);
     const kv = cfg.key === undefined ? undefined : instances[i]![cfg.key];
     keys[i] = kv === undefined || kv === null ? undefined : String(kv);
     if (canary && routesToCanary(keys[i] ?? req.requestId, canary.percent)) {
-      const problem = canary.lv.check.instance(instances[i], i, { place: read.place, alsoKnown: primary.check.known });
+      const problem = canary.lv.check.instance(instances[i], i, checkCanary);
       if (problem) return refuse(problem);
       (toCanary ??= new Array<boolean>(n).fill(false))[i] = true;
     }
@@ -96,7 +105,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
   const sample = cfg.log.sample_rate;
   const logged: boolean[] = new Array(n);
   for (let i = 0; i < n; i++) logged[i] = sample >= 1 || random() < sample;
-  const lines: string[] = [];
+  const lines: LogRecord[] = [];
   const counts: Answer['counts'] = [];
   const pinnedAs = req.pinned?.as;
   // Static serving: instances whose key is in the answering version's own table are answered
@@ -117,7 +126,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
         }
         predictions[i] = hit;
         versions[i] = g.lv.version;
-        if (logged[i]) lines.push(record(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, hit, pinnedAs, true));
+        if (logged[i]) lines.push(new LogRecord(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, hit, pinnedAs, true));
       }
       staticLooked += all.length;
       staticHits += all.length - missed.length;
@@ -130,52 +139,100 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
       predictions[i] = predictionValue(g.lv.scorer, out, j);
       versions[i] = g.lv.version;
       // The model's OOV rule already applied in scoring (all zeros, or a hashed bucket); count it.
-      const outside = (oovFields[i] = g.lv.check.oov(instances[i]!));
+      const outside = g.lv.check.oov(instances[i]!);
       if (outside) for (const f of outside) oov[f] = (oov[f] ?? 0) + 1;
-      if (logged[i]) lines.push(record(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs, false, outside));
+      if (logged[i]) lines.push(new LogRecord(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs, false, outside));
     }
     counts.push({ route: pinnedAs ? 'pinned' : g.route, version: g.lv.version, n: g.idx.length === 0 ? n : g.idx.length });
   }
 
-  const headers: Record<string, string> = {};
   const first = versions[0]!;
-  headers['x-model-version'] = versions.every((v) => v === first) ? String(first) : versions.join(',');
+  let same = true;
+  for (let i = 1; i < n && same; i++) same = versions[i] === first;
+  const headers: Record<string, string> = { 'x-model-version': same ? String(first) : versions.join(',') };
   if (staticLooked > 0) {
     headers['x-prodml-static'] = staticHits === n ? 'hit' : staticHits === 0 ? 'miss' : 'partial';
     headers['x-prodml-static-hits'] = `${staticHits}/${n}`;
   }
   const shadow = req.pinned ? undefined : d.shadow;
   const shaped = shapeAnswer(req.verb, read.format, primary.scorer.task, primary.scorer.classes, predictions);
-  return { ...shaped, headers, lines, day: none.day, counts, oov, ...(shadow ? { shadow: { lv: shadow.lv, rows: instances, keys, logged, time } } : {}) };
+  const out: Answer = { status: shaped.status, body: shaped.body, headers, lines, day, counts, oov };
+  if (shadow) out.shadow = { lv: shadow.lv, rows: instances, keys, logged, time };
+  return out;
+}
+
+// Requests arriving in the same millisecond share one time string, and those in the same second
+// its text up to the milliseconds (formatting a Date costs more than answering a small request).
+let isoMs = Number.NaN;
+let isoText = '';
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+export function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    const second = Math.floor(ms / 1000);
+    if (second !== isoSecond) {
+      isoPrefix = new Date(second * 1000).toISOString().slice(0, 20); // 2025-03-01T10:00:00.
+      isoSecond = second;
+    }
+    const frac = ms - second * 1000;
+    isoText = `${isoPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+    isoMs = ms;
+  }
+  return isoText;
 }
 
 /** Scores a request's instances on the shadow version; rows it cannot read (its inputs differ) are skipped. */
-export function scoreShadow(model: string, requestId: string, job: ShadowJob): { lines: string[]; n: number } {
+export function scoreShadow(model: string, requestId: string, job: ShadowJob): { lines: LogRecord[]; n: number } {
   const { lv, rows } = job;
   const idx: number[] = [];
   for (let i = 0; i < rows.length; i++) if (!lv.check.instance(rows[i], i, { unknownFields: false })) idx.push(i);
   if (idx.length === 0 || lv.disposed) return { lines: [], n: 0 };
   const out = lv.scorer.score(idx.map((i) => rows[i]!));
-  const lines: string[] = [];
+  const lines: LogRecord[] = [];
   idx.forEach((i, j) => {
-    if (job.logged[i]) lines.push(record(requestId, i, job.time, model, lv.version, 'shadow', job.keys[i], rows[i]!, predictionValue(lv.scorer, out, j)));
+    if (job.logged[i]) lines.push(new LogRecord(requestId, i, job.time, model, lv.version, 'shadow', job.keys[i], rows[i]!, predictionValue(lv.scorer, out, j)));
   });
   return { lines, n: idx.length };
 }
 
-function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
-  const r: PredictionRecord = {
-    request_id: `${rid}-${i}`,
-    time,
-    model,
-    version,
-    route,
-    ...(key !== undefined ? { key } : {}),
-    inputs,
-    prediction,
-    ...(pinned ? { pinned } : {}),
-    ...(fromTable ? { static: true } : {}),
-    ...(oov ? { oov } : {}),
-  };
-  return JSON.stringify(r);
+/**
+ * A prediction log record not yet written out: String(record) is its JSON line (record()). The
+ * request only keeps the values; the prediction log formats a whole batch at once when it writes,
+ * which costs less than one line at a time between requests.
+ */
+export class LogRecord {
+  constructor(
+    readonly rid: string,
+    readonly i: number,
+    readonly time: string,
+    readonly model: string,
+    readonly version: number,
+    readonly route: Route,
+    readonly key: string | undefined,
+    readonly inputs: Record<string, unknown>,
+    readonly prediction: Prediction,
+    readonly pinned?: string,
+    readonly fromTable?: boolean,
+    readonly oov?: string[],
+  ) {}
+
+  toString(): string {
+    return record(this.rid, this.i, this.time, this.model, this.version, this.route, this.key, this.inputs, this.prediction, this.pinned, this.fromTable, this.oov);
+  }
+}
+
+/**
+ * One PredictionRecord (logTypes.ts) as a JSON line: the same text as JSON.stringify of the
+ * record, fields in the interface's order, built by concatenation because a record object of
+ * varying shape takes JSON.stringify's slow path on every request.
+ */
+export function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
+  // time (toISOString), version (an integer) and route (a Route) hold nothing JSON escapes.
+  let line = `{"request_id":${JSON.stringify(`${rid}-${i}`)},"time":"${time}","model":${JSON.stringify(model)},"version":${version},"route":"${route}"`;
+  if (key !== undefined) line += `,"key":${JSON.stringify(key)}`;
+  line += `,"inputs":${JSON.stringify(inputs)},"prediction":${JSON.stringify(prediction)}`;
+  if (pinned) line += `,"pinned":${JSON.stringify(pinned)}`;
+  if (fromTable) line += ',"static":true';
+  if (oov) line += `,"oov":${JSON.stringify(oov)}`;
+  return `${line}}`;
 }

@@ -13,8 +13,22 @@ export type ModelEndpoint =
 const GET = /^([^/:]+)(?:\/(versions|labels)\/([^/:]+))?(\/metadata)?$/;
 const POST = /^([^/:]+)(?:\/(versions|labels)\/([^/:]+))?:(\w+)$/;
 
-/** The endpoint a path names, or undefined when it names none. */
+/** Paths seen lately and what they name: a server sees the same few paths over and over. Bounded, as paths come from clients. */
+const seen = { GET: new Map<string, ModelEndpoint | undefined>(), POST: new Map<string, ModelEndpoint | undefined>() };
+const SEEN_MAX = 256;
+
+/** The endpoint a path names, or undefined when it names none. The result is shared: do not change it. */
 export function modelEndpoint(method: 'GET' | 'POST', rest: string): ModelEndpoint | undefined {
+  const known = seen[method];
+  const hit = known.get(rest);
+  if (hit !== undefined || known.has(rest)) return hit;
+  const e = parseEndpoint(method, rest);
+  if (known.size >= SEEN_MAX) known.clear();
+  known.set(rest, e);
+  return e;
+}
+
+function parseEndpoint(method: 'GET' | 'POST', rest: string): ModelEndpoint | undefined {
   const m = (method === 'GET' ? GET : POST).exec(rest);
   if (!m) return undefined;
   const pin: Pin | undefined = m[2] === undefined ? undefined : m[2] === 'versions' ? { version: m[3]! } : { alias: m[3]! };

@@ -14,10 +14,17 @@ const TOKENS: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSIT
 /** Deeper than any request the API defines (a list of objects of lists); 400k nested brackets fit in 1 MB and cost 200 MB to parse. */
 export const MAX_DEPTH = 32;
 
+/**
+ * Bodies shorter than this are not scanned: they cannot nest more than 1,000 deep, which costs
+ * nothing to parse, and the input check refuses any value nested deeper than an input's list.
+ * A single-row request (a few hundred bytes) then pays for one JSON.parse only.
+ */
+export const DEPTH_SCAN_FROM = 2048;
+
 export class BodyTooDeep extends Error {}
 
 export function parseJsonBody(text: string): unknown {
-  if (depthOver(text, MAX_DEPTH)) throw new BodyTooDeep(`the body nests deeper than ${MAX_DEPTH} levels of lists and objects; no request to this API does`);
+  if (text.length >= DEPTH_SCAN_FROM && depthOver(text, MAX_DEPTH)) throw new BodyTooDeep(`the body nests deeper than ${MAX_DEPTH} levels of lists and objects; no request to this API does`);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -15,8 +15,9 @@
  * the response never waits for the log, and shadow scoring runs after the response is sent.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { badInput } from '../errors';
 import { DEFAULT_SERVER, loadProjectConfig, type ModelServingConfig } from '../project/config';
 import { openRegistry } from '../registry';
@@ -126,14 +127,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${bootId}-${(++requestCounter).toString(36)}`;
     },
   });
-  app.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
-    done();
-  });
+  // Every answer carries its request id. Set by each handler rather than by an onRequest hook,
+  // which would cost every request a pass through fastify's hook runner.
+  const tagged = (req: FastifyRequest, reply: FastifyReply) => reply.header('x-request-id', req.id);
   // One JSON parser for every content type: curl -d sends form-urlencoded by default, and TF
   // Serving reads any body as JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  const parseBody = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
     try {
@@ -142,14 +142,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (e instanceof BodyTooDeep) return done(Object.assign(new Error(e.message), { statusCode: 400 }), undefined);
       done(Object.assign(new Error(`the body is not valid JSON (${(e as Error).message})`), { statusCode: 400 }), undefined);
     }
-  });
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
+  };
+  // application/json by name too: fastify caches a named type's parser, while the catch-all
+  // re-parses the content-type header on every request.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody);
+  app.addContentTypeParser('*', { parseAs: 'string' }, parseBody);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    tagged(req, reply);
     const status = err.statusCode ?? 500;
     let message = err.message;
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `the body is over the ${serverCfg.body_limit_kb} KB limit (serving.body_limit_kb in prodml.yaml); send fewer instances per request`;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      message = `the body is over the ${serverCfg.body_limit_kb} KB limit (serving.body_limit_kb in prodml.yaml); send fewer instances per request`;
+      discardRest(req.raw, reply);
+    }
     void reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => {
+    tagged(req, reply);
     void reply.code(404).send({ error: `no such endpoint: ${req.method} ${req.url} (try POST /v1/models/<model>:predict)` });
   });
   app.addHook('onResponse', (req, reply, done) => {
@@ -182,11 +191,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return t;
   };
 
-  app.get('/healthz', async () => ({ status: 'ok', models: describeServed() }));
-  app.get('/metrics', async () => metrics.snapshot(logStats()));
-  app.get('/v1/models', async () => ({ models: describeServed() }));
+  app.get('/healthz', async (req, reply) => {
+    tagged(req, reply);
+    return { status: 'ok', models: describeServed() };
+  });
+  app.get('/metrics', async (req, reply) => {
+    tagged(req, reply);
+    return metrics.snapshot(logStats());
+  });
+  app.get('/v1/models', async (req, reply) => {
+    tagged(req, reply);
+    return { models: describeServed() };
+  });
 
   app.get('/v1/models/*', async (req, reply) => {
+    tagged(req, reply);
     const e = modelEndpoint('GET', (req.params as { '*': string })['*']);
     const s = e ? served.get(e.model) : undefined;
     if (!e || !s) return notFound(reply, e ? unknownModel(e.model) : `no such endpoint: GET ${req.url}`);
@@ -220,6 +239,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   app.post('/v1/models/*', async (req, reply) => {
     const received = Date.now();
+    tagged(req, reply);
     const e = modelEndpoint('POST', (req.params as { '*': string })['*']);
     if (!e || e.kind !== 'verb') return notFound(reply, `no such endpoint: POST ${req.url} (try POST /v1/models/<model>:predict)`);
     const s = served.get(e.model);
@@ -259,7 +279,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
       });
     }
-    for (const [h, v] of Object.entries(a.headers)) void reply.header(h, v);
+    for (const h in a.headers) void reply.header(h, a.headers[h]);
     return a.body;
   });
 
@@ -309,6 +329,28 @@ function versionNumber(text: string): number {
   const v = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < 1) throw new NotServable(`'${text}' is not a version number (versions are 1, 2, ...)`);
   return v;
+}
+
+/** How long the rest of a body over the limit is read and thrown away before the connection is closed. */
+const DISCARD_MS = 10_000;
+
+/**
+ * The client of a body over the limit is usually still sending it when the 413 goes out (a
+ * chunked body has no length to refuse it by). Closing the connection then, as fastify does,
+ * resets it with the rest unread, and the client gets EPIPE instead of the answer. So the
+ * connection stays open and the rest of the body is read and dropped as it arrives (memory stays
+ * flat), as a lingering close does; a client still sending after DISCARD_MS is cut off.
+ */
+function discardRest(raw: IncomingMessage, reply: FastifyReply): void {
+  if (raw.complete) return;
+  void reply.removeHeader('connection');
+  raw.resume();
+  const socket = raw.socket;
+  const timer = setTimeout(() => socket.destroy(), DISCARD_MS);
+  timer.unref();
+  const done = () => clearTimeout(timer);
+  raw.once('end', done);
+  raw.once('close', done);
 }
 
 function notFound(reply: FastifyReply, message: string) {
