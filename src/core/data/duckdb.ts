@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBType } from '@duckdb/node-api';
@@ -18,6 +19,11 @@ export interface SessionOptions {
    * 10M rows): right for profiling, wrong for anything that maps rows back to lines.
    */
   preserveInsertionOrder?: boolean;
+  /**
+   * DuckDB's memory limit (MB): past it, tables and sorts spill to a private temporary directory
+   * (removed on close) instead of growing the process. Unset: DuckDB's default, 80% of RAM.
+   */
+  memoryLimitMb?: number;
 }
 
 export type Row = Record<string, unknown>;
@@ -32,6 +38,8 @@ export class DuckSession {
     private readonly conn: DuckDBConnection,
     /** False for a connection from `connect()`: closing it leaves the shared database open. */
     private readonly ownsInstance = true,
+    /** The spill directory this session made (memoryLimitMb), removed on close. */
+    private readonly spillDir?: string,
   ) {}
 
   static async open(opts: SessionOptions): Promise<DuckSession> {
@@ -45,13 +53,19 @@ export class DuckSession {
     const dirs = opts.allowedDirectories.map((d) => sqlString(withTrailingSep(path.resolve(d))));
     await conn.run(`SET allowed_directories = [${dirs.join(', ')}]`);
     if (opts.preserveInsertionOrder === false) await conn.run(`SET preserve_insertion_order = false`);
+    let spillDir: string | undefined;
+    if (opts.memoryLimitMb !== undefined) {
+      spillDir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodml-duckdb-'));
+      await conn.run(`SET memory_limit = '${Math.max(64, Math.round(opts.memoryLimitMb))}MB'`);
+      await conn.run(`SET temp_directory = ${sqlString(spillDir)}`);
+    }
     await conn.run(`SET enable_external_access = false`);
     // Progress is only tracked with the progress bar on; we read it, DuckDB must not print it.
     await conn.run(`SET enable_progress_bar = true`);
     await conn.run(`SET enable_progress_bar_print = false`);
     await conn.run(`SET progress_bar_time = 0`);
     await conn.run(`SET lock_configuration = true`);
-    return new DuckSession(instance, conn);
+    return new DuckSession(instance, conn, true, spillDir);
   }
 
   async rows(sql: string, opts: QueryOptions = {}): Promise<Row[]> {
@@ -135,6 +149,7 @@ export class DuckSession {
   close(): void {
     this.conn.closeSync();
     if (this.ownsInstance) this.instance.closeSync();
+    if (this.spillDir) fs.rmSync(this.spillDir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,259 @@
+/**
+ * Training past a memory budget (`training.memory_budget_mb`): the training split is never
+ * materialised in JavaScript. DuckDB holds it (spilling to disk past its own limit); the split,
+ * the fit of the transforms and the card's facts run in SQL; each epoch streams the training
+ * rows in shuffled buckets, each bucket permuted in memory; the eval loss and the final
+ * evaluation stream the eval rows in their row order. Peak memory is about two buckets, whatever
+ * the row count.
+ *
+ * The split is the in-memory path's (splitBy in split.ts): rows whose label is unusable are left
+ * out, then a random split draws `unit(k, seed)` for the k-th kept row, a time split cuts at the
+ * same instant. So both paths train on the same rows, fit the same transforms and evaluate the
+ * same rows. The batch order differs (buckets, not one Fisher-Yates over all rows), so the weights
+ * agree only statistically; with one batch per epoch they agree to float tolerance
+ * (test/unit/streamedTraining.test.ts).
+ */
+import { chunkColumnJS, readColumns, sqlIdent, type ColumnRead, type DuckSession, type TypedColumn } from '../data/duckdb';
+import { mulberry32 } from '../demo/random';
+import { badInput } from '../errors';
+import { CompensatedSum } from '../evaluate/summation';
+import type { Baseline } from '../evaluate/baseline';
+import { COERCIONS, readFor, transformColumns } from '../features/applyColumns';
+import { fitTransforms } from '../features/fit';
+import type { FittedTransforms } from '../features/spec';
+import type { ModelConfig } from '../project/config';
+import { valueAt } from './columns';
+import { encodeLabelValues, TRAINING_TABLE } from './data';
+import { addLinearLoss, isLinear, shuffle, type EpochBlock, type EpochSource } from './linearTrainer';
+import { unit } from './split';
+
+/** training.memory_budget_mb when prodml.yaml sets none. */
+export const DEFAULT_MEMORY_BUDGET_MB = 1024;
+const DEFAULT_EVAL = 0.2;
+/** Rows not trained on: eval rows (1) and rows whose label is unusable (2). */
+const PARTS_TABLE = 'prodml_split_parts';
+export const STREAM_TABLE = 'prodml_stream_rows';
+const TIME_TYPES = new Set(['DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS']);
+
+/**
+ * What the in-memory path holds per row, in bytes, for `columns` columns read: the float64
+ * columns, the training split's copy of them, the design matrix (at least one float32 per
+ * column), DuckDB's own table, the labels and the split's indices.
+ */
+export function inMemoryBytesPerRow(columns: number): number {
+  return 8 * columns + 8 * columns + 4 * columns + 8 * columns + 32;
+}
+
+/** Why a model cannot stream (it then trains in memory), or undefined. */
+export function whyNotStreamable(m: ModelConfig): string | undefined {
+  if (!isLinear(m.model, m.task) || m.model.dropout) return 'only linear and logistic models train streamed';
+  if (m.weighting) return 'recency weighting trains in memory';
+  if (m.split.kind === 'group') return 'a group split trains in memory';
+  return undefined;
+}
+
+/** Whether the model's training data exceeds its memory budget (and it can stream). */
+export async function shouldStream(session: DuckSession, m: ModelConfig, signal?: AbortSignal): Promise<{ stream: boolean; rows: number; estimateMb: number; budgetMb: number; reason?: string }> {
+  const budgetMb = m.training.memory_budget_mb ?? DEFAULT_MEMORY_BUDGET_MB;
+  const [r] = await session.rows(`SELECT count(*) AS n FROM ${TRAINING_TABLE}`, { signal });
+  const rows = Number(r?.['n'] ?? 0);
+  const estimateMb = (rows * inMemoryBytesPerRow(m.features.length + 1)) / 2 ** 20;
+  const reason = whyNotStreamable(m);
+  return { stream: estimateMb > budgetMb && reason === undefined, rows, estimateMb, budgetMb, reason };
+}
+
+export interface StreamedData {
+  fitted: FittedTransforms;
+  trainRows: number;
+  evalRows: number;
+  /** Rows per bucket: what an epoch holds in memory at once (two buckets with the one read ahead). */
+  bucketRows: number;
+  buckets: number;
+  source: EpochSource;
+  /** The training labels' baseline (the mean or positive rate), from the first epoch's rows. */
+  baseline(): Baseline;
+  /** The eval rows scored in row order, with the columns asked for as JS values. */
+  evaluate(score: (x: Float32Array) => Float32Array, columns: readonly string[], signal?: AbortSignal): Promise<{ y: Float32Array; out: Float32Array; columns: Map<string, unknown[]> }>;
+  /** A SQL relation of the training rows (with __row), for the safeness check's edge inputs. */
+  trainRelation: string;
+  timeRange?: { min: string; max: string };
+}
+
+/**
+ * Splits, fits and lays out TRAINING_TABLE for streamed epochs; returns undefined when the split
+ * column's type cannot be cut in SQL the way the in-memory path cuts it (the caller then trains
+ * in memory).
+ */
+export async function prepareStreamed(session: DuckSession, m: ModelConfig, budgetMb: number, signal?: AbortSignal): Promise<StreamedData | undefined> {
+  const seed = m.training.seed ?? 42;
+  const frac = m.split.eval_fraction ?? DEFAULT_EVAL;
+  if (!(frac > 0 && frac < 1)) throw badInput(undefined, `split.eval_fraction must be between 0 and 1 (got ${frac})`);
+  const types = new Map((await session.rows(`DESCRIBE SELECT * FROM ${TRAINING_TABLE}`, { signal })).map((r) => [String(r['column_name']), String(r['column_type'])]));
+  if (m.split.kind === 'time' && !TIME_TYPES.has(types.get(m.split.column) ?? '')) return undefined;
+
+  // Labels in row order: the unusable ones left out, and a random split drawn over the kept rows.
+  const left = { rows: new Int32Array(1 << 12), parts: new Int8Array(1 << 12), n: 0 };
+  const leave = (row: number, part: number) => {
+    if (left.n === left.rows.length) {
+      const rows = new Int32Array(left.n * 2);
+      rows.set(left.rows);
+      const parts = new Int8Array(left.n * 2);
+      parts.set(left.parts);
+      left.rows = rows;
+      left.parts = parts;
+    }
+    left.rows[left.n] = row;
+    left.parts[left.n++] = part;
+  };
+  let kept = 0;
+  const labels = await session.stream(`SELECT __row, ${sqlIdent(m.label)} FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
+  for await (const chunk of labels.chunks()) {
+    const rows = chunk.getColumnVector(0);
+    const y = encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
+    for (let i = 0; i < chunk.rowCount; i++) {
+      const row = rows.getItem(i) as number;
+      if (!Number.isFinite(y[i]!)) leave(row, 2);
+      else if (m.split.kind === 'random' && unit(String(kept++), seed) < frac) leave(row, 1);
+      else if (m.split.kind !== 'random') kept++;
+    }
+  }
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${PARTS_TABLE} (__row INTEGER, part TINYINT)`);
+  const appender = await session.appender(PARTS_TABLE);
+  for (let i = 0; i < left.n; i++) {
+    appender.appendInteger(left.rows[i]!);
+    appender.appendTinyInt(left.parts[i]!);
+    appender.endRow();
+  }
+  appender.closeSync();
+  const notDropped = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 2) p ON t.__row = p.__row)`;
+  if (m.split.kind === 'time') {
+    // The cut-off of splitBy: the known times of the kept rows, sorted, at floor(known * (1 - frac)).
+    const ms = `epoch_ms(${sqlIdent(m.split.column)})`;
+    const [c] = await session.rows(`SELECT count(${ms}) AS n FROM ${notDropped}`, { signal });
+    const known = Number(c?.['n'] ?? 0);
+    if (known === 0) throw badInput(undefined, `split by time: column "${m.split.column}" has no dates`);
+    const at = Math.min(Math.floor(known * (1 - frac)), known - 1);
+    const [cut] = await session.rows(`SELECT ${ms} AS cut FROM ${notDropped} WHERE ${ms} IS NOT NULL ORDER BY 1 LIMIT 1 OFFSET ${at}`, { signal });
+    await session.run(`INSERT INTO ${PARTS_TABLE} SELECT __row, 1 FROM ${notDropped} WHERE ${ms} >= ${Number(cut?.['cut'])}`, { signal });
+  }
+  const [counts] = await session.rows(`SELECT count(*) FILTER (WHERE part = 1) AS eval, count(*) AS left FROM ${PARTS_TABLE}`, { signal });
+  const [all] = await session.rows(`SELECT count(*) AS n FROM ${TRAINING_TABLE}`, { signal });
+  const evalRows = Number(counts?.['eval'] ?? 0);
+  const trainRows = Number(all?.['n'] ?? 0) - Number(counts?.['left'] ?? 0);
+  if (trainRows === 0 || evalRows === 0) {
+    throw badInput(undefined, `the ${m.split.kind} split left ${trainRows === 0 ? 'no training' : 'no evaluation'} rows (${trainRows + evalRows} rows in all)`);
+  }
+
+  const trainOf = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN ${PARTS_TABLE} p ON t.__row = p.__row)`;
+  const fitted = await fitTransforms(session, m.features, { relation: trainOf, display: m.dataset.path.join(', '), signal });
+  let timeRange: StreamedData['timeRange'];
+  const timeColumn = m.dataset.time_column;
+  if (timeColumn && TIME_TYPES.has(types.get(timeColumn) ?? '')) {
+    const [r] = await session.rows(`SELECT min(epoch_ms(${sqlIdent(timeColumn)})) AS lo, max(epoch_ms(${sqlIdent(timeColumn)})) AS hi FROM ${trainOf}`, { signal });
+    if (r?.['lo'] !== null && r?.['lo'] !== undefined) timeRange = { min: new Date(Number(r['lo'])).toISOString(), max: new Date(Number(r['hi'])).toISOString() };
+  }
+
+  // Buckets: a third of the budget each (one trained on, one read ahead, the rest for everything else).
+  const rowBytes = 8 * (m.features.length + 1) + 16 + 4 * fitted.width + 8;
+  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 3 / rowBytes));
+  const buckets = Math.max(1, Math.ceil(trainRows / bucketRows));
+  const slices = (m.validation.slices ?? []).filter((s) => s !== m.label && types.has(s));
+  const keep = [...new Set([m.label, ...m.features.map((f) => f.name), ...slices])].map(sqlIdent).join(', ');
+  // Training rows get a bucket from a hash of their row (a random subset each); eval rows get
+  // negative buckets in row order. Stored sorted by bucket, so a bucket's read skips the rest.
+  await session.run(
+    `CREATE OR REPLACE TEMP TABLE ${STREAM_TABLE} AS SELECT * FROM (
+       SELECT ${keep}, __row, (hash(__row, ${seed}) % ${buckets})::INTEGER AS __bucket FROM ${trainOf}
+       UNION ALL
+       SELECT ${keep}, __row, (-1 - (row_number() OVER (ORDER BY __row) - 1) // ${bucketRows})::INTEGER AS __bucket
+         FROM (SELECT t.* FROM ${TRAINING_TABLE} t SEMI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 1) p ON t.__row = p.__row)
+     ) ORDER BY __bucket, __row`,
+    { signal },
+  );
+  await session.run(`DROP TABLE ${TRAINING_TABLE}`);
+  const evalBuckets = Math.ceil(evalRows / bucketRows);
+
+  const reads: ColumnRead[] = ['js', ...m.features.map((f) => readFor(f.transform))];
+  const featureSql = [m.label, ...m.features.map((f) => f.name)].map(sqlIdent).join(', ');
+  const read = async (bucket: number, extra: readonly string[], sig?: AbortSignal) => {
+    const sql = `SELECT ${featureSql}${extra.map((c) => `, ${sqlIdent(c)}`).join('')} FROM ${STREAM_TABLE} WHERE __bucket = ${bucket}`;
+    const r = await readColumns(session, sql, [...reads, ...extra.map(() => 'js' as const)], COERCIONS, { signal: sig });
+    const label = r.columns[0]!;
+    const y = encodeLabelValues(label.kind === 'js' ? label.values : [], m.task).y;
+    const features = r.columns.slice(1, 1 + m.features.length);
+    return { rows: r.rows, y, x: transformColumns(fitted, features, 0, r.rows), features, extra: r.columns.slice(1 + m.features.length) };
+  };
+  const labelSum = new CompensatedSum();
+  let labelRows = 0;
+  const source: EpochSource = {
+    width: fitted.width,
+    rows: trainRows,
+    async *blocks(epoch, sig) {
+      const random = mulberry32((seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0);
+      const order = new Int32Array(buckets);
+      for (let b = 0; b < buckets; b++) order[b] = b;
+      shuffle(order, random);
+      // The next bucket is read while this one trains (DuckDB works on its own threads).
+      let pending = read(order[0]!, [], sig);
+      for (let k = 0; k < buckets; k++) {
+        const cur = await pending;
+        if (k + 1 < buckets) {
+          pending = read(order[k + 1]!, [], sig);
+          pending.catch(() => undefined);
+        }
+        if (epoch === 1) {
+          for (let i = 0; i < cur.rows; i++) labelSum.add(cur.y[i]!);
+          labelRows += cur.rows;
+        }
+        const rows = new Int32Array(cur.rows);
+        for (let i = 0; i < cur.rows; i++) rows[i] = i;
+        shuffle(rows, random);
+        const block: EpochBlock = { x: cur.x, y: cur.y, order: rows };
+        yield block;
+      }
+    },
+    async evalLoss(theta, binary, sig) {
+      const sums = { total: 0, weight: 0 };
+      for (let b = 1; b <= evalBuckets; b++) {
+        const cur = await read(-b, [], sig);
+        addLinearLoss(sums, theta, { x: cur.x, y: cur.y, width: fitted.width }, binary);
+      }
+      return sums.total / (sums.weight || 1);
+    },
+  };
+  return {
+    fitted,
+    trainRows,
+    evalRows,
+    bucketRows,
+    buckets,
+    source,
+    baseline() {
+      const mean = labelSum.value / (labelRows || 1);
+      return m.task === 'binary' ? { task: 'binary', positive_rate: mean } : { task: 'regression', mean };
+    },
+    async evaluate(score, columns, sig) {
+      const y = new Float32Array(evalRows);
+      const out = new Float32Array(evalRows);
+      const extra = columns.filter((c) => slices.includes(c));
+      const values = new Map<string, unknown[]>(columns.map((c) => [c, []]));
+      let at = 0;
+      for (let b = 1; b <= evalBuckets; b++) {
+        const cur = await read(-b, extra, sig);
+        y.set(cur.y, at);
+        out.set(score(cur.x), at);
+        at += cur.rows;
+        for (const c of columns) {
+          const list = values.get(c)!;
+          const k = extra.indexOf(c);
+          const f = m.features.findIndex((x) => x.name === c);
+          const col: TypedColumn | undefined = k >= 0 ? cur.extra[k] : f >= 0 ? cur.features[f] : undefined;
+          for (let i = 0; i < cur.rows; i++) list.push(col ? valueAt(col, i) : null);
+        }
+      }
+      return { y, out, columns: values };
+    },
+    trainRelation: `(SELECT * FROM ${STREAM_TABLE} WHERE __bucket >= 0)`,
+    timeRange,
+  };
+}
