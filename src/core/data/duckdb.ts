@@ -244,7 +244,7 @@ export interface ValueCoercions {
 }
 
 /** Type ids whose vectors hold plain JS numbers, read without the value converter. */
-const PLAIN_NUMBER_TYPES = new Set([2, 3, 4, 6, 7, 8, 10, 11]); // TINYINT, SMALLINT, INTEGER, UTINYINT, USMALLINT, UINTEGER, FLOAT, DOUBLE
+export const PLAIN_NUMBER_TYPES = new Set([2, 3, 4, 6, 7, 8, 10, 11]); // TINYINT, SMALLINT, INTEGER, UTINYINT, USMALLINT, UINTEGER, FLOAT, DOUBLE
 
 /**
  * A query's result as typed columns, never as row objects: each chunk's vectors are copied into
