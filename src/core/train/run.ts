@@ -95,13 +95,13 @@ export async function trainFromConfig(root: string, modelName: string | undefine
   const seed = m.training.seed ?? 42;
 
   const budgetMb = m.training.memory_budget_mb ?? DEFAULT_MEMORY_BUDGET_MB;
-  // DuckDB gets half the budget: past it, the training table spills to disk instead of growing the process.
-  const session = await DuckSession.open({ allowedDirectories: [root], memoryLimitMb: Math.max(256, budgetMb / 2) });
+  // DuckDB gets a quarter of the budget: past it, the training table spills to disk instead of growing the process.
+  const session = await DuckSession.open({ allowedDirectories: [root], memoryLimitMb: Math.max(128, budgetMb / 4) });
   try {
     say('loading', `Reading ${m.dataset.path.join(', ')}`);
     const files = await createTrainingTable(session, project, m, opts.signal);
     const plan = await shouldStream(session, m, opts.signal);
-    const streamed = plan.stream ? await prepareStreamed(session, m, budgetMb, opts.signal) : undefined;
+    const streamed = plan.stream ? await prepareStreamed(session, m, budgetMb, opts.signal, SAFENESS_ROWS) : undefined;
     const { tf, backend } = await loadTf(opts.backend);
     const classes = m.task === 'multiclass' ? 0 : 2;
     let core: TrainedCore;

@@ -33,6 +33,7 @@ const DEFAULT_EVAL = 0.2;
 /** Rows not trained on: eval rows (1) and rows whose label is unusable (2). */
 const PARTS_TABLE = 'prodml_split_parts';
 export const STREAM_TABLE = 'prodml_stream_rows';
+const SAMPLE_TABLE = 'prodml_train_sample';
 const TIME_TYPES = new Set(['DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS']);
 
 /**
@@ -74,7 +75,7 @@ export interface StreamedData {
   baseline(): Baseline;
   /** The eval rows scored in row order, with the columns asked for as JS values. */
   evaluate(score: (x: Float32Array) => Float32Array, columns: readonly string[], signal?: AbortSignal): Promise<{ y: Float32Array; out: Float32Array; columns: Map<string, unknown[]> }>;
-  /** A SQL relation of the training rows (with __row), for the safeness check's edge inputs. */
+  /** A SQL relation of the first `sampleRows` training rows as they are (with __row), for the safeness check's edge inputs. */
   trainRelation: string;
   timeRange?: { min: string; max: string };
 }
@@ -84,7 +85,14 @@ export interface StreamedData {
  * column's type cannot be cut in SQL the way the in-memory path cuts it (the caller then trains
  * in memory).
  */
-export async function prepareStreamed(session: DuckSession, m: ModelConfig, budgetMb: number, signal?: AbortSignal): Promise<StreamedData | undefined> {
+export async function prepareStreamed(
+  session: DuckSession,
+  m: ModelConfig,
+  budgetMb: number,
+  signal?: AbortSignal,
+  /** Training rows kept as they are (the first, in row order) for the safeness check's edge inputs. */
+  sampleRows = 200_000,
+): Promise<StreamedData | undefined> {
   const seed = m.training.seed ?? 42;
   const frac = m.split.eval_fraction ?? DEFAULT_EVAL;
   if (!(frac > 0 && frac < 1)) throw badInput(undefined, `split.eval_fraction must be between 0 and 1 (got ${frac})`);
@@ -106,10 +114,11 @@ export async function prepareStreamed(session: DuckSession, m: ModelConfig, budg
     left.parts[left.n++] = part;
   };
   let kept = 0;
-  const labels = await session.stream(`SELECT __row, ${sqlIdent(m.label)} FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
+  const labelSql = encodedLabelSql(m.task, sqlIdent(m.label), types.get(m.label) ?? '');
+  const labels = await session.stream(`SELECT __row, ${labelSql ?? sqlIdent(m.label)} FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
   for await (const chunk of labels.chunks()) {
     const rows = chunk.getColumnVector(0);
-    const y = encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
+    const y = labelSql ? Float64Array.from(chunk.getColumnVector(1).toArray() as (number | null)[], (v) => (v === null ? Number.NaN : v)) : encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
     for (let i = 0; i < chunk.rowCount; i++) {
       const row = rows.getItem(i) as number;
       if (!Number.isFinite(y[i]!)) leave(row, 2);
@@ -153,12 +162,33 @@ export async function prepareStreamed(session: DuckSession, m: ModelConfig, budg
     if (r?.['lo'] !== null && r?.['lo'] !== undefined) timeRange = { min: new Date(Number(r['lo'])).toISOString(), max: new Date(Number(r['hi'])).toISOString() };
   }
 
-  // Buckets: a third of the budget each (one trained on, one read ahead, the rest for everything else).
+  // Buckets: an eighth of the budget each (one trained on, one read ahead, their transient
+  // copies); DuckDB has a quarter (run.ts), Node and the rest what is left.
   const rowBytes = 8 * (m.features.length + 1) + 16 + 4 * fitted.width + 8;
-  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 3 / rowBytes));
+  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 8 / rowBytes));
   const buckets = Math.max(1, Math.ceil(trainRows / bucketRows));
   const slices = (m.validation.slices ?? []).filter((s) => s !== m.label && types.has(s));
-  const keep = [...new Set([m.label, ...m.features.map((f) => f.name), ...slices])].map(sqlIdent).join(', ');
+  // What each epoch reads, encoded in SQL once so that a bucket arrives as plain numeric vectors:
+  // the label as the number encodeLabelValues gives, numbers as DOUBLE, text categories as codes
+  // into a DuckDB ENUM of their values (NULL and '' are missing, as toCategory has it). A column
+  // of another type is kept as it is and coerced in JS, as the in-memory path does.
+  const dictionaries: (string[] | undefined)[] = [];
+  const featureSql: string[] = [];
+  for (const [k, f] of m.features.entries()) {
+    const type = types.get(f.name) ?? '';
+    const read = readFor(f.transform);
+    const col = sqlIdent(f.name);
+    if (read === 'number' && NUMERIC_TYPES.has(type)) featureSql.push(`CAST(${col} AS DOUBLE) AS __f${k}`);
+    else if (read === 'category' && type === 'VARCHAR') {
+      const enumType = `prodml_codes_${k}`;
+      await session.run(`DROP TYPE IF EXISTS ${enumType}`);
+      await session.run(`CREATE TYPE ${enumType} AS ENUM (SELECT DISTINCT ${col} FROM ${TRAINING_TABLE} WHERE ${col} IS NOT NULL AND ${col} <> '' ORDER BY 1)`, { signal });
+      const [d] = await session.rows(`SELECT enum_range(NULL::${enumType}) AS d`);
+      dictionaries[k] = (d?.['d'] as string[] | null) ?? [];
+      featureSql.push(`enum_code(CAST(NULLIF(${col}, '') AS ${enumType})) AS __f${k}`);
+    } else featureSql.push(`${col} AS __f${k}`);
+  }
+  const keep = [labelSql ? `${labelSql} AS __y` : `${sqlIdent(m.label)} AS __y`, ...featureSql, ...slices.map((c, k) => `${sqlIdent(c)} AS __s${k}`)].join(', ');
   // Training rows get a bucket from a hash of their row (a random subset each); eval rows get
   // negative buckets in row order. Stored sorted by bucket, so a bucket's read skips the rest.
   await session.run(
@@ -170,18 +200,36 @@ export async function prepareStreamed(session: DuckSession, m: ModelConfig, budg
      ) ORDER BY __bucket, __row`,
     { signal },
   );
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${SAMPLE_TABLE} AS SELECT * FROM ${trainOf} ORDER BY __row LIMIT ${sampleRows}`, { signal });
   await session.run(`DROP TABLE ${TRAINING_TABLE}`);
   const evalBuckets = Math.ceil(evalRows / bucketRows);
 
-  const reads: ColumnRead[] = ['js', ...m.features.map((f) => readFor(f.transform))];
-  const featureSql = [m.label, ...m.features.map((f) => f.name)].map(sqlIdent).join(', ');
-  const read = async (bucket: number, extra: readonly string[], sig?: AbortSignal) => {
-    const sql = `SELECT ${featureSql}${extra.map((c) => `, ${sqlIdent(c)}`).join('')} FROM ${STREAM_TABLE} WHERE __bucket = ${bucket}`;
+  const reads: ColumnRead[] = [labelSql ? 'number' : 'js', ...m.features.map((f, k) => (dictionaries[k] || featureSql[k]!.startsWith('CAST(') ? 'number' : readFor(f.transform)))];
+  const columnsSql = ['__y', ...m.features.map((_, k) => `__f${k}`)].join(', ');
+  /** A bucket's labels and feature columns, in the bucket's row order or permuted by `perm`. */
+  const read = async (bucket: number, extra: readonly number[], sig?: AbortSignal, random?: () => number) => {
+    const sql = `SELECT ${columnsSql}${extra.map((k) => `, __s${k}`).join('')} FROM ${STREAM_TABLE} WHERE __bucket = ${bucket}`;
     const r = await readColumns(session, sql, [...reads, ...extra.map(() => 'js' as const)], COERCIONS, { signal: sig });
+    const n = r.rows;
     const label = r.columns[0]!;
-    const y = encodeLabelValues(label.kind === 'js' ? label.values : [], m.task).y;
-    const features = r.columns.slice(1, 1 + m.features.length);
-    return { rows: r.rows, y, x: transformColumns(fitted, features, 0, r.rows), features, extra: r.columns.slice(1 + m.features.length) };
+    let y = label.kind === 'number' ? Float32Array.from(label.values) : encodeLabelValues(label.kind === 'js' ? label.values : [], m.task).y;
+    let features = r.columns.slice(1, 1 + m.features.length).map((c, k): TypedColumn => {
+      const dictionary = dictionaries[k];
+      if (!dictionary || c.kind !== 'number') return c;
+      const codes = new Int32Array(n);
+      for (let i = 0; i < n; i++) codes[i] = c.values[i] === c.values[i] ? c.values[i]! : -1;
+      return { kind: 'category', codes, dictionary };
+    });
+    if (random) {
+      // The bucket's rows in a seeded random order: the columns are permuted (a few MB each, so
+      // the gathers stay in cache) and the epoch then walks the design matrix in order.
+      const perm = new Int32Array(n);
+      for (let i = 0; i < n; i++) perm[i] = i;
+      shuffle(perm, random);
+      y = gather(y, perm);
+      features = features.map((c) => permuted(c, perm));
+    }
+    return { rows: n, y, x: transformColumns(fitted, features, 0, n), features, extra: r.columns.slice(1 + m.features.length) };
   };
   const labelSum = new CompensatedSum();
   let labelRows = 0;
@@ -194,11 +242,12 @@ export async function prepareStreamed(session: DuckSession, m: ModelConfig, budg
       for (let b = 0; b < buckets; b++) order[b] = b;
       shuffle(order, random);
       // The next bucket is read while this one trains (DuckDB works on its own threads).
-      let pending = read(order[0]!, [], sig);
+      // Each bucket's permutation is drawn when its read starts: reads run in bucket order, so the draws do too.
+      let pending = read(order[0]!, [], sig, random);
       for (let k = 0; k < buckets; k++) {
         const cur = await pending;
         if (k + 1 < buckets) {
-          pending = read(order[k + 1]!, [], sig);
+          pending = read(order[k + 1]!, [], sig, random);
           pending.catch(() => undefined);
         }
         if (epoch === 1) {
@@ -207,7 +256,6 @@ export async function prepareStreamed(session: DuckSession, m: ModelConfig, budg
         }
         const rows = new Int32Array(cur.rows);
         for (let i = 0; i < cur.rows; i++) rows[i] = i;
-        shuffle(rows, random);
         const block: EpochBlock = { x: cur.x, y: cur.y, order: rows };
         yield block;
       }
@@ -236,10 +284,11 @@ export async function prepareStreamed(session: DuckSession, m: ModelConfig, budg
       const y = new Float32Array(evalRows);
       const out = new Float32Array(evalRows);
       const extra = columns.filter((c) => slices.includes(c));
+      const extraAt = extra.map((c) => slices.indexOf(c));
       const values = new Map<string, unknown[]>(columns.map((c) => [c, []]));
       let at = 0;
       for (let b = 1; b <= evalBuckets; b++) {
-        const cur = await read(-b, extra, sig);
+        const cur = await read(-b, extraAt, sig);
         y.set(cur.y, at);
         out.set(score(cur.x), at);
         at += cur.rows;
@@ -253,7 +302,51 @@ export async function prepareStreamed(session: DuckSession, m: ModelConfig, budg
       }
       return { y, out, columns: values };
     },
-    trainRelation: `(SELECT * FROM ${STREAM_TABLE} WHERE __bucket >= 0)`,
+    trainRelation: SAMPLE_TABLE,
     timeRange,
   };
+}
+
+const NUMERIC_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE']);
+
+/** The label as encodeLabelValues encodes it, in SQL, for the column types where the two agree; else undefined. */
+function encodedLabelSql(task: ModelConfig['task'], col: string, type: string): string | undefined {
+  if (task === 'binary') {
+    if (type === 'BOOLEAN') return `CASE WHEN ${col} THEN 1.0 WHEN NOT ${col} THEN 0.0 END`;
+    if (NUMERIC_TYPES.has(type)) return `CASE WHEN ${col} = 1 THEN 1.0 WHEN ${col} = 0 THEN 0.0 END`;
+    if (type === 'VARCHAR') return `CASE WHEN ${col} IN ('1', 'true') THEN 1.0 WHEN ${col} IN ('0', 'false') THEN 0.0 END`;
+    return undefined;
+  }
+  if (task === 'regression' && NUMERIC_TYPES.has(type)) return `CAST(${col} AS DOUBLE)`;
+  return undefined;
+}
+
+function gather(a: Float32Array, perm: Int32Array): Float32Array {
+  const out = new Float32Array(perm.length);
+  for (let i = 0; i < perm.length; i++) out[i] = a[perm[i]!]!;
+  return out;
+}
+
+/** A column's rows in the order `perm` gives. */
+function permuted(c: TypedColumn, perm: Int32Array): TypedColumn {
+  const n = perm.length;
+  switch (c.kind) {
+    case 'number': {
+      const v = new Float64Array(n);
+      for (let i = 0; i < n; i++) v[i] = c.values[perm[i]!]!;
+      return { kind: 'number', values: v };
+    }
+    case 'date': {
+      const v = new Float64Array(n);
+      for (let i = 0; i < n; i++) v[i] = c.ms[perm[i]!]!;
+      return { kind: 'date', ms: v };
+    }
+    case 'category': {
+      const v = new Int32Array(n);
+      for (let i = 0; i < n; i++) v[i] = c.codes[perm[i]!]!;
+      return { kind: 'category', codes: v, dictionary: c.dictionary };
+    }
+    case 'js':
+      return { kind: 'js', values: Array.from(perm, (i) => c.values[i]) };
+  }
 }
