@@ -289,12 +289,7 @@ export async function readColumns(
     for (let j = 0; j < reads.length; j++) {
       const read = reads[j]!;
       if (read === 'number' && PLAIN_NUMBER_TYPES.has(typeIds[j]!)) {
-        const vec = chunk.getColumnVector(j);
-        const out = num[j]!;
-        for (let i = 0; i < m; i++) {
-          const v = vec.getItem(i);
-          out[n + i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
-        }
+        copyNumbers(chunk, j, num[j]!, n);
         continue;
       }
       if (read === 'category' && typeIds[j] === 17) {
@@ -335,6 +330,32 @@ export async function readColumns(
   return { rows: n, columns, names: stream.columnNames };
 }
 
+/**
+ * A plain numeric vector's values into `out` from `at`: NaN where null or not finite, as
+ * `getItem` would give them. Reads the vector's typed array and its validity bits directly:
+ * `getItem` tests validity with BigInt arithmetic, an allocation per value.
+ */
+function copyNumbers(chunk: DuckDBDataChunk, column: number, out: Float64Array, at: number): void {
+  const m = chunk.rowCount;
+  const vec = chunk.getColumnVector(column) as unknown as { items?: unknown; validity?: { data: BigUint64Array | null; offset: number }; getItem(i: number): unknown };
+  const items = vec.items;
+  const validity = vec.validity;
+  if (!(ArrayBuffer.isView(items) && !(items instanceof BigInt64Array) && !(items instanceof BigUint64Array) && !(items instanceof DataView)) || !validity || validity.offset !== 0) {
+    for (let i = 0; i < m; i++) {
+      const v = vec.getItem(i);
+      out[at + i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+    }
+    return;
+  }
+  const values = items as unknown as ArrayLike<number>;
+  // The validity mask is little-endian 64-bit words: as 32-bit words, bit i is word i >>> 5, bit i & 31.
+  const mask = validity.data ? new Uint32Array(validity.data.buffer, validity.data.byteOffset, validity.data.length * 2) : undefined;
+  for (let i = 0; i < m; i++) {
+    const v = values[i]!;
+    out[at + i] = (mask === undefined || (mask[i >>> 5]! >>> (i & 31)) & 1) && Number.isFinite(v) ? v : Number.NaN;
+  }
+}
+
 /** A VARCHAR vector's item: its text, or null. */
 function textOrNull(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
@@ -346,11 +367,7 @@ export function chunkTypedColumn(chunk: DuckDBDataChunk, column: number, typeId:
   if (read === 'number') {
     const out = new Float64Array(m);
     if (PLAIN_NUMBER_TYPES.has(typeId)) {
-      const vec = chunk.getColumnVector(column);
-      for (let i = 0; i < m; i++) {
-        const v = vec.getItem(i);
-        out[i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
-      }
+      copyNumbers(chunk, column, out, 0);
     } else {
       const values = chunkColumnJS(chunk, column);
       for (let i = 0; i < m; i++) out[i] = coerce.toNumber(values[i]) ?? Number.NaN;

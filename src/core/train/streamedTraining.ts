@@ -312,9 +312,9 @@ const NUMERIC_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTIN
 /** The label as encodeLabelValues encodes it, in SQL, for the column types where the two agree; else undefined. */
 function encodedLabelSql(task: ModelConfig['task'], col: string, type: string): string | undefined {
   if (task === 'binary') {
-    if (type === 'BOOLEAN') return `CASE WHEN ${col} THEN 1.0 WHEN NOT ${col} THEN 0.0 END`;
-    if (NUMERIC_TYPES.has(type)) return `CASE WHEN ${col} = 1 THEN 1.0 WHEN ${col} = 0 THEN 0.0 END`;
-    if (type === 'VARCHAR') return `CASE WHEN ${col} IN ('1', 'true') THEN 1.0 WHEN ${col} IN ('0', 'false') THEN 0.0 END`;
+    if (type === 'BOOLEAN') return `CASE WHEN ${col} THEN 1.0::DOUBLE WHEN NOT ${col} THEN 0.0::DOUBLE END`;
+    if (NUMERIC_TYPES.has(type)) return `CASE WHEN ${col} = 1 THEN 1.0::DOUBLE WHEN ${col} = 0 THEN 0.0::DOUBLE END`;
+    if (type === 'VARCHAR') return `CASE WHEN ${col} IN ('1', 'true') THEN 1.0::DOUBLE WHEN ${col} IN ('0', 'false') THEN 0.0::DOUBLE END`;
     return undefined;
   }
   if (task === 'regression' && NUMERIC_TYPES.has(type)) return `CAST(${col} AS DOUBLE)`;
