@@ -258,11 +258,11 @@ export async function readColumns(
   sql: string,
   reads: readonly ColumnRead[],
   coerce: ValueCoercions,
-  opts: { signal?: AbortSignal; onChunk?: (rows: number) => void } = {},
+  opts: { signal?: AbortSignal; onChunk?: (rows: number) => void; /** The rows expected, when known: the columns are allocated once. */ rows?: number } = {},
 ): Promise<{ rows: number; columns: TypedColumn[]; names: string[] }> {
   const stream = await session.stream(sql, { signal: opts.signal });
   if (stream.columnNames.length !== reads.length) throw new Error(`readColumns: ${reads.length} reads for ${stream.columnNames.length} columns`);
-  let capacity = 1 << 16;
+  let capacity = Math.max(1, opts.rows ?? 1 << 16);
   let n = 0;
   const num = reads.map((r) => (r === 'number' || r === 'date' ? new Float64Array(capacity) : undefined));
   const codes = reads.map((r) => (r === 'category' ? new Int32Array(capacity) : undefined));
@@ -318,13 +318,14 @@ export async function readColumns(
     n += m;
     opts.onChunk?.(n);
   }
+  const fit = <T extends Float64Array | Int32Array>(a: T): T => (a.length === n ? a : (a.slice(0, n) as T));
   const columns: TypedColumn[] = reads.map((r, j) =>
     r === 'number'
-      ? { kind: 'number', values: num[j]!.slice(0, n) }
+      ? { kind: 'number', values: fit(num[j]!) }
       : r === 'date'
-        ? { kind: 'date', ms: num[j]!.slice(0, n) }
+        ? { kind: 'date', ms: fit(num[j]!) }
         : r === 'category'
-          ? { kind: 'category', codes: codes[j]!.slice(0, n), dictionary: dicts[j]!.list }
+          ? { kind: 'category', codes: fit(codes[j]!), dictionary: dicts[j]!.list }
           : { kind: 'js', values: js[j]! },
   );
   return { rows: n, columns, names: stream.columnNames };

@@ -34,6 +34,7 @@ const DEFAULT_EVAL = 0.2;
 const PARTS_TABLE = 'prodml_split_parts';
 export const STREAM_TABLE = 'prodml_stream_rows';
 const SAMPLE_TABLE = 'prodml_train_sample';
+const TILE_ROWS = 4096;
 const TIME_TYPES = new Set(['DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS']);
 
 /**
@@ -203,13 +204,14 @@ export async function prepareStreamed(
   await session.run(`CREATE OR REPLACE TEMP TABLE ${SAMPLE_TABLE} AS SELECT * FROM ${trainOf} ORDER BY __row LIMIT ${sampleRows}`, { signal });
   await session.run(`DROP TABLE ${TRAINING_TABLE}`);
   const evalBuckets = Math.ceil(evalRows / bucketRows);
+  const sizes = new Map((await session.rows(`SELECT __bucket AS b, count(*) AS n FROM ${STREAM_TABLE} GROUP BY 1`, { signal })).map((r) => [Number(r['b']), Number(r['n'])]));
 
   const reads: ColumnRead[] = [labelSql ? 'number' : 'js', ...m.features.map((f, k) => (dictionaries[k] || featureSql[k]!.startsWith('CAST(') ? 'number' : readFor(f.transform)))];
   const columnsSql = ['__y', ...m.features.map((_, k) => `__f${k}`)].join(', ');
   /** A bucket's labels and feature columns, in the bucket's row order or permuted by `perm`. */
   const read = async (bucket: number, extra: readonly number[], sig?: AbortSignal, random?: () => number) => {
     const sql = `SELECT ${columnsSql}${extra.map((k) => `, __s${k}`).join('')} FROM ${STREAM_TABLE} WHERE __bucket = ${bucket}`;
-    const r = await readColumns(session, sql, [...reads, ...extra.map(() => 'js' as const)], COERCIONS, { signal: sig });
+    const r = await readColumns(session, sql, [...reads, ...extra.map(() => 'js' as const)], COERCIONS, { signal: sig, rows: sizes.get(bucket) });
     const n = r.rows;
     const label = r.columns[0]!;
     let y = label.kind === 'number' ? Float32Array.from(label.values) : encodeLabelValues(label.kind === 'js' ? label.values : [], m.task).y;
@@ -229,7 +231,11 @@ export async function prepareStreamed(
       y = gather(y, perm);
       features = features.map((c) => permuted(c, perm));
     }
-    return { rows: n, y, x: transformColumns(fitted, features, 0, n), features, extra: r.columns.slice(1 + m.features.length) };
+    // In tiles of rows, so that the columns' strided writes stay in cache.
+    const w = fitted.width;
+    const x = new Float32Array(n * w);
+    for (let s = 0; s < n; s += TILE_ROWS) transformColumns(fitted, features, s, Math.min(n, s + TILE_ROWS), x.subarray(s * w, Math.min(n, s + TILE_ROWS) * w));
+    return { rows: n, y, x, features, extra: r.columns.slice(1 + m.features.length) };
   };
   const labelSum = new CompensatedSum();
   let labelRows = 0;
