@@ -86,6 +86,7 @@ export class DuckSession {
       return rowsFromColumns(reader.columnNames(), reader.getColumnsJS());
     } catch (e) {
       if (signal?.aborted) throw cancelled();
+      if (TRACE) process.stderr.write(`[sql failed] ${sql.replace(/\s+/g, ' ').slice(0, 300)}\n`);
       throw e;
     } finally {
       if (timer) clearInterval(timer);

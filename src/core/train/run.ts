@@ -16,7 +16,7 @@ import type { InputValue } from '../evaluate/regression';
 import { checkSafeness, type SafenessResult } from '../evaluate/safeness';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
-import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
+import { datasetFiles, loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import { importDeclaredOnnx } from '../onnx/declared';
 import { VERSION } from '../project/version';
@@ -95,8 +95,11 @@ export async function trainFromConfig(root: string, modelName: string | undefine
   const seed = m.training.seed ?? 42;
 
   const budgetMb = m.training.memory_budget_mb ?? DEFAULT_MEMORY_BUDGET_MB;
-  // DuckDB gets a quarter of the budget: past it, the training table spills to disk instead of growing the process.
-  const session = await DuckSession.open({ allowedDirectories: [root], memoryLimitMb: Math.max(128, budgetMb / 4) });
+  // Data large for the budget: DuckDB gets a quarter of it and past that spills the training
+  // table to disk instead of growing the process. Small files keep DuckDB's default (a cap of a
+  // few hundred MB can fail reading many CSV files at once: their buffers alone take that much).
+  const fileBytes = m.dataset.url ? Infinity : (await datasetFiles(root, { ...project, datasets: [m.dataset] })).reduce((a, f) => a + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
+  const session = await DuckSession.open({ allowedDirectories: [root], ...(fileBytes > (budgetMb * 2 ** 20) / 16 ? { memoryLimitMb: Math.max(256, budgetMb / 4) } : {}) });
   try {
     say('loading', `Reading ${m.dataset.path.join(', ')}`);
     const files = await createTrainingTable(session, project, m, opts.signal);
