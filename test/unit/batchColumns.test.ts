@@ -97,6 +97,17 @@ describe('batch prediction as typed columns', () => {
     });
   }
 
+  test('every kept column, Parquet parts and CSV output: the same file as the row path', async () => {
+    const src = await openSource('in/new.parquet', ws);
+    const opts = { partRows: 1000 };
+    const cols = await predictBatch(session, version, src, path.join(ws, 'out', 'all.cols.csv'), opts);
+    const rows = await predictBatch(session, version, src, path.join(ws, 'out', 'all.rows.csv'), { ...opts, log: { root: ws } });
+    assert.equal(cols.checkedAs, 'columns');
+    assert.deepEqual(cols.columns, ['id', 'label', 'prediction']);
+    assert.deepEqual(cols.columns, rows.columns);
+    assert.equal(fs.readFileSync(cols.output, 'utf8'), fs.readFileSync(rows.output, 'utf8'));
+  });
+
   test('a bad value deep in the file: the row check\'s message, naming the line and column', async () => {
     // items 2.5 on data line 4500 (file line 4502): DuckDB reads the column as DOUBLE; the model's input is an int.
     fs.writeFileSync(path.join(ws, 'in', 'frac.csv'), csv(ROWS, 2, (i, c) => i === 4500 && (c[2] = '2.5')));

@@ -180,19 +180,29 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
   const writer = await session.connect();
   try {
     await fs.mkdir(path.dirname(job.out), { recursive: true });
-    const select = [...kept.map((k) => sqlIdent(k)), ...preds.map((p) => `NULL::${p.type} AS ${sqlIdent(p.name)}`)].join(', ');
+    let stream = await session.stream(`SELECT ${read.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
+    // Inputs whose DuckDB types settle the checks are checked and scored as typed columns (no row
+    // objects): columnCheck.ts. A log needs the rows anyway.
+    const planOf = () => (!log && scorer.scoreColumns ? columnPlan(job.check, scorer.transforms, stream.columnNames, stream.columnTypes.map((t) => t.typeId as number)) : undefined);
+    let plan = planOf();
+    if (plan) {
+      job.checkedAs = 'columns';
+      // The kept columns then never pass through JavaScript: the output joins them to the
+      // predictions by position (both in the input's order), so only the inputs are streamed.
+      if (read.length !== scorer.inputs.length) {
+        stream = await session.stream(`SELECT ${scorer.inputs.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
+        plan = planOf()!;
+      }
+    }
+    const keptInJs = plan ? [] : kept;
+    const select = [...keptInJs.map((k) => sqlIdent(k)), ...preds.map((p) => `NULL::${p.type} AS ${sqlIdent(p.name)}`)].join(', ');
     await writer.run(`CREATE TABLE ${table} AS SELECT ${select} FROM ${input.scan} LIMIT 0`).catch((e) => rethrowRead(e, input, signal));
     let appender = await writer.appender(table);
     const types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
 
-    const stream = await session.stream(`SELECT ${read.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
-    const keptAt = kept.map((k) => stream.columnNames.indexOf(k));
+    const keptAt = keptInJs.map((k) => stream.columnNames.indexOf(k));
     const jsAt = stream.columnNames.map((_, i) => i).filter((i) => log || scorer.inputs.includes(stream.columnNames[i]!));
     const rowsOf = (seg: Segment) => (seg.rows ??= jsRows(seg.chunk, stream.columnNames, jsAt));
-    // Inputs whose DuckDB types settle the checks are checked and scored as typed columns (no row
-    // objects): columnCheck.ts. A log needs the rows anyway.
-    const plan = !log && scorer.scoreColumns ? columnPlan(job.check, scorer.transforms, stream.columnNames, stream.columnTypes.map((t) => t.typeId as number)) : undefined;
-    if (plan) job.checkedAs = 'columns';
 
     let pending: Segment[] = [];
     let pendingRows = 0;
@@ -277,13 +287,17 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
     if (done !== job.total) throw badInput(input.display, `changed while it was being scored (${job.total} rows counted, ${done} read); run again`);
 
     const options = job.format === 'parquet' ? 'FORMAT parquet' : job.format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json';
-    if (parts.length === 0) {
-      await writer.run(`COPY ${table} TO ${sqlString(tmpOut)} (${options})`, { signal });
-    } else {
+    let predictions = table;
+    if (parts.length > 0) {
       if (inTable > 0) await flushPart();
       // The Parquet reader keeps file and row order (preserve_insertion_order is on).
-      await writer.run(`COPY (SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}])) TO ${sqlString(tmpOut)} (${options})`, { signal });
+      predictions = `read_parquet([${parts.map(sqlString).join(', ')}])`;
     }
+    const body =
+      plan && kept.length > 0
+        ? `SELECT k.*, p.* FROM (SELECT ${kept.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}) k POSITIONAL JOIN (SELECT * FROM ${predictions}) p`
+        : `SELECT * FROM ${predictions}`;
+    await writer.run(`COPY (${body}) TO ${sqlString(tmpOut)} (${options})`, { signal });
     await fs.rename(tmpOut, job.out);
     return done;
   } catch (e) {
