@@ -333,28 +333,36 @@ export async function readColumns(
 }
 
 /**
- * A plain numeric vector's values into `out` from `at`: NaN where null or not finite, as
- * `getItem` would give them. Reads the vector's typed array and its validity bits directly:
- * `getItem` tests validity with BigInt arithmetic, an allocation per value.
+ * A plain numeric vector's values and validity read directly: its typed array, and its validity
+ * bits as 32-bit words (bit i is word i >>> 5, bit i & 31; undefined when every item is valid).
+ * `getItem` tests validity with BigInt arithmetic, an allocation per value. Undefined for a
+ * vector without a plain typed array (the caller then uses getItem).
  */
-function copyNumbers(chunk: DuckDBDataChunk, column: number, out: Float64Array, at: number): void {
-  const m = chunk.rowCount;
-  const vec = chunk.getColumnVector(column) as unknown as { items?: unknown; validity?: { data: BigUint64Array | null; offset: number }; getItem(i: number): unknown };
+export function numericVector(chunk: DuckDBDataChunk, column: number): { values: ArrayLike<number>; valid: Uint32Array | undefined } | undefined {
+  const vec = chunk.getColumnVector(column) as unknown as { items?: unknown; validity?: { data: BigUint64Array | null; offset: number } };
   const items = vec.items;
   const validity = vec.validity;
-  if (!(ArrayBuffer.isView(items) && !(items instanceof BigInt64Array) && !(items instanceof BigUint64Array) && !(items instanceof DataView)) || !validity || validity.offset !== 0) {
+  if (!ArrayBuffer.isView(items) || items instanceof BigInt64Array || items instanceof BigUint64Array || items instanceof DataView || !validity || validity.offset !== 0) return undefined;
+  const valid = validity.data ? new Uint32Array(validity.data.buffer, validity.data.byteOffset, validity.data.length * 2) : undefined;
+  return { values: items as unknown as ArrayLike<number>, valid };
+}
+
+/** A plain numeric vector's values into `out` from `at`: NaN where null or not finite, as `getItem` would give them. */
+function copyNumbers(chunk: DuckDBDataChunk, column: number, out: Float64Array, at: number): void {
+  const m = chunk.rowCount;
+  const direct = numericVector(chunk, column);
+  if (!direct) {
+    const vec = chunk.getColumnVector(column);
     for (let i = 0; i < m; i++) {
       const v = vec.getItem(i);
       out[at + i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
     }
     return;
   }
-  const values = items as unknown as ArrayLike<number>;
-  // The validity mask is little-endian 64-bit words: as 32-bit words, bit i is word i >>> 5, bit i & 31.
-  const mask = validity.data ? new Uint32Array(validity.data.buffer, validity.data.byteOffset, validity.data.length * 2) : undefined;
+  const { values, valid } = direct;
   for (let i = 0; i < m; i++) {
     const v = values[i]!;
-    out[at + i] = (mask === undefined || (mask[i >>> 5]! >>> (i & 31)) & 1) && Number.isFinite(v) ? v : Number.NaN;
+    out[at + i] = (valid === undefined || (valid[i >>> 5]! >>> (i & 31)) & 1) && Number.isFinite(v) ? v : Number.NaN;
   }
 }
 

@@ -20,7 +20,7 @@ import { badInput, cancelled, isProdmlError } from '../errors';
 import { loadProjectConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { syncDir } from '../registry/durable';
-import { checkedColumns, columnPlan } from './columnCheck';
+import { checkedColumns, codedQuery, columnPlan, planRows } from './columnCheck';
 import { instanceChecker, type InstanceChecker, type Place } from './instanceCheck';
 import { batchPredictionsFile, tempBeside } from './logPaths';
 import type { PredictionRecord } from './logTypes';
@@ -189,10 +189,10 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
       job.checkedAs = 'columns';
       // The kept columns then never pass through JavaScript: the output joins them to the
       // predictions by position (both in the input's order), so only the inputs are streamed.
-      if (read.length !== scorer.inputs.length) {
-        stream = await session.stream(`SELECT ${scorer.inputs.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
-        plan = planOf()!;
-      }
+      // Small categorical domains come as codes (columnCheck.ts, codedQuery): no text decoded but the values outside them.
+      const coded = codedQuery(plan, scorer.transforms, input.scan);
+      stream = await session.stream(coded.sql, { signal }).catch((e) => rethrowRead(e, input, signal));
+      plan = coded.plan;
     }
     const keptInJs = plan ? [] : kept;
     const select = [...keptInJs.map((k) => sqlIdent(k)), ...preds.map((p) => `NULL::${p.type} AS ${sqlIdent(p.name)}`)].join(', ');
@@ -202,7 +202,7 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
 
     const keptAt = keptInJs.map((k) => stream.columnNames.indexOf(k));
     const jsAt = stream.columnNames.map((_, i) => i).filter((i) => log || scorer.inputs.includes(stream.columnNames[i]!));
-    const rowsOf = (seg: Segment) => (seg.rows ??= jsRows(seg.chunk, stream.columnNames, jsAt));
+    const rowsOf = (seg: Segment) => (seg.rows ??= plan ? planRows(seg.chunk, plan) : jsRows(seg.chunk, stream.columnNames, jsAt));
 
     let pending: Segment[] = [];
     let pendingRows = 0;

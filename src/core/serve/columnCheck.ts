@@ -9,7 +9,7 @@
  * has no plan: the caller checks rows. A chunk with a problem returns undefined: the caller
  * checks its rows to name the first problem exactly as the row check does.
  */
-import { chunkTypedColumn, PLAIN_NUMBER_TYPES, type TypedColumn } from '../data/duckdb';
+import { chunkColumnJS, chunkTypedColumn, numericVector, PLAIN_NUMBER_TYPES, sqlIdent, sqlString, type TypedColumn } from '../data/duckdb';
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { COERCIONS, readFor } from '../features/applyColumns';
 import type { FittedTransforms } from '../features/spec';
@@ -29,6 +29,13 @@ interface ColumnRule {
   /** An int input read from a FLOAT or DOUBLE column: every value must be whole. */
   whole: boolean;
   domain?: ReadonlySet<string>;
+  /**
+   * A coded category (codedQuery): the column at `at` holds the 1-based position of the value in
+   * `values` (the model's domain, transform.json order), NULL otherwise; the column at `oovAt`
+   * holds the text of a value outside the domain (NULL otherwise). Only those texts are decoded.
+   */
+  values?: readonly string[];
+  oovAt?: number;
 }
 
 export interface ColumnPlan {
@@ -54,6 +61,45 @@ export function columnPlan(check: InstanceChecker, transforms: FittedTransforms,
   return { rules };
 }
 
+/** Domains up to this size are looked up in SQL (list_position is linear in the list). */
+const MAX_CODED_VALUES = 64;
+
+/**
+ * The SELECT list that streams a plan's inputs with small categorical domains as codes (see
+ * ColumnRule.values), and the plan over its columns. `input` is the scan of the input file.
+ */
+export function codedQuery(plan: ColumnPlan, transforms: FittedTransforms, input: string): { sql: string; plan: ColumnPlan } {
+  const select: string[] = [];
+  const rules = plan.rules.map((r): ColumnRule => {
+    const col = sqlIdent(r.name);
+    const f = transforms.features.find((x) => x.name === r.name);
+    const values = f && (f.kind === 'one_hot' || f.kind === 'vocabulary') ? f.values : undefined;
+    if (r.read === 'category' && values && values.length <= MAX_CODED_VALUES) {
+      const list = `[${values.map(sqlString).join(', ')}]::VARCHAR[]`;
+      select.push(`list_position(${list}, ${col})::INTEGER`, `CASE WHEN list_position(${list}, ${col}) IS NULL THEN ${col} END`);
+      return { ...r, at: select.length - 2, oovAt: select.length - 1, values };
+    }
+    select.push(col);
+    return { ...r, at: select.length - 1 };
+  });
+  return { sql: `SELECT ${select.join(', ')} FROM ${input}`, plan: { rules } };
+}
+
+/** A chunk of a plan's stream back as the rows of raw input values the row check reads. */
+export function planRows(chunk: DuckDBDataChunk, plan: ColumnPlan): Record<string, unknown>[] {
+  const n = chunk.rowCount;
+  const rows: Record<string, unknown>[] = Array.from({ length: n }, () => ({}));
+  for (const r of plan.rules) {
+    const raw = chunkColumnJS(chunk, r.at);
+    const oov = r.oovAt !== undefined ? chunkColumnJS(chunk, r.oovAt) : undefined;
+    for (let i = 0; i < n; i++) {
+      const v = raw[i];
+      rows[i]![r.name] = r.values ? (typeof v === 'number' ? r.values[v - 1] : (oov![i] ?? null)) : v;
+    }
+  }
+  return rows;
+}
+
 /**
  * A chunk's inputs as typed columns when every value passes, with the rows outside each
  * categorical input's domain counted into `outOfDomain`; undefined when some value fails.
@@ -64,8 +110,22 @@ export function checkedColumns(chunk: DuckDBDataChunk, plan: ColumnPlan, outOfDo
   const counts: [string, number][] = [];
   for (const r of plan.rules) {
     if (r.read === 'number') {
-      const vec = chunk.getColumnVector(r.at);
       const out = new Float64Array(n);
+      const direct = numericVector(chunk, r.at);
+      if (direct) {
+        const { values, valid } = direct;
+        for (let i = 0; i < n; i++) {
+          if (valid === undefined || (valid[i >>> 5]! >>> (i & 31)) & 1) {
+            const v = values[i]!;
+            if (!Number.isFinite(v) || (r.whole && !Number.isInteger(v))) return undefined;
+            out[i] = v;
+          } else if (r.nonNull) return undefined;
+          else out[i] = Number.NaN;
+        }
+        columns.push({ kind: 'number', values: out });
+        continue;
+      }
+      const vec = chunk.getColumnVector(r.at);
       for (let i = 0; i < n; i++) {
         const v = vec.getItem(i);
         if (typeof v === 'number') {
@@ -76,6 +136,38 @@ export function checkedColumns(chunk: DuckDBDataChunk, plan: ColumnPlan, outOfDo
         else return undefined;
       }
       columns.push({ kind: 'number', values: out });
+    } else if (r.values) {
+      // Codes from SQL: the domain first, then the texts outside it as they come.
+      const codes = chunk.getColumnVector(r.at);
+      const oov = chunk.getColumnVector(r.oovAt!);
+      const dictionary = [...r.values];
+      const index = new Map<string, number>();
+      const out = new Int32Array(n);
+      let outside = 0;
+      for (let i = 0; i < n; i++) {
+        const k = codes.getItem(i);
+        if (typeof k === 'number') {
+          out[i] = k - 1;
+          continue;
+        }
+        const text = oov.getItem(i);
+        if (text === null && r.nonNull) return undefined;
+        const c = typeof text === 'string' && text !== '' ? text : null;
+        if (c === null) {
+          out[i] = -1;
+          continue;
+        }
+        let j = index.get(c);
+        if (j === undefined) {
+          j = dictionary.length;
+          dictionary.push(c);
+          index.set(c, j);
+        }
+        out[i] = j;
+        outside++;
+      }
+      if (outside > 0) counts.push([r.name, outside]);
+      columns.push({ kind: 'category', codes: out, dictionary });
     } else {
       if (r.nonNull) {
         const vec = chunk.getColumnVector(r.at);
