@@ -23,7 +23,7 @@ import { fitTransforms } from '../features/fit';
 import type { FittedTransforms } from '../features/spec';
 import type { ModelConfig } from '../project/config';
 import { valueAt } from './columns';
-import { encodeLabelValues, TRAINING_TABLE } from './data';
+import { dropTrainingTable, encodeLabelValues, TRAINING_TABLE } from './data';
 import { addLinearLoss, isLinear, shuffle, type EpochBlock, type EpochSource } from './linearTrainer';
 import { unit } from './split';
 
@@ -203,7 +203,7 @@ export async function prepareStreamed(
     { signal },
   );
   await session.run(`CREATE OR REPLACE TEMP TABLE ${SAMPLE_TABLE} AS SELECT * FROM ${trainOf} ORDER BY __row LIMIT ${sampleRows}`, { signal });
-  await session.run(`DROP TABLE ${TRAINING_TABLE}`);
+  await dropTrainingTable(session);
   const evalBuckets = Math.ceil(evalRows / bucketRows);
   const sizes = new Map((await session.rows(`SELECT __bucket AS b, count(*) AS n FROM ${STREAM_TABLE} GROUP BY 1`, { signal })).map((r) => [Number(r['b']), Number(r['n'])]));
 
