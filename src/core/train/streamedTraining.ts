@@ -192,20 +192,19 @@ export async function prepareStreamed(
   }
   const keep = [labelSql ? `${labelSql} AS __y` : `${sqlIdent(m.label)} AS __y`, ...featureSql, ...slices.map((c, k) => `${sqlIdent(c)} AS __s${k}`)].join(', ');
   // Training rows get a bucket from a hash of their row (a random subset each); eval rows get
-  // negative buckets in row order. Stored sorted by bucket, so a bucket's read skips the rest.
-  await session.run(
-    `CREATE OR REPLACE TEMP TABLE ${STREAM_TABLE} AS SELECT * FROM (
-       SELECT ${keep}, __row, (hash(__row, ${seed}) % ${buckets})::INTEGER AS __bucket FROM ${trainOf}
-       UNION ALL
-       SELECT ${keep}, __row, (-1 - (row_number() OVER (ORDER BY __row) - 1) // ${bucketRows})::INTEGER AS __bucket
-         FROM (SELECT t.* FROM ${TRAINING_TABLE} t SEMI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 1) p ON t.__row = p.__row)
-     ) ORDER BY __bucket, __row`,
-    { signal },
-  );
+  // negative buckets by ranges of rows (-1 first), so they read back in row order. Inserted one
+  // bucket at a time, so each bucket's rows are stored together (a bucket's read skips the
+  // rest) without sorting the whole table, which a memory cap cannot afford at 10M rows.
+  const evalOf = `(SELECT t.* FROM ${TRAINING_TABLE} t SEMI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 1) p ON t.__row = p.__row)`;
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${STREAM_TABLE} AS SELECT ${keep}, __row, (-1 - __row // ${bucketRows})::INTEGER AS __bucket FROM ${evalOf}`, { signal });
+  for (let b = 0; b < buckets; b++) {
+    await session.run(`INSERT INTO ${STREAM_TABLE} SELECT ${keep}, __row, ${b} AS __bucket FROM ${trainOf} WHERE hash(__row, ${seed}) % ${buckets} = ${b}`, { signal });
+  }
   await session.run(`CREATE OR REPLACE TEMP TABLE ${SAMPLE_TABLE} AS SELECT * FROM ${trainOf} ORDER BY __row LIMIT ${sampleRows}`, { signal });
   await dropTrainingTable(session);
-  const evalBuckets = Math.ceil(evalRows / bucketRows);
   const sizes = new Map((await session.rows(`SELECT __bucket AS b, count(*) AS n FROM ${STREAM_TABLE} GROUP BY 1`, { signal })).map((r) => [Number(r['b']), Number(r['n'])]));
+  /** The eval buckets in row order. */
+  const evalIds = [...sizes.keys()].filter((b) => b < 0).sort((x, y) => y - x);
 
   const reads: ColumnRead[] = [labelSql ? 'number' : 'js', ...m.features.map((f, k) => (dictionaries[k] || featureSql[k]!.startsWith('CAST(') ? 'number' : readFor(f.transform)))];
   const columnsSql = ['__y', ...m.features.map((_, k) => `__f${k}`)].join(', ');
@@ -269,8 +268,8 @@ export async function prepareStreamed(
     },
     async evalLoss(theta, binary, sig) {
       const sums = { total: 0, weight: 0 };
-      for (let b = 1; b <= evalBuckets; b++) {
-        const cur = await read(-b, [], sig);
+      for (const b of evalIds) {
+        const cur = await read(b, [], sig);
         addLinearLoss(sums, theta, { x: cur.x, y: cur.y, width: fitted.width }, binary);
       }
       return sums.total / (sums.weight || 1);
@@ -294,8 +293,8 @@ export async function prepareStreamed(
       const extraAt = extra.map((c) => slices.indexOf(c));
       const values = new Map<string, unknown[]>(columns.map((c) => [c, []]));
       let at = 0;
-      for (let b = 1; b <= evalBuckets; b++) {
-        const cur = await read(-b, extraAt, sig);
+      for (const b of evalIds) {
+        const cur = await read(b, extraAt, sig);
         y.set(cur.y, at);
         out.set(score(cur.x), at);
         at += cur.rows;
