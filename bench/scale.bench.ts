@@ -11,9 +11,12 @@
  * drawn from a known logistic model.
  *
  * Usage: bench/scale.bench.ts [--rows 1000000,10000000] [--big] [--epochs 3] [--sklearn-max 2000000]
+ * (or SCALE_ROWS=1e6,2e6 in the environment). Each stage's note gives the load average (1 min)
+ * when it started: the machine is shared, and times scale with it.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckSession, sqlString } from '../src/core/data/duckdb';
 
@@ -22,7 +25,7 @@ const arg = (name: string, dflt: string) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
 };
-const SIZES = arg('--rows', '1000000,10000000').split(',').map(Number).concat(args.includes('--big') ? [100_000_000] : []);
+const SIZES = arg('--rows', process.env['SCALE_ROWS'] ?? '1000000,10000000').split(',').map(Number).concat(args.includes('--big') ? [100_000_000] : []);
 const EPOCHS = Number(arg('--epochs', '3'));
 const SKLEARN_MAX = Number(arg('--sklearn-max', '2000000'));
 const DATA = path.join(__dirname, '.data');
@@ -89,6 +92,9 @@ ${features}
   return ws;
 }
 
+/** The 1-minute load average when the last measured command started. */
+let load = 0;
+
 interface Measured {
   seconds: number;
   rssMB: number;
@@ -98,6 +104,7 @@ interface Measured {
 
 /** A command under /usr/bin/time -v: wall time and peak RSS of the whole process. */
 function measure(cmd: string, argv: string[], cwd: string): Measured {
+  load = os.loadavg()[0]!;
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', cmd, ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
   const seconds = (performance.now() - t0) / 1000;
@@ -131,15 +138,18 @@ async function main() {
     spawnSync(process.execPath, [CLI, 'schema', 'infer', 'data/scale.parquet', '-o', 'scale.schema.yaml', '--label', 'label', '--workspace', ws], { cwd: ws, stdio: 'ignore' });
     process.stderr.write(`${rows.toLocaleString('en-US')} rows: profile\n`);
     const prof = cli(ws, 'profile', 'data/scale.parquet', '--json');
+    const profLoad = load;
     const summ = measure(process.execPath, ['-e', SUMMARIZE, parquet], path.join(__dirname, '..'));
-    table.push({ rows, stage: 'profile', seconds: prof.seconds, rssMB: prof.rssMB, ref: 'DuckDB SUMMARIZE', refSeconds: summ.seconds, refRssMB: summ.rssMB });
+    table.push({ rows, stage: 'profile', seconds: prof.seconds, rssMB: prof.rssMB, ref: 'DuckDB SUMMARIZE', refSeconds: summ.seconds, refRssMB: summ.rssMB, note: `load ${profLoad.toFixed(1)}` });
 
     process.stderr.write(`${rows.toLocaleString('en-US')} rows: validate\n`);
     const val = cli(ws, 'validate', 'data/scale.parquet', '--schema', 'scale.schema.yaml', '--format', 'json');
-    table.push({ rows, stage: 'validate', seconds: val.seconds, rssMB: val.rssMB, ref: 'DuckDB SUMMARIZE', refSeconds: summ.seconds, refRssMB: summ.rssMB });
+    table.push({ rows, stage: 'validate', seconds: val.seconds, rssMB: val.rssMB, ref: 'DuckDB SUMMARIZE', refSeconds: summ.seconds, refRssMB: summ.rssMB, note: `load ${load.toFixed(1)}` });
 
     process.stderr.write(`${rows.toLocaleString('en-US')} rows: train\n`);
     const tr = cli(ws, 'train', 'scale');
+    const trLoad = load;
+    const streamed = /Streaming [\d,]+ training rows from DuckDB in (\d+) shuffled buckets/.exec(tr.stderr);
     const paces = [...tr.stderr.matchAll(/epoch \d+\/\d+ · ([\d,]+) rows\/s/g)].map((m) => Number(m[1]!.replace(/,/g, '')));
     const card = JSON.parse(fs.readFileSync(path.join(ws, '.prodml', 'registry', 'scale', '1', 'card.json'), 'utf8')) as { metrics: { auc: number }; training_data: { rows: number } };
     const epochS = paces.map((p) => card.training_data.rows / p);
@@ -160,13 +170,13 @@ async function main() {
       ref: skM ? 'sklearn read+encode+SGD' : undefined,
       refSeconds: skM?.seconds,
       refRssMB: skM?.rssMB,
-      note: `AUC ${card.metrics.auc.toFixed(4)}${skRun ? ` (sklearn ${skRun.auc.toFixed(4)})` : ''}`,
+      note: `AUC ${card.metrics.auc.toFixed(4)}${skRun ? ` (sklearn ${skRun.auc.toFixed(4)})` : ''}; ${streamed ? `streamed, ${streamed[1]} buckets` : 'in memory'}; load ${trLoad.toFixed(1)}${skM ? ` (sklearn: ${load.toFixed(1)})` : ''}`,
     });
 
     process.stderr.write(`${rows.toLocaleString('en-US')} rows: batch\n`);
     const bp = cli(ws, 'predict', 'scale:1', '--input', 'data/scale.parquet', '--output', 'out/pred.parquet', '--keys', 'id', '--json');
     const inner = JSON.parse(bp.stdout) as { seconds?: number; rows?: number };
-    table.push({ rows, stage: 'batch predict', seconds: bp.seconds, rssMB: bp.rssMB, note: `${Math.round(rows / bp.seconds).toLocaleString('en-US')} rows/s whole process${inner.seconds ? `, ${Math.round(rows / inner.seconds).toLocaleString('en-US')} rows/s in predictBatch` : ''}` });
+    table.push({ rows, stage: 'batch predict', seconds: bp.seconds, rssMB: bp.rssMB, note: `${Math.round(rows / bp.seconds).toLocaleString('en-US')} rows/s whole process${inner.seconds ? `, ${Math.round(rows / inner.seconds).toLocaleString('en-US')} rows/s in predictBatch` : ''}; load ${load.toFixed(1)}` });
     fs.rmSync(path.join(ws, 'out'), { recursive: true, force: true });
   }
   const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));

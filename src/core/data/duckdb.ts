@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBType } from '@duckdb/node-api';
@@ -18,6 +19,11 @@ export interface SessionOptions {
    * 10M rows): right for profiling, wrong for anything that maps rows back to lines.
    */
   preserveInsertionOrder?: boolean;
+  /**
+   * DuckDB's memory limit (MB): past it, tables and sorts spill to a private temporary directory
+   * (removed on close) instead of growing the process. Unset: DuckDB's default, 80% of RAM.
+   */
+  memoryLimitMb?: number;
 }
 
 export type Row = Record<string, unknown>;
@@ -32,6 +38,8 @@ export class DuckSession {
     private readonly conn: DuckDBConnection,
     /** False for a connection from `connect()`: closing it leaves the shared database open. */
     private readonly ownsInstance = true,
+    /** The spill directory this session made (memoryLimitMb), removed on close. */
+    private readonly spillDir?: string,
   ) {}
 
   static async open(opts: SessionOptions): Promise<DuckSession> {
@@ -45,13 +53,19 @@ export class DuckSession {
     const dirs = opts.allowedDirectories.map((d) => sqlString(withTrailingSep(path.resolve(d))));
     await conn.run(`SET allowed_directories = [${dirs.join(', ')}]`);
     if (opts.preserveInsertionOrder === false) await conn.run(`SET preserve_insertion_order = false`);
+    let spillDir: string | undefined;
+    if (opts.memoryLimitMb !== undefined) {
+      spillDir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodml-duckdb-'));
+      await conn.run(`SET memory_limit = '${Math.max(64, Math.round(opts.memoryLimitMb))}MB'`);
+      await conn.run(`SET temp_directory = ${sqlString(spillDir)}`);
+    }
     await conn.run(`SET enable_external_access = false`);
     // Progress is only tracked with the progress bar on; we read it, DuckDB must not print it.
     await conn.run(`SET enable_progress_bar = true`);
     await conn.run(`SET enable_progress_bar_print = false`);
     await conn.run(`SET progress_bar_time = 0`);
     await conn.run(`SET lock_configuration = true`);
-    return new DuckSession(instance, conn);
+    return new DuckSession(instance, conn, true, spillDir);
   }
 
   async rows(sql: string, opts: QueryOptions = {}): Promise<Row[]> {
@@ -72,6 +86,7 @@ export class DuckSession {
       return rowsFromColumns(reader.columnNames(), reader.getColumnsJS());
     } catch (e) {
       if (signal?.aborted) throw cancelled();
+      if (TRACE) process.stderr.write(`[sql failed] ${sql.replace(/\s+/g, ' ').slice(0, 300)}\n`);
       throw e;
     } finally {
       if (timer) clearInterval(timer);
@@ -135,6 +150,7 @@ export class DuckSession {
   close(): void {
     this.conn.closeSync();
     if (this.ownsInstance) this.instance.closeSync();
+    if (this.spillDir) fs.rmSync(this.spillDir, { recursive: true, force: true });
   }
 }
 
@@ -229,7 +245,7 @@ export interface ValueCoercions {
 }
 
 /** Type ids whose vectors hold plain JS numbers, read without the value converter. */
-const PLAIN_NUMBER_TYPES = new Set([2, 3, 4, 6, 7, 8, 10, 11]); // TINYINT, SMALLINT, INTEGER, UTINYINT, USMALLINT, UINTEGER, FLOAT, DOUBLE
+export const PLAIN_NUMBER_TYPES = new Set([2, 3, 4, 6, 7, 8, 10, 11]); // TINYINT, SMALLINT, INTEGER, UTINYINT, USMALLINT, UINTEGER, FLOAT, DOUBLE
 
 /**
  * A query's result as typed columns, never as row objects: each chunk's vectors are copied into
@@ -243,11 +259,11 @@ export async function readColumns(
   sql: string,
   reads: readonly ColumnRead[],
   coerce: ValueCoercions,
-  opts: { signal?: AbortSignal; onChunk?: (rows: number) => void } = {},
+  opts: { signal?: AbortSignal; onChunk?: (rows: number) => void; /** The rows expected, when known: the columns are allocated once. */ rows?: number } = {},
 ): Promise<{ rows: number; columns: TypedColumn[]; names: string[] }> {
   const stream = await session.stream(sql, { signal: opts.signal });
   if (stream.columnNames.length !== reads.length) throw new Error(`readColumns: ${reads.length} reads for ${stream.columnNames.length} columns`);
-  let capacity = 1 << 16;
+  let capacity = Math.max(1, opts.rows ?? 1 << 16);
   let n = 0;
   const num = reads.map((r) => (r === 'number' || r === 'date' ? new Float64Array(capacity) : undefined));
   const codes = reads.map((r) => (r === 'category' ? new Int32Array(capacity) : undefined));
@@ -274,12 +290,7 @@ export async function readColumns(
     for (let j = 0; j < reads.length; j++) {
       const read = reads[j]!;
       if (read === 'number' && PLAIN_NUMBER_TYPES.has(typeIds[j]!)) {
-        const vec = chunk.getColumnVector(j);
-        const out = num[j]!;
-        for (let i = 0; i < m; i++) {
-          const v = vec.getItem(i);
-          out[n + i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
-        }
+        copyNumbers(chunk, j, num[j]!, n);
         continue;
       }
       if (read === 'category' && typeIds[j] === 17) {
@@ -308,16 +319,51 @@ export async function readColumns(
     n += m;
     opts.onChunk?.(n);
   }
+  const fit = <T extends Float64Array | Int32Array>(a: T): T => (a.length === n ? a : (a.slice(0, n) as T));
   const columns: TypedColumn[] = reads.map((r, j) =>
     r === 'number'
-      ? { kind: 'number', values: num[j]!.slice(0, n) }
+      ? { kind: 'number', values: fit(num[j]!) }
       : r === 'date'
-        ? { kind: 'date', ms: num[j]!.slice(0, n) }
+        ? { kind: 'date', ms: fit(num[j]!) }
         : r === 'category'
-          ? { kind: 'category', codes: codes[j]!.slice(0, n), dictionary: dicts[j]!.list }
+          ? { kind: 'category', codes: fit(codes[j]!), dictionary: dicts[j]!.list }
           : { kind: 'js', values: js[j]! },
   );
   return { rows: n, columns, names: stream.columnNames };
+}
+
+/**
+ * A plain numeric vector's values and validity read directly: its typed array, and its validity
+ * bits as 32-bit words (bit i is word i >>> 5, bit i & 31; undefined when every item is valid).
+ * `getItem` tests validity with BigInt arithmetic, an allocation per value. Undefined for a
+ * vector without a plain typed array (the caller then uses getItem).
+ */
+export function numericVector(chunk: DuckDBDataChunk, column: number): { values: ArrayLike<number>; valid: Uint32Array | undefined } | undefined {
+  const vec = chunk.getColumnVector(column) as unknown as { items?: unknown; validity?: { data: BigUint64Array | null; offset: number } };
+  const items = vec.items;
+  const validity = vec.validity;
+  if (!ArrayBuffer.isView(items) || items instanceof BigInt64Array || items instanceof BigUint64Array || items instanceof DataView || !validity || validity.offset !== 0) return undefined;
+  const valid = validity.data ? new Uint32Array(validity.data.buffer, validity.data.byteOffset, validity.data.length * 2) : undefined;
+  return { values: items as unknown as ArrayLike<number>, valid };
+}
+
+/** A plain numeric vector's values into `out` from `at`: NaN where null or not finite, as `getItem` would give them. */
+function copyNumbers(chunk: DuckDBDataChunk, column: number, out: Float64Array, at: number): void {
+  const m = chunk.rowCount;
+  const direct = numericVector(chunk, column);
+  if (!direct) {
+    const vec = chunk.getColumnVector(column);
+    for (let i = 0; i < m; i++) {
+      const v = vec.getItem(i);
+      out[at + i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+    }
+    return;
+  }
+  const { values, valid } = direct;
+  for (let i = 0; i < m; i++) {
+    const v = values[i]!;
+    out[at + i] = (valid === undefined || (valid[i >>> 5]! >>> (i & 31)) & 1) && Number.isFinite(v) ? v : Number.NaN;
+  }
 }
 
 /** A VARCHAR vector's item: its text, or null. */
@@ -331,11 +377,7 @@ export function chunkTypedColumn(chunk: DuckDBDataChunk, column: number, typeId:
   if (read === 'number') {
     const out = new Float64Array(m);
     if (PLAIN_NUMBER_TYPES.has(typeId)) {
-      const vec = chunk.getColumnVector(column);
-      for (let i = 0; i < m; i++) {
-        const v = vec.getItem(i);
-        out[i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
-      }
+      copyNumbers(chunk, column, out, 0);
     } else {
       const values = chunkColumnJS(chunk, column);
       for (let i = 0; i < m; i++) out[i] = coerce.toNumber(values[i]) ?? Number.NaN;

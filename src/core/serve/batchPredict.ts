@@ -20,6 +20,7 @@ import { badInput, cancelled, isProdmlError } from '../errors';
 import { loadProjectConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { syncDir } from '../registry/durable';
+import { checkedColumns, codedQuery, columnPlan, planRows } from './columnCheck';
 import { instanceChecker, type InstanceChecker, type Place } from './instanceCheck';
 import { batchPredictionsFile, tempBeside } from './logPaths';
 import type { PredictionRecord } from './logTypes';
@@ -55,6 +56,8 @@ export interface BatchResult {
   logged?: string;
   /** Rows whose category was outside the model's domain (scored by the model's OOV rule), by input. */
   outOfDomain: Record<string, number>;
+  /** How instances were checked and scored: as typed columns (columnCheck.ts), or as rows. */
+  checkedAs: 'columns' | 'rows';
 }
 
 const DEFAULT_CHUNK_ROWS = 8192;
@@ -113,12 +116,12 @@ export async function predictBatch(session: DuckSession, version: ModelVersion, 
     const read = opts.log ? names : names.filter((n) => kept.includes(n) || scorer.inputs.includes(n));
     // The same input contract as online serving (transform.json); extra columns are the keys, not errors.
     const check = instanceChecker({ transforms: scorer.transforms, unknownFields: false, fromText: true });
-    const job: Job = { session, input, scorer, format, out, kept, preds, read, total, chunkRows, partRows, signal, onProgress: opts.onProgress, ref, check, place: placeOf(input), outOfDomain: {} };
+    const job: Job = { session, input, scorer, format, out, kept, preds, read, total, chunkRows, partRows, signal, onProgress: opts.onProgress, ref, check, place: placeOf(input), outOfDomain: {}, checkedAs: 'rows' };
     const log = opts.log ? await openBatchLog(opts.log.root, version, scorer, logKey && names.includes(logKey) ? logKey : undefined) : undefined;
     try {
       const rows = await runJob(job, log);
       const logged = await log?.commit();
-      return { rows, output: out, seconds: (performance.now() - t0) / 1000, columns: [...kept, ...preds.map((p) => p.name)], ...(logged ? { logged } : {}), outOfDomain: job.outOfDomain };
+      return { rows, output: out, seconds: (performance.now() - t0) / 1000, columns: [...kept, ...preds.map((p) => p.name)], ...(logged ? { logged } : {}), outOfDomain: job.outOfDomain, checkedAs: job.checkedAs };
     } catch (e) {
       await log?.abort();
       throw e;
@@ -146,6 +149,7 @@ interface Job {
   check: InstanceChecker;
   place: Place;
   outOfDomain: Record<string, number>;
+  checkedAs: 'columns' | 'rows';
 }
 
 /** How a bad value is located: the line of a single CSV or JSON Lines file, else the row in reading order. */
@@ -156,10 +160,12 @@ function placeOf(input: DataSource): Place {
   return { row, field: (i, f) => `${row(i)}, column "${f}"` };
 }
 
-/** A streamed chunk's share of the work: the kept columns as DuckDB values, the rest as JS rows. */
+/** A streamed chunk's share of the work: the kept columns as DuckDB values, the rest as JS rows (built when needed). */
 interface Segment {
   kept: DuckDBValue[][];
-  rows: Record<string, unknown>[];
+  chunk: DuckDBDataChunk;
+  n: number;
+  rows?: Record<string, unknown>[];
 }
 
 async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
@@ -174,14 +180,29 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
   const writer = await session.connect();
   try {
     await fs.mkdir(path.dirname(job.out), { recursive: true });
-    const select = [...kept.map((k) => sqlIdent(k)), ...preds.map((p) => `NULL::${p.type} AS ${sqlIdent(p.name)}`)].join(', ');
+    let stream = await session.stream(`SELECT ${read.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
+    // Inputs whose DuckDB types settle the checks are checked and scored as typed columns (no row
+    // objects): columnCheck.ts. A log needs the rows anyway.
+    const planOf = () => (!log && scorer.scoreColumns ? columnPlan(job.check, scorer.transforms, stream.columnNames, stream.columnTypes.map((t) => t.typeId as number)) : undefined);
+    let plan = planOf();
+    if (plan) {
+      job.checkedAs = 'columns';
+      // The kept columns then never pass through JavaScript: the output joins them to the
+      // predictions by position (both in the input's order), so only the inputs are streamed.
+      // Small categorical domains come as codes (columnCheck.ts, codedQuery): no text decoded but the values outside them.
+      const coded = codedQuery(plan, scorer.transforms, input.scan);
+      stream = await session.stream(coded.sql, { signal }).catch((e) => rethrowRead(e, input, signal));
+      plan = coded.plan;
+    }
+    const keptInJs = plan ? [] : kept;
+    const select = [...keptInJs.map((k) => sqlIdent(k)), ...preds.map((p) => `NULL::${p.type} AS ${sqlIdent(p.name)}`)].join(', ');
     await writer.run(`CREATE TABLE ${table} AS SELECT ${select} FROM ${input.scan} LIMIT 0`).catch((e) => rethrowRead(e, input, signal));
     let appender = await writer.appender(table);
     const types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
 
-    const stream = await session.stream(`SELECT ${read.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
-    const keptAt = kept.map((k) => stream.columnNames.indexOf(k));
+    const keptAt = keptInJs.map((k) => stream.columnNames.indexOf(k));
     const jsAt = stream.columnNames.map((_, i) => i).filter((i) => log || scorer.inputs.includes(stream.columnNames[i]!));
+    const rowsOf = (seg: Segment) => (seg.rows ??= plan ? planRows(seg.chunk, plan) : jsRows(seg.chunk, stream.columnNames, jsAt));
 
     let pending: Segment[] = [];
     let pendingRows = 0;
@@ -197,23 +218,49 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
       inTable = 0;
       appender = await writer.appender(table);
     };
-    const score = async () => {
-      const rows = pending.flatMap((s) => s.rows);
+    /** The pending chunks one by one as typed columns; a chunk failing the column check goes through the row check, which names its problem. */
+    const scoreColumnwise = async () => {
+      const k = scorer.outputsPerRow;
+      for (const seg of pending) {
+        const cols = checkedColumns(seg.chunk, plan!, job.outOfDomain);
+        let out: Float32Array;
+        if (cols) out = scorer.scoreColumns!(cols, seg.n);
+        else {
+          const rows = rowsOf(seg);
+          checkRows(rows, done);
+          out = new Float32Array(seg.n * k);
+          for (let i = 0; i < rows.length; i += job.chunkRows) out.set(scorer.score(rows.slice(i, i + job.chunkRows)), i * k);
+        }
+        appender.appendDataChunk(outputChunk(types, seg.kept, out, seg.n, scorer));
+        done += seg.n;
+        inTable += seg.n;
+      }
+      pending = [];
+      pendingRows = 0;
+      if (inTable >= job.partRows) await flushPart();
+      job.onProgress?.(done, job.total);
+    };
+    const checkRows = (rows: Record<string, unknown>[], first: number) => {
       for (let i = 0; i < rows.length; i++) {
-        const problem = job.check.instance(rows[i], done + i, { place: job.place });
+        const problem = job.check.instance(rows[i], first + i, { place: job.place });
         if (problem) throw badInput(input.display, problem.message);
         const outside = job.check.oov(rows[i]!);
         if (outside) for (const f of outside) job.outOfDomain[f] = (job.outOfDomain[f] ?? 0) + 1;
       }
+    };
+    const score = async () => {
+      if (plan) return scoreColumnwise();
+      const rows = pending.flatMap(rowsOf);
+      checkRows(rows, done);
       const k = scorer.outputsPerRow;
       const out = new Float32Array(rows.length * k);
       for (let i = 0; i < rows.length; i += job.chunkRows) out.set(scorer.score(rows.slice(i, i + job.chunkRows)), i * k);
       let at = 0;
       for (const seg of pending) {
-        const n = seg.rows.length;
+        const n = seg.n;
         const chunk = outputChunk(types, seg.kept, out.subarray(at * k, (at + n) * k), n, scorer);
         appender.appendDataChunk(chunk);
-        log?.write(seg.rows, out, at, done + at);
+        log?.write(rowsOf(seg), out, at, done + at);
         at += n;
       }
       done += rows.length;
@@ -227,7 +274,7 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
 
     try {
       for await (const chunk of stream.chunks()) {
-        pending.push(segment(chunk, stream.columnNames, keptAt, jsAt));
+        pending.push({ kept: keptAt.map((i) => chunk.getColumnValues(i)), chunk, n: chunk.rowCount });
         pendingRows += chunk.rowCount;
         if (pendingRows >= job.chunkRows) await score();
       }
@@ -240,13 +287,17 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
     if (done !== job.total) throw badInput(input.display, `changed while it was being scored (${job.total} rows counted, ${done} read); run again`);
 
     const options = job.format === 'parquet' ? 'FORMAT parquet' : job.format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json';
-    if (parts.length === 0) {
-      await writer.run(`COPY ${table} TO ${sqlString(tmpOut)} (${options})`, { signal });
-    } else {
+    let predictions = table;
+    if (parts.length > 0) {
       if (inTable > 0) await flushPart();
       // The Parquet reader keeps file and row order (preserve_insertion_order is on).
-      await writer.run(`COPY (SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}])) TO ${sqlString(tmpOut)} (${options})`, { signal });
+      predictions = `read_parquet([${parts.map(sqlString).join(', ')}])`;
     }
+    const body =
+      plan && kept.length > 0
+        ? `SELECT k.*, p.* FROM (SELECT ${kept.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}) k POSITIONAL JOIN (SELECT * FROM ${predictions}) p`
+        : `SELECT * FROM ${predictions}`;
+    await writer.run(`COPY (${body}) TO ${sqlString(tmpOut)} (${options})`, { signal });
     await fs.rename(tmpOut, job.out);
     return done;
   } catch (e) {
@@ -263,8 +314,8 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
   }
 }
 
-/** Splits a streamed chunk into the DuckDB values to copy and the JS rows to score (and log). */
-function segment(chunk: DuckDBDataChunk, names: string[], keptAt: number[], jsAt: number[]): Segment {
+/** A streamed chunk's rows as JS objects of the columns at `jsAt` (to check, score and log). */
+function jsRows(chunk: DuckDBDataChunk, names: string[], jsAt: number[]): Record<string, unknown>[] {
   const n = chunk.rowCount;
   const jsCols = jsAt.map((i) => chunkColumnJS(chunk, i));
   const rows: Record<string, unknown>[] = new Array(n);
@@ -273,7 +324,7 @@ function segment(chunk: DuckDBDataChunk, names: string[], keptAt: number[], jsAt
     for (let j = 0; j < jsAt.length; j++) row[names[jsAt[j]!]!] = jsCols[j]![r];
     rows[r] = row;
   }
-  return { kept: keptAt.map((i) => chunk.getColumnValues(i)), rows };
+  return rows;
 }
 
 /** One output chunk: the kept columns as read, then the prediction columns. */

@@ -18,7 +18,7 @@ export interface ColumnarSplit extends TrainingColumns {
   seed: number;
 }
 
-export async function loadTrainedOn(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal): Promise<ColumnarSplit> {
+export async function loadTrainedOn(session: DuckSession, project: ProjectConfig, m: ModelConfig, signal?: AbortSignal, created?: TrainingColumns['files']): Promise<ColumnarSplit> {
   const extra: { name: string; read: 'date' | 'category' | 'js' }[] = [];
   if (m.split.kind === 'time') extra.push({ name: m.split.column, read: 'date' });
   if (m.split.kind === 'group') extra.push({ name: m.split.column, read: 'category' });
@@ -28,7 +28,7 @@ export async function loadTrainedOn(session: DuckSession, project: ProjectConfig
   // One read per column name (a slice may also be the time column): the first kind asked wins.
   const seen = new Set<string>();
   const unique = extra.filter((e) => !seen.has(e.name) && seen.add(e.name));
-  const data = await loadTrainingColumns(session, project, m, { signal, extra: unique });
+  const data = await loadTrainingColumns(session, project, m, { signal, extra: unique, created });
   const labels = encodeLabelValues(data.label, m.task);
   const kept: number[] = [];
   for (let i = 0; i < data.rows; i++) if (Number.isFinite(labels.y[i]!)) kept.push(i);

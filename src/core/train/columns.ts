@@ -26,10 +26,10 @@ export async function loadTrainingColumns(
   session: DuckSession,
   project: ProjectConfig,
   m: ModelConfig,
-  opts: { signal?: AbortSignal; extra?: { name: string; read: ColumnRead }[]; onRows?: (rows: number) => void } = {},
+  opts: { signal?: AbortSignal; extra?: { name: string; read: ColumnRead }[]; onRows?: (rows: number) => void; /** TRAINING_TABLE already made by createTrainingTable: what it returned. */ created?: TrainingData['files'] } = {},
 ): Promise<TrainingColumns> {
   const { signal } = opts;
-  const files = await createTrainingTable(session, project, m, signal);
+  const files = opts.created ?? (await createTrainingTable(session, project, m, signal));
   const have = new Set((await session.rows(`DESCRIBE SELECT * FROM ${TRAINING_TABLE}`, { signal })).map((r) => String(r['column_name'])));
   const needed = [m.label, ...m.features.map((f) => f.name)];
   const missing = needed.filter((c) => !have.has(c));

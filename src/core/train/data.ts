@@ -48,8 +48,19 @@ export async function createTrainingTable(session: DuckSession, project: Project
     files.push({ path: rel, content_hash: `sha256:${crypto.createHash('sha256').update(content).digest('hex')}`, rows: Number(count?.['n'] ?? 0) });
     scans.push(`SELECT * FROM ${src.scan}`);
   }
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_TABLE} AS SELECT *, (row_number() OVER () - 1)::INTEGER AS __row FROM (${scans.join(' UNION ALL BY NAME ')})`, { signal });
+  // __row is the table's rowid (its insertion order, the files' order): a window numbering the
+  // rows would hold them all in memory at once, which failed at 10M rows under a memory limit.
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${RAW_TABLE} AS SELECT * FROM (${scans.join(' UNION ALL BY NAME ')})`, { signal });
+  await session.run(`CREATE OR REPLACE TEMP VIEW ${TRAINING_TABLE} AS SELECT *, rowid::INTEGER AS __row FROM ${RAW_TABLE}`, { signal });
   return files;
+}
+
+const RAW_TABLE = `${TRAINING_TABLE}_raw`;
+
+/** Drops TRAINING_TABLE and what it reads (a view over a table for files, a table for a database). */
+export async function dropTrainingTable(session: DuckSession): Promise<void> {
+  await session.run(`DROP VIEW IF EXISTS ${TRAINING_TABLE}`).catch(() => session.run(`DROP TABLE IF EXISTS ${TRAINING_TABLE}`));
+  await session.run(`DROP TABLE IF EXISTS ${RAW_TABLE}`);
 }
 
 /** A database dataset: its rows streamed in chunks into DuckDB, its lineage computed in its engine. */

@@ -25,32 +25,88 @@ export function isLinear(spec: ModelSpec, task: Task): boolean {
   return (spec.type === 'linear' && task === 'regression') || (spec.type === 'logistic' && task === 'binary');
 }
 
+/**
+ * Where an epoch's rows come from: blocks of rows (a row-major design matrix with labels and
+ * weights) and, in each, the order to visit them. In memory (one block: the whole training split
+ * in a seeded Fisher-Yates order) or streamed from DuckDB (train/streamedTraining.ts: shuffled
+ * buckets, each permuted). A batch runs across block boundaries, so the blocks' sizes never
+ * change which rows form a batch.
+ */
+export interface EpochSource {
+  width: number;
+  /** Training rows in an epoch. */
+  rows: number;
+  blocks(epoch: number, signal?: AbortSignal): AsyncIterable<EpochBlock>;
+  /** The weighted mean loss of the parameters over the eval split. */
+  evalLoss(theta: Float64Array, binary: boolean, signal?: AbortSignal): Promise<number>;
+}
+
+export interface EpochBlock {
+  x: Float32Array;
+  y: Float32Array;
+  w?: Float32Array;
+  /** The rows of the block in the order the epoch visits them. */
+  order: Int32Array;
+}
+
 export async function trainLinear(
   tf: typeof TF,
   opts: { task: Task; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData },
   onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
   signal?: AbortSignal,
 ): Promise<TrainResult> {
+  return trainLinearFrom(tf, { ...opts, source: inMemorySource(opts.train, opts.eval, opts.params?.seed ?? 42) }, onEpoch, signal);
+}
+
+/** The training split held in memory: one block per epoch, the seeded Fisher-Yates order of trainer.ts. */
+export function inMemorySource(train: TrainData, evalData: TrainData, seed: number): EpochSource {
+  const n = train.y.length;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const random = mulberry32(seed);
+  return {
+    width: train.width,
+    rows: n,
+    async *blocks() {
+      shuffle(order, random);
+      yield { x: train.x, y: train.y, w: train.w, order };
+    },
+    async evalLoss(theta, binary) {
+      return linearLoss(theta, evalData, binary);
+    },
+  };
+}
+
+/** Fisher-Yates with a seeded generator: the same order every run. */
+export function shuffle(order: Int32Array, random: () => number): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+}
+
+export async function trainLinearFrom(
+  tf: typeof TF,
+  opts: { task: Task; model: ModelSpec; params?: TrainParams; source: EpochSource },
+  onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
+  signal?: AbortSignal,
+  /** Called between batches with the rows done in this epoch (for a progress bar inside long epochs). */
+  onRows?: (epoch: number, rowsDone: number, rowsPerSecond: number) => void,
+): Promise<TrainResult> {
   const p = { epochs: 20, batch_size: 256, learning_rate: 0.01, seed: 42, ...opts.params };
-  const width = opts.train.width;
+  const { source } = opts;
+  const width = source.width;
   const model = buildModel(tf, opts.model, opts.task, width, 2, p.seed);
   const initial = model.getWeights();
   // Parameters: the kernel's `width` weights, then the bias.
   const theta = new Float64Array(width + 1);
   theta.set(initial[0]!.dataSync());
   theta[width] = initial[1]!.dataSync()[0]!;
-  const m1 = new Float64Array(width + 1);
-  const m2 = new Float64Array(width + 1);
-  const grad = new Float64Array(width + 1);
-  let accB1 = BETA1;
-  let accB2 = BETA2;
   const binary = opts.task === 'binary';
-  const { x, y } = opts.train;
-  const w = opts.train.w;
-  const n = y.length;
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const random = mulberry32(p.seed);
+  const st = newSgdState(width, theta, binary, p.learning_rate, p.batch_size);
+  const n = source.rows;
   const history: EpochReport[] = [];
   let best = { loss: Infinity, epoch: 0, theta: Float64Array.from(theta) };
   let stoppedEarly = false;
@@ -64,26 +120,26 @@ export async function trainLinear(
 
   for (let epoch = 1; epoch <= p.epochs; epoch++) {
     const started = performance.now();
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const t = order[i]!;
-      order[i] = order[j]!;
-      order[j] = t;
+    st.total = 0;
+    st.weight = 0;
+    let done = 0;
+    for await (const block of source.blocks(epoch, signal)) {
+      const m = block.order.length;
+      for (let start = 0; start < m; ) {
+        if (signal?.aborted) throw cancelled();
+        // Batches for about YIELD_MS, then progress messages and cancellation get through.
+        const next = sgdRows(st, block, start, performance.now() + YIELD_MS);
+        done += next - start;
+        start = next;
+        onRows?.(epoch, done, done / ((performance.now() - started) / 1000));
+        await new Promise((r) => setImmediate(r));
+      }
     }
-    const st: SgdState = { x, y, w, width, order, theta, m1, m2, grad, accB1, accB2, binary, lr: p.learning_rate, batch: p.batch_size, total: 0, weight: 0 };
-    for (let start = 0; start < n; ) {
-      if (signal?.aborted) throw cancelled();
-      // Batches for about YIELD_MS, then progress messages and cancellation get through.
-      start = sgdBatches(st, start, performance.now() + YIELD_MS);
-      await new Promise((r) => setImmediate(r));
-    }
-    accB1 = st.accB1;
-    accB2 = st.accB2;
-    const total = st.total;
-    const weight = st.weight;
-    const evalLoss = linearLoss(theta, opts.eval, binary);
+    // The epoch's last, partial batch.
+    if (st.count > 0) adamStep(st);
+    const evalLoss = await source.evalLoss(theta, binary, signal);
     const seconds = (performance.now() - started) / 1000;
-    const report: EpochReport = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
+    const report: EpochReport = { epoch, epochs: p.epochs, loss: st.total / (st.weight || 1), evalLoss, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
     history.push(report);
     let verdict: void | 'stop' = undefined;
     if (onEpoch) {
@@ -106,11 +162,7 @@ export async function trainLinear(
 }
 
 interface SgdState {
-  x: Float32Array;
-  y: Float32Array;
-  w: Float32Array | undefined;
   width: number;
-  order: Int32Array;
   theta: Float64Array;
   m1: Float64Array;
   m2: Float64Array;
@@ -120,74 +172,111 @@ interface SgdState {
   binary: boolean;
   lr: number;
   batch: number;
+  /** The batch in progress: its rows so far, their weight and loss. */
+  count: number;
+  bw: number;
+  bl: number;
+  /** The epoch's loss and weight so far. */
   total: number;
   weight: number;
 }
 
+function newSgdState(width: number, theta: Float64Array, binary: boolean, lr: number, batch: number): SgdState {
+  const z = () => new Float64Array(width + 1);
+  return { width, theta, m1: z(), m2: z(), grad: z(), accB1: BETA1, accB2: BETA2, binary, lr, batch, count: 0, bw: 0, bl: 0, total: 0, weight: 0 };
+}
+
 /**
- * Adam steps over the batches from row `from` of the shuffled order until `deadline` (ms) or the
- * epoch's end; returns where it stopped. A plain synchronous function: V8 optimises it whole.
+ * Rows of a block from position `from` of its order, an Adam step whenever a batch is complete,
+ * until `deadline` (ms, checked after each step) or the block's end; returns where it stopped.
+ * A plain synchronous function over locals: V8 optimises it whole.
  */
-function sgdBatches(s: SgdState, from: number, deadline: number): number {
-  const { x, y, w, width, order, theta, m1, m2, grad, binary, lr, batch } = s;
-  const n = y.length;
-  let start = from;
-  while (start < n) {
-    const end = Math.min(n, start + batch);
-    grad.fill(0);
-    let bw = 0;
-    let bl = 0;
-    const bias = theta[width]!;
-    for (let k = start; k < end; k++) {
-      const i = order[k]!;
-      const row = i * width;
-      let z = bias;
-      for (let j = 0; j < width; j++) z += x[row + j]! * theta[j]!;
-      const wi = w ? w[i]! : 1;
-      const yi = y[i]!;
-      let dz: number;
-      if (binary) {
-        const pr = 1 / (1 + Math.exp(-z));
-        // The loss clips p to [EPS, 1 - EPS]; outside, its gradient is zero (as tfjs's clipByValue).
-        const pc = pr < EPS ? EPS : pr > 1 - EPS ? 1 - EPS : pr;
-        bl -= wi * (yi * Math.log(pc) + (1 - yi) * Math.log(1 - pc));
-        dz = pr > EPS && pr < 1 - EPS ? pr - yi : 0;
-      } else {
-        const d = z - yi;
-        bl += wi * d * d;
-        dz = 2 * d;
-      }
-      const g = wi * dz;
-      if (g !== 0) {
-        for (let j = 0; j < width; j++) grad[j] = grad[j]! + g * x[row + j]!;
-        grad[width] = grad[width]! + g;
-      }
-      bw += wi;
+function sgdRows(s: SgdState, block: EpochBlock, from: number, deadline: number): number {
+  const { width, theta, grad, binary, batch } = s;
+  const { x, y, w, order } = block;
+  const m = order.length;
+  let count = s.count;
+  let bw = s.bw;
+  let bl = s.bl;
+  let bias = theta[width]!;
+  let k = from;
+  while (k < m) {
+    const i = order[k++]!;
+    const row = i * width;
+    let z = bias;
+    for (let j = 0; j < width; j++) z += x[row + j]! * theta[j]!;
+    const wi = w === undefined ? 1 : w[i]!;
+    const yi = y[i]!;
+    let dz: number;
+    if (binary) {
+      const pr = 1 / (1 + Math.exp(-z));
+      // The loss clips p to [EPS, 1 - EPS]; outside, its gradient is zero (as tfjs's clipByValue).
+      const pc = pr < EPS ? EPS : pr > 1 - EPS ? 1 - EPS : pr;
+      // One logarithm for a 0/1 label: the other term is exactly zero.
+      bl -= wi * (yi === 1 ? Math.log(pc) : yi === 0 ? Math.log(1 - pc) : yi * Math.log(pc) + (1 - yi) * Math.log(1 - pc));
+      dz = pr > EPS && pr < 1 - EPS ? pr - yi : 0;
+    } else {
+      const d = z - yi;
+      bl += wi * d * d;
+      dz = 2 * d;
     }
-    const scale = bw > 0 ? 1 / bw : 0;
-    const c1 = 1 - s.accB1;
-    const c2 = 1 - s.accB2;
-    for (let j = 0; j <= width; j++) {
-      const g = grad[j]! * scale;
-      m1[j] = BETA1 * m1[j]! + (1 - BETA1) * g;
-      m2[j] = BETA2 * m2[j]! + (1 - BETA2) * g * g;
-      theta[j] = theta[j]! - (lr * (m1[j]! / c1)) / (Math.sqrt(m2[j]! / c2) + ADAM_EPS);
+    const g = wi * dz;
+    if (g !== 0) {
+      for (let j = 0; j < width; j++) grad[j] = grad[j]! + g * x[row + j]!;
+      grad[width] = grad[width]! + g;
     }
-    s.accB1 *= BETA1;
-    s.accB2 *= BETA2;
-    s.total += bl;
-    s.weight += bw;
-    start = end;
-    if (performance.now() >= deadline) break;
+    bw += wi;
+    if (++count === batch) {
+      s.bw = bw;
+      s.bl = bl;
+      adamStep(s);
+      count = 0;
+      bw = 0;
+      bl = 0;
+      bias = theta[width]!;
+      if (performance.now() >= deadline) break;
+    }
   }
-  return start;
+  s.count = count;
+  s.bw = bw;
+  s.bl = bl;
+  return k;
+}
+
+/** One Adam step on the batch gathered in `s` (the mean gradient over its weight); resets the gradient. */
+function adamStep(s: SgdState): void {
+  const { width, theta, m1, m2, grad, lr } = s;
+  const scale = s.bw > 0 ? 1 / s.bw : 0;
+  const c1 = 1 - s.accB1;
+  const c2 = 1 - s.accB2;
+  for (let j = 0; j <= width; j++) {
+    const g = grad[j]! * scale;
+    m1[j] = BETA1 * m1[j]! + (1 - BETA1) * g;
+    m2[j] = BETA2 * m2[j]! + (1 - BETA2) * g * g;
+    theta[j] = theta[j]! - (lr * (m1[j]! / c1)) / (Math.sqrt(m2[j]! / c2) + ADAM_EPS);
+    grad[j] = 0;
+  }
+  s.accB1 *= BETA1;
+  s.accB2 *= BETA2;
+  s.total += s.bl;
+  s.weight += s.bw;
+  s.count = 0;
+  s.bw = 0;
+  s.bl = 0;
 }
 
 /** The weighted mean loss of the parameters over some rows (the eval loss). */
 export function linearLoss(theta: Float64Array, data: TrainData, binary: boolean): number {
+  const s = { total: 0, weight: 0 };
+  addLinearLoss(s, theta, data, binary);
+  return s.total / (s.weight || 1);
+}
+
+/** Adds the loss and weight of some rows to running sums (an eval split read in blocks sums as one). */
+export function addLinearLoss(sums: { total: number; weight: number }, theta: Float64Array, data: TrainData, binary: boolean): void {
   const { x, y, w, width } = data;
-  let total = 0;
-  let weight = 0;
+  let total = sums.total;
+  let weight = sums.weight;
   for (let i = 0, row = 0; i < y.length; i++, row += width) {
     let z = theta[width]!;
     for (let j = 0; j < width; j++) z += x[row + j]! * theta[j]!;
@@ -200,5 +289,6 @@ export function linearLoss(theta: Float64Array, data: TrainData, binary: boolean
     } else total += wi * (z - y[i]!) ** 2;
     weight += wi;
   }
-  return total / (weight || 1);
+  sums.total = total;
+  sums.weight = weight;
 }

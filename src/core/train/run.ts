@@ -10,16 +10,23 @@ import path from 'node:path';
 import { DuckSession, sqlIdent } from '../data/duckdb';
 import { badInput } from '../errors';
 import { evaluatePredictions, type EvaluationReport } from '../evaluate/evaluation';
-import { fitBaseline } from '../evaluate/baseline';
-import { taskDataOf } from '../evaluate/metrics';
+import { fitBaseline, type Baseline } from '../evaluate/baseline';
+import { taskDataOf, type TaskData } from '../evaluate/metrics';
+import type { InputValue } from '../evaluate/regression';
 import { checkSafeness, type SafenessResult } from '../evaluate/safeness';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
-import { loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
+import { datasetFiles, loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import { importDeclaredOnnx } from '../onnx/declared';
 import { VERSION } from '../project/version';
+import type * as TF from '@tensorflow/tfjs';
+import type { FittedTransforms } from '../features/spec';
 import { loadTf, type BackendName } from './backend';
+import { createTrainingTable, type TrainingData } from './data';
+import { trainLinearFrom } from './linearTrainer';
+import { DEFAULT_MEMORY_BUDGET_MB, prepareStreamed, shouldStream } from './streamedTraining';
+import type { TrainResult } from './trainTypes';
 import { designMatrix, loadTrainedOn, timeRangeOf, timesOf, trainSplitRelation } from './columnarSplit';
 import { valueAt } from './columns';
 import type { ModelSpec } from './model';
@@ -87,53 +94,50 @@ export async function trainFromConfig(root: string, modelName: string | undefine
   const say = (phase: 'loading' | 'fitting' | 'evaluating' | 'registering', message: string) => opts.onProgress?.({ phase, message });
   const seed = m.training.seed ?? 42;
 
-  const session = await DuckSession.open({ allowedDirectories: [root] });
+  const budgetMb = m.training.memory_budget_mb ?? DEFAULT_MEMORY_BUDGET_MB;
+  // Data large for the budget: DuckDB gets a quarter of it and past that spills the training
+  // table to disk instead of growing the process. Small files keep DuckDB's default (a cap of a
+  // few hundred MB can fail reading many CSV files at once: their buffers alone take that much).
+  const fileBytes = m.dataset.url ? Infinity : (await datasetFiles(root, { ...project, datasets: [m.dataset] })).reduce((a, f) => a + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
+  const session = await DuckSession.open({ allowedDirectories: [root], ...(fileBytes > (budgetMb * 2 ** 20) / 16 ? { memoryLimitMb: Math.max(256, budgetMb / 4) } : {}) });
   try {
     say('loading', `Reading ${m.dataset.path.join(', ')}`);
-    const data = await loadTrainedOn(session, project, m, opts.signal);
-    const labels = data.labels;
-    const trainIdx = data.train;
-    const evalIdx = data.eval;
-
-    say('fitting', `Fitting ${m.features.length} transforms on ${trainIdx.length.toLocaleString('en-US')} training rows`);
-    const trainRelation = await trainSplitRelation(session, data.table, trainIdx);
-    const fitted = await fitTransforms(session, m.features, {
-      relation: trainRelation,
-      display: m.dataset.path.join(', '),
-      signal: opts.signal,
-    });
-    const yOf = (idx: number[]) => Float32Array.from(idx, (i) => labels.y[i]!);
-    const classes = labels.classes?.length ?? 2;
-    const weightTimes = m.weighting ? data.extra.get(m.weighting.column) : undefined;
-    const train = {
-      x: designMatrix(fitted, data.features, trainIdx),
-      y: yOf(trainIdx),
-      w: m.weighting ? recencyWeightsOf(timesOf(weightTimes, trainIdx), m.weighting.half_life_days) : undefined,
-      width: fitted.width,
-    };
-    const evalData = { x: designMatrix(fitted, data.features, evalIdx), y: yOf(evalIdx), width: fitted.width };
-
+    const files = await createTrainingTable(session, project, m, opts.signal);
+    const plan = await shouldStream(session, m, opts.signal);
+    const streamed = plan.stream ? await prepareStreamed(session, m, budgetMb, opts.signal, SAFENESS_ROWS) : undefined;
     const { tf, backend } = await loadTf(opts.backend);
-    const result = await trainModel(
-      tf,
-      { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData },
-      (r) => opts.onProgress?.({ phase: 'training', ...r }),
-      opts.signal,
-    );
-
-    say('evaluating', `Evaluating on ${evalIdx.length.toLocaleString('en-US')} held-out rows`);
-    const out = predict(tf, result.model, evalData.x, evalData.width);
-    const taskData = taskDataOf(m.task, evalData.y, out, classes);
+    const classes = m.task === 'multiclass' ? 0 : 2;
+    let core: TrainedCore;
+    if (streamed) {
+      say(
+        'fitting',
+        `Streaming ${streamed.trainRows.toLocaleString('en-US')} training rows from DuckDB in ${streamed.buckets} shuffled buckets of about ${streamed.bucketRows.toLocaleString('en-US')} rows (the data takes about ${Math.round(plan.estimateMb)} MB in memory, over training.memory_budget_mb ${budgetMb})`,
+      );
+      const result = await trainLinearFrom(tf, { task: m.task, model: m.model, params: m.training, source: streamed.source }, (r) => opts.onProgress?.({ phase: 'training', ...r }), opts.signal);
+      say('evaluating', `Evaluating on ${streamed.evalRows.toLocaleString('en-US')} held-out rows`);
+      const columns = [...(m.validation.slices ?? []), ...(m.task === 'regression' ? m.features.map((f) => f.name) : [])];
+      const scored = await streamed.evaluate((x) => predict(tf, result.model, x, streamed.fitted.width), columns, opts.signal);
+      core = {
+        fitted: streamed.fitted,
+        result,
+        taskData: taskDataOf(m.task, scored.y, scored.out, classes),
+        baseline: streamed.baseline(),
+        column: (name) => (scored.columns.get(name) ?? []) as InputValue[],
+        trainRelation: streamed.trainRelation,
+        rows: { train: streamed.trainRows, eval: streamed.evalRows },
+        timeRange: streamed.timeRange,
+      };
+    } else {
+      if (plan.stream) say('loading', `The ${m.split.kind} split column's type cannot be cut in SQL: training in memory`);
+      core = await trainInMemory(session, project, m, files, tf, opts);
+    }
+    const { fitted, result, taskData } = core;
     const registry = await openRegistry(root);
     const production = await registry.getVersion(m.name, '@production').then((v) => v.card.metrics, () => undefined);
-    const column = (name: string) => {
-      const c = data.extra.get(name) ?? data.features[m.features.findIndex((f) => f.name === name)];
-      return c ? evalIdx.map((i) => valueAt(c, i)) : evalIdx.map(() => null);
-    };
     const evaluation = evaluatePredictions(taskData, {
-      baseline: fitBaseline(m.task, train.y, train.w, m.task === 'multiclass' ? classes : undefined),
-      slices: Object.fromEntries((m.validation.slices ?? []).map((s) => [s, column(s)])),
-      inputs: m.task === 'regression' ? Object.fromEntries(m.features.map((f) => [f.name, column(f.name)])) : undefined,
+      baseline: core.baseline,
+      slices: Object.fromEntries((m.validation.slices ?? []).map((s) => [s, core.column(s)])),
+      inputs: m.task === 'regression' ? Object.fromEntries(m.features.map((f) => [f.name, core.column(f.name)])) : undefined,
       validation: { thresholds: m.validation.thresholds, max_regression: m.validation.max_regression },
       production,
     });
@@ -142,7 +146,7 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     // Its edge inputs come from raw training values, read back from DuckDB for this check alone:
     // the first SAFENESS_ROWS training rows (all of them on small data), so that 10M rows do not
     // become 10M row objects (that exhausted the heap).
-    const trainRows = await session.rows(`SELECT ${m.features.map((f) => sqlIdent(f.name)).join(', ')} FROM ${trainRelation} ORDER BY __row LIMIT ${SAFENESS_ROWS}`, { signal: opts.signal });
+    const trainRows = await session.rows(`SELECT ${m.features.map((f) => sqlIdent(f.name)).join(', ')} FROM ${core.trainRelation} ORDER BY __row LIMIT ${SAFENESS_ROWS}`, { signal: opts.signal });
     const safeness = checkSafeness((rows) => predict(tf, result.model, transformRows(fitted, rows), fitted.width), m.task === 'multiclass' ? classes : 1, trainRows, m.features.map((f) => f.name));
     const blessed = (evaluation.blessing?.blessed ?? true) && safeness.passed;
 
@@ -151,7 +155,7 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     result.model.dispose();
     const schemaText = m.dataset.schema ? await fs.promises.readFile(path.resolve(root, m.dataset.schema), 'utf8').catch(() => '') : '';
     const { dataset, ...modelSection } = m;
-    const params = { model: m.model, training: m.training, split: m.split, weighting: m.weighting, classes: labels.classes, best_epoch: result.bestEpoch, stopped_early: result.stoppedEarly, ...opts.cardParams };
+    const params = { model: m.model, training: m.training, split: m.split, weighting: m.weighting, classes: core.classes, best_epoch: result.bestEpoch, stopped_early: result.stoppedEarly, ...opts.cardParams };
     const version = await registry.saveVersion(
       m.name,
       { 'model.json': artifacts.modelJson, 'weights.bin': new Uint8Array(artifacts.weights), 'transform.json': JSON.stringify(fitted, null, 2), 'schema.yaml': schemaText },
@@ -167,11 +171,78 @@ export async function trainFromConfig(root: string, modelName: string | undefine
         blessed,
         safeness,
         tool_version: VERSION,
-        training_data: { datasets: data.files, rows: trainIdx.length, time_column: m.dataset.time_column, time_range: timeRangeOf(m.dataset.time_column ? timesOf(data.extra.get(m.dataset.time_column), trainIdx) : undefined) },
+        training_data: { datasets: files, rows: core.rows.train, time_column: m.dataset.time_column, time_range: core.timeRange },
       },
     );
-    return { model: m.name, version, metrics, blessed, safeness, backend, history: result.history, evaluation, rows: { train: trainIdx.length, eval: evalIdx.length } };
+    return { model: m.name, version, metrics, blessed, safeness, backend, history: result.history, evaluation, rows: core.rows };
   } finally {
     session.close();
   }
+}
+
+/** What either path (in memory, streamed) hands to evaluation, the safeness check and the registry. */
+interface TrainedCore {
+  fitted: FittedTransforms;
+  result: TrainResult;
+  taskData: TaskData;
+  baseline: Baseline;
+  /** An eval column's values in eval-row order (slices, residual inputs). */
+  column: (name: string) => InputValue[];
+  /** A SQL relation of the training rows with __row. */
+  trainRelation: string;
+  rows: { train: number; eval: number };
+  timeRange?: { min: string; max: string };
+  classes?: string[];
+}
+
+/** The training data held in memory as typed columns (loadTrainedOn), trained by trainModel. */
+async function trainInMemory(session: DuckSession, project: ProjectConfig, m: ModelConfig, files: TrainingData['files'], tf: typeof TF, opts: TrainOptions): Promise<TrainedCore> {
+  const say = (phase: 'loading' | 'fitting' | 'evaluating', message: string) => opts.onProgress?.({ phase, message });
+  const data = await loadTrainedOn(session, project, m, opts.signal, files);
+  const labels = data.labels;
+  const trainIdx = data.train;
+  const evalIdx = data.eval;
+
+  say('fitting', `Fitting ${m.features.length} transforms on ${trainIdx.length.toLocaleString('en-US')} training rows`);
+  const trainRelation = await trainSplitRelation(session, data.table, trainIdx);
+  const fitted = await fitTransforms(session, m.features, {
+    relation: trainRelation,
+    display: m.dataset.path.join(', '),
+    signal: opts.signal,
+  });
+  const yOf = (idx: number[]) => Float32Array.from(idx, (i) => labels.y[i]!);
+  const classes = labels.classes?.length ?? 2;
+  const weightTimes = m.weighting ? data.extra.get(m.weighting.column) : undefined;
+  const train = {
+    x: designMatrix(fitted, data.features, trainIdx),
+    y: yOf(trainIdx),
+    w: m.weighting ? recencyWeightsOf(timesOf(weightTimes, trainIdx), m.weighting.half_life_days) : undefined,
+    width: fitted.width,
+  };
+  const evalData = { x: designMatrix(fitted, data.features, evalIdx), y: yOf(evalIdx), width: fitted.width };
+
+  const result = await trainModel(
+    tf,
+    { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData },
+    (r) => opts.onProgress?.({ phase: 'training', ...r }),
+    opts.signal,
+  );
+
+  say('evaluating', `Evaluating on ${evalIdx.length.toLocaleString('en-US')} held-out rows`);
+  const out = predict(tf, result.model, evalData.x, evalData.width);
+  const column = (name: string) => {
+    const c = data.extra.get(name) ?? data.features[m.features.findIndex((f) => f.name === name)];
+    return c ? evalIdx.map((i) => valueAt(c, i)) : evalIdx.map(() => null);
+  };
+  return {
+    fitted,
+    result,
+    taskData: taskDataOf(m.task, evalData.y, out, classes),
+    baseline: fitBaseline(m.task, train.y, train.w, m.task === 'multiclass' ? classes : undefined),
+    column,
+    trainRelation,
+    rows: { train: trainIdx.length, eval: evalIdx.length },
+    timeRange: timeRangeOf(m.dataset.time_column ? timesOf(data.extra.get(m.dataset.time_column), trainIdx) : undefined),
+    classes: labels.classes,
+  };
 }

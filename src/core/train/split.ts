@@ -24,7 +24,7 @@ const DEFAULT_EVAL = 0.2;
  * ("7:41", "7:42") to neighbouring values, so a random split would hold out runs of adjacent rows;
  * the finalizer spreads every bit.
  */
-function unit(key: string, seed: number): number {
+export function unit(key: string, seed: number): number {
   return fmix32(fnv1a(`${seed}:${key}`)) / 4294967296;
 }
 

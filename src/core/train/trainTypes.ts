@@ -8,6 +8,11 @@ export interface TrainParams {
   /** Stop when the eval loss has not improved for this many epochs; the best weights are kept. */
   early_stopping?: { patience: number };
   seed?: number;
+  /**
+   * Memory the training data may take (MB, default 1024): past it, linear and logistic models
+   * stream shuffled buckets from DuckDB each epoch instead of holding the data (streamedTraining.ts).
+   */
+  memory_budget_mb?: number;
 }
 
 export interface TrainData {

@@ -1,0 +1,213 @@
+/**
+ * Streamed training (train/streamedTraining.ts) against the in-memory path on the same small
+ * data, the streamed path forced by a tiny training.memory_budget_mb: the same split (rows with
+ * an unusable label left out, random and time splits), the same fitted transforms, the same
+ * model when a batch is the whole split (the order then cannot matter), the same quality with
+ * mini-batches, the same model twice for a seed, and a cancel between buckets.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { DuckSession } from '../../src/core/data/duckdb';
+import { mulberry32 } from '../../src/core/demo/random';
+import { fitTransforms } from '../../src/core/features/fit';
+import type { FittedTransforms } from '../../src/core/features/spec';
+import { loadProjectConfig, type ModelConfig } from '../../src/core/project/config';
+import { modelConfig } from '../../src/core/project/workspace';
+import { loadTf } from '../../src/core/train/backend';
+import { designMatrix, loadTrainedOn, trainSplitRelation } from '../../src/core/train/columnarSplit';
+import { createTrainingTable } from '../../src/core/train/data';
+import { trainLinear, trainLinearFrom } from '../../src/core/train/linearTrainer';
+import { trainFromConfig, type TrainProgress } from '../../src/core/train/run';
+import { prepareStreamed, shouldStream, STREAM_TABLE } from '../../src/core/train/streamedTraining';
+import { tempDir } from '../helpers/fixtures';
+
+const ROWS = 3000;
+const TINY = 0.05; // MB: buckets of about a hundred rows
+
+function writeWorkspace(dir: string, split: string, training: string): void {
+  const r = mulberry32(5);
+  const lines = ['amount,spend,ratio,color,shop,day,label'];
+  const colors = ['red', 'green', 'blue', 'teal'];
+  for (let i = 0; i < ROWS; i++) {
+    const a = r() * 100 - 20;
+    const amount = r() < 0.04 ? '' : a.toFixed(3);
+    const spend = r() < 0.1 ? '-3' : (Math.exp(r() * 5) - 1).toFixed(4);
+    const ratio = (r() * 2).toFixed(4);
+    const color = r() < 0.05 ? '' : colors[Math.floor(r() * colors.length)]!;
+    const shop = `s${Math.floor(r() * 9)}`;
+    const day = r() < 0.02 ? '' : new Date(Date.UTC(2024, 0, 1) + Math.floor((i * 86400000) / 10)).toISOString().slice(0, 10);
+    const z = -0.5 + 0.04 * (amount === '' ? 0 : a) - 0.8 * Number(ratio) + (color === 'red' ? 0.9 : 0) + (shop === 's3' ? -0.7 : 0);
+    // About 2% of labels are unusable: both paths must leave the same rows out.
+    const label = r() < 0.02 ? (r() < 0.5 ? '' : 'maybe') : String(Number(r() < 1 / (1 + Math.exp(-z))));
+    lines.push([amount, spend, ratio, color, shop, day, label].join(','));
+  }
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'data', 'rows.csv'), lines.join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'prodml.yaml'),
+    `datasets:
+  rows:
+    path: data/*.csv
+    label: label
+    time_column: day
+models:
+  m:
+    dataset: rows
+    task: binary
+    features:
+      amount: standardize
+      spend: {transform: log}
+      ratio: {transform: bucketize, buckets: 4}
+      color: one_hot
+      shop: {transform: vocabulary, oov_buckets: 2}
+    split: ${split}
+    model: {type: logistic}
+    training: ${training}
+    validation: {slices: [color]}
+`,
+  );
+}
+
+async function modelOf(dir: string, budget?: number): Promise<ModelConfig> {
+  const project = (await loadProjectConfig(dir))!;
+  const m = modelConfig(project, 'm');
+  return budget === undefined ? m : { ...m, training: { ...m.training, memory_budget_mb: budget } };
+}
+
+function assertSameFit(a: FittedTransforms, b: FittedTransforms): void {
+  assert.equal(a.width, b.width);
+  assert.equal(a.fittedOn, b.fittedOn);
+  const walk = (x: unknown, y: unknown, at: string): void => {
+    if (typeof x === 'number' && typeof y === 'number') {
+      // DuckDB's parallel sums may add in another order: the same statistic to 1e-12.
+      assert.ok(Math.abs(x - y) <= 1e-12 * Math.max(1, Math.abs(x)), `${at}: ${x} vs ${y}`);
+    } else if (x && typeof x === 'object') {
+      assert.deepEqual(Object.keys(x), Object.keys(y as object), at);
+      for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${at}.${k}`);
+    } else assert.deepEqual(x, y, at);
+  };
+  walk(a, b, 'fit');
+}
+
+/** Both paths' split and fit on one workspace. */
+async function bothPaths(dir: string) {
+  const project = (await loadProjectConfig(dir))!;
+  const m = await modelOf(dir, TINY);
+  const memory = await DuckSession.open({ allowedDirectories: [dir] });
+  const streamed = await DuckSession.open({ allowedDirectories: [dir] });
+  try {
+    const data = await loadTrainedOn(memory, project, m);
+    const fitted = await fitTransforms(memory, m.features, { relation: await trainSplitRelation(memory, data.table, data.train) });
+    await createTrainingTable(streamed, project, m);
+    const plan = await shouldStream(streamed, m);
+    const s = (await prepareStreamed(streamed, m, TINY))!;
+    const evalRows = (await streamed.rows(`SELECT __row FROM ${STREAM_TABLE} WHERE __bucket < 0 ORDER BY __bucket DESC, __row`)).map((r) => Number(r['__row']));
+    const trainRows = (await streamed.rows(`SELECT __row FROM ${STREAM_TABLE} WHERE __bucket >= 0 ORDER BY __row`)).map((r) => Number(r['__row']));
+    return { data, fitted, plan, s, evalRows, trainRows };
+  } finally {
+    memory.close();
+    streamed.close();
+  }
+}
+
+describe('streamed training past the memory budget', () => {
+  for (const split of ['{kind: random, eval_fraction: 0.25}', '{kind: time, eval_fraction: 0.2}']) {
+    test(`${split}: the same training and eval rows and the same fitted transforms as in memory`, async () => {
+      const dir = tempDir();
+      writeWorkspace(dir, split, '{epochs: 2, seed: 7}');
+      const { data, fitted, plan, s, evalRows, trainRows } = await bothPaths(dir);
+      assert.equal(plan.stream, true);
+      assert.ok(s.buckets > 10, `${s.buckets} buckets`);
+      assert.ok(data.train.length + data.eval.length < ROWS, 'rows with unusable labels are left out');
+      assert.deepEqual(trainRows, data.train);
+      assert.deepEqual(evalRows, data.eval);
+      assert.equal(s.trainRows, data.train.length);
+      assert.equal(s.evalRows, data.eval.length);
+      assertSameFit(fitted, s.fitted);
+    });
+  }
+
+  test('one batch per epoch: the same weights and eval losses as the in-memory trainer', async () => {
+    const dir = tempDir();
+    writeWorkspace(dir, '{kind: random}', '{}');
+    const project = (await loadProjectConfig(dir))!;
+    const m = await modelOf(dir, TINY);
+    const { tf } = await loadTf();
+    const params = { epochs: 4, batch_size: ROWS, learning_rate: 0.05, seed: 3 };
+    const memory = await DuckSession.open({ allowedDirectories: [dir] });
+    const data = await loadTrainedOn(memory, project, m);
+    const fitted = await fitTransforms(memory, m.features, { relation: await trainSplitRelation(memory, data.table, data.train) });
+    const yOf = (idx: number[]) => Float32Array.from(idx, (i) => data.labels.y[i]!);
+    const inMemory = await trainLinear(tf, {
+      task: 'binary',
+      model: m.model,
+      params,
+      train: { x: designMatrix(fitted, data.features, data.train), y: yOf(data.train), width: fitted.width },
+      eval: { x: designMatrix(fitted, data.features, data.eval), y: yOf(data.eval), width: fitted.width },
+    });
+    memory.close();
+    const session = await DuckSession.open({ allowedDirectories: [dir] });
+    await createTrainingTable(session, project, m);
+    const s = (await prepareStreamed(session, m, TINY))!;
+    const streamed = await trainLinearFrom(tf, { task: 'binary', model: m.model, params, source: s.source });
+    session.close();
+    for (let e = 0; e < 4; e++) {
+      assert.ok(Math.abs(inMemory.history[e]!.loss - streamed.history[e]!.loss) < 1e-9, `epoch ${e + 1} loss`);
+      assert.ok(Math.abs(inMemory.history[e]!.evalLoss - streamed.history[e]!.evalLoss) < 1e-9, `epoch ${e + 1} eval loss`);
+    }
+    const [ka, ba] = inMemory.model.getWeights().map((t) => t.dataSync());
+    const [kb, bb] = streamed.model.getWeights().map((t) => t.dataSync());
+    for (let j = 0; j < ka!.length; j++) assert.ok(Math.abs(ka![j]! - kb![j]!) < 1e-6, `weight ${j}: ${ka![j]} vs ${kb![j]}`);
+    assert.ok(Math.abs(ba![0]! - bb![0]!) < 1e-6);
+    // The weights moved from their start: the comparison is not of two untrained models.
+    assert.ok(Math.max(...Array.from(ka!, Math.abs)) > 0.2);
+  });
+
+  test('mini-batches: the same eval rows, AUC and baseline as in memory; the same model twice for a seed', async () => {
+    const dir = tempDir();
+    writeWorkspace(dir, '{kind: random}', `{epochs: 6, batch_size: 32, learning_rate: 0.02, seed: 11, memory_budget_mb: ${TINY}}`);
+    const messages: string[] = [];
+    const a = await trainFromConfig(dir, 'm', { onProgress: (p) => p.phase !== 'training' && messages.push(p.message) });
+    assert.ok(messages.some((t) => /Streaming \d[\d,]* training rows from DuckDB in \d+ shuffled buckets/.test(t)), messages.join("\n"));
+    const b = await trainFromConfig(dir, 'm');
+    fs.writeFileSync(path.join(dir, 'prodml.yaml'), fs.readFileSync(path.join(dir, 'prodml.yaml'), 'utf8').replace(`memory_budget_mb: ${TINY}`, 'memory_budget_mb: 1024'));
+    const c = await trainFromConfig(dir, 'm');
+    // Deterministic for a seed: the same history and metrics, run after run.
+    assert.deepEqual(b.history.map((h) => [h.loss, h.evalLoss]), a.history.map((h) => [h.loss, h.evalLoss]));
+    assert.deepEqual(b.metrics, a.metrics);
+    // In memory: the same rows evaluated, the same baseline, and a model as good to 0.01 AUC.
+    assert.deepEqual(a.rows, c.rows);
+    assert.deepEqual(a.evaluation.baseline, c.evaluation.baseline);
+    assert.ok(Math.abs(a.metrics['auc']! - c.metrics['auc']!) < 0.01, `AUC streamed ${a.metrics['auc']} vs in memory ${c.metrics['auc']}`);
+    assert.ok(a.metrics["auc"]! > 0.7, `AUC ${a.metrics["auc"]}`);
+    // Batches of 32 at this rate move the eval loss by about 0.01 from epoch to epoch on either path: the best epochs agree.
+    const best = (h: { evalLoss: number }[]) => Math.min(...h.map((e) => e.evalLoss));
+    assert.ok(Math.abs(best(a.history) - best(c.history)) < 0.005, `best eval loss ${best(a.history)} vs ${best(c.history)}`);
+    // The slices cover the same eval rows.
+    assert.deepEqual(
+      a.evaluation.slices[0]!.slices.map((v) => [v.value, v.rows]),
+      c.evaluation.slices[0]!.slices.map((v) => [v.value, v.rows]),
+    );
+  });
+
+  test('a cancel during a streamed epoch stops training before the next epoch', async () => {
+    const dir = tempDir();
+    writeWorkspace(dir, '{kind: random}', `{epochs: 50, batch_size: 16, seed: 1, memory_budget_mb: ${TINY}}`);
+    const ac = new AbortController();
+    const epochs: TrainProgress[] = [];
+    await assert.rejects(
+      trainFromConfig(dir, 'm', {
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.phase !== 'training') return;
+          epochs.push(p);
+          ac.abort();
+        },
+      }),
+      /cancel/i,
+    );
+    assert.equal(epochs.length, 1);
+  });
+});
