@@ -162,5 +162,5 @@ test('prodml run validate stops after validation; an unblessed version is regist
   const registry = await openRegistry(ws);
   assert.equal((await registry.getVersion(MODEL, 4)).card.blessed, false);
   assert.equal((await registry.aliases(MODEL))['production'], 3);
-  assert.match(r.steps.find((s) => s.name === 'promote')!.messages[0]!, /baby_weight:4 is not blessed .*rmse.*: registered, not promoted to production/);
+  assert.match(r.steps.find((s) => s.name === 'promote')!.messages[0]!, /baby_weight:4 is not blessed .*RMSE.*: registered, not promoted to production/);
 });
