@@ -48,10 +48,13 @@ describe('ProdML pipeline in VS Code', { timeout: 900_000 }, () => {
     const run = row(/^\d\d-\d\d \d\d:\d\d:\d\d$/).first();
     await run.waitFor({ timeout: 30_000 });
     assert.match((await run.innerText()).replace(/\s+/g, ' '), /succeeded · manual/);
-    // Expand the run; the view refreshes as run files change, so a click can land mid-render: retry.
+    // Expand the run; the view refreshes as run files change, so a click can land mid-render and
+    // a second click collapses again: select the row, then expand the focused row with the keyboard
+    // (ArrowRight only ever expands).
     const ingest = row(/^ingest$/).first();
     for (let i = 0; i < 10 && !(await ingest.isVisible()); i++) {
-      if ((await run.getAttribute('aria-expanded')) !== 'true') await run.click();
+      if (i === 0 || !(await run.evaluate((e) => e.classList.contains('focused')).catch(() => false))) await run.click().catch(() => undefined);
+      if ((await run.getAttribute('aria-expanded').catch(() => null)) !== 'true') await vscode.page.keyboard.press('ArrowRight');
       await ingest.waitFor({ timeout: 3_000 }).catch(() => undefined);
     }
     for (const step of ['ingest', 'validate', 'train', 'evaluate', 'register', 'promote']) await row(new RegExp(`^${step}$`)).first().waitFor({ timeout: 30_000 });
