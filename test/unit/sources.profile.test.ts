@@ -5,6 +5,7 @@
  * documented error, measured as rank error against the sorted values themselves.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { importIntoDuck } from '../../src/core/data/dbImport';
@@ -173,6 +174,40 @@ describe('rows streamed in bounded chunks (training and batch input)', () => {
     } finally {
       await opened.close();
     }
+  });
+
+  test('PostgreSQL into a DuckDB session capped at 64 MB (as database imports are, at 256 MB by default): the table outgrows it, spills to disk, equals PostgreSQL, and the spill folder is removed', async (t) => {
+    if ('skip' in pg) return t.skip(pg.skip);
+    const p = pg;
+    // About 90 MB of text (300,000 rows of 288 characters): past a 64 MB limit, so DuckDB must spill.
+    const WIDE = 300_000;
+    const { Client } = require('pg') as typeof import('pg');
+    const c = new Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database });
+    await c.connect();
+    await c.query(`CREATE UNLOGGED TABLE wide AS SELECT g::int8 AS id, repeat(md5(g::text), 9) AS pad FROM generate_series(1, ${WIDE}) g`);
+    // Per-row md5s summed (their first 32 bits), in each engine's own SQL: no aggregate that holds every string.
+    const sums = (hex: string) => `count(*) AS n, sum(id) AS ids, sum(length(pad)) AS chars, sum(${hex}) AS pads`;
+    const [ref] = (await c.query(`SELECT ${sums(`('x' || lpad(substr(md5(pad), 1, 8), 16, '0'))::bit(64)::int8`)} FROM wide`)).rows as Record<string, unknown>[];
+    const capped = await DuckSession.open({ allowedDirectories: [dir], memoryLimitMb: 64 });
+    let spillDir = '';
+    const opened = await openDbSource({ name: 'wide', url: p.url, table: 'wide' }, dir, { env: { PGPASSWORD: p.password } });
+    try {
+      const r = await importIntoDuck(capped, opened, 'wide', { chunkRows: 10_000 });
+      assert.equal(r.rows, WIDE);
+      const [setting] = await capped.rows(`SELECT current_setting('memory_limit') AS lim, current_setting('temp_directory') AS tmp, (SELECT coalesce(sum(size), 0) FROM duckdb_temporary_files()) AS spilled`);
+      spillDir = String(setting!['tmp']);
+      assert.match(String(setting!['lim']), /^(6[0-9]|5[0-9])\.?\d* MiB$/, `memory_limit ${String(setting!['lim'])}`);
+      assert.ok(Number(setting!['spilled']) > 0, 'nothing spilled: the table did not outgrow the limit');
+      const [got] = await capped.rows(`SELECT ${sums(`CAST('0x' || substr(md5(pad), 1, 8) AS BIGINT)`)} FROM wide`);
+      const asText = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
+      assert.deepEqual(asText(got!), asText(ref!));
+    } finally {
+      await opened.close();
+      capped.close();
+      await c.query('DROP TABLE wide');
+      await c.end();
+    }
+    assert.ok(spillDir.length > 0 && !fs.existsSync(spillDir), `spill folder ${spillDir} left behind`);
   });
 
   test('ClickHouse (a streamed response)', async (t) => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { badInput } from '../errors';
 import { loadProjectConfig, PROJECT_FILE, type DatasetConfig, type ProjectConfig } from '../project/config';
 import { openDbSource, type DbDatasetSpec, type OpenedDbSource } from './dbSource';
-import { importIntoDuck } from './dbImport';
+import { dbImportMemoryLimitMb, importIntoDuck } from './dbImport';
 import type { DuckSession } from './duckdb';
 import { formatOf, openSource, readRoot, type DataSource } from './source';
 
@@ -65,6 +65,14 @@ let imports = 0;
 export async function duckSourceOf(session: DuckSession, input: DataInput, opts: { signal?: AbortSignal } = {}): Promise<DataSource> {
   if (input.kind === 'file') return input.source;
   return (await importIntoDuck(session, input.opened, `prodml_input_${++imports}`, opts)).source;
+}
+
+/**
+ * Session options for work that imports this input with duckSourceOf: a database dataset gets a
+ * DuckDB memory limit and a spill directory, so its imported table may outgrow memory.
+ */
+export function importSessionOptions(input: DataInput | undefined, budgetMb?: number): { memoryLimitMb?: number } {
+  return input?.kind === 'db' ? { memoryLimitMb: dbImportMemoryLimitMb(budgetMb) } : {};
 }
 
 /** Folders DuckDB must be allowed to read for these inputs (none for a database). */

@@ -75,6 +75,17 @@ function appendValue(a: DuckDBAppender, type: string, v: unknown): void {
   }
 }
 
+/**
+ * DuckDB's memory limit (MB) for a session that imports a database dataset: a quarter of the
+ * memory budget (`training.memory_budget_mb`, 1024 MB by default), at least 256 MB. Past it the
+ * imported table spills to the session's private temporary directory (removed on close) instead of
+ * growing the process by about 32 bytes a row. Always set for database imports, whatever their
+ * size: a limit reserves nothing, and a small table never reaches it.
+ */
+export function dbImportMemoryLimitMb(budgetMb = 1024): number {
+  return Math.max(256, budgetMb / 4);
+}
+
 export interface ImportResult {
   /** A DuckDB source over the imported table, for code that reads DataSources. */
   source: DataSource;

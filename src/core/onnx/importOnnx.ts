@@ -18,7 +18,7 @@ import { taskDataOf } from '../evaluate/metrics';
 import { checkSafeness, type SafenessResult } from '../evaluate/safeness';
 import { fitTransforms } from '../features/fit';
 import type { FeatureSpec } from '../features/spec';
-import { dbLineage, importIntoDuck } from '../data/dbImport';
+import { dbImportMemoryLimitMb, dbLineage, importIntoDuck } from '../data/dbImport';
 import { openDbSource } from '../data/dbSource';
 import { dbSpecOf } from '../data/dataset';
 import { datasetFiles, loadProjectConfig, type DatasetConfig, type ModelConfig } from '../project/config';
@@ -87,11 +87,22 @@ export async function importOnnx(root: string, req: ImportOnnxRequest, ctx: Impo
   say(`Reading ${file}`);
   const info = modelInfo(file, bytes);
   const session = new OnnxSession(file, withoutZipMap(file, bytes));
-  const duck = await DuckSession.open({ allowedDirectories: [root, path.dirname(path.resolve(root, req.dataset ?? '.'))] });
+  let project: Awaited<ReturnType<typeof loadProjectConfig>>;
+  let declared: ModelConfig | undefined;
+  let dataset: ResolvedDataset;
+  let duck: DuckSession;
   try {
-    const project = await loadProjectConfig(root);
-    const declared: ModelConfig | undefined = project?.models.find((m) => m.name === req.model);
-    const dataset = await resolveDataset(root, req.dataset, declared, project?.datasets ?? []);
+    project = await loadProjectConfig(root);
+    declared = project?.models.find((m) => m.name === req.model);
+    dataset = await resolveDataset(root, req.dataset, declared, project?.datasets ?? []);
+    // A database dataset is imported into DuckDB: capped, it spills to disk instead of growing the process.
+    const cap = dataset.config?.url ? { memoryLimitMb: dbImportMemoryLimitMb(declared?.training.memory_budget_mb) } : {};
+    duck = await DuckSession.open({ allowedDirectories: [root, path.dirname(path.resolve(root, req.dataset ?? '.'))], ...cap });
+  } catch (e) {
+    session.dispose();
+    throw e;
+  }
+  try {
     say(`Reading ${dataset.display}`);
     const data = await loadRows(duck, root, dataset, ctx.signal);
     const label = req.label ?? declared?.label ?? dataset.config?.label;

@@ -2,8 +2,8 @@ import { adviseServing as advise, type AdviceThresholds, type ServingAdvice } fr
 import type { Workspace } from '../project/workspace';
 import { phaseReporter, type OpContext } from './context';
 import { pickKnownModel } from './knownModels';
-import { duckSourceOf, type DataInput } from '../data/dataset';
-import { withInput, withSession } from './session';
+import { duckSourceOf, importSessionOptions, type DataInput } from '../data/dataset';
+import { memoryBudgetOf, withInput, withSession } from './session';
 
 export interface AdviseRequest {
   model?: string;
@@ -29,6 +29,6 @@ export async function adviseServing(ws: Workspace, req: AdviseRequest, ctx: OpCo
         signal: ctx.signal,
         onProgress: phaseReporter(ctx),
       });
-    });
+    }, importSessionOptions(input, memoryBudgetOf(ws, model)));
   return req.data !== undefined ? withInput(ws, req.data, run, ctx) : run();
 }

@@ -6,7 +6,7 @@ import { PROJECT_FILE } from '../project/config';
 import type { Workspace } from '../project/workspace';
 import { openRegistry, parseVersionRef } from '../registry';
 import type { OpContext } from './context';
-import { duckSourceOf, type DataInput } from '../data/dataset';
+import { duckSourceOf, importSessionOptions, type DataInput } from '../data/dataset';
 import { withInput, withSession } from './session';
 
 export interface CompareRequest {
@@ -39,7 +39,7 @@ export async function compare(ws: Workspace, req: CompareRequest, ctx: OpContext
       else ({ source: data, notes } = await heldOutSource(session, ws.project!, m!, [a, b], ctx.signal));
       const comparison = await compareVersions(session, a, b, data, { slices: req.slices ?? m?.validation.slices, signal: ctx.signal });
       return { comparison, notes };
-    });
+    }, importSessionOptions(input, m?.training.memory_budget_mb));
   return req.data ? withInput(ws, req.data, run, ctx) : run();
 }
 

@@ -5,9 +5,9 @@ import { resolveVersion } from '../project/resolveVersion';
 import type { Workspace } from '../project/workspace';
 import type { ModelVersion } from '../registry/types';
 import type { OpContext } from './context';
-import { duckSourceOf } from '../data/dataset';
+import { duckSourceOf, importSessionOptions } from '../data/dataset';
 import type { DataSource } from '../data/source';
-import { withInput, withSession } from './session';
+import { memoryBudgetOf, withInput, withSession } from './session';
 
 export interface EvaluateRequest {
   /** `m:3`, `m@alias`, or `m` (the newest version). */
@@ -29,6 +29,6 @@ export async function evaluate(ws: Workspace, req: EvaluateRequest, ctx: OpConte
   const report = await withInput(ws, req.data, (input) => withSession(ws, [req.data], async (session) => {
     src = await duckSourceOf(session, input, ctx);
     return evaluateVersion(session, version, src, { slices: req.slices, signal: ctx.signal });
-  }), ctx);
+  }, importSessionOptions(input, memoryBudgetOf(ws, version.model))), ctx);
   return { version, data: src.display, report };
 }

@@ -7,8 +7,8 @@ import { resolveVersion } from '../project/resolveVersion';
 import type { Workspace } from '../project/workspace';
 import { outputFormatOf, predictBatch, type BatchResult } from '../serve/batchPredict';
 import { phaseReporter, type OpContext } from './context';
-import { duckSourceOf } from '../data/dataset';
-import { resolvePath, withInput, withSession } from './session';
+import { duckSourceOf, importSessionOptions } from '../data/dataset';
+import { resolvePath, memoryBudgetOf, withInput, withSession } from './session';
 
 export interface PredictRequest {
   /** `m@alias`, `m:3`, or `m` (its serving alias, else the newest version). */
@@ -52,7 +52,7 @@ export async function predict(ws: Workspace, req: PredictRequest, ctx: OpContext
             onProgress: (done, total) => ctx.progress?.({ fraction: total ? done / total : 0, phase: rowsPhase(done, total) }),
           });
         },
-        { extraDirs: [path.dirname(output)] },
+        { extraDirs: [path.dirname(output)], ...importSessionOptions(given, memoryBudgetOf(ws, version.model)) },
       ),
     ctx,
   );
@@ -100,7 +100,7 @@ export async function staticTable(ws: Workspace, req: StaticTableRequest, ctx: O
             onProgress: phaseReporter(ctx),
           });
         },
-        { extraDirs: output ? [path.dirname(output)] : [] },
+        { extraDirs: output ? [path.dirname(output)] : [], ...importSessionOptions(given, memoryBudgetOf(ws, version.model)) },
       ),
     ctx,
   );
