@@ -8,6 +8,8 @@ import type { Workspace } from '../project/workspace';
 import { outputFormatOf, predictBatch, type BatchResult } from '../serve/batchPredict';
 import { phaseReporter, type OpContext } from './context';
 import { duckSourceOf, importSessionOptions } from '../data/dataset';
+import type { DuckSession } from '../data/duckdb';
+import type { DataSource } from '../data/source';
 import { resolvePath, memoryBudgetOf, withInput, withSession } from './session';
 
 export interface PredictRequest {
@@ -33,30 +35,16 @@ export async function predict(ws: Workspace, req: PredictRequest, ctx: OpContext
   outputFormatOf(req.output);
   const { version, note } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model);
   const output = resolvePath(ws, req.output);
-  // A file, or a prodml.yaml dataset name: a database dataset is streamed into DuckDB in chunks first.
-  let display = req.input;
-  const r = await withInput(
-    ws,
-    req.input,
-    (given) =>
-      withSession(
-        ws,
-        [req.input],
-        async (session) => {
-          const input = await duckSourceOf(session, given, ctx);
-          display = input.display;
-          return predictBatch(session, version, input, output, {
-            ...(req.keys ? { keys: req.keys } : {}),
-            ...(req.log ? { log: { root: ws.root } } : {}),
-            signal: ctx.signal,
-            onProgress: (done, total) => ctx.progress?.({ fraction: total ? done / total : 0, phase: rowsPhase(done, total) }),
-          });
-        },
-        { extraDirs: [path.dirname(output)], ...importSessionOptions(given, memoryBudgetOf(ws, version.model)) },
-      ),
-    ctx,
+  const r = await withModelInput(ws, version, req.input, [path.dirname(output)], ctx, (session, input) =>
+    predictBatch(session, version, input, output, {
+      ...(req.keys ? { keys: req.keys } : {}),
+      ...(req.log ? { log: { root: ws.root } } : {}),
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.progress?.({ fraction: total ? done / total : 0, phase: rowsPhase(done, total) }),
+    }),
   );
-  return { ...r, version, input: display, ...(note ? { note } : {}) };
+  const { display, ...batch } = r;
+  return { ...batch, version, input: display, ...(note ? { note } : {}) };
 }
 
 export interface StaticTableRequest {
@@ -80,30 +68,46 @@ export interface StaticTableResult extends StaticBuildResult {
 export async function staticTable(ws: Workspace, req: StaticTableRequest, ctx: OpContext = {}): Promise<StaticTableResult> {
   const { version, note } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model);
   const output = req.output !== undefined ? resolvePath(ws, req.output) : undefined;
-  let display = req.input;
-  const r = await withInput(
+  const r = await withModelInput(ws, version, req.input, output ? [path.dirname(output)] : [], ctx, (session, input) =>
+    writeStaticTable(session, ws.root, version, input, {
+      ...(req.top !== undefined ? { top: req.top } : {}),
+      ...(req.key !== undefined ? { key: req.key } : {}),
+      ...(output ? { output } : {}),
+      signal: ctx.signal,
+      onProgress: phaseReporter(ctx),
+    }),
+  );
+  const { display, ...table } = r;
+  const served = path.resolve(table.file) === path.join(ws.paths.static, version.model, `${version.version}.parquet`);
+  return { ...table, version, input: display, served, ...(note ? { note } : {}) };
+}
+
+/**
+ * Runs `fn` on a model's input: a file, or a prodml.yaml dataset name (a database dataset is
+ * streamed into DuckDB in chunks first, under the model's memory budget). `display` is how the
+ * input is named to the user.
+ */
+async function withModelInput<T extends object>(
+  ws: Workspace,
+  version: ModelVersion,
+  given: string,
+  extraDirs: string[],
+  ctx: OpContext,
+  fn: (session: DuckSession, input: DataSource) => Promise<T>,
+): Promise<T & { display: string }> {
+  return withInput(
     ws,
-    req.input,
-    (given) =>
+    given,
+    (source) =>
       withSession(
         ws,
-        [req.input],
+        [given],
         async (session) => {
-          // A database dataset is streamed into DuckDB in chunks first.
-          const input = await duckSourceOf(session, given, ctx);
-          display = input.display;
-          return writeStaticTable(session, ws.root, version, input, {
-            ...(req.top !== undefined ? { top: req.top } : {}),
-            ...(req.key !== undefined ? { key: req.key } : {}),
-            ...(output ? { output } : {}),
-            signal: ctx.signal,
-            onProgress: phaseReporter(ctx),
-          });
+          const input = await duckSourceOf(session, source, ctx);
+          return { ...(await fn(session, input)), display: input.display };
         },
-        { extraDirs: output ? [path.dirname(output)] : [], ...importSessionOptions(given, memoryBudgetOf(ws, version.model)) },
+        { extraDirs, ...importSessionOptions(source, memoryBudgetOf(ws, version.model)) },
       ),
     ctx,
   );
-  const served = path.resolve(r.file) === path.join(ws.paths.static, version.model, `${version.version}.parquet`);
-  return { ...r, version, input: display, served, ...(note ? { note } : {}) };
 }
