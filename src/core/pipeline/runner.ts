@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { badInput, cancelled, isProdmlError } from '../errors';
 import { VERSION } from '../project/version';
+import { fmtNum, metricLabel } from '../report/format';
 import { loadProjectConfig, type ProjectConfig } from '../project/config';
 import { dependenciesMet, stepsUpTo } from './dag';
 import { ingestStep } from './ingestStep';
@@ -248,7 +249,7 @@ export function summarize(r: RunRecord): string {
   if (reg?.status === 'ok') {
     const metrics = ev?.outputs['metrics'] as Record<string, number> | undefined;
     const key = metrics ? Object.keys(metrics)[0] : undefined;
-    parts.push(`registered ${ref}${key ? ` (${key} ${metrics![key]!.toPrecision(4)})` : ''}, ${ev?.outputs['blessed'] ? 'blessed' : 'not blessed'}`);
+    parts.push(`registered ${ref}${key ? ` (${metricLabel(key)} ${fmtNum(metrics![key]!)})` : ''}, ${ev?.outputs['blessed'] ? 'blessed' : 'not blessed'}`);
   } else if (ref) parts.push(`${ref} unchanged`);
   const pro = s('promote');
   if (pro?.status === 'ok') parts.push(`promoted to ${String(pro.outputs['alias'])}`);
