@@ -24,6 +24,7 @@ import { prepareDemoWorkspace } from '../src/core/demo/prepare';
 import { openRegistry } from '../src/core/registry';
 import { loadScorer } from '../src/core/serve/scorer';
 import { trainFromConfig } from '../src/core/train/run';
+import { streamBodies } from './streamBodies';
 
 interface AutocannonResult {
   '2xx': number;
@@ -122,20 +123,6 @@ function logLines(ws: string): string[] {
   return fs.readdirSync(dir).filter((f) => f.startsWith('predictions-')).sort().flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
 }
 
-function bodies(ws: string): string[] {
-  const text = fs.readFileSync(path.join(ws, 'data/stream/natality-2025-03.csv'), 'utf8').trim().split('\n');
-  const cols = text[0]!.split(',');
-  return text.slice(1, 201).map((line) => {
-    const cells = line.split(',');
-    const row: Record<string, unknown> = {};
-    cols.forEach((c, i) => {
-      const v = cells[i]!;
-      if (c === 'weight_pounds') return;
-      row[c] = v === '' ? null : v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v;
-    });
-    return JSON.stringify({ instances: [row] });
-  });
-}
 
 async function loadWhileSwapping(ws: string, v1: number, v2: number): Promise<void> {
   process.stderr.write(`\nload: ${SECONDS} s of autocannon (10 connections) while production flips every 2 s\n`);
@@ -143,7 +130,7 @@ async function loadWhileSwapping(ws: string, v1: number, v2: number): Promise<vo
   await registry.promote(MODEL, v1, 'production', 'bench start');
   const before = new Set(logLines(ws).map((l) => (JSON.parse(l) as { request_id: string }).request_id));
   const server = await startServer(ws);
-  const all = bodies(ws);
+  const all = streamBodies(ws, 200);
   let flips = 0;
   let flipErrors = 0;
   const flipper = setInterval(() => {
@@ -237,7 +224,7 @@ async function killTrainAndAliases(ws: string): Promise<void> {
 async function killServer(ws: string): Promise<void> {
   process.stderr.write(`\nkill -9 of the server mid-load, ${SERVER_KILLS} times, then prodml monitor\n`);
   // Long keys make long log writes, so that a kill is likely to tear one.
-  const all = bodies(ws).map((b) => b.replace(/"birth_id":"([^"]*)"/, (_m, id: string) => `"birth_id":"${id}-${'k'.repeat(4000)}"`));
+  const all = streamBodies(ws, 200).map((b) => b.replace(/"birth_id":"([^"]*)"/, (_m, id: string) => `"birth_id":"${id}-${'k'.repeat(4000)}"`));
   let monitorOk = 0;
   let torn = 0;
   let skipped = 0;
@@ -308,7 +295,7 @@ async function hostile(ws: string): Promise<void> {
   process.stderr.write('\nhostile bodies, each sent 10 times\n');
   const server = await startServer(ws);
   const url = `${server.url}/v1/models/${MODEL}:predict`;
-  const [one] = bodies(ws);
+  const [one] = streamBodies(ws, 200);
   const row = JSON.parse(one!).instances[0] as Record<string, unknown>;
   for (let i = 0; i < 50; i++) await send(url, one!);
   const base = memory(server.child.pid!);

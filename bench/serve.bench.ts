@@ -20,6 +20,7 @@ import path from 'node:path';
 import { prepareDemoWorkspace } from '../src/core/demo/prepare';
 import { openRegistry } from '../src/core/registry';
 import { trainFromConfig } from '../src/core/train/run';
+import { streamBodies } from './streamBodies';
 
 // autocannon ships no types; this is the part of its API used here.
 interface AutocannonResult {
@@ -58,7 +59,7 @@ async function main() {
   const second = await trainFromConfig(ws, 'baby_weight', {});
   await registry.promote('baby_weight', first.version, 'production', 'bench');
 
-  const bodies = streamBodies(ws);
+  const bodies = streamBodies(ws, 500);
   // The same rows in TF Serving's columnar format: {"inputs": {"<field>": [value]}}.
   const columnar = bodies.map((b) => {
     const [row] = (JSON.parse(b) as { instances: Record<string, unknown>[] }).instances;
@@ -212,21 +213,6 @@ async function sequential(name: string, url: string, bodies: string[], n: number
   return { name, rps: ok / elapsed, p50: q(0.5), p99: q(0.99), ok, failed };
 }
 
-/** Single-row request bodies from the demo's post-deployment months. */
-function streamBodies(ws: string): string[] {
-  const text = fs.readFileSync(path.join(ws, 'data/stream/natality-2025-03.csv'), 'utf8').trim().split('\n');
-  const cols = text[0]!.split(',');
-  return text.slice(1, 501).map((line) => {
-    const cells = line.split(',');
-    const row: Record<string, unknown> = {};
-    cols.forEach((c, i) => {
-      const v = cells[i]!;
-      if (c === 'weight_pounds') return;
-      row[c] = v === '' ? null : v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v;
-    });
-    return JSON.stringify({ instances: [row] });
-  });
-}
 
 /** Each target loaded for `seconds` in all, in ROUNDS alternating turns; their counts are summed. */
 async function interleaved(targets: [name: string, url: string, bodies: string[]][], seconds: number): Promise<[Run, Run, Run]> {
