@@ -11,7 +11,7 @@
  * drawn from a known logistic model.
  *
  * Usage: bench/scale.bench.ts [--rows 1000000,10000000] [--big] [--epochs 3] [--sklearn-max 2000000]
- * (or SCALE_ROWS=1e6,2e6 in the environment). Each stage's note gives the load average (1 min)
+ * [--generate-only] (or SCALE_ROWS=1e6,2e6 and SCALE_DATA=<dir> in the environment). Each stage's note gives the load average (1 min)
  * when it started: the machine is shared, and times scale with it.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,7 +28,9 @@ const arg = (name: string, dflt: string) => {
 const SIZES = arg('--rows', process.env['SCALE_ROWS'] ?? '1000000,10000000').split(',').map(Number).concat(args.includes('--big') ? [100_000_000] : []);
 const EPOCHS = Number(arg('--epochs', '3'));
 const SKLEARN_MAX = Number(arg('--sklearn-max', '2000000'));
-const DATA = path.join(__dirname, '.data');
+// SCALE_DATA shares generated data between checkouts (100M rows take minutes and gigabytes).
+const DATA = process.env['SCALE_DATA'] ?? path.join(__dirname, '.data');
+const GENERATE_ONLY = args.includes('--generate-only');
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 const NUMERIC = Array.from({ length: 16 }, (_, i) => `x${String(i + 1).padStart(2, '0')}`);
 const CATS = ['region', 'channel', 'plan', 'segment'];
@@ -134,6 +136,7 @@ async function main() {
   for (const rows of SIZES) {
     const sk = rows <= SKLEARN_MAX;
     const ws = await workspace(rows, sk);
+    if (GENERATE_ONLY) continue;
     const parquet = path.join(ws, 'data', 'scale.parquet');
     spawnSync(process.execPath, [CLI, 'schema', 'infer', 'data/scale.parquet', '-o', 'scale.schema.yaml', '--label', 'label', '--workspace', ws], { cwd: ws, stdio: 'ignore' });
     process.stderr.write(`${rows.toLocaleString('en-US')} rows: profile\n`);
