@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -104,6 +105,59 @@ describe('errors: {"error": <message>} with TF Serving\'s status codes', () => {
       assert.equal(typeof r.body.error, 'string');
       assert.ok(r.body.error.length > 10);
     }
+  });
+});
+
+describe('the hot path in front of fastify answers as fastify does', () => {
+  /** One POST over raw HTTP: with a content-length (answered by the server's hot path) or chunked (always fastify's route). */
+  function raw(path: string, body: string, chunked: boolean, requestId?: string): Promise<{ status: number; body: unknown; headers: Record<string, unknown> }> {
+    const u = new URL(server.url);
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = { 'content-type': 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) };
+      if (!chunked) headers['content-length'] = Buffer.byteLength(body);
+      const req = http.request({ host: u.hostname, port: u.port, path: `/v1/models/${path}`, method: 'POST', headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), headers: { type: res.headers['content-type'], version: res.headers['x-model-version'], id: res.headers['x-request-id'] } }));
+      });
+      req.on('error', reject);
+      if (chunked) {
+        req.write(body.slice(0, Math.floor(body.length / 2)));
+        req.end(body.slice(Math.floor(body.length / 2)));
+      } else req.end(body);
+    });
+  }
+
+  test('the same status, body and headers for answers and refusals, with the client\'s request id kept', async () => {
+    const rows = streamRows(ws, '2025-03', 3);
+    const cases: [string, string][] = [
+      [`${MODEL}:predict`, JSON.stringify({ instances: rows })],
+      [`${MODEL}:predict`, JSON.stringify({ inputs: Object.fromEntries(Object.keys(rows[0]!).map((k) => [k, rows.map((r) => r[k])])) })],
+      [`${MODEL}:regress`, JSON.stringify({ examples: rows })],
+      ['sex:classify', JSON.stringify({ examples: [pick(rows[0]!, SEX_INPUTS)] })],
+      ['race:predict', JSON.stringify({ instances: [{ mother_age: 30, gestation_weeks: 39 }] })],
+      [`${MODEL}:predict`, '{"instances": ['],
+      [`${MODEL}:predict`, ''],
+      [`${MODEL}:predict`, '{"instances": [{"mother_age": NaN}]}'],
+      [`${MODEL}:predict`, JSON.stringify({ instances: [{ ...rows[0], mother_age: 'lots' }] })],
+      [`${MODEL}:predict`, JSON.stringify({ instances: [{ ...rows[0], shoe_size: 9 }] })],
+      ['gest:predict', `{"instances": [${'['.repeat(40)}${']'.repeat(40)}]}`.padEnd(3000, ' ')],
+      [`${MODEL}:classify`, JSON.stringify({ examples: rows })],
+    ];
+    const byStatus = async () => ((await (await fetch(`${server.url}/metrics`)).json()) as { requests: { by_status: Record<string, number> } }).requests.by_status;
+    const before = await byStatus();
+    for (const [path, body] of cases) {
+      const fast = await raw(path, body, false, 'client-id.7');
+      const routed = await raw(path, body, true, 'client-id.7');
+      assert.deepEqual(fast, routed, `${path} ${body.slice(0, 80)}`);
+      assert.equal(fast.headers['id'], 'client-id.7');
+      assert.equal(fast.headers['type'], 'application/json; charset=utf-8');
+    }
+    // Each answer, on either path, counted once in /metrics: 5 answered and 7 refused, twice each.
+    const after = await byStatus();
+    assert.equal((after['200'] ?? 0) - (before['200'] ?? 0), 10);
+    assert.equal((after['400'] ?? 0) - (before['400'] ?? 0), 14);
   });
 });
 
