@@ -10,7 +10,9 @@ import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { transformRows } from '../../src/core/features/apply';
 import type { FittedTransforms } from '../../src/core/features/spec';
 import { openRegistry, type ModelVersion } from '../../src/core/registry';
+import { answer } from '../../src/core/serve/answer';
 import { predictBatch } from '../../src/core/serve/batchPredict';
+import { ServedModel } from '../../src/core/serve/servedModel';
 import type { PredictionRecord } from '../../src/core/serve/logTypes';
 import { predictionsGlob } from '../../src/core/serve/logPaths';
 import { loadScorer } from '../../src/core/serve/scorer';
@@ -255,7 +257,8 @@ describe('prodml predict (CLI, from source)', () => {
     fs.writeFileSync(abs('out/lots.csv'), [header, lines[0], lines[1], cells.join(','), lines[3]].join('\n') + '\n');
     const r = cli('predict', `baby_weight:${weight.version}`, '--input', abs('out/lots.csv'), '--output', abs('out/lots-pred.csv'));
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /^prodml: .*lots\.csv: line 4, column "mother_age": expected an int \(input type int in transform\.json\), got the string "lots"$/m);
+    // The version's schema snapshot types mother_age (int), as online serving reads it.
+    assert.match(r.stderr, /^prodml: .*lots\.csv: line 4, column "mother_age": expected an int \(schema type int\), got the string "lots"$/m);
     assert.ok(!fs.existsSync(abs('out/lots-pred.csv')));
   });
 });
@@ -309,5 +312,35 @@ describe('batch predict: the online input contract', () => {
     // CSV holds the float32s in their shortest decimal form.
     assert.deepEqual(out.map((x) => Math.fround(Number(x['prediction']))), Array.from(scorer.score(rows)));
     scorer.dispose();
+  });
+
+  test('an input the schema snapshot wants in every example is refused when null, as online serving refuses it', async () => {
+    const [header, ...lines] = fs.readFileSync(abs(MAY), 'utf8').trim().split('\n');
+    const cols = header!.split(',');
+    const edited = lines.slice(0, 5).map((l, i) => {
+      const c = l.split(',');
+      if (i === 3) c[cols.indexOf('gestation_weeks')] = '';
+      return c.join(',');
+    });
+    fs.mkdirSync(abs('out'), { recursive: true });
+    fs.writeFileSync(abs('out/gap.csv'), [header, ...edited].join('\n') + '\n');
+    // Online: the same row, with the version's schema snapshot (presence.min_fraction 1), is a 400.
+    const registry = await openRegistry(ws);
+    const served = new ServedModel('baby_weight', { alias: 'production', log: { sample_rate: 1, max_file_mb: 64 } }, registry, () => undefined);
+    await served.start();
+    const full = (await inputRows('out/gap.csv'))[3]!;
+    const scorer = await loadScorer(weight);
+    const row = Object.fromEntries(scorer.inputs.map((n) => [n, full[n] ?? null]));
+    scorer.dispose();
+    const online = answer({ name: 'baby_weight', config: served.config, deployment: served.deployment }, { verb: 'predict', body: { instances: [row] }, requestId: 'r', receivedAt: Date.now(), pinned: { lv: await served.pinned({ version: weight.version }), as: 'v' } });
+    await served.close();
+    assert.equal(online.status, 400);
+    assert.match(JSON.stringify(online.body), /missing required field \\"gestation_weeks\\".*presence\.min_fraction 1.*it is null/);
+    // Batch: the same rule, naming the file and its line (the header is line 1).
+    await assert.rejects(predictBatch(session, weight, await openSource(abs('out/gap.csv')), abs('out/gap-pred.csv')), (e: Error) => {
+      assert.match(e.message, /gap\.csv: line 5: missing required field "gestation_weeks" \(the schema expects it in every SERVING example: presence\.min_fraction 1\); it is null/);
+      return true;
+    });
+    assert.ok(!fs.existsSync(abs('out/gap-pred.csv')));
   });
 });

@@ -21,6 +21,7 @@ import { loadProjectConfig } from '../project/config';
 import type { ModelVersion } from '../registry/types';
 import { syncDir } from '../registry/durable';
 import { checkedColumns, codedQuery, columnPlan, planRows } from './columnCheck';
+import { readSchema } from '../schema/io';
 import { instanceChecker, type InstanceChecker, type Place } from './instanceCheck';
 import { batchPredictionsFile, tempBeside } from './logPaths';
 import type { PredictionRecord } from './logTypes';
@@ -114,8 +115,13 @@ export async function predictBatch(session: DuckSession, version: ModelVersion, 
     const logKey = opts.log ? (opts.log.key ?? (await loadProjectConfig(opts.log.root))?.models.find((m) => m.name === version.model)?.serving.key) : undefined;
     // Logging records every field of an instance; scoring alone reads only the inputs and keys.
     const read = opts.log ? names : names.filter((n) => kept.includes(n) || scorer.inputs.includes(n));
-    // The same input contract as online serving (transform.json); extra columns are the keys, not errors.
-    const check = instanceChecker({ transforms: scorer.transforms, unknownFields: false, fromText: true });
+    // The same input contract as online serving: transform.json, and the version's schema snapshot
+    // (as servedModel.ts reads it) for the inputs, so an input the schema wants in every example
+    // is refused when null, online and in batch alike. Columns the model does not read pass
+    // through unchecked: a batch file carries keys, labels and the like.
+    const schema = await readSchema(version.files['schema.yaml']).catch(() => undefined);
+    const inputSchema = schema && { ...schema, features: Object.fromEntries(Object.entries(schema.features).filter(([name]) => scorer.inputs.includes(name))) };
+    const check = instanceChecker({ ...(inputSchema ? { schema: inputSchema } : {}), transforms: scorer.transforms, unknownFields: false, fromText: true });
     const job: Job = { session, input, scorer, format, out, kept, preds, read, total, chunkRows, partRows, signal, onProgress: opts.onProgress, ref, check, place: placeOf(input), outOfDomain: {}, checkedAs: 'rows' };
     const log = opts.log ? await openBatchLog(opts.log.root, version, scorer, logKey && names.includes(logKey) ? logKey : undefined) : undefined;
     try {
