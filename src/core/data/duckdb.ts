@@ -110,9 +110,12 @@ export class DuckSession {
   /**
    * A query's result handed over chunk by chunk (about 2,048 rows each, in result order), never
    * held whole: how batch work reads files larger than memory. Aborting interrupts the query.
+   * `prefetch` asks DuckDB for the next chunk while the caller works on the current one (DuckDB
+   * fetches off the main thread); the caller must then run no other statement on this connection
+   * until the stream is done.
    */
-  async stream(sql: string, opts: { signal?: AbortSignal } = {}): Promise<StreamedResult> {
-    const { signal } = opts;
+  async stream(sql: string, opts: { signal?: AbortSignal; prefetch?: boolean } = {}): Promise<StreamedResult> {
+    const { signal, prefetch = false } = opts;
     if (signal?.aborted) throw cancelled();
     const result = await this.conn.stream(sql);
     const conn = this.conn;
@@ -122,20 +125,26 @@ export class DuckSession {
       async *chunks() {
         const onAbort = () => conn.interrupt();
         signal?.addEventListener('abort', onAbort);
+        let ahead: Promise<DuckDBDataChunk | null> | undefined;
         try {
           for (;;) {
             if (signal?.aborted) throw cancelled();
             let chunk: DuckDBDataChunk | null;
             try {
-              chunk = await result.fetchChunk();
+              chunk = await (ahead ?? result.fetchChunk());
+              ahead = undefined;
             } catch (e) {
+              ahead = undefined;
               if (signal?.aborted) throw cancelled();
               throw e;
             }
             if (!chunk || chunk.rowCount === 0) return;
+            if (prefetch) ahead = result.fetchChunk();
             yield chunk;
           }
         } finally {
+          // A fetch still in flight finishes before the connection is used again.
+          if (ahead) await ahead.catch(() => undefined);
           signal?.removeEventListener('abort', onAbort);
         }
       },
