@@ -114,6 +114,25 @@ describe('Parquet validated in place', () => {
     assert.deepEqual(withoutTime(inPlace), withoutTime(copied));
   });
 
+  test('the most common offending values: grouped by value, named by text, -0 apart from 0', async () => {
+    const file = path.join(dir, 'one', 'zeros.parquet');
+    // Out of range (at least 1): 0 five times, -0 three times, 0.5 twice, then 40 values once each.
+    await session.run(
+      `COPY (SELECT range AS id, CASE WHEN range < 5 THEN 0.0::DOUBLE WHEN range < 8 THEN -0.0::DOUBLE WHEN range < 10 THEN 0.5 WHEN range < 50 THEN -range::DOUBLE ELSE 2.0 END AS t FROM range(200)) TO ${sqlString(file)} (FORMAT parquet)`,
+    );
+    const r = await validateData(session, await openSource(file), schemaOf('features:\n  id: {type: int}\n  t: {type: float, range: {min: 1}}\n'), { maxRowDiagnostics: 3 });
+    const summary = r.anomalies.find((a) => a.type === 'out_of_range' && a.count !== undefined)!;
+    assert.equal(summary.count, 50);
+    const byText = await session.rows(
+      `SELECT t::VARCHAR AS v, count(*) AS n, min(id) AS rid FROM read_parquet(${sqlString(file)}) WHERE t < 1 GROUP BY 1 ORDER BY n DESC, v LIMIT 10`,
+    );
+    assert.deepEqual(
+      summary.examples!.map((e) => [e.value, e.count, e.row]),
+      byText.map((x) => [String(x['v']), Number(x['n']), Number(x['rid']) + 1]),
+    );
+    assert.deepEqual(summary.examples!.slice(0, 3).map((e) => [e.value, e.count]), [['0.0', 5], ['-0.0', 3], ['0.5', 2]]);
+  });
+
   test('a file with a column named rowid is copied, and still validated', async () => {
     const file = path.join(dir, 'one', 'rowid.parquet');
     await session.run(`COPY (SELECT id AS rowid, amount FROM read_parquet(${sqlString(path.join(dir, 'one', 'all.parquet'))})) TO ${sqlString(file)} (FORMAT parquet)`);
