@@ -24,6 +24,11 @@ export interface SessionOptions {
    * (removed on close) instead of growing the process. Unset: DuckDB's default, 80% of RAM.
    */
   memoryLimitMb?: number;
+  /**
+   * How far (MB) a streamed query may run ahead of its reader (DuckDB `streaming_buffer_size`,
+   * default about 1 MB): more lets DuckDB's threads decode while JavaScript works on a chunk.
+   */
+  streamingBufferMb?: number;
 }
 
 export type Row = Record<string, unknown>;
@@ -59,6 +64,7 @@ export class DuckSession {
       await conn.run(`SET memory_limit = '${Math.max(64, Math.round(opts.memoryLimitMb))}MB'`);
       await conn.run(`SET temp_directory = ${sqlString(spillDir)}`);
     }
+    if (opts.streamingBufferMb !== undefined) await conn.run(`SET streaming_buffer_size = '${Math.max(1, Math.round(opts.streamingBufferMb))}MB'`);
     await conn.run(`SET enable_external_access = false`);
     // Progress is only tracked with the progress bar on; we read it, DuckDB must not print it.
     await conn.run(`SET enable_progress_bar = true`);

@@ -114,7 +114,8 @@ async function withModelInput<T extends object>(
           const input = await duckSourceOf(session, source, ctx);
           return { ...(await fn(session, input)), display: input.display };
         },
-        { extraDirs, ...importSessionOptions(source, memoryBudgetOf(ws, version.model)) },
+        // DuckDB decodes the next chunks (up to 64 MB) while a chunk is scored.
+        { extraDirs, streamingBufferMb: 64, ...importSessionOptions(source, memoryBudgetOf(ws, version.model)) },
       ),
     ctx,
   );
