@@ -45,6 +45,8 @@ export class DuckSession {
     private readonly ownsInstance = true,
     /** The spill directory this session made (memoryLimitMb), removed on close. */
     private readonly spillDir?: string,
+    /** The options the database was opened with (for `detached()`). */
+    private readonly options?: SessionOptions,
   ) {}
 
   static async open(opts: SessionOptions): Promise<DuckSession> {
@@ -71,7 +73,7 @@ export class DuckSession {
     await conn.run(`SET enable_progress_bar_print = false`);
     await conn.run(`SET progress_bar_time = 0`);
     await conn.run(`SET lock_configuration = true`);
-    return new DuckSession(instance, conn, true, spillDir);
+    return new DuckSession(instance, conn, true, spillDir, opts);
   }
 
   async rows(sql: string, opts: QueryOptions = {}): Promise<Row[]> {
@@ -110,7 +112,17 @@ export class DuckSession {
    * so work that writes while it streams needs two.
    */
   async connect(): Promise<DuckSession> {
-    return new DuckSession(this.instance, await this.instance.connect(), false);
+    return new DuckSession(this.instance, await this.instance.connect(), false, undefined, this.options);
+  }
+
+  /**
+   * A session on a database of its own, opened with this one's options (but `overrides`). DuckDB keeps the rows a
+   * table drops or deletes while any older transaction is open (a long streamed read is one), so
+   * work that writes and drops tables while this session streams does it there.
+   */
+  async detached(overrides: Partial<SessionOptions> = {}): Promise<DuckSession> {
+    if (!this.options) throw new Error('detached: this session was not opened by DuckSession.open');
+    return DuckSession.open({ ...this.options, ...overrides });
   }
 
   /**
