@@ -24,6 +24,11 @@ export interface SessionOptions {
    * (removed on close) instead of growing the process. Unset: DuckDB's default, 80% of RAM.
    */
   memoryLimitMb?: number;
+  /**
+   * How far (MB) a streamed query may run ahead of its reader (DuckDB `streaming_buffer_size`,
+   * default about 1 MB): more lets DuckDB's threads decode while JavaScript works on a chunk.
+   */
+  streamingBufferMb?: number;
 }
 
 export type Row = Record<string, unknown>;
@@ -40,6 +45,8 @@ export class DuckSession {
     private readonly ownsInstance = true,
     /** The spill directory this session made (memoryLimitMb), removed on close. */
     private readonly spillDir?: string,
+    /** The options the database was opened with (for `detached()`). */
+    private readonly options?: SessionOptions,
   ) {}
 
   static async open(opts: SessionOptions): Promise<DuckSession> {
@@ -59,13 +66,14 @@ export class DuckSession {
       await conn.run(`SET memory_limit = '${Math.max(64, Math.round(opts.memoryLimitMb))}MB'`);
       await conn.run(`SET temp_directory = ${sqlString(spillDir)}`);
     }
+    if (opts.streamingBufferMb !== undefined) await conn.run(`SET streaming_buffer_size = '${Math.max(1, Math.round(opts.streamingBufferMb))}MB'`);
     await conn.run(`SET enable_external_access = false`);
     // Progress is only tracked with the progress bar on; we read it, DuckDB must not print it.
     await conn.run(`SET enable_progress_bar = true`);
     await conn.run(`SET enable_progress_bar_print = false`);
     await conn.run(`SET progress_bar_time = 0`);
     await conn.run(`SET lock_configuration = true`);
-    return new DuckSession(instance, conn, true, spillDir);
+    return new DuckSession(instance, conn, true, spillDir, opts);
   }
 
   async rows(sql: string, opts: QueryOptions = {}): Promise<Row[]> {
@@ -104,15 +112,28 @@ export class DuckSession {
    * so work that writes while it streams needs two.
    */
   async connect(): Promise<DuckSession> {
-    return new DuckSession(this.instance, await this.instance.connect(), false);
+    return new DuckSession(this.instance, await this.instance.connect(), false, undefined, this.options);
+  }
+
+  /**
+   * A session on a database of its own, opened with this one's options (but `overrides`). DuckDB keeps the rows a
+   * table drops or deletes while any older transaction is open (a long streamed read is one), so
+   * work that writes and drops tables while this session streams does it there.
+   */
+  async detached(overrides: Partial<SessionOptions> = {}): Promise<DuckSession> {
+    if (!this.options) throw new Error('detached: this session was not opened by DuckSession.open');
+    return DuckSession.open({ ...this.options, ...overrides });
   }
 
   /**
    * A query's result handed over chunk by chunk (about 2,048 rows each, in result order), never
    * held whole: how batch work reads files larger than memory. Aborting interrupts the query.
+   * `prefetch` asks DuckDB for the next chunk while the caller works on the current one (DuckDB
+   * fetches off the main thread); the caller must then run no other statement on this connection
+   * until the stream is done.
    */
-  async stream(sql: string, opts: { signal?: AbortSignal } = {}): Promise<StreamedResult> {
-    const { signal } = opts;
+  async stream(sql: string, opts: { signal?: AbortSignal; prefetch?: boolean } = {}): Promise<StreamedResult> {
+    const { signal, prefetch = false } = opts;
     if (signal?.aborted) throw cancelled();
     const result = await this.conn.stream(sql);
     const conn = this.conn;
@@ -122,20 +143,26 @@ export class DuckSession {
       async *chunks() {
         const onAbort = () => conn.interrupt();
         signal?.addEventListener('abort', onAbort);
+        let ahead: Promise<DuckDBDataChunk | null> | undefined;
         try {
           for (;;) {
             if (signal?.aborted) throw cancelled();
             let chunk: DuckDBDataChunk | null;
             try {
-              chunk = await result.fetchChunk();
+              chunk = await (ahead ?? result.fetchChunk());
+              ahead = undefined;
             } catch (e) {
+              ahead = undefined;
               if (signal?.aborted) throw cancelled();
               throw e;
             }
             if (!chunk || chunk.rowCount === 0) return;
+            if (prefetch) ahead = result.fetchChunk();
             yield chunk;
           }
         } finally {
+          // A fetch still in flight finishes before the connection is used again.
+          if (ahead) await ahead.catch(() => undefined);
           signal?.removeEventListener('abort', onAbort);
         }
       },

@@ -35,12 +35,20 @@ export async function predict(ws: Workspace, req: PredictRequest, ctx: OpContext
   outputFormatOf(req.output);
   const { version, note } = await resolveVersion(ws.root, await openRegistry(ws.root), req.model);
   const output = resolvePath(ws, req.output);
+  // A report at most every 100 ms (and the last): formatting one costs more than scoring a chunk.
+  let reported = 0;
+  const onProgress = (done: number, total: number) => {
+    const now = performance.now();
+    if (now - reported < 100 && done < total) return;
+    reported = now;
+    ctx.progress?.({ fraction: total ? done / total : 0, phase: rowsPhase(done, total) });
+  };
   const r = await withModelInput(ws, version, req.input, [path.dirname(output)], ctx, (session, input) =>
     predictBatch(session, version, input, output, {
       ...(req.keys ? { keys: req.keys } : {}),
       ...(req.log ? { log: { root: ws.root } } : {}),
       signal: ctx.signal,
-      onProgress: (done, total) => ctx.progress?.({ fraction: total ? done / total : 0, phase: rowsPhase(done, total) }),
+      onProgress,
     }),
   );
   const { display, ...batch } = r;
@@ -106,7 +114,8 @@ async function withModelInput<T extends object>(
           const input = await duckSourceOf(session, source, ctx);
           return { ...(await fn(session, input)), display: input.display };
         },
-        { extraDirs, ...importSessionOptions(source, memoryBudgetOf(ws, version.model)) },
+        // DuckDB decodes the next chunks (up to 64 MB) while a chunk is scored.
+        { extraDirs, streamingBufferMb: 64, ...importSessionOptions(source, memoryBudgetOf(ws, version.model)) },
       ),
     ctx,
   );

@@ -9,11 +9,11 @@ import type { Relation } from '../data/profile';
 import { openSource, readRoot, type DataSource } from '../data/source';
 import type { Workspace } from '../project/workspace';
 
-export async function withSession<T>(ws: Workspace, data: readonly (string | undefined)[], run: (session: DuckSession) => Promise<T>, opts: { extraDirs?: string[]; preserveInsertionOrder?: boolean; memoryLimitMb?: number } = {}): Promise<T> {
+export async function withSession<T>(ws: Workspace, data: readonly (string | undefined)[], run: (session: DuckSession) => Promise<T>, opts: { extraDirs?: string[]; preserveInsertionOrder?: boolean; memoryLimitMb?: number; streamingBufferMb?: number } = {}): Promise<T> {
   const dirs = new Set([ws.root, ws.cwd, ...ws.readable, ...(opts.extraDirs ?? [])]);
   // (a dataset name adds the cwd, already allowed)
   for (const d of data) if (d !== undefined) dirs.add(readRoot(d, ws.cwd));
-  const session = await DuckSession.open({ allowedDirectories: [...dirs], ...(opts.preserveInsertionOrder === false ? { preserveInsertionOrder: false } : {}), ...(opts.memoryLimitMb !== undefined ? { memoryLimitMb: opts.memoryLimitMb } : {}) });
+  const session = await DuckSession.open({ allowedDirectories: [...dirs], ...(opts.preserveInsertionOrder === false ? { preserveInsertionOrder: false } : {}), ...(opts.memoryLimitMb !== undefined ? { memoryLimitMb: opts.memoryLimitMb } : {}), ...(opts.streamingBufferMb !== undefined ? { streamingBufferMb: opts.streamingBufferMb } : {}) });
   try {
     return await run(session);
   } finally {

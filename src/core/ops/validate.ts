@@ -12,6 +12,12 @@ import { governingSchema } from '../project/config';
 import { validateRelation } from '../schema/pushdown';
 import { userPath, withInput, withSession } from './session';
 
+/**
+ * DuckDB's memory for a validation. Parquet is checked in place; the rows of other formats are
+ * copied into DuckDB, which spills them to a private temporary directory past this.
+ */
+const VALIDATE_MEMORY_MB = 1024;
+
 export interface ValidateRequest {
   data: string;
   /** Required for files; for a prodml.yaml dataset name its `schema:` is the default. */
@@ -56,7 +62,7 @@ export async function validate(ws: Workspace, req: ValidateRequest, ctx: OpConte
             ...(req.maxRowDiagnostics !== undefined ? { maxRowDiagnostics: req.maxRowDiagnostics } : {}),
             signal: ctx.signal,
           });
-        });
+        }, { memoryLimitMb: VALIDATE_MEMORY_MB });
       const result = baselineArg ? await withInput(ws, baselineArg, run, ctx) : await run();
       return { ...result, schema: schemaFile };
     },

@@ -173,9 +173,7 @@ async function rowGroup(
   const rawType = batch.column(p.name)?.duckdbType;
   const text = rawType === 'JSON' ? `coalesce(${p.ident} ->> '$', ${p.ident}::VARCHAR)` : `${p.ident}::VARCHAR`;
   const firstRows = await session.rows(`SELECT rowid AS rid, ${text} AS v FROM ${batch.raw} WHERE ${cond} ORDER BY rowid LIMIT ${maxRows}`);
-  const common = await session.rows(
-    `SELECT ${text} AS v, count(*) AS n, min(rowid) AS rid FROM ${batch.raw} WHERE ${cond} GROUP BY 1 ORDER BY n DESC, v LIMIT ${EXAMPLES}`,
-  );
+  const common = await session.rows(commonValuesSql(batch, p, rawType, text, cond));
   const findings: RowFinding[] = [];
   for (const r of firstRows) {
     const at = await rowAt(batch, Number(r['rid']));
@@ -218,6 +216,23 @@ async function rowGroup(
       break;
   }
   return { feature: p.name, type: KIND_TYPE[kind], severity, total, findings, summary, examples, value, threshold };
+}
+
+/**
+ * The most common offending values, as text. A scalar column is grouped by its own values, not
+ * their text: at 100M rows of distinct values, fixed-width keys spill to disk where strings ran
+ * DuckDB out of memory. Distinct values have distinct texts, except 0 and -0, which group
+ * together but print apart: zeros are grouped by their text as well.
+ */
+function commonValuesSql(batch: Batch, p: Plan, rawType: string | undefined, text: string, cond: string): string {
+  const byText = `SELECT ${text} AS v, count(*) AS n, min(rowid) AS rid FROM ${batch.raw} WHERE ${cond} GROUP BY 1 ORDER BY n DESC, v LIMIT ${EXAMPLES}`;
+  if (rawType === undefined || rawType === 'JSON' || rawType === 'VARCHAR' || rawType.endsWith('[]') || /^(STRUCT|MAP|UNION)/.test(rawType)) return byText;
+  const float = /^(FLOAT|DOUBLE|REAL|DECIMAL)/.test(rawType);
+  const zero = float ? `, CASE WHEN ${p.ident} = 0 THEN ${p.ident}::VARCHAR END` : ', NULL';
+  return (
+    `SELECT coalesce(z, x::VARCHAR) AS v, n, rid FROM (SELECT ${p.ident} AS x${zero} AS z, count(*) AS n, min(rowid) AS rid FROM ${batch.raw} WHERE ${cond} GROUP BY ALL) ` +
+    `ORDER BY n DESC, v LIMIT ${EXAMPLES}`
+  );
 }
 
 function cellDescription(p: Plan, kind: Kind, value: string): string {

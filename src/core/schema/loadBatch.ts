@@ -73,12 +73,21 @@ export class Batch {
   /**
    * Loads `source`; `types` gives the schema type to read each column of a CSV with (columns not
    * named are read as text). `rejects: false` skips that typed read (a baseline needs no lines).
+   * Parquet is read in place (a view, see parquetView) unless `inPlace: false` copies its rows.
    */
-  static async load(session: DuckSession, source: DataSource, types: Map<string, FeatureType>, q: QueryOptions & { rejects?: boolean } = {}): Promise<Batch> {
+  static async load(session: DuckSession, source: DataSource, types: Map<string, FeatureType>, q: QueryOptions & { rejects?: boolean; inPlace?: boolean } = {}): Promise<Batch> {
     const prefix = `prodml_v${++counter}`;
     const raw = `${prefix}_raw`;
     const tables = [raw];
     try {
+      if (source.format === 'parquet' && q.inPlace !== false) {
+        const view = await parquetView(session, source, raw, q);
+        if (view) {
+          const described = await session.rows(`DESCRIBE SELECT * EXCLUDE (${sqlIdent(FILE_COLUMN)}, rowid) FROM ${raw}`);
+          const columns = described.map((r, i) => ({ name: String(r['column_name']), index: i + 1, duckdbType: String(r['column_type']) }));
+          return new Batch(session, source, raw, columns, view, undefined, undefined, new Map(), tables);
+        }
+      }
       if (source.format !== 'csv' && source.format !== 'tsv') {
         await session.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${scanWithFilename(source)}`, q);
         const described = await session.rows(`DESCRIBE SELECT * EXCLUDE (${sqlIdent(FILE_COLUMN)}) FROM ${raw}`);
@@ -184,6 +193,34 @@ export class Batch {
   }
 }
 
+/**
+ * Parquet is validated in place: `raw` becomes a view over the file(s), not a copy in memory, so
+ * memory stays flat however many rows there are (every check is an aggregate or a LIMIT query).
+ * The view's `rowid` column numbers the rows as the copied table would (files in name order, rows
+ * in file order): each file's first row id plus its Parquet row number. Undefined when a column
+ * name would clash with those the view adds (then the rows are copied as before).
+ */
+async function parquetView(session: DuckSession, source: DataSource, raw: string, q: QueryOptions): Promise<BatchFile[] | undefined> {
+  const p = sqlString(source.path);
+  const names = (await session.rows(`DESCRIBE SELECT * FROM read_parquet(${p})`, q)).map((r) => String(r['column_name']).toLowerCase());
+  if (names.some((n) => n === 'rowid' || n === 'file_row_number' || n === FILE_COLUMN)) return undefined;
+  const meta = await session.rows(`SELECT file_name AS f, sum(num_rows) AS n FROM parquet_file_metadata(${p}) GROUP BY 1 ORDER BY 1`, q);
+  const files: BatchFile[] = [];
+  let first = 0;
+  for (const m of meta) {
+    const rows = Number(m['n']);
+    if (rows > 0) files.push({ path: String(m['f']), display: displayPath(source, String(m['f'])), firstRowid: first, rows });
+    first += rows;
+  }
+  const file = sqlIdent(FILE_COLUMN);
+  const offset = files.length <= 1 ? '0' : `CASE ${file} ${files.map((f) => `WHEN ${sqlString(f.path)} THEN ${f.firstRowid}`).join(' ')} END`;
+  await session.run(
+    `CREATE TEMP VIEW ${raw} AS SELECT * EXCLUDE (file_row_number), (${offset} + file_row_number) AS rowid FROM read_parquet(${p}, filename = ${sqlString(FILE_COLUMN)}, file_row_number = true)`,
+    q,
+  );
+  return files;
+}
+
 async function fileRows(session: DuckSession, raw: string, source: DataSource): Promise<BatchFile[]> {
   const rows = await session.rows(`SELECT ${sqlIdent(FILE_COLUMN)} AS f, min(rowid) AS first, count(*) AS n FROM ${raw} GROUP BY 1 ORDER BY 2`);
   return rows.map((r) => ({ path: String(r['f']), display: displayPath(source, String(r['f'])), firstRowid: Number(r['first']), rows: Number(r['n']) }));
@@ -207,7 +244,11 @@ async function droppedLines(session: DuckSession, t: RejectTables): Promise<Map<
 }
 
 async function dropAll(session: DuckSession, tables: string[]): Promise<void> {
-  for (const t of tables) await session.run(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+  // `raw` is a view over a Parquet file, else a table: dropping the other kind fails harmlessly.
+  for (const t of tables) {
+    await session.run(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+    await session.run(`DROP VIEW IF EXISTS ${t}`).catch(() => undefined);
+  }
 }
 
 const isGlob = (p: string) => /[*?[]/.test(p);

@@ -17,6 +17,8 @@ export interface ValidateOptions {
   environment?: Environment;
   /** Row-level anomalies listed one by one per (feature, type) before one summary stands for the rest. */
   maxRowDiagnostics?: number;
+  /** Parquet is checked where it lies (default); false copies its rows into DuckDB's memory first, as other formats are. */
+  inPlace?: boolean;
   signal?: AbortSignal;
 }
 
@@ -30,7 +32,7 @@ export async function validateData(session: DuckSession, source: DataSource, sch
   const checkedNames = new Set(checked.map(([n]) => n));
   const q = { signal: opts.signal };
 
-  const data = await Batch.load(session, source, csvReadTypes(schema, (n) => checkedNames.has(n)), q);
+  const data = await Batch.load(session, source, csvReadTypes(schema, (n) => checkedNames.has(n)), { ...q, ...(opts.inPlace === false ? { inPlace: false } : {}) });
   let baseline: Batch | undefined;
   try {
     const anomalies: Anomaly[] = [...(await columnSetAnomalies(session, data, schema, checked, env)), ...numExamples(data, schema)];
@@ -40,7 +42,7 @@ export async function validateData(session: DuckSession, source: DataSource, sch
     anomalies.push(...all.flatMap((g) => groupAnomalies(g, data)));
     if (opts.baseline) {
       if (opts.signal?.aborted) throw cancelled();
-      baseline = await Batch.load(session, opts.baseline, new Map(), { ...q, rejects: false });
+      baseline = await Batch.load(session, opts.baseline, new Map(), { ...q, rejects: false, ...(opts.inPlace === false ? { inPlace: false } : {}) });
       // Serving data against training data is skew; a batch against the previous span is drift.
       const check = env === SERVING ? 'skew' : 'drift';
       anomalies.push(...(await distributionChecks(session, data, baseline, checked, check, q)));

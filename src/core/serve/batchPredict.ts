@@ -182,8 +182,10 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
   const tmpOut = tempBeside(job.out);
   const parts: string[] = [];
   // Streaming reads on one connection while the other writes: a statement on the reading
-  // connection would drop its pending result.
-  const writer = await session.connect();
+  // connection would drop its pending result. A file's writer has a database of its own: in the
+  // reader's, the long read's transaction kept every flushed part's rows alive (8 MB per million
+  // rows, 1.3 GB at 100M). An imported table is only in the reader's database.
+  const writer = /^read_(csv|parquet|json_auto)\(/.test(input.scan) ? await session.detached({ threads: 1 }) : await session.connect();
   try {
     await fs.mkdir(path.dirname(job.out), { recursive: true });
     let stream = await session.stream(`SELECT ${read.map((c) => sqlIdent(c)).join(', ')} FROM ${input.scan}`, { signal }).catch((e) => rethrowRead(e, input, signal));
@@ -197,7 +199,7 @@ async function runJob(job: Job, log: BatchLog | undefined): Promise<number> {
       // predictions by position (both in the input's order), so only the inputs are streamed.
       // Small categorical domains come as codes (columnCheck.ts, codedQuery): no text decoded but the values outside them.
       const coded = codedQuery(plan, scorer.transforms, input.scan);
-      stream = await session.stream(coded.sql, { signal }).catch((e) => rethrowRead(e, input, signal));
+      stream = await session.stream(coded.sql, { signal, prefetch: true }).catch((e) => rethrowRead(e, input, signal));
       plan = coded.plan;
     }
     const keptInJs = plan ? [] : kept;
@@ -337,6 +339,16 @@ function jsRows(chunk: DuckDBDataChunk, names: string[], jsAt: number[]): Record
 function outputChunk(types: DuckDBType[], kept: DuckDBValue[][], out: Float32Array, n: number, scorer: Scorer): DuckDBDataChunk {
   const { DuckDBDataChunk } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
   const k = scorer.outputsPerRow;
+  if (scorer.task !== 'multiclass' && kept.length === 0) {
+    // The predictions straight into the FLOAT vector's memory: no JS value per row.
+    const chunk = DuckDBDataChunk.create(types, n);
+    const vec = chunk.getColumnVector(0) as unknown as { items?: unknown; flush(): void };
+    if (vec.items instanceof Float32Array && vec.items.length === n) {
+      vec.items.set(out.subarray(0, n));
+      vec.flush();
+      return chunk;
+    }
+  }
   const cols: DuckDBValue[][] = [...kept];
   if (scorer.task !== 'multiclass') {
     cols.push(Array.from(out));

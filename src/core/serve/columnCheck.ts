@@ -110,8 +110,18 @@ export function checkedColumns(chunk: DuckDBDataChunk, plan: ColumnPlan, outOfDo
   const counts: [string, number][] = [];
   for (const r of plan.rules) {
     if (r.read === 'number') {
-      const out = new Float64Array(n);
       const direct = numericVector(chunk, r.at);
+      if (direct && direct.valid === undefined && direct.values instanceof Float64Array && direct.values.length === n) {
+        // A DOUBLE vector without nulls is used in place: only checked, not copied.
+        const values = direct.values;
+        for (let i = 0; i < n; i++) {
+          const v = values[i]!;
+          if (!Number.isFinite(v) || (r.whole && !Number.isInteger(v))) return undefined;
+        }
+        columns.push({ kind: 'number', values });
+        continue;
+      }
+      const out = new Float64Array(n);
       if (direct) {
         const { values, valid } = direct;
         for (let i = 0; i < n; i++) {
@@ -139,17 +149,23 @@ export function checkedColumns(chunk: DuckDBDataChunk, plan: ColumnPlan, outOfDo
     } else if (r.values) {
       // Codes from SQL: the domain first, then the texts outside it as they come.
       const codes = chunk.getColumnVector(r.at);
-      const oov = chunk.getColumnVector(r.oovAt!);
+      // The INTEGER codes read from the vector's memory (no JS value per row) when it allows.
+      const direct = numericVector(chunk, r.at);
+      const code = direct
+        ? (i: number) => (direct.valid === undefined || (direct.valid[i >>> 5]! >>> (i & 31)) & 1 ? direct.values[i]! : null)
+        : (i: number) => codes.getItem(i) as number | null;
+      let oov: ReturnType<DuckDBDataChunk['getColumnVector']> | undefined;
       const dictionary = [...r.values];
       const index = new Map<string, number>();
       const out = new Int32Array(n);
       let outside = 0;
       for (let i = 0; i < n; i++) {
-        const k = codes.getItem(i);
+        const k = code(i);
         if (typeof k === 'number') {
           out[i] = k - 1;
           continue;
         }
+        oov ??= chunk.getColumnVector(r.oovAt!);
         const text = oov.getItem(i);
         if (text === null && r.nonNull) return undefined;
         const c = typeof text === 'string' && text !== '' ? text : null;

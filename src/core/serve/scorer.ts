@@ -16,6 +16,7 @@ import type { Task } from '../train/model';
 import { loadModel, predict } from '../train/trainer';
 import { loadOnnxScorer } from '../onnx/scorer';
 import { compileDenseNet } from './denseForward';
+import { compileLinearColumns } from './linearColumns';
 
 export interface Scorer {
   model: string;
@@ -52,6 +53,8 @@ export async function loadScorer(version: ModelVersion): Promise<Scorer> {
   // more than the whole forward pass of a single row. Same weights, same float32 results (~1e-7).
   const net = compileDenseNet(modelJson, weights);
   if (net && net.inputs === transforms.width && net.outputs === outputsPerRow) {
+    // A linear model scores columns without the design matrix (linearColumns.ts): same bits.
+    const linear = compileLinearColumns(net, transforms);
     return {
       ...base,
       engine: 'dense-js',
@@ -61,7 +64,7 @@ export async function loadScorer(version: ModelVersion): Promise<Scorer> {
       },
       scoreColumns(columns, rows) {
         if (rows === 0) return new Float32Array(0);
-        return net.forward(transformColumns(transforms, columns, 0, rows));
+        return linear ? linear(columns, rows) : net.forward(transformColumns(transforms, columns, 0, rows));
       },
       dispose() {},
     };
