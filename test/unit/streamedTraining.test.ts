@@ -20,7 +20,7 @@ import { designMatrix, loadTrainedOn, trainSplitRelation } from '../../src/core/
 import { createTrainingTable } from '../../src/core/train/data';
 import { trainLinear, trainLinearFrom } from '../../src/core/train/linearTrainer';
 import { trainFromConfig, type TrainProgress } from '../../src/core/train/run';
-import { prepareStreamed, shouldStream, STREAM_TABLE } from '../../src/core/train/streamedTraining';
+import { prepareStreamed, shouldStream } from '../../src/core/train/streamedTraining';
 import { tempDir } from '../helpers/fixtures';
 
 const ROWS = 3000;
@@ -103,9 +103,12 @@ async function bothPaths(dir: string) {
     await createTrainingTable(streamed, project, m);
     const plan = await shouldStream(streamed, m);
     const s = (await prepareStreamed(streamed, m, TINY))!;
-    const evalRows = (await streamed.rows(`SELECT __row FROM ${STREAM_TABLE} WHERE __bucket < 0 ORDER BY __bucket DESC, __row`)).map((r) => Number(r['__row']));
-    const trainRows = (await streamed.rows(`SELECT __row FROM ${STREAM_TABLE} WHERE __bucket >= 0 ORDER BY __row`)).map((r) => Number(r['__row']));
-    return { data, fitted, plan, s, evalRows, trainRows };
+    // The rows as the record files hold them (the eval files in the order they evaluate).
+    const { train: trainRows, eval: evalRows } = await s.rowIds();
+    const folder = s.folder;
+    const hadFiles = fs.readdirSync(folder).length;
+    s.close();
+    return { data, fitted, plan, s, evalRows, trainRows, folder, hadFiles };
   } finally {
     memory.close();
     streamed.close();
@@ -117,7 +120,7 @@ describe('streamed training past the memory budget', () => {
     test(`${split}: the same training and eval rows and the same fitted transforms as in memory`, async () => {
       const dir = tempDir();
       writeWorkspace(dir, split, '{epochs: 2, seed: 7}');
-      const { data, fitted, plan, s, evalRows, trainRows } = await bothPaths(dir);
+      const { data, fitted, plan, s, evalRows, trainRows, folder, hadFiles } = await bothPaths(dir);
       assert.equal(plan.stream, true);
       assert.ok(s.buckets > 10, `${s.buckets} buckets`);
       assert.ok(data.train.length + data.eval.length < ROWS, 'rows with unusable labels are left out');
@@ -126,6 +129,9 @@ describe('streamed training past the memory budget', () => {
       assert.equal(s.trainRows, data.train.length);
       assert.equal(s.evalRows, data.eval.length);
       assertSameFit(fitted, s.fitted);
+      // One file per bucket and per eval part, removed by close().
+      assert.ok(hadFiles > s.buckets, `${hadFiles} files`);
+      assert.equal(fs.existsSync(folder), false);
     });
   }
 
@@ -152,6 +158,7 @@ describe('streamed training past the memory budget', () => {
     await createTrainingTable(session, project, m);
     const s = (await prepareStreamed(session, m, TINY))!;
     const streamed = await trainLinearFrom(tf, { task: 'binary', model: m.model, params, source: s.source });
+    s.close();
     session.close();
     for (let e = 0; e < 4; e++) {
       assert.ok(Math.abs(inMemory.history[e]!.loss - streamed.history[e]!.loss) < 1e-9, `epoch ${e + 1} loss`);
