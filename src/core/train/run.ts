@@ -192,7 +192,13 @@ export async function trainFromConfig(root: string, modelName: string | undefine
 function rowsProgress(rows: number, epochs: number, onProgress: TrainOptions['onProgress']): ((epoch: number, done: number, rowsPerSecond: number) => void) | undefined {
   if (!onProgress) return undefined;
   let last = performance.now();
+  let current = 0;
   return (epoch, done, rowsPerSecond) => {
+    // The first report of an epoch waits a second into it, so that its pace is measured.
+    if (epoch !== current) {
+      current = epoch;
+      last = performance.now();
+    }
     if (performance.now() - last < 1000 || done >= rows) return;
     last = performance.now();
     const etaSeconds = rowsPerSecond > 0 ? (rows - done + (epochs - epoch) * rows) / rowsPerSecond : undefined;
