@@ -130,12 +130,16 @@ export async function prepareStreamed(
   };
   let kept = 0;
   const labelSql = encodedLabelSql(m.task, sqlIdent(m.label), types.get(m.label) ?? '');
-  const labels = await session.stream(`SELECT __row, ${labelSql ?? sqlIdent(m.label)} FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
+  // In row order without a sort (DuckDB keeps a scan's order; checked, as in the layout).
+  const labels = await session.stream(`SELECT __row::INTEGER AS __row, ${labelSql ?? sqlIdent(m.label)} FROM ${TRAINING_TABLE}`, { signal });
+  let previous = -1;
   for await (const chunk of labels.chunks()) {
-    const rows = chunk.getColumnVector(0);
+    const rows = chunk.getColumnVector(0).toArray() as number[];
     const y = labelSql ? Float64Array.from(chunk.getColumnVector(1).toArray() as (number | null)[], (v) => (v === null ? Number.NaN : v)) : encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
     for (let i = 0; i < chunk.rowCount; i++) {
-      const row = rows.getItem(i) as number;
+      const row = rows[i]!;
+      if (row <= previous) throw new Error(`streamed training: DuckDB returned row ${row} after row ${previous}`);
+      previous = row;
       if (!Number.isFinite(y[i]!)) leave(row, 2);
       else if (m.split.kind === 'random' && unit(String(kept++), seed) < frac) leave(row, 1);
       else if (m.split.kind !== 'random') kept++;
