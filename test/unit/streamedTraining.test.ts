@@ -199,6 +199,49 @@ describe('streamed training past the memory budget', () => {
     );
   });
 
+  test('two Parquet files (read in place, rows numbered across files): the same rows and fit as the CSV', async () => {
+    const dir = tempDir();
+    writeWorkspace(dir, '{kind: time, eval_fraction: 0.2}', '{epochs: 2, seed: 7}');
+    const csv = await bothPaths(dir);
+    // The same rows split into two Parquet files, in order (the glob sorts a-rows before b-rows).
+    const session = await DuckSession.open({ allowedDirectories: [dir] });
+    const rows = `read_csv('${path.join(dir, 'data', 'rows.csv')}', header = true)`;
+    await session.run(`CREATE TABLE r AS SELECT * FROM ${rows}`);
+    await session.run(`COPY (SELECT * FROM r WHERE rowid < 1234 ORDER BY rowid) TO '${path.join(dir, 'data', 'a-rows.parquet')}' (FORMAT parquet)`);
+    await session.run(`COPY (SELECT * FROM r WHERE rowid >= 1234 ORDER BY rowid) TO '${path.join(dir, 'data', 'b-rows.parquet')}' (FORMAT parquet)`);
+    session.close();
+    fs.rmSync(path.join(dir, 'data', 'rows.csv'));
+    fs.writeFileSync(path.join(dir, 'prodml.yaml'), fs.readFileSync(path.join(dir, 'prodml.yaml'), 'utf8').replace('data/*.csv', 'data/*.parquet'));
+    const pq = await bothPaths(dir);
+    assert.equal(pq.data.train.length + pq.data.eval.length, csv.data.train.length + csv.data.eval.length);
+    assert.deepEqual(pq.trainRows, csv.trainRows);
+    assert.deepEqual(pq.evalRows, csv.evalRows);
+    assert.deepEqual(pq.trainRows, pq.data.train);
+    assertSameFit(pq.fitted, csv.fitted);
+  });
+
+  test('a cancel as a streamed run starts training: rejected, and its record folder removed', async () => {
+    const dir = tempDir();
+    writeWorkspace(dir, '{kind: random}', `{epochs: 5, seed: 1, memory_budget_mb: ${TINY}}`);
+    const ac = new AbortController();
+    let folder: string | undefined;
+    await assert.rejects(
+      trainFromConfig(dir, 'm', {
+        signal: ac.signal,
+        onProgress: (p) => {
+          const m = p.phase === 'fitting' ? / in (\S*prodml-train-\S+) / .exec(p.message) : null;
+          if (!m) return;
+          folder = m[1];
+          assert.ok(fs.readdirSync(folder!).length > 0, 'the records are on disk while training');
+          ac.abort();
+        },
+      }),
+      /cancel/i,
+    );
+    assert.ok(folder, 'the progress names the records folder');
+    assert.equal(fs.existsSync(folder!), false);
+  });
+
   test('a cancel during a streamed epoch stops training before the next epoch', async () => {
     const dir = tempDir();
     writeWorkspace(dir, '{kind: random}', `{epochs: 50, batch_size: 16, seed: 1, memory_budget_mb: ${TINY}}`);

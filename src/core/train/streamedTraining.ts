@@ -153,6 +153,7 @@ export async function prepareStreamed(
     appender.endRow();
   }
   appender.closeSync();
+  let trainOf = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN ${PARTS_TABLE} p ON t.__row = p.__row)`;
   const notDropped = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 2) p ON t.__row = p.__row)`;
   if (m.split.kind === 'time') {
     // The cut-off of splitBy: the known times of the kept rows, sorted, at floor(known * (1 - frac)).
@@ -161,8 +162,10 @@ export async function prepareStreamed(
     const known = Number(c?.['n'] ?? 0);
     if (known === 0) throw badInput(undefined, `split by time: column "${m.split.column}" has no dates`);
     const at = Math.min(Math.floor(known * (1 - frac)), known - 1);
-    const [cut] = await session.rows(`SELECT ${ms} AS cut FROM ${notDropped} WHERE ${ms} IS NOT NULL ORDER BY 1 LIMIT 1 OFFSET ${at}`, { signal });
-    await session.run(`INSERT INTO ${PARTS_TABLE} SELECT __row, 1 FROM ${notDropped} WHERE ${ms} >= ${Number(cut?.['cut'])}`, { signal });
+    const cut = await timeAt(session, notDropped, ms, at, signal);
+    await session.run(`INSERT INTO ${PARTS_TABLE} SELECT __row, 1 FROM ${notDropped} WHERE ${ms} >= ${cut}`, { signal });
+    // Training rows by a filter, not a join against millions of eval rows.
+    trainOf = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 2) p ON t.__row = p.__row WHERE NOT coalesce(${ms} >= ${cut}, false))`;
   }
   const [counts] = await session.rows(`SELECT count(*) FILTER (WHERE part = 1) AS eval, count(*) AS left FROM ${PARTS_TABLE}`, { signal });
   const [all] = await session.rows(`SELECT count(*) AS n FROM ${TRAINING_TABLE}`, { signal });
@@ -172,7 +175,6 @@ export async function prepareStreamed(
     throw badInput(undefined, `the ${m.split.kind} split left ${trainRows === 0 ? 'no training' : 'no evaluation'} rows (${trainRows + evalRows} rows in all)`);
   }
 
-  const trainOf = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN ${PARTS_TABLE} p ON t.__row = p.__row)`;
   const fitted = await fitTransforms(session, m.features, { relation: trainOf, display: m.dataset.path.join(', '), signal });
   let timeRange: StreamedData['timeRange'];
   const timeColumn = m.dataset.time_column;
@@ -292,7 +294,7 @@ export async function prepareStreamed(
     trainFiles.closeAll();
     evalFiles.closeAll();
     // The sample's rows end at sampleEnd: the filter lets DuckDB skip the rest of the table.
-    await session.run(`CREATE OR REPLACE TEMP TABLE ${SAMPLE_TABLE} AS SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN ${PARTS_TABLE} p ON t.__row = p.__row WHERE t.__row <= ${sampleEnd} ORDER BY t.__row LIMIT ${sampleRows}`, { signal });
+    await session.run(`CREATE OR REPLACE TEMP TABLE ${SAMPLE_TABLE} AS SELECT * FROM ${trainOf} WHERE __row <= ${sampleEnd} ORDER BY __row LIMIT ${sampleRows}`, { signal });
     // The eval rows' slice columns (and, for regression, inputs) for the final evaluation, in
     // ranges of rows (bucket -1 first): only when the evaluation asks for them.
     if (slices.length > 0 || m.task === 'regression') {
@@ -421,6 +423,24 @@ export async function prepareStreamed(
     trainRelation: SAMPLE_TABLE,
     timeRange,
   };
+}
+
+/**
+ * The `at`-th smallest known time (epoch ms) of some rows. Few distinct times (dates): counted
+ * per value and walked in JS, where a sort to an offset of 80M rows would hold them all.
+ */
+async function timeAt(session: DuckSession, relation: string, ms: string, at: number, signal?: AbortSignal): Promise<number> {
+  const [d] = await session.rows(`SELECT approx_count_distinct(${ms}) AS n FROM ${relation}`, { signal });
+  if (Number(d?.['n'] ?? 0) < 100_000) {
+    const counts = await session.rows(`SELECT ${ms} AS t, count(*) AS n FROM ${relation} WHERE ${ms} IS NOT NULL GROUP BY 1 ORDER BY 1`, { signal });
+    let seen = 0;
+    for (const c of counts) {
+      seen += Number(c['n']);
+      if (seen > at) return Number(c['t']);
+    }
+  }
+  const [cut] = await session.rows(`SELECT ${ms} AS cut FROM ${relation} WHERE ${ms} IS NOT NULL ORDER BY 1 LIMIT 1 OFFSET ${at}`, { signal });
+  return Number(cut?.['cut']);
 }
 
 /** Records copied into the training window at once (1.4 MB for bench:scale's 22-field records). */
