@@ -325,10 +325,9 @@ export async function prepareStreamed(
       shuffle(order, random);
       // The next bucket is read while this one trains (the read runs on libuv's threads).
       let pending = bucket(order[0]!, sig);
-      let window = new Int32Array(0);
-      let windowF32 = new Float32Array(0);
-      let inOrder = new Int32Array(0);
+      let perm = new Int32Array(0);
       let piles = new Int32Array(0);
+      let pilesF32 = new Float32Array(0);
       for (let k = 0; k < buckets; k++) {
         const cur = await pending;
         if (k + 1 < buckets) {
@@ -337,23 +336,24 @@ export async function prepareStreamed(
         }
         // The bucket's rows in a seeded uniformly random order (Rao-Sandelius): each row goes
         // to a random pile of about PILE_ROWS rows (one sequential pass), then each pile, small
-        // enough for the cache, is visited in a Fisher-Yates order. One Fisher-Yates over the
+        // enough for the cache, is trained on in a Fisher-Yates order. One Fisher-Yates over the
         // whole bucket waits on a cache miss per row (3x an epoch's time at 2M rows).
-        if (piles.length < cur.i32.length) piles = new Int32Array(cur.i32.length);
+        if (piles.length < cur.i32.length) {
+          piles = new Int32Array(cur.i32.length);
+          pilesF32 = new Float32Array(piles.buffer);
+        }
         const starts = scatterToPiles(cur, random, piles);
+        const { stride } = layout;
         for (let p = 0; p + 1 < starts.length; p++) {
           const n = starts[p + 1]! - starts[p]!;
           if (n === 0) continue;
-          if (n > inOrder.length) {
-            // A pile is about PILE_ROWS rows (binomial: rarely more than a few percent over).
-            inOrder = Int32Array.from({ length: n + (n >> 2) }, (_, i) => i);
-            window = new Int32Array(inOrder.length * layout.stride);
-            windowF32 = new Float32Array(window.buffer);
-          }
-          const perm = inOrder.slice(0, n);
-          shuffle(perm, random);
-          gatherRecords(piles.subarray(starts[p]! * layout.stride), perm, 0, n, layout.stride, window);
-          yield { records: { rows: n, f32: windowF32, i32: window, layout }, order: inOrder.subarray(0, n) };
+          if (perm.length < n) perm = new Int32Array(n + (n >> 2));
+          const visit = perm.subarray(0, n);
+          for (let i = 0; i < n; i++) visit[i] = i;
+          shuffle(visit, random);
+          const from = starts[p]! * stride;
+          const to = starts[p + 1]! * stride;
+          yield { records: { rows: n, f32: pilesF32.subarray(from, to), i32: piles.subarray(from, to), layout }, order: visit };
         }
       }
     },
@@ -441,17 +441,6 @@ async function timeAt(session: DuckSession, relation: string, ms: string, at: nu
   }
   const [cut] = await session.rows(`SELECT ${ms} AS cut FROM ${relation} WHERE ${ms} IS NOT NULL ORDER BY 1 LIMIT 1 OFFSET ${at}`, { signal });
   return Number(cut?.['cut']);
-}
-
-/** Records copied into the training window at once (1.4 MB for bench:scale's 22-field records). */
-const WINDOW_ROWS = 16_384;
-
-/** Records perm[from..to) of `src` into `out`, one after the other. */
-function gatherRecords(src: Int32Array, perm: Int32Array, from: number, to: number, stride: number, out: Int32Array): void {
-  for (let k = from, o = 0; k < to; k++) {
-    const at = perm[k]! * stride;
-    for (let j = 0; j < stride; j++) out[o++] = src[at + j]!;
-  }
 }
 
 /** Rows per pile of an epoch's shuffle (1.4 MB for bench:scale's 22-field records). */
