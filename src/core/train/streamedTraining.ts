@@ -18,7 +18,7 @@
  * (test/unit/streamedTraining.test.ts).
  */
 import fs from 'node:fs';
-import { chunkColumnJS, chunkTypedColumn, readColumns, sqlIdent, type ColumnRead, type DuckSession, type TypedColumn } from '../data/duckdb';
+import { chunkColumnJS, chunkTypedColumn, numericVector, readColumns, sqlIdent, type ColumnRead, type DuckSession, type NumberColumn, type TypedColumn } from '../data/duckdb';
 import { mulberry32 } from '../demo/random';
 import { badInput } from '../errors';
 import { CompensatedSum } from '../evaluate/summation';
@@ -134,9 +134,10 @@ export async function prepareStreamed(
   const labels = await session.stream(`SELECT __row::INTEGER AS __row, ${labelSql ?? sqlIdent(m.label)} FROM ${TRAINING_TABLE}`, { signal });
   let previous = -1;
   for await (const chunk of labels.chunks()) {
-    const rows = chunk.getColumnVector(0).toArray() as number[];
-    const y = labelSql ? Float64Array.from(chunk.getColumnVector(1).toArray() as (number | null)[], (v) => (v === null ? Number.NaN : v)) : encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
-    for (let i = 0; i < chunk.rowCount; i++) {
+    const rows = rowNumbers(chunk);
+    const y = labelSql ? (chunkTypedColumn(chunk, 1, labels.columnTypes[1]!.typeId as number, 'number', COERCIONS) as NumberColumn).values : encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
+    // rowCount is a native call: read once per chunk, not once per row.
+    for (let i = 0, n = chunk.rowCount; i < n; i++) {
       const row = rows[i]!;
       if (row <= previous) throw new Error(`streamed training: DuckDB returned row ${row} after row ${previous}`);
       previous = row;
@@ -253,7 +254,7 @@ export async function prepareStreamed(
     const total = partOf.length;
     for await (const chunk of stream.chunks()) {
       const n = chunk.rowCount;
-      const rowIds = chunk.getColumnVector(0).toArray() as number[];
+      const rowIds = rowNumbers(chunk);
       const y = labelSql
         ? (chunkTypedColumn(chunk, 1, typeIds[1]!, 'number', COERCIONS) as { values: Float64Array }).values
         : encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
@@ -472,6 +473,11 @@ function scatterToPiles(r: Records, random: () => number, out: Int32Array): Int3
 
 /** Rows of a dense tile scored at once in the final evaluation. */
 const SCORE_ROWS = 65_536;
+
+/** A chunk's first column, __row (INTEGER, never null), read directly (toArray converts item by item). */
+function rowNumbers(chunk: Parameters<typeof chunkColumnJS>[0]): ArrayLike<number> {
+  return numericVector(chunk, 0)?.values ?? (chunk.getColumnVector(0).toArray() as number[]);
+}
 
 /** A training row's bucket: a seeded integer hash of its row number (murmur3's finalizer). */
 export function bucketOf(row: number, seed: number, buckets: number): number {
