@@ -2,8 +2,10 @@
  * Streamed training (train/streamedTraining.ts) against the in-memory path on the same small
  * data, the streamed path forced by a tiny training.memory_budget_mb: the same split (rows with
  * an unusable label left out, random and time splits), the same fitted transforms, the same
- * model when a batch is the whole split (the order then cannot matter), the same quality with
- * mini-batches, the same model twice for a seed, and a cancel between buckets.
+ * model when a batch is the whole split (the order then cannot matter: this also checks that the
+ * records of bucketFiles.ts encode every transform's inputs, date parts included), the same
+ * quality with mini-batches, the same model twice for a seed, Parquet files read in place, and
+ * cancels (the record folder removed; training stopped between buckets).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -17,6 +19,7 @@ import { loadProjectConfig, type ModelConfig } from '../../src/core/project/conf
 import { modelConfig } from '../../src/core/project/workspace';
 import { loadTf } from '../../src/core/train/backend';
 import { designMatrix, loadTrainedOn, trainSplitRelation } from '../../src/core/train/columnarSplit';
+import { denseRows, encodeRecords, recordLayout } from '../../src/core/train/bucketFiles';
 import { createTrainingTable } from '../../src/core/train/data';
 import { trainLinear, trainLinearFrom } from '../../src/core/train/linearTrainer';
 import { trainFromConfig, type TrainProgress } from '../../src/core/train/run';
@@ -62,6 +65,7 @@ models:
       ratio: {transform: bucketize, buckets: 4}
       color: one_hot
       shop: {transform: vocabulary, oov_buckets: 2}
+      day: {transform: date_parts, parts: [year, month, day_of_week, weekend]}
     split: ${split}
     model: {type: logistic}
     training: ${training}
@@ -116,6 +120,32 @@ async function bothPaths(dir: string) {
 }
 
 describe('streamed training past the memory budget', () => {
+  test('records: dense inputs and one-hot slots give back the design matrix; a group that is not one-hot is an error', () => {
+    const fitted: FittedTransforms = {
+      version: 1,
+      width: 5,
+      fittedOn: 3,
+      features: [
+        { name: 'a', kind: 'standardize', center: 0, scale: 1, impute: 0, outputs: ['a'] },
+        { name: 'c', kind: 'one_hot', values: ['x', 'y', 'z'], oovBuckets: 0, outputs: ['c_x', 'c_y', 'c_z'] },
+        { name: 'b', kind: 'log', offset: 1, center: 0, scale: 1, impute: 0, outputs: ['b'] },
+      ],
+    };
+    const layout = recordLayout(fitted);
+    assert.deepEqual([...layout.denseCols], [0, 4]);
+    assert.deepEqual(layout.groups, [{ at: 1, size: 3 }]);
+    // Row 2 has no category (all zeros): its slot is the always-zero parameter past the bias.
+    const x = Float32Array.from([0.25, 0, 1, 0, -3, -1.5, 1, 0, 0, 2, 7, 0, 0, 0, 0.125]);
+    const buf = new ArrayBuffer(3 * layout.stride * 4);
+    const out = { f32: new Float32Array(buf), i32: new Int32Array(buf) };
+    for (let i = 0; i < 3; i++) encodeRecords(layout, x, i, i % 2, 100 + i, out, i * layout.stride);
+    assert.deepEqual([...out.i32.filter((_, k) => k % layout.stride === 0)], [100, 101, 102]);
+    assert.deepEqual([...out.i32.filter((_, k) => k % layout.stride === layout.stride - 1)], [2, 1, 6]);
+    assert.deepEqual(denseRows({ rows: 3, ...out, layout }, 0, 3), x);
+    assert.throws(() => encodeRecords(layout, Float32Array.from([0, 0.5, 0, 0, 0]), 0, 1, 7, out, 0), /not one-hot in row 7/);
+    assert.throws(() => encodeRecords(layout, Float32Array.from([0, 1, 1, 0, 0]), 0, 1, 8, out, 0), /not one-hot in row 8/);
+  });
+
   for (const split of ['{kind: random, eval_fraction: 0.25}', '{kind: time, eval_fraction: 0.2}']) {
     test(`${split}: the same training and eval rows and the same fitted transforms as in memory`, async () => {
       const dir = tempDir();
