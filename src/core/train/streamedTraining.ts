@@ -229,10 +229,11 @@ export async function prepareStreamed(
 
   // The layout: one pass over the rows in row order; each row transformed once and written as a
   // record (bucketFiles.ts), a training row into the bucket a seeded hash of its row picks (a
-  // random subset each), an eval row into the eval files in row order. A bucket is an eighth of
-  // the budget (one trained on, one read ahead, their orders); DuckDB has a quarter (run.ts).
+  // random subset each), an eval row into the eval files in row order. A bucket is a sixteenth of
+  // the budget (in memory at once: the one trained on, its piles, the one read ahead; a smaller
+  // bucket also shortens the wait for an epoch's first read); DuckDB has a quarter (run.ts).
   const layout = recordLayout(fitted);
-  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 8 / (layout.stride * 4 + 8)));
+  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 16 / (layout.stride * 4 + 8)));
   const buckets = Math.max(1, Math.ceil(trainRows / bucketRows));
   const dir = recordsFolder();
   const trainFiles = new RecordFiles(dir, 'train', layout);
