@@ -40,6 +40,8 @@ export interface EpochSource {
   blocks(epoch: number, signal?: AbortSignal): AsyncIterable<EpochBlock>;
   /** The weighted mean loss of the parameters over the eval split. */
   evalLoss(theta: Float64Array, binary: boolean, signal?: AbortSignal): Promise<number>;
+  /** Training is over: drop what was read ahead for another epoch. */
+  done?(): void;
 }
 
 /**
@@ -160,6 +162,7 @@ export async function trainLinearFrom(
     }
     await new Promise((r) => setImmediate(r));
   }
+  source.done?.();
   setModel(best.epoch > 0 ? best.theta : theta);
   return { model, history, bestEpoch: best.epoch, stoppedEarly };
 }

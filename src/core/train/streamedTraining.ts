@@ -317,16 +317,24 @@ export async function prepareStreamed(
 
   /** A bucket's records, in row order (the layout wrote them so). */
   const bucket = (b: number, sig?: AbortSignal) => (trainCounts[b] ? readRecords(trainFiles.file(b), layout, sig) : Promise.resolve(emptyRecords(layout)));
+  /** An epoch's seeded bucket order, and its generator (which then draws the piles and their orders). */
+  const epochOrder = (epoch: number) => {
+    const random = mulberry32((seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0);
+    const order = new Int32Array(buckets);
+    for (let b = 0; b < buckets; b++) order[b] = b;
+    shuffle(order, random);
+    return { random, order };
+  };
+  /** The next epoch's first bucket, read while this epoch's last one trains. */
+  let ahead: { epoch: number; read: Promise<Records> } | undefined;
   const source: EpochSource = {
     width: fitted.width,
     rows: trainRows,
     async *blocks(epoch, sig) {
-      const random = mulberry32((seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0);
-      const order = new Int32Array(buckets);
-      for (let b = 0; b < buckets; b++) order[b] = b;
-      shuffle(order, random);
+      const { random, order } = epochOrder(epoch);
       // The next bucket is read while this one trains (the read runs on libuv's threads).
-      let pending = bucket(order[0]!, sig);
+      let pending = ahead?.epoch === epoch ? ahead.read : bucket(order[0]!, sig);
+      ahead = undefined;
       let perm = new Int32Array(0);
       let piles = new Int32Array(0);
       let pilesF32 = new Float32Array(0);
@@ -335,6 +343,9 @@ export async function prepareStreamed(
         if (k + 1 < buckets) {
           pending = bucket(order[k + 1]!, sig);
           pending.catch(() => undefined);
+        } else {
+          ahead = { epoch: epoch + 1, read: bucket(epochOrder(epoch + 1).order[0]!, sig) };
+          ahead.read.catch(() => undefined);
         }
         // The bucket's rows in a seeded uniformly random order (Rao-Sandelius): each row goes
         // to a random pile of about PILE_ROWS rows (one sequential pass), then each pile, small
@@ -364,6 +375,9 @@ export async function prepareStreamed(
       for (let k = 0; k < evalParts; k++) addRecordsLoss(sums, theta, await readRecords(evalFiles.file(k), layout, sig), binary);
       return sums.total / (sums.weight || 1);
     },
+    done() {
+      ahead = undefined;
+    },
   };
   return {
     fitted,
@@ -373,7 +387,10 @@ export async function prepareStreamed(
     buckets,
     source,
     folder: dir,
-    close: remove,
+    close() {
+      ahead = undefined;
+      remove();
+    },
     baseline() {
       const mean = labelSum.value / (trainRows || 1);
       return m.task === 'binary' ? { task: 'binary', positive_rate: mean } : { task: 'regression', mean };
