@@ -5,10 +5,11 @@
  * transforms every row once and writes it as a compact record (bucketFiles.ts) into files of a
  * private temporary folder: a training row into one of N buckets by a seeded hash of its row, an
  * eval row into the eval files in row order. Each epoch reads the buckets back with fs in a
- * seeded order (one read ahead), visits each bucket's rows in a seeded permutation and trains
- * on the records directly (one-hot inputs as column indices); the eval loss and the final
- * evaluation read the eval files. Peak memory is about two buckets, whatever the row count; the
- * folder is removed when training ends (close()), and on an error or a cancel of the layout.
+ * seeded order (one read ahead), visits each bucket's rows in a seeded uniform permutation
+ * and trains on the records directly (one-hot inputs as column indices); the eval loss and the
+ * final evaluation read the eval files. Peak memory is about three buckets (the one trained on,
+ * its shuffled piles, the one read ahead), whatever the row count; the folder is removed when
+ * training ends (close()), and on an error or a cancel of the layout.
  *
  * The split is the in-memory path's (splitBy in split.ts): rows whose label is unusable are left
  * out, then a random split draws `unit(k, seed)` for the k-th kept row, a time split cuts at the
@@ -222,9 +223,9 @@ export async function prepareStreamed(
   const partOf = new Uint8Array(Number(maxRow?.['n'] ?? 0) + 1);
   const parts = await session.stream(`SELECT __row, part FROM ${PARTS_TABLE}`, { signal });
   for await (const chunk of parts.chunks()) {
-    const r = chunk.getColumnVector(0).toArray() as number[];
-    const p = chunk.getColumnVector(1).toArray() as number[];
-    for (let i = 0; i < r.length; i++) partOf[r[i]!] = p[i]!;
+    const r = rowNumbers(chunk);
+    const p = numericVector(chunk, 1)?.values ?? (chunk.getColumnVector(1).toArray() as number[]);
+    for (let i = 0, n = chunk.rowCount; i < n; i++) partOf[r[i]!] = p[i]!;
   }
 
   // The layout: one pass over the rows in row order; each row transformed once and written as a
