@@ -17,7 +17,7 @@ export function registerTrainCommand(program: Command): void {
 
 export async function trainCommand(model: string | undefined, opts: { workspace?: string; json?: boolean }): Promise<number> {
   const tty = !opts.json && process.stderr.isTTY === true;
-  const bar = tty ? new SingleBar({ format: ' epoch {value}/{total} {bar} loss {loss} · eval {evalLoss}', stream: process.stderr, hideCursor: true }) : undefined;
+  const bar = tty ? new SingleBar({ format: ' epoch {value}/{total} {bar} loss {loss} · eval {evalLoss}{note}', stream: process.stderr, hideCursor: true }) : undefined;
   let started = false;
   const ws = await workspaceOf(opts);
   let outcome: TrainOutcome;
@@ -27,10 +27,15 @@ export async function trainCommand(model: string | undefined, opts: { workspace?
         bar: false,
         onProgress: ({ phase, epoch: e }) => {
           if (!e) {
-            if (!bar && !opts.json) process.stderr.write(`${phase}\n`);
+            if (opts.json) return;
+            if (!bar) process.stderr.write(`${phase}\n`);
+            // On a terminal, long phases (the streamed layout, a long epoch) show on one status
+            // line before the first epoch ends, then beside the bar.
+            else if (!started) process.stderr.write(`\r\x1b[K${phase.slice(0, Math.max(20, (process.stderr.columns ?? 80) - 1))}`);
+            else bar.update({ note: ` · ${phase}` });
             return;
           }
-          const values = { loss: fmtNum(e.loss), evalLoss: fmtNum(e.evalLoss) };
+          const values = { loss: fmtNum(e.loss), evalLoss: fmtNum(e.evalLoss), note: '' };
           if (bar && !started) {
             bar.start(e.epochs, e.epoch, values);
             started = true;

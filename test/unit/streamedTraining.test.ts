@@ -2,8 +2,10 @@
  * Streamed training (train/streamedTraining.ts) against the in-memory path on the same small
  * data, the streamed path forced by a tiny training.memory_budget_mb: the same split (rows with
  * an unusable label left out, random and time splits), the same fitted transforms, the same
- * model when a batch is the whole split (the order then cannot matter), the same quality with
- * mini-batches, the same model twice for a seed, and a cancel between buckets.
+ * model when a batch is the whole split (the order then cannot matter: this also checks that the
+ * records of bucketFiles.ts encode every transform's inputs, date parts included), the same
+ * quality with mini-batches, the same model twice for a seed, Parquet files read in place, and
+ * cancels (the record folder removed; training stopped between buckets).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -17,10 +19,11 @@ import { loadProjectConfig, type ModelConfig } from '../../src/core/project/conf
 import { modelConfig } from '../../src/core/project/workspace';
 import { loadTf } from '../../src/core/train/backend';
 import { designMatrix, loadTrainedOn, trainSplitRelation } from '../../src/core/train/columnarSplit';
+import { denseRows, encodeRecords, recordLayout } from '../../src/core/train/bucketFiles';
 import { createTrainingTable } from '../../src/core/train/data';
 import { trainLinear, trainLinearFrom } from '../../src/core/train/linearTrainer';
 import { trainFromConfig, type TrainProgress } from '../../src/core/train/run';
-import { prepareStreamed, shouldStream, STREAM_TABLE } from '../../src/core/train/streamedTraining';
+import { prepareStreamed, shouldStream } from '../../src/core/train/streamedTraining';
 import { tempDir } from '../helpers/fixtures';
 
 const ROWS = 3000;
@@ -62,6 +65,7 @@ models:
       ratio: {transform: bucketize, buckets: 4}
       color: one_hot
       shop: {transform: vocabulary, oov_buckets: 2}
+      day: {transform: date_parts, parts: [year, month, day_of_week, weekend]}
     split: ${split}
     model: {type: logistic}
     training: ${training}
@@ -103,9 +107,12 @@ async function bothPaths(dir: string) {
     await createTrainingTable(streamed, project, m);
     const plan = await shouldStream(streamed, m);
     const s = (await prepareStreamed(streamed, m, TINY))!;
-    const evalRows = (await streamed.rows(`SELECT __row FROM ${STREAM_TABLE} WHERE __bucket < 0 ORDER BY __bucket DESC, __row`)).map((r) => Number(r['__row']));
-    const trainRows = (await streamed.rows(`SELECT __row FROM ${STREAM_TABLE} WHERE __bucket >= 0 ORDER BY __row`)).map((r) => Number(r['__row']));
-    return { data, fitted, plan, s, evalRows, trainRows };
+    // The rows as the record files hold them (the eval files in the order they evaluate).
+    const { train: trainRows, eval: evalRows } = await s.rowIds();
+    const folder = s.folder;
+    const hadFiles = fs.readdirSync(folder).length;
+    s.close();
+    return { data, fitted, plan, s, evalRows, trainRows, folder, hadFiles };
   } finally {
     memory.close();
     streamed.close();
@@ -113,11 +120,37 @@ async function bothPaths(dir: string) {
 }
 
 describe('streamed training past the memory budget', () => {
+  test('records: dense inputs and one-hot slots give back the design matrix; a group that is not one-hot is an error', () => {
+    const fitted: FittedTransforms = {
+      version: 1,
+      width: 5,
+      fittedOn: 3,
+      features: [
+        { name: 'a', kind: 'standardize', center: 0, scale: 1, impute: 0, outputs: ['a'] },
+        { name: 'c', kind: 'one_hot', values: ['x', 'y', 'z'], oovBuckets: 0, outputs: ['c_x', 'c_y', 'c_z'] },
+        { name: 'b', kind: 'log', offset: 1, center: 0, scale: 1, impute: 0, outputs: ['b'] },
+      ],
+    };
+    const layout = recordLayout(fitted);
+    assert.deepEqual([...layout.denseCols], [0, 4]);
+    assert.deepEqual(layout.groups, [{ at: 1, size: 3 }]);
+    // Row 2 has no category (all zeros): its slot is the always-zero parameter past the bias.
+    const x = Float32Array.from([0.25, 0, 1, 0, -3, -1.5, 1, 0, 0, 2, 7, 0, 0, 0, 0.125]);
+    const buf = new ArrayBuffer(3 * layout.stride * 4);
+    const out = { f32: new Float32Array(buf), i32: new Int32Array(buf) };
+    for (let i = 0; i < 3; i++) encodeRecords(layout, x, i, i % 2, 100 + i, out, i * layout.stride);
+    assert.deepEqual([...out.i32.filter((_, k) => k % layout.stride === 0)], [100, 101, 102]);
+    assert.deepEqual([...out.i32.filter((_, k) => k % layout.stride === layout.stride - 1)], [2, 1, 6]);
+    assert.deepEqual(denseRows({ rows: 3, ...out, layout }, 0, 3), x);
+    assert.throws(() => encodeRecords(layout, Float32Array.from([0, 0.5, 0, 0, 0]), 0, 1, 7, out, 0), /not one-hot in row 7/);
+    assert.throws(() => encodeRecords(layout, Float32Array.from([0, 1, 1, 0, 0]), 0, 1, 8, out, 0), /not one-hot in row 8/);
+  });
+
   for (const split of ['{kind: random, eval_fraction: 0.25}', '{kind: time, eval_fraction: 0.2}']) {
     test(`${split}: the same training and eval rows and the same fitted transforms as in memory`, async () => {
       const dir = tempDir();
       writeWorkspace(dir, split, '{epochs: 2, seed: 7}');
-      const { data, fitted, plan, s, evalRows, trainRows } = await bothPaths(dir);
+      const { data, fitted, plan, s, evalRows, trainRows, folder, hadFiles } = await bothPaths(dir);
       assert.equal(plan.stream, true);
       assert.ok(s.buckets > 10, `${s.buckets} buckets`);
       assert.ok(data.train.length + data.eval.length < ROWS, 'rows with unusable labels are left out');
@@ -126,6 +159,9 @@ describe('streamed training past the memory budget', () => {
       assert.equal(s.trainRows, data.train.length);
       assert.equal(s.evalRows, data.eval.length);
       assertSameFit(fitted, s.fitted);
+      // One file per bucket and per eval part, removed by close().
+      assert.ok(hadFiles > s.buckets, `${hadFiles} files`);
+      assert.equal(fs.existsSync(folder), false);
     });
   }
 
@@ -152,6 +188,7 @@ describe('streamed training past the memory budget', () => {
     await createTrainingTable(session, project, m);
     const s = (await prepareStreamed(session, m, TINY))!;
     const streamed = await trainLinearFrom(tf, { task: 'binary', model: m.model, params, source: s.source });
+    s.close();
     session.close();
     for (let e = 0; e < 4; e++) {
       assert.ok(Math.abs(inMemory.history[e]!.loss - streamed.history[e]!.loss) < 1e-9, `epoch ${e + 1} loss`);
@@ -190,6 +227,49 @@ describe('streamed training past the memory budget', () => {
       a.evaluation.slices[0]!.slices.map((v) => [v.value, v.rows]),
       c.evaluation.slices[0]!.slices.map((v) => [v.value, v.rows]),
     );
+  });
+
+  test('two Parquet files (read in place, rows numbered across files): the same rows and fit as the CSV', async () => {
+    const dir = tempDir();
+    writeWorkspace(dir, '{kind: time, eval_fraction: 0.2}', '{epochs: 2, seed: 7}');
+    const csv = await bothPaths(dir);
+    // The same rows split into two Parquet files, in order (the glob sorts a-rows before b-rows).
+    const session = await DuckSession.open({ allowedDirectories: [dir] });
+    const rows = `read_csv('${path.join(dir, 'data', 'rows.csv')}', header = true)`;
+    await session.run(`CREATE TABLE r AS SELECT * FROM ${rows}`);
+    await session.run(`COPY (SELECT * FROM r WHERE rowid < 1234 ORDER BY rowid) TO '${path.join(dir, 'data', 'a-rows.parquet')}' (FORMAT parquet)`);
+    await session.run(`COPY (SELECT * FROM r WHERE rowid >= 1234 ORDER BY rowid) TO '${path.join(dir, 'data', 'b-rows.parquet')}' (FORMAT parquet)`);
+    session.close();
+    fs.rmSync(path.join(dir, 'data', 'rows.csv'));
+    fs.writeFileSync(path.join(dir, 'prodml.yaml'), fs.readFileSync(path.join(dir, 'prodml.yaml'), 'utf8').replace('data/*.csv', 'data/*.parquet'));
+    const pq = await bothPaths(dir);
+    assert.equal(pq.data.train.length + pq.data.eval.length, csv.data.train.length + csv.data.eval.length);
+    assert.deepEqual(pq.trainRows, csv.trainRows);
+    assert.deepEqual(pq.evalRows, csv.evalRows);
+    assert.deepEqual(pq.trainRows, pq.data.train);
+    assertSameFit(pq.fitted, csv.fitted);
+  });
+
+  test('a cancel as a streamed run starts training: rejected, and its record folder removed', async () => {
+    const dir = tempDir();
+    writeWorkspace(dir, '{kind: random}', `{epochs: 5, seed: 1, memory_budget_mb: ${TINY}}`);
+    const ac = new AbortController();
+    let folder: string | undefined;
+    await assert.rejects(
+      trainFromConfig(dir, 'm', {
+        signal: ac.signal,
+        onProgress: (p) => {
+          const m = p.phase === 'fitting' ? / in (\S*prodml-train-\S+) / .exec(p.message) : null;
+          if (!m) return;
+          folder = m[1];
+          assert.ok(fs.readdirSync(folder!).length > 0, 'the records are on disk while training');
+          ac.abort();
+        },
+      }),
+      /cancel/i,
+    );
+    assert.ok(folder, 'the progress names the records folder');
+    assert.equal(fs.existsSync(folder!), false);
   });
 
   test('a cancel during a streamed epoch stops training before the next epoch', async () => {

@@ -23,6 +23,7 @@ function pace(rowsPerSecond: number | undefined, eta: number | undefined): strin
 
 /** Training's own progress as every front end shows it: a phase line, then one point per epoch. */
 export function trainProgress(p: TrainProgress): OpProgress & { message?: string } {
+  if (p.phase === 'epoch-rows') return { fraction: (p.epoch - 1 + p.rowsDone / p.rows) / p.epochs, phase: p.message };
   return p.phase === 'training'
     ? { fraction: p.epoch / p.epochs, phase: `Epoch ${p.epoch}/${p.epochs}${pace(p.rowsPerSecond, p.etaSeconds)}`, epoch: { epoch: p.epoch, epochs: p.epochs, loss: p.loss, evalLoss: p.evalLoss } }
     : { fraction: 0, phase: p.message };

@@ -62,6 +62,10 @@ export async function runTrainingUnit(ctx: StepContext, hooks: UnitHooks): Promi
       later(() => hooks.log('train', `epoch ${p.epoch}/${p.epochs}: loss ${fmt(p.loss)}, eval loss ${fmt(p.evalLoss)}`));
       return;
     }
+    if (p.phase === 'epoch-rows') {
+      hooks.progress('train', (p.epoch - 1 + p.rowsDone / p.rows) / p.epochs, `Training ${ctx.model.name}: ${p.message}`);
+      return;
+    }
     const next = p.phase === 'evaluating' ? 'evaluate' : p.phase === 'registering' ? 'register' : phase;
     const begins = next !== phase;
     phase = next;

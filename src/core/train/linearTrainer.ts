@@ -9,6 +9,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { mulberry32 } from '../demo/random';
 import { cancelled } from '../errors';
+import type { Records } from './bucketFiles';
 import { buildModel, type ModelSpec, type Task } from './model';
 import type { EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
 
@@ -39,15 +40,18 @@ export interface EpochSource {
   blocks(epoch: number, signal?: AbortSignal): AsyncIterable<EpochBlock>;
   /** The weighted mean loss of the parameters over the eval split. */
   evalLoss(theta: Float64Array, binary: boolean, signal?: AbortSignal): Promise<number>;
+  /** Training is over: drop what was read ahead for another epoch. */
+  done?(): void;
 }
 
-export interface EpochBlock {
-  x: Float32Array;
-  y: Float32Array;
-  w?: Float32Array;
+/**
+ * A block of rows: a dense design matrix (in memory) or records (streamed: dense inputs and
+ * one-hot slots as column indices, bucketFiles.ts), with the order to visit them in.
+ */
+export type EpochBlock = {
   /** The rows of the block in the order the epoch visits them. */
   order: Int32Array;
-}
+} & ({ x: Float32Array; y: Float32Array; w?: Float32Array } | { records: Records });
 
 export async function trainLinear(
   tf: typeof TF,
@@ -100,8 +104,9 @@ export async function trainLinearFrom(
   const width = source.width;
   const model = buildModel(tf, opts.model, opts.task, width, 2, p.seed);
   const initial = model.getWeights();
-  // Parameters: the kernel's `width` weights, then the bias.
-  const theta = new Float64Array(width + 1);
+  // Parameters: the kernel's `width` weights, then the bias, then a slot that stays 0 (a
+  // record's one-hot group with no column set points at it: bucketFiles.ts).
+  const theta = new Float64Array(width + 2);
   theta.set(initial[0]!.dataSync());
   theta[width] = initial[1]!.dataSync()[0]!;
   const binary = opts.task === 'binary';
@@ -128,7 +133,7 @@ export async function trainLinearFrom(
       for (let start = 0; start < m; ) {
         if (signal?.aborted) throw cancelled();
         // Batches for about YIELD_MS, then progress messages and cancellation get through.
-        const next = sgdRows(st, block, start, performance.now() + YIELD_MS);
+        const next = 'records' in block ? sgdRecords(st, block.records, block.order, start, performance.now() + YIELD_MS) : sgdRows(st, block, start, performance.now() + YIELD_MS);
         done += next - start;
         start = next;
         onRows?.(epoch, done, done / ((performance.now() - started) / 1000));
@@ -157,6 +162,7 @@ export async function trainLinearFrom(
     }
     await new Promise((r) => setImmediate(r));
   }
+  source.done?.();
   setModel(best.epoch > 0 ? best.theta : theta);
   return { model, history, bestEpoch: best.epoch, stoppedEarly };
 }
@@ -182,7 +188,7 @@ interface SgdState {
 }
 
 function newSgdState(width: number, theta: Float64Array, binary: boolean, lr: number, batch: number): SgdState {
-  const z = () => new Float64Array(width + 1);
+  const z = () => new Float64Array(width + 2);
   return { width, theta, m1: z(), m2: z(), grad: z(), accB1: BETA1, accB2: BETA2, binary, lr, batch, count: 0, bw: 0, bl: 0, total: 0, weight: 0 };
 }
 
@@ -191,7 +197,7 @@ function newSgdState(width: number, theta: Float64Array, binary: boolean, lr: nu
  * until `deadline` (ms, checked after each step) or the block's end; returns where it stopped.
  * A plain synchronous function over locals: V8 optimises it whole.
  */
-function sgdRows(s: SgdState, block: EpochBlock, from: number, deadline: number): number {
+function sgdRows(s: SgdState, block: { x: Float32Array; y: Float32Array; w?: Float32Array; order: Int32Array }, from: number, deadline: number): number {
   const { width, theta, grad, binary, batch } = s;
   const { x, y, w, order } = block;
   const m = order.length;
@@ -243,6 +249,70 @@ function sgdRows(s: SgdState, block: EpochBlock, from: number, deadline: number)
   return k;
 }
 
+/**
+ * sgdRows over records: the dense inputs multiplied, each one-hot group one parameter added
+ * (20 terms a row instead of 59 for bench:scale's rows). Every row weighs 1.
+ */
+function sgdRecords(s: SgdState, r: Records, order: Int32Array, from: number, deadline: number): number {
+  const { width, theta, grad, binary, batch } = s;
+  const { f32, i32 } = r;
+  const { stride, denseCols } = r.layout;
+  const D = denseCols.length;
+  const G = r.layout.groups.length;
+  const m = order.length;
+  let count = s.count;
+  let bw = s.bw;
+  let bl = s.bl;
+  let bias = theta[width]!;
+  let k = from;
+  while (k < m) {
+    const at = order[k++]! * stride;
+    const xs = at + 2;
+    const cs = xs + D;
+    let z = bias;
+    for (let d = 0; d < D; d++) z += f32[xs + d]! * theta[denseCols[d]!]!;
+    for (let g = 0; g < G; g++) z += theta[i32[cs + g]!]!;
+    const yi = f32[at + 1]!;
+    let dz: number;
+    if (binary) {
+      const pr = 1 / (1 + Math.exp(-z));
+      const pc = pr < EPS ? EPS : pr > 1 - EPS ? 1 - EPS : pr;
+      bl -= yi === 1 ? Math.log(pc) : yi === 0 ? Math.log(1 - pc) : yi * Math.log(pc) + (1 - yi) * Math.log(1 - pc);
+      dz = pr > EPS && pr < 1 - EPS ? pr - yi : 0;
+    } else {
+      const d = z - yi;
+      bl += d * d;
+      dz = 2 * d;
+    }
+    if (dz !== 0) {
+      for (let d = 0; d < D; d++) {
+        const j = denseCols[d]!;
+        grad[j] = grad[j]! + dz * f32[xs + d]!;
+      }
+      for (let g = 0; g < G; g++) {
+        const j = i32[cs + g]!;
+        grad[j] = grad[j]! + dz;
+      }
+      grad[width] = grad[width]! + dz;
+    }
+    bw += 1;
+    if (++count === batch) {
+      s.bw = bw;
+      s.bl = bl;
+      adamStep(s);
+      count = 0;
+      bw = 0;
+      bl = 0;
+      bias = theta[width]!;
+      if (performance.now() >= deadline) break;
+    }
+  }
+  s.count = count;
+  s.bw = bw;
+  s.bl = bl;
+  return k;
+}
+
 /** One Adam step on the batch gathered in `s` (the mean gradient over its weight); resets the gradient. */
 function adamStep(s: SgdState): void {
   const { width, theta, m1, m2, grad, lr } = s;
@@ -256,6 +326,8 @@ function adamStep(s: SgdState): void {
     theta[j] = theta[j]! - (lr * (m1[j]! / c1)) / (Math.sqrt(m2[j]! / c2) + ADAM_EPS);
     grad[j] = 0;
   }
+  // The always-zero slot (records' "no column") gathers gradient that is never applied.
+  grad[width + 1] = 0;
   s.accB1 *= BETA1;
   s.accB2 *= BETA2;
   s.total += s.bl;
@@ -291,4 +363,28 @@ export function addLinearLoss(sums: { total: number; weight: number }, theta: Fl
   }
   sums.total = total;
   sums.weight = weight;
+}
+
+/** addLinearLoss over records (the streamed eval split). */
+export function addRecordsLoss(sums: { total: number; weight: number }, theta: Float64Array, r: Records, binary: boolean): void {
+  const { f32, i32, rows } = r;
+  const { stride, denseCols, width } = r.layout;
+  const D = denseCols.length;
+  const G = r.layout.groups.length;
+  let total = sums.total;
+  for (let i = 0, at = 0; i < rows; i++, at += stride) {
+    const xs = at + 2;
+    const cs = xs + D;
+    let z = theta[width]!;
+    for (let d = 0; d < D; d++) z += f32[xs + d]! * theta[denseCols[d]!]!;
+    for (let g = 0; g < G; g++) z += theta[i32[cs + g]!] ?? 0;
+    const yi = f32[at + 1]!;
+    if (binary) {
+      const pr = Math.fround(1 / (1 + Math.exp(-z)));
+      const pc = pr < EPS ? EPS : pr > 1 - EPS ? 1 - EPS : pr;
+      total -= yi * Math.log(pc) + (1 - yi) * Math.log(1 - pc);
+    } else total += (z - yi) ** 2;
+  }
+  sums.total = total;
+  sums.weight += rows;
 }

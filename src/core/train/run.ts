@@ -25,7 +25,7 @@ import type { FittedTransforms } from '../features/spec';
 import { loadTf, type BackendName } from './backend';
 import { createTrainingTable, type TrainingData } from './data';
 import { trainLinearFrom } from './linearTrainer';
-import { DEFAULT_MEMORY_BUDGET_MB, prepareStreamed, shouldStream } from './streamedTraining';
+import { DEFAULT_MEMORY_BUDGET_MB, prepareStreamed, shouldStream, type StreamedData } from './streamedTraining';
 import type { TrainResult } from './trainTypes';
 import { designMatrix, loadTrainedOn, timeRangeOf, timesOf, trainSplitRelation } from './columnarSplit';
 import { valueAt } from './columns';
@@ -36,7 +36,9 @@ import { modelConfig } from '../project/workspace';
 
 export type TrainProgress =
   | { phase: 'loading' | 'fitting' | 'evaluating' | 'registering'; message: string }
-  | ({ phase: 'training' } & EpochReport);
+  | ({ phase: 'training' } & EpochReport)
+  /** Inside a long (streamed) epoch: its rows done so far, the pace and the time left. */
+  | { phase: 'epoch-rows'; message: string; epoch: number; epochs: number; rowsDone: number; rows: number; rowsPerSecond: number; etaSeconds?: number };
 
 export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
@@ -100,23 +102,25 @@ export async function trainFromConfig(root: string, modelName: string | undefine
   // few hundred MB can fail reading many CSV files at once: their buffers alone take that much).
   const fileBytes = m.dataset.url ? Infinity : (await datasetFiles(root, { ...project, datasets: [m.dataset] })).reduce((a, f) => a + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
   const session = await DuckSession.open({ allowedDirectories: [root], ...(fileBytes > (budgetMb * 2 ** 20) / 16 ? { memoryLimitMb: Math.max(256, budgetMb / 4) } : {}) });
+  let streamed: StreamedData | undefined;
   try {
     say('loading', `Reading ${m.dataset.path.join(', ')}`);
     const files = await createTrainingTable(session, project, m, opts.signal);
     const plan = await shouldStream(session, m, opts.signal);
-    const streamed = plan.stream ? await prepareStreamed(session, m, budgetMb, opts.signal, SAFENESS_ROWS) : undefined;
+    streamed = plan.stream ? await prepareStreamed(session, m, budgetMb, opts.signal, SAFENESS_ROWS, (message) => say('loading', message)) : undefined;
     const { tf, backend } = await loadTf(opts.backend);
     const classes = m.task === 'multiclass' ? 0 : 2;
     let core: TrainedCore;
     if (streamed) {
       say(
         'fitting',
-        `Streaming ${streamed.trainRows.toLocaleString('en-US')} training rows from DuckDB in ${streamed.buckets} shuffled buckets of about ${streamed.bucketRows.toLocaleString('en-US')} rows (the data takes about ${Math.round(plan.estimateMb)} MB in memory, over training.memory_budget_mb ${budgetMb})`,
+        `Streaming ${streamed.trainRows.toLocaleString('en-US')} training rows from DuckDB in ${streamed.buckets} shuffled buckets of about ${streamed.bucketRows.toLocaleString('en-US')} rows, laid out once as records in ${streamed.folder} (the data takes about ${Math.round(plan.estimateMb)} MB in memory, over training.memory_budget_mb ${budgetMb})`,
       );
-      const result = await trainLinearFrom(tf, { task: m.task, model: m.model, params: m.training, source: streamed.source }, (r) => opts.onProgress?.({ phase: 'training', ...r }), opts.signal);
+      const result = await trainLinearFrom(tf, { task: m.task, model: m.model, params: m.training, source: streamed.source }, (r) => opts.onProgress?.({ phase: 'training', ...r }), opts.signal, rowsProgress(streamed.trainRows, m.training.epochs ?? 20, opts.onProgress));
       say('evaluating', `Evaluating on ${streamed.evalRows.toLocaleString('en-US')} held-out rows`);
       const columns = [...(m.validation.slices ?? []), ...(m.task === 'regression' ? m.features.map((f) => f.name) : [])];
-      const scored = await streamed.evaluate((x) => predict(tf, result.model, x, streamed.fitted.width), columns, opts.signal);
+      const width = streamed.fitted.width;
+      const scored = await streamed.evaluate((x) => predict(tf, result.model, x, width), columns, opts.signal);
       core = {
         fitted: streamed.fitted,
         result,
@@ -176,8 +180,40 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     );
     return { model: m.name, version, metrics, blessed, safeness, backend, history: result.history, evaluation, rows: core.rows };
   } finally {
+    streamed?.close();
     session.close();
   }
+}
+
+/**
+ * Progress inside a long epoch (at most about once a second): rows done, rows/s and the time
+ * left for the whole training at this epoch's pace.
+ */
+function rowsProgress(rows: number, epochs: number, onProgress: TrainOptions['onProgress']): ((epoch: number, done: number, rowsPerSecond: number) => void) | undefined {
+  if (!onProgress) return undefined;
+  let last = performance.now();
+  let current = 0;
+  return (epoch, done, rowsPerSecond) => {
+    // The first report of an epoch waits a second into it, so that its pace is measured.
+    if (epoch !== current) {
+      current = epoch;
+      last = performance.now();
+    }
+    if (performance.now() - last < 1000 || done >= rows) return;
+    last = performance.now();
+    const etaSeconds = rowsPerSecond > 0 ? (rows - done + (epochs - epoch) * rows) / rowsPerSecond : undefined;
+    const eta = etaSeconds !== undefined ? ` · ETA ${Math.ceil(etaSeconds)} s` : '';
+    onProgress({
+      phase: 'epoch-rows',
+      epoch,
+      epochs,
+      rowsDone: done,
+      rows,
+      rowsPerSecond,
+      etaSeconds,
+      message: `Epoch ${epoch}/${epochs}: ${Math.floor((100 * done) / rows)}% of ${rows.toLocaleString('en-US')} rows · ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s${eta}`,
+    });
+  };
 }
 
 /** What either path (in memory, streamed) hands to evaluation, the safeness check and the registry. */

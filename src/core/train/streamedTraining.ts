@@ -1,10 +1,15 @@
 /**
  * Training past a memory budget (`training.memory_budget_mb`): the training split is never
- * materialised in JavaScript. DuckDB holds it (spilling to disk past its own limit); the split,
- * the fit of the transforms and the card's facts run in SQL; each epoch streams the training
- * rows in shuffled buckets, each bucket permuted in memory; the eval loss and the final
- * evaluation stream the eval rows in their row order. Peak memory is about two buckets, whatever
- * the row count.
+ * materialised in JavaScript. DuckDB holds the table (spilling to disk past its own limit); the
+ * split, the fit of the transforms and the card's facts run in SQL; then one pass in row order
+ * transforms every row once and writes it as a compact record (bucketFiles.ts) into files of a
+ * private temporary folder: a training row into one of N buckets by a seeded hash of its row, an
+ * eval row into the eval files in row order. Each epoch reads the buckets back with fs in a
+ * seeded order (one read ahead), visits each bucket's rows in a seeded uniform permutation
+ * and trains on the records directly (one-hot inputs as column indices); the eval loss and the
+ * final evaluation read the eval files. Peak memory is about three buckets (the one trained on,
+ * its shuffled piles, the one read ahead), whatever the row count; the folder is removed when
+ * training ends (close()), and on an error or a cancel of the layout.
  *
  * The split is the in-memory path's (splitBy in split.ts): rows whose label is unusable are left
  * out, then a random split draws `unit(k, seed)` for the k-th kept row, a time split cuts at the
@@ -13,7 +18,8 @@
  * agree only statistically; with one batch per epoch they agree to float tolerance
  * (test/unit/streamedTraining.test.ts).
  */
-import { chunkColumnJS, readColumns, sqlIdent, type ColumnRead, type DuckSession, type TypedColumn } from '../data/duckdb';
+import fs from 'node:fs';
+import { chunkColumnJS, chunkTypedColumn, numericVector, readColumns, sqlIdent, type ColumnRead, type DuckSession, type NumberColumn, type TypedColumn } from '../data/duckdb';
 import { mulberry32 } from '../demo/random';
 import { badInput } from '../errors';
 import { CompensatedSum } from '../evaluate/summation';
@@ -24,7 +30,8 @@ import type { FittedTransforms } from '../features/spec';
 import type { ModelConfig } from '../project/config';
 import { valueAt } from './columns';
 import { dropTrainingTable, encodeLabelValues, TRAINING_TABLE } from './data';
-import { addLinearLoss, isLinear, shuffle, type EpochBlock, type EpochSource } from './linearTrainer';
+import { denseRows, encodeRecords, readRecords, RecordFiles, recordLayout, recordsFolder, type RecordLayout, type Records } from './bucketFiles';
+import { addRecordsLoss, isLinear, shuffle, type EpochSource } from './linearTrainer';
 import { unit } from './split';
 
 /** training.memory_budget_mb when prodml.yaml sets none. */
@@ -34,7 +41,6 @@ const DEFAULT_EVAL = 0.2;
 const PARTS_TABLE = 'prodml_split_parts';
 export const STREAM_TABLE = 'prodml_stream_rows';
 const SAMPLE_TABLE = 'prodml_train_sample';
-const TILE_ROWS = 4096;
 const TIME_TYPES = new Set(['DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS']);
 
 /**
@@ -73,8 +79,14 @@ export interface StreamedData {
   bucketRows: number;
   buckets: number;
   source: EpochSource;
-  /** The training labels' baseline (the mean or positive rate), from the first epoch's rows. */
+  /** The private folder of the records (bucketFiles.ts): removed by close(). */
+  folder: string;
+  /** Removes the records' folder: call it when training ends, however it ends. */
+  close(): void;
+  /** The training labels' baseline (the mean or positive rate), summed in row order at the layout. */
   baseline(): Baseline;
+  /** The rows laid out: training rows (sorted) and eval rows (in the order they evaluate). */
+  rowIds(signal?: AbortSignal): Promise<{ train: number[]; eval: number[] }>;
   /** The eval rows scored in row order, with the columns asked for as JS values. */
   evaluate(score: (x: Float32Array) => Float32Array, columns: readonly string[], signal?: AbortSignal): Promise<{ y: Float32Array; out: Float32Array; columns: Map<string, unknown[]> }>;
   /** A SQL relation of the first `sampleRows` training rows as they are (with __row), for the safeness check's edge inputs. */
@@ -94,6 +106,8 @@ export async function prepareStreamed(
   signal?: AbortSignal,
   /** Training rows kept as they are (the first, in row order) for the safeness check's edge inputs. */
   sampleRows = 200_000,
+  /** Progress of the layout (a line about every second). */
+  onProgress?: (message: string) => void,
 ): Promise<StreamedData | undefined> {
   const seed = m.training.seed ?? 42;
   const frac = m.split.eval_fraction ?? DEFAULT_EVAL;
@@ -117,12 +131,17 @@ export async function prepareStreamed(
   };
   let kept = 0;
   const labelSql = encodedLabelSql(m.task, sqlIdent(m.label), types.get(m.label) ?? '');
-  const labels = await session.stream(`SELECT __row, ${labelSql ?? sqlIdent(m.label)} FROM ${TRAINING_TABLE} ORDER BY __row`, { signal });
+  // In row order without a sort (DuckDB keeps a scan's order; checked, as in the layout).
+  const labels = await session.stream(`SELECT __row::INTEGER AS __row, ${labelSql ?? sqlIdent(m.label)} FROM ${TRAINING_TABLE}`, { signal });
+  let previous = -1;
   for await (const chunk of labels.chunks()) {
-    const rows = chunk.getColumnVector(0);
-    const y = labelSql ? Float64Array.from(chunk.getColumnVector(1).toArray() as (number | null)[], (v) => (v === null ? Number.NaN : v)) : encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
-    for (let i = 0; i < chunk.rowCount; i++) {
-      const row = rows.getItem(i) as number;
+    const rows = rowNumbers(chunk);
+    const y = labelSql ? (chunkTypedColumn(chunk, 1, labels.columnTypes[1]!.typeId as number, 'number', COERCIONS) as NumberColumn).values : encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
+    // rowCount is a native call: read once per chunk, not once per row.
+    for (let i = 0, n = chunk.rowCount; i < n; i++) {
+      const row = rows[i]!;
+      if (row <= previous) throw new Error(`streamed training: DuckDB returned row ${row} after row ${previous}`);
+      previous = row;
       if (!Number.isFinite(y[i]!)) leave(row, 2);
       else if (m.split.kind === 'random' && unit(String(kept++), seed) < frac) leave(row, 1);
       else if (m.split.kind !== 'random') kept++;
@@ -136,6 +155,7 @@ export async function prepareStreamed(
     appender.endRow();
   }
   appender.closeSync();
+  let trainOf = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN ${PARTS_TABLE} p ON t.__row = p.__row)`;
   const notDropped = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 2) p ON t.__row = p.__row)`;
   if (m.split.kind === 'time') {
     // The cut-off of splitBy: the known times of the kept rows, sorted, at floor(known * (1 - frac)).
@@ -144,8 +164,10 @@ export async function prepareStreamed(
     const known = Number(c?.['n'] ?? 0);
     if (known === 0) throw badInput(undefined, `split by time: column "${m.split.column}" has no dates`);
     const at = Math.min(Math.floor(known * (1 - frac)), known - 1);
-    const [cut] = await session.rows(`SELECT ${ms} AS cut FROM ${notDropped} WHERE ${ms} IS NOT NULL ORDER BY 1 LIMIT 1 OFFSET ${at}`, { signal });
-    await session.run(`INSERT INTO ${PARTS_TABLE} SELECT __row, 1 FROM ${notDropped} WHERE ${ms} >= ${Number(cut?.['cut'])}`, { signal });
+    const cut = await timeAt(session, notDropped, ms, at, signal);
+    await session.run(`INSERT INTO ${PARTS_TABLE} SELECT __row, 1 FROM ${notDropped} WHERE ${ms} >= ${cut}`, { signal });
+    // Training rows by a filter, not a join against millions of eval rows.
+    trainOf = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 2) p ON t.__row = p.__row WHERE NOT coalesce(${ms} >= ${cut}, false))`;
   }
   const [counts] = await session.rows(`SELECT count(*) FILTER (WHERE part = 1) AS eval, count(*) AS left FROM ${PARTS_TABLE}`, { signal });
   const [all] = await session.rows(`SELECT count(*) AS n FROM ${TRAINING_TABLE}`, { signal });
@@ -155,7 +177,6 @@ export async function prepareStreamed(
     throw badInput(undefined, `the ${m.split.kind} split left ${trainRows === 0 ? 'no training' : 'no evaluation'} rows (${trainRows + evalRows} rows in all)`);
   }
 
-  const trainOf = `(SELECT t.* FROM ${TRAINING_TABLE} t ANTI JOIN ${PARTS_TABLE} p ON t.__row = p.__row)`;
   const fitted = await fitTransforms(session, m.features, { relation: trainOf, display: m.dataset.path.join(', '), signal });
   let timeRange: StreamedData['timeRange'];
   const timeColumn = m.dataset.time_column;
@@ -164,14 +185,9 @@ export async function prepareStreamed(
     if (r?.['lo'] !== null && r?.['lo'] !== undefined) timeRange = { min: new Date(Number(r['lo'])).toISOString(), max: new Date(Number(r['hi'])).toISOString() };
   }
 
-  // Buckets: an eighth of the budget each (one trained on, one read ahead, their transient
-  // copies); DuckDB has a quarter (run.ts), Node and the rest what is left.
-  const rowBytes = 8 * (m.features.length + 1) + 16 + 4 * fitted.width + 8;
-  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 8 / rowBytes));
-  const buckets = Math.max(1, Math.ceil(trainRows / bucketRows));
   const slices = (m.validation.slices ?? []).filter((s) => s !== m.label && types.has(s));
-  // What each epoch reads, encoded in SQL once so that a bucket arrives as plain numeric vectors:
-  // the label as the number encodeLabelValues gives, numbers as DOUBLE, text categories as codes
+  // What the layout reads, encoded in SQL so that a chunk arrives as plain numeric vectors: the
+  // label as the number encodeLabelValues gives, numbers as DOUBLE, text categories as codes
   // into a DuckDB ENUM of their values (NULL and '' are missing, as toCategory has it). A column
   // of another type is kept as it is and coerced in JS, as the in-memory path does.
   const dictionaries: (string[] | undefined)[] = [];
@@ -190,89 +206,178 @@ export async function prepareStreamed(
       featureSql.push(`enum_code(CAST(NULLIF(${col}, '') AS ${enumType})) AS __f${k}`);
     } else featureSql.push(`${col} AS __f${k}`);
   }
-  const keep = [labelSql ? `${labelSql} AS __y` : `${sqlIdent(m.label)} AS __y`, ...featureSql, ...slices.map((c, k) => `${sqlIdent(c)} AS __s${k}`)].join(', ');
-  // Training rows get a bucket from a hash of their row (a random subset each); eval rows get
-  // negative buckets by ranges of rows (-1 first), so they read back in row order. Inserted one
-  // bucket at a time, so each bucket's rows are stored together (a bucket's read skips the
-  // rest) without sorting the whole table, which a memory cap cannot afford at 10M rows.
-  const evalOf = `(SELECT t.* FROM ${TRAINING_TABLE} t SEMI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 1) p ON t.__row = p.__row)`;
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${STREAM_TABLE} AS SELECT ${keep}, __row, (-1 - __row // ${bucketRows})::INTEGER AS __bucket FROM ${evalOf}`, { signal });
-  for (let b = 0; b < buckets; b++) {
-    await session.run(`INSERT INTO ${STREAM_TABLE} SELECT ${keep}, __row, ${b} AS __bucket FROM ${trainOf} WHERE hash(__row, ${seed}) % ${buckets} = ${b}`, { signal });
-  }
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${SAMPLE_TABLE} AS SELECT * FROM ${trainOf} ORDER BY __row LIMIT ${sampleRows}`, { signal });
-  await dropTrainingTable(session);
-  const sizes = new Map((await session.rows(`SELECT __bucket AS b, count(*) AS n FROM ${STREAM_TABLE} GROUP BY 1`, { signal })).map((r) => [Number(r['b']), Number(r['n'])]));
-  /** The eval buckets in row order. */
-  const evalIds = [...sizes.keys()].filter((b) => b < 0).sort((x, y) => y - x);
-
-  const reads: ColumnRead[] = [labelSql ? 'number' : 'js', ...m.features.map((f, k) => (dictionaries[k] || featureSql[k]!.startsWith('CAST(') ? 'number' : readFor(f.transform)))];
-  const columnsSql = ['__y', ...m.features.map((_, k) => `__f${k}`)].join(', ');
-  /** A bucket's labels and feature columns, in the bucket's row order or permuted by `perm`. */
-  const read = async (bucket: number, extra: readonly number[], sig?: AbortSignal, random?: () => number) => {
-    const sql = `SELECT ${columnsSql}${extra.map((k) => `, __s${k}`).join('')} FROM ${STREAM_TABLE} WHERE __bucket = ${bucket}`;
-    const r = await readColumns(session, sql, [...reads, ...extra.map(() => 'js' as const)], COERCIONS, { signal: sig, rows: sizes.get(bucket) });
-    const n = r.rows;
-    const label = r.columns[0]!;
-    let y = label.kind === 'number' ? Float32Array.from(label.values) : encodeLabelValues(label.kind === 'js' ? label.values : [], m.task).y;
-    let features = r.columns.slice(1, 1 + m.features.length).map((c, k): TypedColumn => {
+  const labelCol = labelSql ? `${labelSql} AS __y` : `${sqlIdent(m.label)} AS __y`;
+  const reads: ColumnRead[] = m.features.map((f, k) => (dictionaries[k] || featureSql[k]!.startsWith('CAST(') ? 'number' : readFor(f.transform)));
+  /** Encoded feature columns as transformColumns takes them (ENUM codes as categories of their dictionary). */
+  const featureColumns = (columns: TypedColumn[], n: number): TypedColumn[] =>
+    columns.map((c, k) => {
       const dictionary = dictionaries[k];
       if (!dictionary || c.kind !== 'number') return c;
       const codes = new Int32Array(n);
       for (let i = 0; i < n; i++) codes[i] = c.values[i] === c.values[i] ? c.values[i]! : -1;
       return { kind: 'category', codes, dictionary };
     });
-    if (random) {
-      // The bucket's rows in a seeded random order: the columns are permuted (a few MB each, so
-      // the gathers stay in cache) and the epoch then walks the design matrix in order.
-      const perm = new Int32Array(n);
-      for (let i = 0; i < n; i++) perm[i] = i;
-      shuffle(perm, random);
-      y = gather(y, perm);
-      features = features.map((c) => permuted(c, perm));
-    }
-    // In tiles of rows, so that the columns' strided writes stay in cache.
-    const w = fitted.width;
-    const x = new Float32Array(n * w);
-    for (let s = 0; s < n; s += TILE_ROWS) transformColumns(fitted, features, s, Math.min(n, s + TILE_ROWS), x.subarray(s * w, Math.min(n, s + TILE_ROWS) * w));
-    return { rows: n, y, x, features, extra: r.columns.slice(1 + m.features.length) };
-  };
+
+  // Which rows train: a byte per row (0 train, 1 eval, 2 left out), from the parts table.
+  const [maxRow] = await session.rows(`SELECT max(__row) AS n FROM ${TRAINING_TABLE}`, { signal });
+  const partOf = new Uint8Array(Number(maxRow?.['n'] ?? 0) + 1);
+  const parts = await session.stream(`SELECT __row, part FROM ${PARTS_TABLE}`, { signal });
+  for await (const chunk of parts.chunks()) {
+    const r = rowNumbers(chunk);
+    const p = numericVector(chunk, 1)?.values ?? (chunk.getColumnVector(1).toArray() as number[]);
+    for (let i = 0, n = chunk.rowCount; i < n; i++) partOf[r[i]!] = p[i]!;
+  }
+
+  // The layout: one pass over the rows in row order; each row transformed once and written as a
+  // record (bucketFiles.ts), a training row into the bucket a seeded hash of its row picks (a
+  // random subset each), an eval row into the eval files in row order. A bucket is a sixteenth of
+  // the budget (in memory at once: the one trained on, its piles, the one read ahead; a smaller
+  // bucket also shortens the wait for an epoch's first read); DuckDB has a quarter (run.ts).
+  const layout = recordLayout(fitted);
+  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 16 / (layout.stride * 4 + 8)));
+  const buckets = Math.max(1, Math.ceil(trainRows / bucketRows));
+  const dir = recordsFolder();
+  const trainFiles = new RecordFiles(dir, 'train', layout);
+  const evalFiles = new RecordFiles(dir, 'eval', layout);
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   const labelSum = new CompensatedSum();
-  let labelRows = 0;
+  try {
+    const stream = await session.stream(`SELECT __row::INTEGER AS __row, ${labelCol}, ${featureSql.join(', ')} FROM ${TRAINING_TABLE}`, { signal });
+    const typeIds = stream.columnTypes.map((t) => t.typeId as number);
+    const w = fitted.width;
+    let tile = new Float32Array(0);
+    let seen = 0;
+    let evalSeen = 0;
+    let trainSeen = 0;
+    /** The row of the last training row the safeness sample keeps. */
+    let sampleEnd = Number.MAX_SAFE_INTEGER;
+    let lastRow = -1;
+    let said = performance.now();
+    const total = partOf.length;
+    for await (const chunk of stream.chunks()) {
+      const n = chunk.rowCount;
+      const rowIds = rowNumbers(chunk);
+      const y = labelSql
+        ? (chunkTypedColumn(chunk, 1, typeIds[1]!, 'number', COERCIONS) as { values: Float64Array }).values
+        : encodeLabelValues(chunkColumnJS(chunk, 1), m.task).y;
+      const columns = featureColumns(
+        reads.map((r, k) => (r === 'js' ? { kind: 'js' as const, values: chunkColumnJS(chunk, 2 + k) } : chunkTypedColumn(chunk, 2 + k, typeIds[2 + k]!, r, COERCIONS))),
+        n,
+      );
+      if (tile.length < n * w) tile = new Float32Array(n * w);
+      else tile.fill(0, 0, n * w);
+      transformColumns(fitted, columns, 0, n, tile);
+      for (let i = 0; i < n; i++) {
+        const row = rowIds[i]!;
+        // Row order makes the layout (and so every epoch) the same for a seed.
+        if (row <= lastRow) throw new Error(`streamed training: DuckDB returned row ${row} after row ${lastRow}`);
+        lastRow = row;
+        const part = partOf[row]!;
+        if (part === 2) continue;
+        if (part === 1) {
+          const at = evalSeen++;
+          const k = Math.floor(at / bucketRows);
+          // The eval files fill one after the other: a full one is written and closed.
+          if (k > 0 && at % bucketRows === 0) evalFiles.close(k - 1);
+          const slot = evalFiles.slot(k);
+          encodeRecords(layout, tile, i, y[i]!, row, slot, slot.at);
+        } else {
+          if (++trainSeen === sampleRows) sampleEnd = row;
+          labelSum.add(y[i]!);
+          const slot = trainFiles.slot(bucketOf(row, seed, buckets));
+          encodeRecords(layout, tile, i, y[i]!, row, slot, slot.at);
+        }
+      }
+      seen += n;
+      if (onProgress && performance.now() - said > 1000) {
+        said = performance.now();
+        onProgress(`Laying out rows for streamed training: ${seen.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`);
+      }
+    }
+    trainFiles.closeAll();
+    evalFiles.closeAll();
+    // The sample's rows end at sampleEnd: the filter lets DuckDB skip the rest of the table.
+    await session.run(`CREATE OR REPLACE TEMP TABLE ${SAMPLE_TABLE} AS SELECT * FROM ${trainOf} WHERE __row <= ${sampleEnd} ORDER BY __row LIMIT ${sampleRows}`, { signal });
+    // The eval rows' slice columns (and, for regression, inputs) for the final evaluation, in
+    // ranges of rows (bucket -1 first): only when the evaluation asks for them.
+    if (slices.length > 0 || m.task === 'regression') {
+      const evalOf = `(SELECT t.* FROM ${TRAINING_TABLE} t SEMI JOIN (SELECT __row FROM ${PARTS_TABLE} WHERE part = 1) p ON t.__row = p.__row)`;
+      const keep = [...featureSql, ...slices.map((c, k) => `${sqlIdent(c)} AS __s${k}`)].join(', ');
+      await session.run(`CREATE OR REPLACE TEMP TABLE ${STREAM_TABLE} AS SELECT ${keep}, __row, (-1 - __row // ${bucketRows})::INTEGER AS __bucket FROM ${evalOf}`, { signal });
+    }
+    await dropTrainingTable(session);
+  } catch (e) {
+    trainFiles.closeAll();
+    evalFiles.closeAll();
+    remove();
+    throw e;
+  }
+  const trainCounts = Array.from({ length: buckets }, (_, b) => trainFiles.counts[b] ?? 0);
+  const evalParts = evalFiles.counts.length;
+  const extraIds = slices.length > 0 || m.task === 'regression' ? (await session.rows(`SELECT DISTINCT __bucket AS b FROM ${STREAM_TABLE}`, { signal })).map((r) => Number(r['b'])).sort((x, y) => y - x) : [];
+
+  /** A bucket's records, in row order (the layout wrote them so). */
+  const bucket = (b: number, sig?: AbortSignal) => (trainCounts[b] ? readRecords(trainFiles.file(b), layout, sig) : Promise.resolve(emptyRecords(layout)));
+  /** An epoch's seeded bucket order, and its generator (which then draws the piles and their orders). */
+  const epochOrder = (epoch: number) => {
+    const random = mulberry32((seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0);
+    const order = new Int32Array(buckets);
+    for (let b = 0; b < buckets; b++) order[b] = b;
+    shuffle(order, random);
+    return { random, order };
+  };
+  /** The next epoch's first bucket, read while this epoch's last one trains. */
+  let ahead: { epoch: number; read: Promise<Records> } | undefined;
   const source: EpochSource = {
     width: fitted.width,
     rows: trainRows,
     async *blocks(epoch, sig) {
-      const random = mulberry32((seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0);
-      const order = new Int32Array(buckets);
-      for (let b = 0; b < buckets; b++) order[b] = b;
-      shuffle(order, random);
-      // The next bucket is read while this one trains (DuckDB works on its own threads).
-      // Each bucket's permutation is drawn when its read starts: reads run in bucket order, so the draws do too.
-      let pending = read(order[0]!, [], sig, random);
+      const { random, order } = epochOrder(epoch);
+      // The next bucket is read while this one trains (the read runs on libuv's threads).
+      let pending = ahead?.epoch === epoch ? ahead.read : bucket(order[0]!, sig);
+      ahead = undefined;
+      let perm = new Int32Array(0);
+      let piles = new Int32Array(0);
+      let pilesF32 = new Float32Array(0);
       for (let k = 0; k < buckets; k++) {
         const cur = await pending;
         if (k + 1 < buckets) {
-          pending = read(order[k + 1]!, [], sig, random);
+          pending = bucket(order[k + 1]!, sig);
           pending.catch(() => undefined);
+        } else {
+          ahead = { epoch: epoch + 1, read: bucket(epochOrder(epoch + 1).order[0]!, sig) };
+          ahead.read.catch(() => undefined);
         }
-        if (epoch === 1) {
-          for (let i = 0; i < cur.rows; i++) labelSum.add(cur.y[i]!);
-          labelRows += cur.rows;
+        // The bucket's rows in a seeded uniformly random order (Rao-Sandelius): each row goes
+        // to a random pile of about PILE_ROWS rows (one sequential pass), then each pile, small
+        // enough for the cache, is trained on in a Fisher-Yates order. One Fisher-Yates over the
+        // whole bucket waits on a cache miss per row (3x an epoch's time at 2M rows).
+        if (piles.length < cur.i32.length) {
+          piles = new Int32Array(cur.i32.length);
+          pilesF32 = new Float32Array(piles.buffer);
         }
-        const rows = new Int32Array(cur.rows);
-        for (let i = 0; i < cur.rows; i++) rows[i] = i;
-        const block: EpochBlock = { x: cur.x, y: cur.y, order: rows };
-        yield block;
+        const starts = scatterToPiles(cur, random, piles);
+        const { stride } = layout;
+        for (let p = 0; p + 1 < starts.length; p++) {
+          const n = starts[p + 1]! - starts[p]!;
+          if (n === 0) continue;
+          if (perm.length < n) perm = new Int32Array(n + (n >> 2));
+          const visit = perm.subarray(0, n);
+          for (let i = 0; i < n; i++) visit[i] = i;
+          shuffle(visit, random);
+          const from = starts[p]! * stride;
+          const to = starts[p + 1]! * stride;
+          yield { records: { rows: n, f32: pilesF32.subarray(from, to), i32: piles.subarray(from, to), layout }, order: visit };
+        }
       }
     },
     async evalLoss(theta, binary, sig) {
       const sums = { total: 0, weight: 0 };
-      for (const b of evalIds) {
-        const cur = await read(b, [], sig);
-        addLinearLoss(sums, theta, { x: cur.x, y: cur.y, width: fitted.width }, binary);
-      }
+      for (let k = 0; k < evalParts; k++) addRecordsLoss(sums, theta, await readRecords(evalFiles.file(k), layout, sig), binary);
       return sums.total / (sums.weight || 1);
+    },
+    done() {
+      ahead = undefined;
     },
   };
   return {
@@ -282,35 +387,128 @@ export async function prepareStreamed(
     bucketRows,
     buckets,
     source,
+    folder: dir,
+    close() {
+      ahead = undefined;
+      remove();
+    },
     baseline() {
-      const mean = labelSum.value / (labelRows || 1);
+      const mean = labelSum.value / (trainRows || 1);
       return m.task === 'binary' ? { task: 'binary', positive_rate: mean } : { task: 'regression', mean };
+    },
+    async rowIds(sig) {
+      const ids = async (files: RecordFiles, count: number) => {
+        const out: number[] = [];
+        for (let k = 0; k < count; k++) {
+          const r = await readRecords(files.file(k), layout, sig);
+          for (let i = 0; i < r.rows; i++) out.push(r.i32[i * layout.stride]!);
+        }
+        return out;
+      };
+      return { train: (await ids(trainFiles, buckets)).sort((a, b) => a - b), eval: await ids(evalFiles, evalParts) };
     },
     async evaluate(score, columns, sig) {
       const y = new Float32Array(evalRows);
       const out = new Float32Array(evalRows);
+      let at = 0;
+      for (let k = 0; k < evalParts; k++) {
+        const r = await readRecords(evalFiles.file(k), layout, sig);
+        for (let i = 0; i < r.rows; i++) y[at + i] = r.f32[i * layout.stride + 1]!;
+        // Scored in tiles, so the dense matrix stays small whatever the eval split's size.
+        for (let s = 0; s < r.rows; s += SCORE_ROWS) {
+          const e = Math.min(r.rows, s + SCORE_ROWS);
+          out.set(score(denseRows(r, s, e)), at + s);
+        }
+        at += r.rows;
+      }
       const extra = columns.filter((c) => slices.includes(c));
       const extraAt = extra.map((c) => slices.indexOf(c));
       const values = new Map<string, unknown[]>(columns.map((c) => [c, []]));
-      let at = 0;
-      for (const b of evalIds) {
-        const cur = await read(b, extraAt, sig);
-        y.set(cur.y, at);
-        out.set(score(cur.x), at);
-        at += cur.rows;
+      const wanted = columns.some((c) => extra.includes(c) || m.features.some((f) => f.name === c));
+      for (const b of wanted ? extraIds : []) {
+        const sql = `SELECT ${[...m.features.map((_, k) => `__f${k}`), ...extraAt.map((k) => `__s${k}`)].join(', ')} FROM ${STREAM_TABLE} WHERE __bucket = ${b} ORDER BY __row`;
+        const r = await readColumns(session, sql, [...reads, ...extraAt.map(() => 'js' as const)], COERCIONS, { signal: sig });
+        const features = featureColumns(r.columns.slice(0, m.features.length), r.rows);
         for (const c of columns) {
           const list = values.get(c)!;
           const k = extra.indexOf(c);
           const f = m.features.findIndex((x) => x.name === c);
-          const col: TypedColumn | undefined = k >= 0 ? cur.extra[k] : f >= 0 ? cur.features[f] : undefined;
-          for (let i = 0; i < cur.rows; i++) list.push(col ? valueAt(col, i) : null);
+          const col: TypedColumn | undefined = k >= 0 ? r.columns[m.features.length + k] : f >= 0 ? features[f] : undefined;
+          for (let i = 0; i < r.rows; i++) list.push(col ? valueAt(col, i) : null);
         }
       }
+      for (const c of columns) if (values.get(c)!.length === 0 && evalRows > 0) values.set(c, new Array<unknown>(evalRows).fill(null));
       return { y, out, columns: values };
     },
     trainRelation: SAMPLE_TABLE,
     timeRange,
   };
+}
+
+/**
+ * The `at`-th smallest known time (epoch ms) of some rows. Few distinct times (dates): counted
+ * per value and walked in JS, where a sort to an offset of 80M rows would hold them all.
+ */
+async function timeAt(session: DuckSession, relation: string, ms: string, at: number, signal?: AbortSignal): Promise<number> {
+  const [d] = await session.rows(`SELECT approx_count_distinct(${ms}) AS n FROM ${relation}`, { signal });
+  if (Number(d?.['n'] ?? 0) < 100_000) {
+    const counts = await session.rows(`SELECT ${ms} AS t, count(*) AS n FROM ${relation} WHERE ${ms} IS NOT NULL GROUP BY 1 ORDER BY 1`, { signal });
+    let seen = 0;
+    for (const c of counts) {
+      seen += Number(c['n']);
+      if (seen > at) return Number(c['t']);
+    }
+  }
+  const [cut] = await session.rows(`SELECT ${ms} AS cut FROM ${relation} WHERE ${ms} IS NOT NULL ORDER BY 1 LIMIT 1 OFFSET ${at}`, { signal });
+  return Number(cut?.['cut']);
+}
+
+/** Rows per pile of an epoch's shuffle (1.4 MB for bench:scale's 22-field records). */
+const PILE_ROWS = 16_384;
+
+/**
+ * The records of `r` moved into `out` pile after pile, each row to a pile drawn at random (the
+ * first stage of a Rao-Sandelius shuffle); returns where each pile starts (in rows), and its end.
+ */
+function scatterToPiles(r: Records, random: () => number, out: Int32Array): Int32Array {
+  const { rows, i32 } = r;
+  const stride = r.layout.stride;
+  const count = Math.max(1, Math.ceil(rows / PILE_ROWS));
+  const pileOf = new Uint16Array(rows);
+  const starts = new Int32Array(count + 1);
+  for (let i = 0; i < rows; i++) {
+    const p = Math.floor(random() * count);
+    pileOf[i] = p;
+    starts[p + 1] = starts[p + 1]! + 1;
+  }
+  for (let p = 0; p < count; p++) starts[p + 1] = starts[p + 1]! + starts[p]!;
+  const fill = starts.slice(0, count);
+  for (let i = 0, at = 0; i < rows; i++, at += stride) {
+    let o = fill[pileOf[i]!]!++ * stride;
+    for (let j = 0; j < stride; j++) out[o++] = i32[at + j]!;
+  }
+  return starts;
+}
+
+/** Rows of a dense tile scored at once in the final evaluation. */
+const SCORE_ROWS = 65_536;
+
+/** A chunk's first column, __row (INTEGER, never null), read directly (toArray converts item by item). */
+function rowNumbers(chunk: Parameters<typeof chunkColumnJS>[0]): ArrayLike<number> {
+  return numericVector(chunk, 0)?.values ?? (chunk.getColumnVector(0).toArray() as number[]);
+}
+
+/** A training row's bucket: a seeded integer hash of its row number (murmur3's finalizer). */
+export function bucketOf(row: number, seed: number, buckets: number): number {
+  let h = (row ^ Math.imul(seed, 0x9e3779b1)) | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % buckets;
+}
+
+function emptyRecords(layout: RecordLayout): Records {
+  return { rows: 0, f32: new Float32Array(0), i32: new Int32Array(0), layout };
 }
 
 const NUMERIC_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE']);
@@ -325,34 +523,4 @@ function encodedLabelSql(task: ModelConfig['task'], col: string, type: string): 
   }
   if (task === 'regression' && NUMERIC_TYPES.has(type)) return `CAST(${col} AS DOUBLE)`;
   return undefined;
-}
-
-function gather(a: Float32Array, perm: Int32Array): Float32Array {
-  const out = new Float32Array(perm.length);
-  for (let i = 0; i < perm.length; i++) out[i] = a[perm[i]!]!;
-  return out;
-}
-
-/** A column's rows in the order `perm` gives. */
-function permuted(c: TypedColumn, perm: Int32Array): TypedColumn {
-  const n = perm.length;
-  switch (c.kind) {
-    case 'number': {
-      const v = new Float64Array(n);
-      for (let i = 0; i < n; i++) v[i] = c.values[perm[i]!]!;
-      return { kind: 'number', values: v };
-    }
-    case 'date': {
-      const v = new Float64Array(n);
-      for (let i = 0; i < n; i++) v[i] = c.ms[perm[i]!]!;
-      return { kind: 'date', ms: v };
-    }
-    case 'category': {
-      const v = new Int32Array(n);
-      for (let i = 0; i < n; i++) v[i] = c.codes[perm[i]!]!;
-      return { kind: 'category', codes: v, dictionary: c.dictionary };
-    }
-    case 'js':
-      return { kind: 'js', values: Array.from(perm, (i) => c.values[i]) };
-  }
 }
