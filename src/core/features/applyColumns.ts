@@ -66,14 +66,7 @@ function encodeColumn(f: FittedFeature, col: TypedColumn, start: number, end: nu
     case 'one_hot':
     case 'vocabulary': {
       const c = categories(col, f.name);
-      // One slot per dictionary entry (and one for missing), looked up once, not once per row.
-      const slotOf = (label: string | null): number => {
-        const i = label === null ? -1 : f.values.indexOf(label);
-        if (i >= 0) return i;
-        return f.oovBuckets > 0 ? f.values.length + (fnv1a(label ?? '') % f.oovBuckets) : -1;
-      };
-      const slots = Int32Array.from(c.dictionary, slotOf);
-      const missing = slotOf(null);
+      const { slots, missing } = categorySlots(f, c.dictionary);
       for (let i = start, o = at; i < end; i++, o += w) {
         const code = c.codes[i]!;
         const s = code < 0 ? missing : slots[code]!;
@@ -118,6 +111,19 @@ function dates(col: TypedColumn, name: string): Float64Array {
 }
 
 /** The rows `idx` of a typed column, as a column of the same kind (dictionaries are shared). */
+/**
+ * The one-hot slot of each dictionary entry and of a missing value (-1: no slot), by the
+ * feature's values and OOV buckets: looked up once per dictionary, not once per row.
+ */
+export function categorySlots(f: Extract<FittedFeature, { kind: 'one_hot' | 'vocabulary' }>, dictionary: readonly string[]): { slots: Int32Array; missing: number } {
+  const slotOf = (label: string | null): number => {
+    const i = label === null ? -1 : f.values.indexOf(label);
+    if (i >= 0) return i;
+    return f.oovBuckets > 0 ? f.values.length + (fnv1a(label ?? '') % f.oovBuckets) : -1;
+  };
+  return { slots: Int32Array.from(dictionary, slotOf), missing: slotOf(null) };
+}
+
 export function pickRows(col: TypedColumn, idx: ArrayLike<number>): TypedColumn {
   const n = idx.length;
   switch (col.kind) {

@@ -8,8 +8,7 @@
  * through the dense path (test/unit/batchColumns.test.ts plants them).
  */
 import type { CategoryColumn, TypedColumn } from '../data/duckdb';
-import { fnv1a } from '../demo/random';
-import { transformColumns } from '../features/applyColumns';
+import { categorySlots, transformColumns } from '../features/applyColumns';
 import type { FittedFeature, FittedTransforms } from '../features/spec';
 import type { DenseNet } from './denseForward';
 
@@ -99,13 +98,7 @@ function addFeature(f: FittedFeature, col: TypedColumn, rows: number, at: number
     case 'vocabulary': {
       if (col.kind !== 'category') throw new Error(`feature "${f.name}" needs a category column, got ${col.kind}`);
       const c = col as CategoryColumn;
-      const slotOf = (label: string | null): number => {
-        const i = label === null ? -1 : f.values.indexOf(label);
-        if (i >= 0) return i;
-        return f.oovBuckets > 0 ? f.values.length + (fnv1a(label ?? '') % f.oovBuckets) : -1;
-      };
-      const slots = Int32Array.from(c.dictionary, slotOf);
-      const missing = slotOf(null);
+      const { slots, missing } = categorySlots(f, c.dictionary);
       for (let u = 0; u < units; u++) {
         const a = acc[u]!;
         const k = kt[u]!;
