@@ -84,6 +84,15 @@ describe('denseForward', () => {
       for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) differ++;
       assert.equal(differ, 0, `${differ} of ${want.length} outputs differ`);
     }
+    // Planted signed zeros: a bias of -0 and rows of zero inputs. Summing every term, -0 + 0·w is
+    // +0 for w > 0; a sum that skipped the zero inputs would stay -0.
+    const signed: DenseLayer = { inputs: 4, units: 3, activation: 'linear', kernel: Float32Array.from([0.5, -0.5, 0.25, 0.5, -0.5, 0.25, 0.5, -0.5, 0.25, 0.5, -0.5, 0.25]), bias: Float32Array.from([-0, -0, 0]) };
+    const zeros = new Float32Array(4 * 6);
+    zeros[4 * 5] = 1; // one row with an input: no zero output
+    const got = denseNet([signed]).forward(zeros);
+    const want = textbookForward([signed], zeros);
+    assert.deepEqual(Array.from(got, (v) => (Object.is(v, -0) ? '-0' : String(v))), Array.from(want, (v) => (Object.is(v, -0) ? '-0' : String(v))));
+    assert.ok(Array.from(want).some((v) => Object.is(v, 0)) && Array.from(want).some((v) => Object.is(v, -0)), 'the plant has both zeros');
   });
 });
 

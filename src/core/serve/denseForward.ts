@@ -108,6 +108,7 @@ export function denseNet(layers: DenseLayer[]): DenseNet {
   const scratchA = new Float32Array(widest);
   const scratchB = new Float32Array(widest);
   const acc = new Float64Array(widest);
+  const nz: NonZeros = { at: new Int32Array(widest), value: new Float64Array(widest) };
   const prepared = layers.map(prepare);
   return {
     inputs,
@@ -120,25 +121,91 @@ export function denseNet(layers: DenseLayer[]): DenseNet {
       // Values are rounded to float32 between layers, as tfjs stores them. The first layer reads
       // its row in place: no per-row views or copies, which cost more than a small net's maths.
       for (let r = 0; r < rows; r++) {
-        let src = x;
-        let at = r * inputs;
-        let dst = scratchA;
-        for (let l = 0; l < prepared.length; l++) {
-          applyDense(prepared[l]!, src, at, acc, dst);
-          src = dst;
-          at = 0;
-          dst = dst === scratchA ? scratchB : scratchA;
+        // Zero inputs (one-hot columns, relu outputs) are skipped: the sums add the other terms
+        // in the same order, so they are the same float64 numbers, except that a skipped 0·w
+        // cannot turn a -0 sum into +0. That can only show in an output that is exactly zero,
+        // so such a row is computed again with every term.
+        for (let pass = 0; pass < 2; pass++) {
+          let src = x;
+          let at = r * inputs;
+          let dst = scratchA;
+          for (let l = 0; l < prepared.length; l++) {
+            applyDense(prepared[l]!, src, at, acc, dst, pass === 0 ? nz : undefined);
+            src = dst;
+            at = 0;
+            dst = dst === scratchA ? scratchB : scratchA;
+          }
+          let zero = false;
+          for (let j = 0; j < outputs; j++) {
+            const v = src[j]!;
+            out[r * outputs + j] = v;
+            if (v === 0) zero = true;
+          }
+          if (!zero) break;
         }
-        for (let j = 0; j < outputs; j++) out[r * outputs + j] = src[j]!;
       }
       return out;
     },
   };
 }
 
-/** out[0..units) = activation(x[at..at+inputs) · kernel + bias) for one row. */
-function applyDense(layer: Prepared, x: Float32Array, at: number, acc: Float64Array, out: Float32Array): void {
+/** Scratch for a row's nonzero inputs: their positions and values. */
+interface NonZeros {
+  at: Int32Array;
+  value: Float64Array;
+}
+
+/**
+ * out[0..units) = activation(x[at..at+inputs) · kernel + bias) for one row. With `nz`, a row
+ * with at least a quarter of zero inputs sums over its nonzero ones only (see forward()).
+ */
+function applyDense(layer: Prepared, x: Float32Array, at: number, acc: Float64Array, out: Float32Array, nz?: NonZeros): void {
   const { inputs, units, bias, kt } = layer;
+  let n = 0;
+  if (nz) {
+    const { at: idx, value } = nz;
+    for (let i = 0; i < inputs; i++) {
+      const v = x[at + i]!;
+      if (v !== 0) {
+        idx[n] = i;
+        value[n++] = v;
+      }
+    }
+  }
+  if (nz && 4 * n <= 3 * inputs) {
+    const { at: idx, value } = nz;
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      let s0 = bias ? bias[j]! : 0;
+      let s1 = bias ? bias[j + 1]! : 0;
+      let s2 = bias ? bias[j + 2]! : 0;
+      let s3 = bias ? bias[j + 3]! : 0;
+      const c0 = j * inputs;
+      const c1 = c0 + inputs;
+      const c2 = c1 + inputs;
+      const c3 = c2 + inputs;
+      for (let k = 0; k < n; k++) {
+        const i = idx[k]!;
+        const xi = value[k]!;
+        s0 += xi * kt[c0 + i]!;
+        s1 += xi * kt[c1 + i]!;
+        s2 += xi * kt[c2 + i]!;
+        s3 += xi * kt[c3 + i]!;
+      }
+      acc[j] = s0;
+      acc[j + 1] = s1;
+      acc[j + 2] = s2;
+      acc[j + 3] = s3;
+    }
+    for (; j < units; j++) {
+      let sum = bias ? bias[j]! : 0;
+      const col = j * inputs;
+      for (let k = 0; k < n; k++) sum += value[k]! * kt[col + idx[k]!]!;
+      acc[j] = sum;
+    }
+    activate(layer, acc, out);
+    return;
+  }
   // One dot product per unit over a contiguous kernel column, four units at a time: each unit's
   // sum still adds its terms in the same order (so the same float64 result), but four
   // independent sums keep the CPU busy where one would wait on each addition.
@@ -170,6 +237,12 @@ function applyDense(layer: Prepared, x: Float32Array, at: number, acc: Float64Ar
     for (let i = 0; i < inputs; i++) sum += x[at + i]! * kt[col + i]!;
     acc[j] = sum;
   }
+  activate(layer, acc, out);
+}
+
+/** out[j] = activation(acc[j]), rounded to float32. */
+function activate(layer: Prepared, acc: Float64Array, out: Float32Array): void {
+  const units = layer.units;
   switch (layer.activation) {
     case 'linear':
       for (let j = 0; j < units; j++) out[j] = acc[j]!;
