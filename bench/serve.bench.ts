@@ -128,6 +128,8 @@ async function main() {
   } finally {
     server.child.kill('SIGKILL');
     empty.child.kill('SIGKILL');
+    // The demo workspace (~240 MB) is the bench's own; BENCH_KEEP=1 keeps it to look at.
+    if (!process.env['BENCH_KEEP']) fs.rmSync(path.dirname(ws), { recursive: true, force: true });
   }
 }
 
