@@ -53,13 +53,27 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 
   private pending: NodeJS.Timeout | undefined;
 
-  /** A run rewrites its record at every step: coalesce the bursts into one redraw. */
+  /** The runs as last drawn, to redraw only when they changed. */
+  private drawn: string | undefined;
+
+  /**
+   * A run rewrites its record at every step: coalesce the bursts into one redraw. Step logs
+   * change too but show nowhere in the tree; redrawing for them would collapse a row the user is
+   * expanding at that moment (VS Code drops an expand that crosses a redraw: "No tree item with id").
+   */
   refresh(): void {
     if (this.pending) clearTimeout(this.pending);
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      this.changed.fire();
+      void this.redrawIfChanged();
     }, 250);
+  }
+
+  private async redrawIfChanged(): Promise<void> {
+    const now = this.root ? JSON.stringify(await listRuns({ root: this.root }).catch(() => [])) : '';
+    if (now === this.drawn) return;
+    this.drawn = now;
+    this.changed.fire();
   }
 
   getTreeItem(n: Node): vscode.TreeItem {

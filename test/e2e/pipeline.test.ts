@@ -50,11 +50,13 @@ describe('ProdML pipeline in VS Code', { timeout: 900_000 }, () => {
     assert.match((await run.innerText()).replace(/\s+/g, ' '), /succeeded · manual/);
     // Expand the run; the view refreshes as run files change, so a click can land mid-render and
     // a second click collapses again: select the row, then expand the focused row with the keyboard
-    // (ArrowRight only ever expands).
+    // (ArrowRight only ever expands). An expand that crossed a redraw can leave the row marked
+    // expanded with no children (VS Code: "No tree item with id ..."): then collapse and expand again.
     const ingest = row(/^ingest$/).first();
     for (let i = 0; i < 10 && !(await ingest.isVisible()); i++) {
       if (i === 0 || !(await run.evaluate((e) => e.classList.contains('focused')).catch(() => false))) await run.click().catch(() => undefined);
-      if ((await run.getAttribute('aria-expanded').catch(() => null)) !== 'true') await vscode.page.keyboard.press('ArrowRight');
+      if ((await run.getAttribute('aria-expanded').catch(() => null)) === 'true') await vscode.page.keyboard.press('ArrowLeft');
+      await vscode.page.keyboard.press('ArrowRight');
       await ingest.waitFor({ timeout: 3_000 }).catch(() => undefined);
     }
     for (const step of ['ingest', 'validate', 'train', 'evaluate', 'register', 'promote']) await row(new RegExp(`^${step}$`)).first().waitFor({ timeout: 30_000 });
