@@ -108,7 +108,7 @@ export function denseNet(layers: DenseLayer[]): DenseNet {
   const scratchA = new Float32Array(widest);
   const scratchB = new Float32Array(widest);
   const acc = new Float64Array(widest);
-  const nz: NonZeros = { at: new Int32Array(widest), value: new Float64Array(widest) };
+  const terms: Terms = { at: new Int32Array(widest), value: new Float64Array(widest) };
   const prepared = layers.map(prepare);
   return {
     inputs,
@@ -130,7 +130,7 @@ export function denseNet(layers: DenseLayer[]): DenseNet {
           let at = r * inputs;
           let dst = scratchA;
           for (let l = 0; l < prepared.length; l++) {
-            applyDense(prepared[l]!, src, at, acc, dst, pass === 0 ? nz : undefined);
+            applyDense(prepared[l]!, src, at, acc, dst, terms, pass === 0);
             src = dst;
             at = 0;
             dst = dst === scratchA ? scratchB : scratchA;
@@ -149,62 +149,26 @@ export function denseNet(layers: DenseLayer[]): DenseNet {
   };
 }
 
-/** Scratch for a row's nonzero inputs: their positions and values. */
-interface NonZeros {
+/** Scratch for the terms of a row's sums: their input positions and values. */
+interface Terms {
   at: Int32Array;
   value: Float64Array;
 }
 
 /**
- * out[0..units) = activation(x[at..at+inputs) · kernel + bias) for one row. With `nz`, a row
- * with at least a quarter of zero inputs sums over its nonzero ones only (see forward()).
+ * out[0..units) = activation(x[at..at+inputs) · kernel + bias) for one row. With `skipZeros`,
+ * the sums leave out the zero inputs (see forward()); the other terms keep their order.
  */
-function applyDense(layer: Prepared, x: Float32Array, at: number, acc: Float64Array, out: Float32Array, nz?: NonZeros): void {
+function applyDense(layer: Prepared, x: Float32Array, at: number, acc: Float64Array, out: Float32Array, terms: Terms, skipZeros: boolean): void {
   const { inputs, units, bias, kt } = layer;
+  const { at: idx, value } = terms;
   let n = 0;
-  if (nz) {
-    const { at: idx, value } = nz;
-    for (let i = 0; i < inputs; i++) {
-      const v = x[at + i]!;
-      if (v !== 0) {
-        idx[n] = i;
-        value[n++] = v;
-      }
+  for (let i = 0; i < inputs; i++) {
+    const v = x[at + i]!;
+    if (v !== 0 || !skipZeros) {
+      idx[n] = i;
+      value[n++] = v;
     }
-  }
-  if (nz && 4 * n <= 3 * inputs) {
-    const { at: idx, value } = nz;
-    let j = 0;
-    for (; j + 4 <= units; j += 4) {
-      let s0 = bias ? bias[j]! : 0;
-      let s1 = bias ? bias[j + 1]! : 0;
-      let s2 = bias ? bias[j + 2]! : 0;
-      let s3 = bias ? bias[j + 3]! : 0;
-      const c0 = j * inputs;
-      const c1 = c0 + inputs;
-      const c2 = c1 + inputs;
-      const c3 = c2 + inputs;
-      for (let k = 0; k < n; k++) {
-        const i = idx[k]!;
-        const xi = value[k]!;
-        s0 += xi * kt[c0 + i]!;
-        s1 += xi * kt[c1 + i]!;
-        s2 += xi * kt[c2 + i]!;
-        s3 += xi * kt[c3 + i]!;
-      }
-      acc[j] = s0;
-      acc[j + 1] = s1;
-      acc[j + 2] = s2;
-      acc[j + 3] = s3;
-    }
-    for (; j < units; j++) {
-      let sum = bias ? bias[j]! : 0;
-      const col = j * inputs;
-      for (let k = 0; k < n; k++) sum += value[k]! * kt[col + idx[k]!]!;
-      acc[j] = sum;
-    }
-    activate(layer, acc, out);
-    return;
   }
   // One dot product per unit over a contiguous kernel column, four units at a time: each unit's
   // sum still adds its terms in the same order (so the same float64 result), but four
@@ -219,8 +183,9 @@ function applyDense(layer: Prepared, x: Float32Array, at: number, acc: Float64Ar
     const c1 = c0 + inputs;
     const c2 = c1 + inputs;
     const c3 = c2 + inputs;
-    for (let i = 0; i < inputs; i++) {
-      const xi = x[at + i]!;
+    for (let k = 0; k < n; k++) {
+      const i = idx[k]!;
+      const xi = value[k]!;
       s0 += xi * kt[c0 + i]!;
       s1 += xi * kt[c1 + i]!;
       s2 += xi * kt[c2 + i]!;
@@ -234,7 +199,7 @@ function applyDense(layer: Prepared, x: Float32Array, at: number, acc: Float64Ar
   for (; j < units; j++) {
     let sum = bias ? bias[j]! : 0;
     const col = j * inputs;
-    for (let i = 0; i < inputs; i++) sum += x[at + i]! * kt[col + i]!;
+    for (let k = 0; k < n; k++) sum += value[k]! * kt[col + idx[k]!]!;
     acc[j] = sum;
   }
   activate(layer, acc, out);
