@@ -28,14 +28,19 @@ export function weightedLoss(tf: typeof TF, task: Task, classes: number, pred: T
   return tf.div(tf.sum(tf.mul(perRow, w)), tf.sum(w)) as TF.Scalar;
 }
 
-function rows(data: TrainData, idx: ArrayLike<number>): { x: Float32Array; y: Float32Array; w: Float32Array } {
-  const n = idx.length;
-  const x = new Float32Array(n * data.width);
+/** The rows order[start..end) copied into one batch; an element loop, not a subarray per row (that allocation was a fifth of a DNN epoch). */
+function rows(data: TrainData, order: Uint32Array, start: number, end: number): { x: Float32Array; y: Float32Array; w: Float32Array } {
+  const n = end - start;
+  const width = data.width;
+  const src = data.x;
+  const x = new Float32Array(n * width);
   const y = new Float32Array(n);
   const w = new Float32Array(n);
   for (let k = 0; k < n; k++) {
-    const i = idx[k]!;
-    x.set(data.x.subarray(i * data.width, (i + 1) * data.width), k * data.width);
+    const i = order[start + k]!;
+    const from = i * width;
+    const to = k * width;
+    for (let j = 0; j < width; j++) x[to + j] = src[from + j]!;
     y[k] = data.y[i]!;
     w[k] = data.w ? data.w[i]! : 1;
   }
@@ -57,7 +62,8 @@ export async function trainModel(
   const optimizer = tf.train.adam(p.learning_rate);
   const random = mulberry32(p.seed);
   const n = opts.train.y.length;
-  const order = Array.from({ length: n }, (_, i) => i);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   const evalRows = opts.eval.y.length;
   const evalY = tf.tensor1d(opts.eval.y);
   const evalW = tf.tensor1d(opts.eval.w ?? new Float32Array(evalRows).fill(1));
@@ -81,7 +87,7 @@ export async function trainModel(
       let weight = 0;
       for (let start = 0; start < n; start += p.batch_size) {
         if (signal?.aborted) throw cancelled();
-        const b = rows(opts.train, order.slice(start, start + p.batch_size));
+        const b = rows(opts.train, order, start, Math.min(n, start + p.batch_size));
         const bw = b.w.reduce((a, v) => a + v, 0);
         const loss = tf.tidy((): TF.Scalar => {
           const x = tf.tensor2d(b.x, [b.y.length, opts.train.width]);
