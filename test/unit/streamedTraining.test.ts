@@ -21,6 +21,7 @@ import { loadTf } from '../../src/core/train/backend';
 import { designMatrix, loadTrainedOn, trainSplitRelation } from '../../src/core/train/columnarSplit';
 import { denseRows, encodeRecords, recordLayout } from '../../src/core/train/bucketFiles';
 import { createTrainingTable } from '../../src/core/train/data';
+import { PILE_ROWS } from '../../src/core/train/epochOrder';
 import { trainLinear, trainLinearFrom } from '../../src/core/train/linearTrainer';
 import { trainFromConfig, type TrainProgress } from '../../src/core/train/run';
 import { prepareStreamed, shouldStream } from '../../src/core/train/streamedTraining';
@@ -29,11 +30,11 @@ import { tempDir } from '../helpers/fixtures';
 const ROWS = 3000;
 const TINY = 0.05; // MB: buckets of about a hundred rows
 
-function writeWorkspace(dir: string, split: string, training: string): void {
+function writeWorkspace(dir: string, split: string, training: string, rows = ROWS): void {
   const r = mulberry32(5);
   const lines = ['amount,spend,ratio,color,shop,day,label'];
   const colors = ['red', 'green', 'blue', 'teal'];
-  for (let i = 0; i < ROWS; i++) {
+  for (let i = 0; i < rows; i++) {
     const a = r() * 100 - 20;
     const amount = r() < 0.04 ? '' : a.toFixed(3);
     const spend = r() < 0.1 ? '-3' : (Math.exp(r() * 5) - 1).toFixed(4);
@@ -165,42 +166,59 @@ describe('streamed training past the memory budget', () => {
     });
   }
 
-  test('one batch per epoch: the same weights and eval losses as the in-memory trainer', async () => {
-    const dir = tempDir();
-    writeWorkspace(dir, '{kind: random}', '{}');
-    const project = (await loadProjectConfig(dir))!;
-    const m = await modelOf(dir, TINY);
-    const { tf } = await loadTf();
-    const params = { epochs: 4, batch_size: ROWS, learning_rate: 0.05, seed: 3 };
-    const memory = await DuckSession.open({ allowedDirectories: [dir] });
-    const data = await loadTrainedOn(memory, project, m);
-    const fitted = await fitTransforms(memory, m.features, { relation: await trainSplitRelation(memory, data.table, data.train) });
-    const yOf = (idx: number[]) => Float32Array.from(idx, (i) => data.labels.y[i]!);
-    const inMemory = await trainLinear(tf, {
-      task: 'binary',
-      model: m.model,
-      params,
-      train: { x: designMatrix(fitted, data.features, data.train), y: yOf(data.train), width: fitted.width },
-      eval: { x: designMatrix(fitted, data.features, data.eval), y: yOf(data.eval), width: fitted.width },
+  // The in-memory trainer visits the rows in the streamed layout's order (epochOrder.ts), so the
+  // batches are the same ones: one batch per epoch; mini-batches across many small buckets; and
+  // buckets past PILE_ROWS rows, each shuffled through several piles.
+  const cases = [
+    { name: 'one batch per epoch', rows: ROWS, batch: ROWS, bucketRows: 0 },
+    { name: 'mini-batches of 16 over buckets of about a hundred rows', rows: ROWS, batch: 16, bucketRows: 0 },
+    { name: 'mini-batches of 64 over buckets of several piles', rows: 60_000, batch: 64, bucketRows: 1.5 * PILE_ROWS },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: the same losses and weights as the in-memory trainer`, async () => {
+      const dir = tempDir();
+      // The seed is the model's: the streamed layout's buckets and every epoch's order come from it.
+      writeWorkspace(dir, '{kind: random}', '{seed: 3}', c.rows);
+      const project = (await loadProjectConfig(dir))!;
+      const m = await modelOf(dir, TINY);
+      const { tf } = await loadTf();
+      const params = { epochs: 4, batch_size: c.batch, learning_rate: 0.05, seed: 3 };
+      const memory = await DuckSession.open({ allowedDirectories: [dir] });
+      const data = await loadTrainedOn(memory, project, m);
+      const fitted = await fitTransforms(memory, m.features, { relation: await trainSplitRelation(memory, data.table, data.train) });
+      const yOf = (idx: number[]) => Float32Array.from(idx, (i) => data.labels.y[i]!);
+      memory.close();
+      const session = await DuckSession.open({ allowedDirectories: [dir] });
+      await createTrainingTable(session, project, m);
+      // A budget for buckets of c.bucketRows rows (bucketLayout's arithmetic), or TINY.
+      const budget = c.bucketRows ? (c.bucketRows * 16 * (recordLayout(fitted).stride * 4 + 8)) / 2 ** 20 : TINY;
+      const s = (await prepareStreamed(session, m, budget))!;
+      // Several buckets, each of several rows: the order is not the trivial one.
+      assert.ok(s.buckets >= (c.bucketRows ? 2 : 3), `${s.buckets} buckets`);
+      if (c.bucketRows) assert.ok(s.trainRows / s.buckets > PILE_ROWS, `${s.trainRows} rows in ${s.buckets} buckets`);
+      const inMemory = await trainLinear(tf, {
+        task: 'binary',
+        model: m.model,
+        params,
+        train: { x: designMatrix(fitted, data.features, data.train), y: yOf(data.train), width: fitted.width },
+        eval: { x: designMatrix(fitted, data.features, data.eval), y: yOf(data.eval), width: fitted.width },
+        layout: { rowNumbers: data.train, buckets: s.buckets },
+      });
+      const streamed = await trainLinearFrom(tf, { task: 'binary', model: m.model, params, source: s.source });
+      s.close();
+      session.close();
+      for (let e = 0; e < 4; e++) {
+        assert.ok(Math.abs(inMemory.history[e]!.loss - streamed.history[e]!.loss) < 1e-9, `epoch ${e + 1} loss`);
+        assert.ok(Math.abs(inMemory.history[e]!.evalLoss - streamed.history[e]!.evalLoss) < 1e-9, `epoch ${e + 1} eval loss`);
+      }
+      const [ka, ba] = inMemory.model.getWeights().map((t) => t.dataSync());
+      const [kb, bb] = streamed.model.getWeights().map((t) => t.dataSync());
+      for (let j = 0; j < ka!.length; j++) assert.ok(Math.abs(ka![j]! - kb![j]!) < 1e-6, `weight ${j}: ${ka![j]} vs ${kb![j]}`);
+      assert.ok(Math.abs(ba![0]! - bb![0]!) < 1e-6);
+      // The weights moved from their start: the comparison is not of two untrained models.
+      assert.ok(Math.max(...Array.from(ka!, Math.abs)) > 0.2);
     });
-    memory.close();
-    const session = await DuckSession.open({ allowedDirectories: [dir] });
-    await createTrainingTable(session, project, m);
-    const s = (await prepareStreamed(session, m, TINY))!;
-    const streamed = await trainLinearFrom(tf, { task: 'binary', model: m.model, params, source: s.source });
-    s.close();
-    session.close();
-    for (let e = 0; e < 4; e++) {
-      assert.ok(Math.abs(inMemory.history[e]!.loss - streamed.history[e]!.loss) < 1e-9, `epoch ${e + 1} loss`);
-      assert.ok(Math.abs(inMemory.history[e]!.evalLoss - streamed.history[e]!.evalLoss) < 1e-9, `epoch ${e + 1} eval loss`);
-    }
-    const [ka, ba] = inMemory.model.getWeights().map((t) => t.dataSync());
-    const [kb, bb] = streamed.model.getWeights().map((t) => t.dataSync());
-    for (let j = 0; j < ka!.length; j++) assert.ok(Math.abs(ka![j]! - kb![j]!) < 1e-6, `weight ${j}: ${ka![j]} vs ${kb![j]}`);
-    assert.ok(Math.abs(ba![0]! - bb![0]!) < 1e-6);
-    // The weights moved from their start: the comparison is not of two untrained models.
-    assert.ok(Math.max(...Array.from(ka!, Math.abs)) > 0.2);
-  });
+  }
 
   test('mini-batches: the same eval rows, AUC and baseline as in memory; the same model twice for a seed', async () => {
     const dir = tempDir();

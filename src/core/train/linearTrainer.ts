@@ -1,17 +1,17 @@
 /**
  * Linear and logistic models trained by a tight loop over typed arrays: the same job as the tfjs
- * loop in trainer.ts (the same seeded initial weights from buildModel, the same Fisher-Yates batch
- * order, Adam with tfjs's defaults, the weighted loss, the eval loss after every epoch, early
+ * loop in trainer.ts (the same seeded initial weights from buildModel, the same batch order
+ * (epochOrder.ts), Adam with tfjs's defaults, the weighted loss, the eval loss after every epoch, early
  * stopping keeping the best weights), without a tensor dispatch per op: at 800k rows of 59
  * inputs an epoch is a few hundred milliseconds instead of seconds. Sums run in float64; the
  * result is written back into the tfjs model, so saving and scoring are unchanged.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { mulberry32 } from '../demo/random';
 import { cancelled } from '../errors';
 import type { Records } from './bucketFiles';
 import { buildModel, type ModelSpec, type Task } from './model';
-import type { EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
+import { EpochOrder } from './epochOrder';
+import type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
 
 const EPS = 1e-7;
 const BETA1 = 0.9;
@@ -29,7 +29,7 @@ export function isLinear(spec: ModelSpec, task: Task): boolean {
 /**
  * Where an epoch's rows come from: blocks of rows (a row-major design matrix with labels and
  * weights) and, in each, the order to visit them. In memory (one block: the whole training split
- * in a seeded Fisher-Yates order) or streamed from DuckDB (train/streamedTraining.ts: shuffled
+ * in epochOrder.ts's order) or streamed from DuckDB (train/streamedTraining.ts: shuffled
  * buckets, each permuted). A batch runs across block boundaries, so the blocks' sizes never
  * change which rows form a batch.
  */
@@ -55,25 +55,23 @@ export type EpochBlock = {
 
 export async function trainLinear(
   tf: typeof TF,
-  opts: { task: Task; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData },
+  opts: { task: Task; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; layout?: EpochLayout },
   onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
   signal?: AbortSignal,
 ): Promise<TrainResult> {
-  return trainLinearFrom(tf, { ...opts, source: inMemorySource(opts.train, opts.eval, opts.params?.seed ?? 42) }, onEpoch, signal);
+  return trainLinearFrom(tf, { ...opts, source: inMemorySource(opts.train, opts.eval, opts.params?.seed ?? 42, opts.layout) }, onEpoch, signal);
 }
 
-/** The training split held in memory: one block per epoch, the seeded Fisher-Yates order of trainer.ts. */
-export function inMemorySource(train: TrainData, evalData: TrainData, seed: number): EpochSource {
+/** The training split held in memory: one block per epoch, in epochOrder.ts's order (the streamed path's, for the same layout). */
+export function inMemorySource(train: TrainData, evalData: TrainData, seed: number, layout?: EpochLayout): EpochSource {
   const n = train.y.length;
+  const orders = epochOrderOf(n, seed, layout);
   const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const random = mulberry32(seed);
   return {
     width: train.width,
     rows: n,
-    async *blocks() {
-      shuffle(order, random);
-      yield { x: train.x, y: train.y, w: train.w, order };
+    async *blocks(epoch) {
+      yield { x: train.x, y: train.y, w: train.w, order: orders.permutation(epoch, order) };
     },
     async evalLoss(theta, binary) {
       return linearLoss(theta, evalData, binary);
@@ -81,14 +79,13 @@ export function inMemorySource(train: TrainData, evalData: TrainData, seed: numb
   };
 }
 
-/** Fisher-Yates with a seeded generator: the same order every run. */
-export function shuffle(order: Int32Array, random: () => number): void {
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
+/** The epoch orders of `n` training positions: the layout's, or one bucket with positions as row numbers. */
+export function epochOrderOf(n: number, seed: number, layout?: EpochLayout): EpochOrder {
+  if (layout && layout.rowNumbers.length !== n) throw new Error(`epoch layout: ${layout.rowNumbers.length} row numbers for ${n} training rows`);
+  if (layout) return new EpochOrder(layout.rowNumbers, seed, layout.buckets);
+  const positions = new Int32Array(n);
+  for (let i = 0; i < n; i++) positions[i] = i;
+  return new EpochOrder(positions, seed, 1);
 }
 
 export async function trainLinearFrom(

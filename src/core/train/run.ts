@@ -25,7 +25,8 @@ import type { FittedTransforms } from '../features/spec';
 import { loadTf, type BackendName } from './backend';
 import { createTrainingTable, type TrainingData } from './data';
 import { trainLinearFrom } from './linearTrainer';
-import { DEFAULT_MEMORY_BUDGET_MB, prepareStreamed, shouldStream, type StreamedData } from './streamedTraining';
+import { recordLayout } from './bucketFiles';
+import { bucketLayout, DEFAULT_MEMORY_BUDGET_MB, prepareStreamed, shouldStream, type StreamedData } from './streamedTraining';
 import type { TrainResult } from './trainTypes';
 import { designMatrix, loadTrainedOn, timeRangeOf, timesOf, trainSplitRelation } from './columnarSplit';
 import { valueAt } from './columns';
@@ -257,9 +258,12 @@ async function trainInMemory(session: DuckSession, project: ProjectConfig, m: Mo
   };
   const evalData = { x: designMatrix(fitted, data.features, evalIdx), y: yOf(evalIdx), width: fitted.width };
 
+  // The epochs visit the rows in the order streaming them under the same budget would: crossing
+  // the budget changes where the rows are read from, not the model a seed gives.
+  const { buckets } = bucketLayout(m.training.memory_budget_mb ?? DEFAULT_MEMORY_BUDGET_MB, recordLayout(fitted), trainIdx.length);
   const result = await trainModel(
     tf,
-    { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData },
+    { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData, layout: { rowNumbers: trainIdx, buckets } },
     (r) => opts.onProgress?.({ phase: 'training', ...r }),
     opts.signal,
   );

@@ -14,13 +14,12 @@
  * The split is the in-memory path's (splitBy in split.ts): rows whose label is unusable are left
  * out, then a random split draws `unit(k, seed)` for the k-th kept row, a time split cuts at the
  * same instant. So both paths train on the same rows, fit the same transforms and evaluate the
- * same rows. The batch order differs (buckets, not one Fisher-Yates over all rows), so the weights
- * agree only statistically; with one batch per epoch they agree to float tolerance
- * (test/unit/streamedTraining.test.ts).
+ * same rows. Each epoch visits them in epochOrder.ts's order, which the in-memory path draws too
+ * (given the bucket count, bucketLayout), so the two give the same batches and the same model
+ * to float tolerance (test/unit/streamedTraining.test.ts).
  */
 import fs from 'node:fs';
 import { chunkColumnJS, chunkTypedColumn, numericVector, readColumns, sqlIdent, type ColumnRead, type DuckSession, type NumberColumn, type TypedColumn } from '../data/duckdb';
-import { mulberry32 } from '../demo/random';
 import { badInput } from '../errors';
 import { CompensatedSum } from '../evaluate/summation';
 import type { Baseline } from '../evaluate/baseline';
@@ -31,7 +30,8 @@ import type { ModelConfig } from '../project/config';
 import { valueAt } from './columns';
 import { dropTrainingTable, encodeLabelValues, TRAINING_TABLE } from './data';
 import { denseRows, encodeRecords, readRecords, RecordFiles, recordLayout, recordsFolder, type RecordLayout, type Records } from './bucketFiles';
-import { addRecordsLoss, isLinear, shuffle, type EpochSource } from './linearTrainer';
+import { bucketOf, drawPiles, epochBuckets, shuffle } from './epochOrder';
+import { addRecordsLoss, isLinear, type EpochSource } from './linearTrainer';
 import { unit } from './split';
 
 /** training.memory_budget_mb when prodml.yaml sets none. */
@@ -230,12 +230,10 @@ export async function prepareStreamed(
 
   // The layout: one pass over the rows in row order; each row transformed once and written as a
   // record (bucketFiles.ts), a training row into the bucket a seeded hash of its row picks (a
-  // random subset each), an eval row into the eval files in row order. A bucket is a sixteenth of
-  // the budget (in memory at once: the one trained on, its piles, the one read ahead; a smaller
-  // bucket also shortens the wait for an epoch's first read); DuckDB has a quarter (run.ts).
+  // random subset each), an eval row into the eval files in row order. Buckets are sized by
+  // bucketLayout; DuckDB has a quarter of the budget (run.ts).
   const layout = recordLayout(fitted);
-  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 16 / (layout.stride * 4 + 8)));
-  const buckets = Math.max(1, Math.ceil(trainRows / bucketRows));
+  const { bucketRows, buckets } = bucketLayout(budgetMb, layout, trainRows);
   const dir = recordsFolder();
   const trainFiles = new RecordFiles(dir, 'train', layout);
   const evalFiles = new RecordFiles(dir, 'eval', layout);
@@ -319,13 +317,7 @@ export async function prepareStreamed(
   /** A bucket's records, in row order (the layout wrote them so). */
   const bucket = (b: number, sig?: AbortSignal) => (trainCounts[b] ? readRecords(trainFiles.file(b), layout, sig) : Promise.resolve(emptyRecords(layout)));
   /** An epoch's seeded bucket order, and its generator (which then draws the piles and their orders). */
-  const epochOrder = (epoch: number) => {
-    const random = mulberry32((seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0);
-    const order = new Int32Array(buckets);
-    for (let b = 0; b < buckets; b++) order[b] = b;
-    shuffle(order, random);
-    return { random, order };
-  };
+  const epochOrder = (epoch: number) => epochBuckets(seed, epoch, buckets);
   /** The next epoch's first bucket, read while this epoch's last one trains. */
   let ahead: { epoch: number; read: Promise<Records> } | undefined;
   const source: EpochSource = {
@@ -348,10 +340,7 @@ export async function prepareStreamed(
           ahead = { epoch: epoch + 1, read: bucket(epochOrder(epoch + 1).order[0]!, sig) };
           ahead.read.catch(() => undefined);
         }
-        // The bucket's rows in a seeded uniformly random order (Rao-Sandelius): each row goes
-        // to a random pile of about PILE_ROWS rows (one sequential pass), then each pile, small
-        // enough for the cache, is trained on in a Fisher-Yates order. One Fisher-Yates over the
-        // whole bucket waits on a cache miss per row (3x an epoch's time at 2M rows).
+        // The bucket's rows in epochOrder.ts's order: moved into piles, each pile permuted.
         if (piles.length < cur.i32.length) {
           piles = new Int32Array(cur.i32.length);
           pilesF32 = new Float32Array(piles.buffer);
@@ -463,26 +452,16 @@ async function timeAt(session: DuckSession, relation: string, ms: string, at: nu
   return Number(cut?.['cut']);
 }
 
-/** Rows per pile of an epoch's shuffle (1.4 MB for bench:scale's 22-field records). */
-const PILE_ROWS = 16_384;
-
 /**
- * The records of `r` moved into `out` pile after pile, each row to a pile drawn at random (the
- * first stage of a Rao-Sandelius shuffle); returns where each pile starts (in rows), and its end.
+ * The records of `r` moved into `out` pile after pile, each row to the pile drawPiles draws for
+ * it; returns where each pile starts (in rows), and its end.
  */
 function scatterToPiles(r: Records, random: () => number, out: Int32Array): Int32Array {
   const { rows, i32 } = r;
   const stride = r.layout.stride;
-  const count = Math.max(1, Math.ceil(rows / PILE_ROWS));
   const pileOf = new Uint16Array(rows);
-  const starts = new Int32Array(count + 1);
-  for (let i = 0; i < rows; i++) {
-    const p = Math.floor(random() * count);
-    pileOf[i] = p;
-    starts[p + 1] = starts[p + 1]! + 1;
-  }
-  for (let p = 0; p < count; p++) starts[p + 1] = starts[p + 1]! + starts[p]!;
-  const fill = starts.slice(0, count);
+  const starts = drawPiles(rows, random, pileOf);
+  const fill = starts.slice(0, starts.length - 1);
   for (let i = 0, at = 0; i < rows; i++, at += stride) {
     let o = fill[pileOf[i]!]!++ * stride;
     for (let j = 0; j < stride; j++) out[o++] = i32[at + j]!;
@@ -498,13 +477,14 @@ function rowNumbers(chunk: Parameters<typeof chunkColumnJS>[0]): ArrayLike<numbe
   return numericVector(chunk, 0)?.values ?? (chunk.getColumnVector(0).toArray() as number[]);
 }
 
-/** A training row's bucket: a seeded integer hash of its row number (murmur3's finalizer). */
-export function bucketOf(row: number, seed: number, buckets: number): number {
-  let h = (row ^ Math.imul(seed, 0x9e3779b1)) | 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) % buckets;
+/**
+ * How many training rows a bucket holds under a memory budget, and so how many buckets: a
+ * sixteenth of the budget each (in memory at once: the one trained on, its piles, the one read
+ * ahead; a smaller bucket also shortens the wait for an epoch's first read).
+ */
+export function bucketLayout(budgetMb: number, layout: RecordLayout, trainRows: number): { bucketRows: number; buckets: number } {
+  const bucketRows = Math.max(64, Math.floor((budgetMb * 2 ** 20) / 16 / (layout.stride * 4 + 8)));
+  return { bucketRows, buckets: Math.max(1, Math.ceil(trainRows / bucketRows)) };
 }
 
 function emptyRecords(layout: RecordLayout): Records {

@@ -15,6 +15,15 @@ export interface TrainParams {
   memory_budget_mb?: number;
 }
 
+/**
+ * The streamed layout whose epoch order in-memory training reproduces (epochOrder.ts): each
+ * training row's row number, and the bucket count. Without one: one bucket, in position order.
+ */
+export interface EpochLayout {
+  rowNumbers: ArrayLike<number>;
+  buckets: number;
+}
+
 export interface TrainData {
   /** Row-major inputs, rows × width (from transformRows). */
   x: Float32Array;

@@ -5,13 +5,12 @@
  * reports every epoch.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { mulberry32 } from '../demo/random';
 import { cancelled } from '../errors';
-import { isLinear, trainLinear } from './linearTrainer';
+import { epochOrderOf, isLinear, trainLinear } from './linearTrainer';
 import { buildModel, type ModelSpec, type Task } from './model';
-import type { EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
+import type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
 
-export type { EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
+export type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
 
 const EPS = 1e-7;
 
@@ -29,7 +28,7 @@ export function weightedLoss(tf: typeof TF, task: Task, classes: number, pred: T
 }
 
 /** The rows order[start..end) copied into one batch; an element loop, not a subarray per row (that allocation was a fifth of a DNN epoch). */
-function rows(data: TrainData, order: Uint32Array, start: number, end: number): { x: Float32Array; y: Float32Array; w: Float32Array } {
+function rows(data: TrainData, order: Int32Array, start: number, end: number): { x: Float32Array; y: Float32Array; w: Float32Array } {
   const n = end - start;
   const width = data.width;
   const src = data.x;
@@ -49,7 +48,7 @@ function rows(data: TrainData, order: Uint32Array, start: number, end: number): 
 
 export async function trainModel(
   tf: typeof TF,
-  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; /** 'tfjs' trains linear models with tfjs too (the reference the typed-array loop is tested against). */ engine?: 'auto' | 'tfjs' },
+  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; /** 'tfjs' trains linear models with tfjs too (the reference the typed-array loop is tested against). */ engine?: 'auto' | 'tfjs'; layout?: EpochLayout },
   /** Called after each epoch with the model as trained so far; returning 'stop' ends training there (the best weights are kept). */
   onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
   signal?: AbortSignal,
@@ -60,10 +59,9 @@ export async function trainModel(
   const classes = opts.classes ?? 2;
   const model = buildModel(tf, opts.model, opts.task, opts.train.width, classes, p.seed);
   const optimizer = tf.train.adam(p.learning_rate);
-  const random = mulberry32(p.seed);
   const n = opts.train.y.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
+  const orders = epochOrderOf(n, p.seed, opts.layout);
+  const order = new Int32Array(n);
   const evalRows = opts.eval.y.length;
   const evalY = tf.tensor1d(opts.eval.y);
   const evalW = tf.tensor1d(opts.eval.w ?? new Float32Array(evalRows).fill(1));
@@ -75,14 +73,8 @@ export async function trainModel(
   try {
     for (let epoch = 1; epoch <= p.epochs; epoch++) {
       const started = performance.now();
-      // Fisher-Yates with the seeded generator: the same batches in the same order every run.
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        // A temporary, not a destructuring swap: that allocates an array per row (4x slower).
-        const t = order[i]!;
-        order[i] = order[j]!;
-        order[j] = t;
-      }
+      // The seeded order of epochOrder.ts: the same batches in the same order every run.
+      orders.permutation(epoch, order);
       let total = 0;
       let weight = 0;
       for (let start = 0; start < n; start += p.batch_size) {
