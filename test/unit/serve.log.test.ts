@@ -35,6 +35,11 @@ describe('prediction records', () => {
       { request_id: 'a1b2c3d4-1z-0', time: '2025-03-01T10:00:00.123Z', model: 'baby_weight', version: 3, route: 'primary', inputs, prediction: 7.25 },
       { request_id: 'client "42"-7', time: '2025-03-01T10:00:00.123Z', model: 'm-ü', version: 12, route: 'canary', key: 'B2025-"1"', inputs: {}, prediction: { a: 0.25, 'b"': 0.75 }, pinned: 'labels/candidate', static: true, oov: ['mother_race', 'plurality'] },
       { request_id: 'x-1', time: '2025-03-01T10:00:00.000Z', model: 'm', version: 1, route: 'shadow', inputs, prediction: Number.NaN, oov: ['f'] },
+      // Plain strings written as they are, and the numbers JSON writes its own way (-0, exponents, infinities).
+      { request_id: 'ab.c:d_e-0', time: '2025-03-01T10:00:00.000Z', model: 'baby_weight', version: 2, route: 'primary', key: 'B2025-00001 /~', inputs, prediction: -0 },
+      { request_id: 'x-2', time: '2025-03-01T10:00:00.000Z', model: 'm', version: 1, route: 'primary', key: 'tab\there\u007f', inputs, prediction: 1e21 },
+      { request_id: 'x-3', time: '2025-03-01T10:00:00.000Z', model: 'm', version: 1, route: 'primary', key: '\ud800', inputs, prediction: Number.NEGATIVE_INFINITY },
+      { request_id: 'x-4', time: '2025-03-01T10:00:00.000Z', model: 'm', version: 1, route: 'primary', inputs, prediction: 1.5e-7 },
     ];
     for (const c of cases) {
       const [rid, i] = [c.request_id.slice(0, c.request_id.lastIndexOf('-')), Number(c.request_id.slice(c.request_id.lastIndexOf('-') + 1))];

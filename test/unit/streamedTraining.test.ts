@@ -22,7 +22,7 @@ import { designMatrix, loadTrainedOn, trainSplitRelation } from '../../src/core/
 import { denseRows, encodeRecords, recordLayout } from '../../src/core/train/bucketFiles';
 import { createTrainingTable } from '../../src/core/train/data';
 import { PILE_ROWS } from '../../src/core/train/epochOrder';
-import { trainLinear, trainLinearFrom } from '../../src/core/train/linearTrainer';
+import { inMemorySource, trainLinear, trainLinearFrom } from '../../src/core/train/linearTrainer';
 import { trainFromConfig, type TrainProgress } from '../../src/core/train/run';
 import { prepareStreamed, shouldStream } from '../../src/core/train/streamedTraining';
 import { tempDir } from '../helpers/fixtures';
@@ -196,25 +196,37 @@ describe('streamed training past the memory budget', () => {
       // Several buckets, each of several rows: the order is not the trivial one.
       assert.ok(s.buckets >= (c.bucketRows ? 2 : 3), `${s.buckets} buckets`);
       if (c.bucketRows) assert.ok(s.trainRows / s.buckets > PILE_ROWS, `${s.trainRows} rows in ${s.buckets} buckets`);
-      const inMemory = await trainLinear(tf, {
-        task: 'binary',
-        model: m.model,
-        params,
-        train: { x: designMatrix(fitted, data.features, data.train), y: yOf(data.train), width: fitted.width },
-        eval: { x: designMatrix(fitted, data.features, data.eval), y: yOf(data.eval), width: fitted.width },
-        layout: { rowNumbers: data.train, buckets: s.buckets },
-      });
       const streamed = await trainLinearFrom(tf, { task: 'binary', model: m.model, params, source: s.source });
       s.close();
       session.close();
-      for (let e = 0; e < 4; e++) {
-        assert.ok(Math.abs(inMemory.history[e]!.loss - streamed.history[e]!.loss) < 1e-9, `epoch ${e + 1} loss`);
-        assert.ok(Math.abs(inMemory.history[e]!.evalLoss - streamed.history[e]!.evalLoss) < 1e-9, `epoch ${e + 1} eval loss`);
-      }
-      const [ka, ba] = inMemory.model.getWeights().map((t) => t.dataSync());
       const [kb, bb] = streamed.model.getWeights().map((t) => t.dataSync());
-      for (let j = 0; j < ka!.length; j++) assert.ok(Math.abs(ka![j]! - kb![j]!) < 1e-6, `weight ${j}: ${ka![j]} vs ${kb![j]}`);
-      assert.ok(Math.abs(ba![0]! - bb![0]!) < 1e-6);
+      // In memory: dense rows, and the same rows as records (the streamed path's loop).
+      let ka: Float32Array | Int32Array | Uint8Array | undefined;
+      for (const records of [undefined, recordLayout(fitted)]) {
+        const inMemory = await trainLinear(tf, {
+          task: 'binary',
+          model: m.model,
+          params,
+          train: { x: designMatrix(fitted, data.features, data.train), y: yOf(data.train), width: fitted.width },
+          eval: { x: designMatrix(fitted, data.features, data.eval), y: yOf(data.eval), width: fitted.width },
+          layout: { rowNumbers: data.train, buckets: s.buckets },
+          records,
+        });
+        const how = records ? 'records' : 'dense';
+        if (records) {
+          // The records path is the one taken (a one-hot group with another value would train dense).
+          const src = inMemorySource({ x: designMatrix(fitted, data.features, data.train), y: yOf(data.train), width: fitted.width }, { x: new Float32Array(0), y: new Float32Array(0), width: fitted.width }, 3, undefined, records);
+          for await (const block of src.blocks(1)) assert.ok('records' in block && block.records.rows === data.train.length);
+        }
+        for (let e = 0; e < 4; e++) {
+          assert.ok(Math.abs(inMemory.history[e]!.loss - streamed.history[e]!.loss) < 1e-9, `${how}: epoch ${e + 1} loss`);
+          assert.ok(Math.abs(inMemory.history[e]!.evalLoss - streamed.history[e]!.evalLoss) < 1e-9, `${how}: epoch ${e + 1} eval loss`);
+        }
+        const [k, b] = inMemory.model.getWeights().map((t) => t.dataSync());
+        for (let j = 0; j < k!.length; j++) assert.ok(Math.abs(k![j]! - kb![j]!) < 1e-6, `${how}: weight ${j}: ${k![j]} vs ${kb![j]}`);
+        assert.ok(Math.abs(b![0]! - bb![0]!) < 1e-6);
+        ka = k;
+      }
       // The weights moved from their start: the comparison is not of two untrained models.
       assert.ok(Math.max(...Array.from(ka!, Math.abs)) > 0.2);
     });

@@ -8,7 +8,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { cancelled } from '../errors';
-import type { Records } from './bucketFiles';
+import { encodeRecords, type RecordLayout, type Records } from './bucketFiles';
 import { buildModel, type ModelSpec, type Task } from './model';
 import { EpochOrder } from './epochOrder';
 import type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
@@ -55,28 +55,48 @@ export type EpochBlock = {
 
 export async function trainLinear(
   tf: typeof TF,
-  opts: { task: Task; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; layout?: EpochLayout },
+  opts: { task: Task; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; layout?: EpochLayout; records?: RecordLayout },
   onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
   signal?: AbortSignal,
 ): Promise<TrainResult> {
-  return trainLinearFrom(tf, { ...opts, source: inMemorySource(opts.train, opts.eval, opts.params?.seed ?? 42, opts.layout) }, onEpoch, signal);
+  return trainLinearFrom(tf, { ...opts, source: inMemorySource(opts.train, opts.eval, opts.params?.seed ?? 42, opts.layout, opts.records) }, onEpoch, signal);
 }
 
-/** The training split held in memory: one block per epoch, in epochOrder.ts's order (the streamed path's, for the same layout). */
-export function inMemorySource(train: TrainData, evalData: TrainData, seed: number, layout?: EpochLayout): EpochSource {
+/**
+ * The training split held in memory: one block per epoch, in epochOrder.ts's order (the streamed
+ * path's, for the same layout). Given the transforms' record layout, and rows of one weight, it
+ * trains on records as the streamed path does (a one-hot group is one added weight, not its
+ * width of multiplies: 20 terms a row instead of 59 for bench:train's inputs).
+ */
+export function inMemorySource(train: TrainData, evalData: TrainData, seed: number, layout?: EpochLayout, recordsLayout?: RecordLayout): EpochSource {
   const n = train.y.length;
   const orders = epochOrderOf(n, seed, layout);
   const order = new Int32Array(n);
+  const records = recordsLayout && !train.w ? asRecords(recordsLayout, train) : undefined;
   return {
     width: train.width,
     rows: n,
     async *blocks(epoch) {
-      yield { x: train.x, y: train.y, w: train.w, order: orders.permutation(epoch, order) };
+      orders.permutation(epoch, order);
+      yield records ? { records, order } : { x: train.x, y: train.y, w: train.w, order };
     },
     async evalLoss(theta, binary) {
       return linearLoss(theta, evalData, binary);
     },
   };
+}
+
+/** The rows as records (row numbers are positions), or undefined when a one-hot group holds another value than 0 or 1: those train dense. */
+function asRecords(layout: RecordLayout, train: TrainData): Records | undefined {
+  const n = train.y.length;
+  const f32 = new Float32Array(n * layout.stride);
+  const out = { f32, i32: new Int32Array(f32.buffer) };
+  try {
+    for (let i = 0; i < n; i++) encodeRecords(layout, train.x, i, train.y[i]!, i, out, i * layout.stride);
+  } catch {
+    return undefined;
+  }
+  return { rows: n, ...out, layout };
 }
 
 /** The epoch orders of `n` training positions: the layout's, or one bucket with positions as row numbers. */

@@ -260,10 +260,11 @@ async function trainInMemory(session: DuckSession, project: ProjectConfig, m: Mo
 
   // The epochs visit the rows in the order streaming them under the same budget would: crossing
   // the budget changes where the rows are read from, not the model a seed gives.
-  const { buckets } = bucketLayout(m.training.memory_budget_mb ?? DEFAULT_MEMORY_BUDGET_MB, recordLayout(fitted), trainIdx.length);
+  const records = recordLayout(fitted);
+  const { buckets } = bucketLayout(m.training.memory_budget_mb ?? DEFAULT_MEMORY_BUDGET_MB, records, trainIdx.length);
   const result = await trainModel(
     tf,
-    { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData, layout: { rowNumbers: trainIdx, buckets } },
+    { task: m.task, classes, model: m.model, params: m.training, train, eval: evalData, layout: { rowNumbers: trainIdx, buckets }, records },
     (r) => opts.onProgress?.({ phase: 'training', ...r }),
     opts.signal,
   );

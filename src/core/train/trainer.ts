@@ -8,6 +8,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { cancelled } from '../errors';
 import { epochOrderOf, isLinear, trainLinear } from './linearTrainer';
 import { buildModel, type ModelSpec, type Task } from './model';
+import type { RecordLayout } from './bucketFiles';
 import type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
 
 export type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
@@ -48,7 +49,7 @@ function rows(data: TrainData, order: Int32Array, start: number, end: number): {
 
 export async function trainModel(
   tf: typeof TF,
-  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; /** 'tfjs' trains linear models with tfjs too (the reference the typed-array loop is tested against). */ engine?: 'auto' | 'tfjs'; layout?: EpochLayout },
+  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; /** 'tfjs' trains linear models with tfjs too (the reference the typed-array loop is tested against). */ engine?: 'auto' | 'tfjs'; layout?: EpochLayout; /** The transforms' record layout: linear models then train on records (linearTrainer.ts). */ records?: RecordLayout },
   /** Called after each epoch with the model as trained so far; returning 'stop' ends training there (the best weights are kept). */
   onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
   signal?: AbortSignal,
