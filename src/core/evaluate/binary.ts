@@ -1,7 +1,8 @@
 /** Binary classification metrics on predicted probabilities of class 1. */
 import { linspace } from './binning';
 import { checkBinary } from './checkInputs';
-import { CompensatedSum, weightedMean } from './summation';
+import { curveWalk, rankingAreas } from './rankCurve';
+import { CompensatedSum, weightedMeanOf } from './summation';
 import type { BinaryData, BinaryMetrics } from './types';
 
 /** Rows at or above the threshold are predicted positive: the convention of sklearn's curve thresholds. */
@@ -19,12 +20,12 @@ export function binaryMetrics(data: BinaryData, options: { threshold?: number } 
   const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
   const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  const curve = binaryCurve(data);
+  const areas = rankingAreas(curveWalk(data));
   return {
     accuracy: (tp + tn) / (tp + fp + fn + tn),
     log_loss: binaryLogLoss(data),
-    auc: rocAucFromCurve(curve),
-    pr_auc: averagePrecisionFromCurve(curve),
+    auc: areas.auc,
+    pr_auc: areas.pr_auc,
     precision,
     recall,
     f1,
@@ -52,115 +53,31 @@ export function confusionAtThreshold(data: BinaryData, threshold: number): { tp:
  * each row by its sum, then the weighted mean of −ln(probability of the true class).
  */
 export function binaryLogLoss(data: BinaryData): number {
-  const n = data.labels.length;
-  const loss = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = Math.min(Math.max(data.scores[i]!, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
+  const { labels, scores } = data;
+  return weightedMeanOf(labels.length, (i) => {
+    const p = Math.min(Math.max(scores[i]!, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
     const q = 1 - p;
-    loss[i] = -Math.log((data.labels[i] === 1 ? p : q) / (q + p));
-  }
-  return weightedMean(loss, data.weights);
+    return -Math.log((labels[i] === 1 ? p : q) / (q + p));
+  }, data.weights);
 }
 
 /** sklearn's brier_score_loss: weighted mean of (label − score)². */
 export function brierScore(data: BinaryData): number {
-  const sq = new Float64Array(data.labels.length);
-  for (let i = 0; i < sq.length; i++) {
-    const d = data.labels[i]! - data.scores[i]!;
-    sq[i] = d * d;
-  }
-  return weightedMean(sq, data.weights);
-}
-
-/**
- * sklearn's _binary_clf_curve: cumulative (weighted) false and true positives at each distinct
- * score, from the highest score down. Tied scores form one step, which is what makes ties count
- * half in the ROC area.
- */
-export interface BinaryCurve {
-  fps: Float64Array;
-  tps: Float64Array;
-  thresholds: Float64Array;
-}
-
-export function binaryCurve(data: BinaryData): BinaryCurve {
-  const { labels, scores, weights } = data;
-  // Zero-weight rows are dropped first, as sklearn does, so they cannot add a threshold.
-  const kept: number[] = [];
-  for (let i = 0; i < labels.length; i++) if (!weights || weights[i] !== 0) kept.push(i);
-  // sklearn reverses a stable ascending sort, so tied rows are visited in reverse row order;
-  // following it keeps the weighted running sums identical term by term.
-  const order = Uint32Array.from(kept).sort((a, b) => scores[b]! - scores[a]! || b - a);
-  const fps: number[] = [];
-  const tps: number[] = [];
-  const thresholds: number[] = [];
-  const tp = new CompensatedSum();
-  const fp = new CompensatedSum();
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
-    const w = weights ? weights[i]! : 1;
-    if (labels[i] === 1) tp.add(w);
-    else fp.add(w);
-    const next = order[k + 1];
-    if (next === undefined || scores[next] !== scores[i]) {
-      tps.push(tp.value);
-      fps.push(fp.value);
-      thresholds.push(scores[i]!);
-    }
-  }
-  return { fps: Float64Array.from(fps), tps: Float64Array.from(tps), thresholds: Float64Array.from(thresholds) };
-}
-
-/**
- * sklearn's roc_auc_score: the trapezoid rule over the ROC points (0, 0) and (FPR, TPR) at every
- * distinct threshold. NaN when the data hold only one class (sklearn raises).
- */
-export function rocAucFromCurve({ fps, tps }: BinaryCurve): number {
-  const m = fps.length;
-  const fpTotal = fps[m - 1] ?? 0;
-  const tpTotal = tps[m - 1] ?? 0;
-  if (!(fpTotal > 0 && tpTotal > 0)) return NaN;
-  const area = new CompensatedSum();
-  let x0 = 0;
-  let y0 = 0;
-  for (let i = 0; i < m; i++) {
-    const x = fps[i]! / fpTotal;
-    const y = tps[i]! / tpTotal;
-    area.add(((x - x0) * (y + y0)) / 2);
-    x0 = x;
-    y0 = y;
-  }
-  return area.value;
-}
-
-/**
- * sklearn's average_precision_score: Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct thresholds from the highest,
- * with R₋₁ = 0 — a step function, not a trapezoid. With no positive row sklearn sets recall to 1
- * everywhere, which makes the score 0.
- */
-export function averagePrecisionFromCurve({ fps, tps }: BinaryCurve): number {
-  const m = fps.length;
-  const tpTotal = tps[m - 1] ?? 0;
-  const ap = new CompensatedSum();
-  let previousRecall = 0;
-  for (let i = 0; i < m; i++) {
-    const predicted = tps[i]! + fps[i]!;
-    const precision = predicted !== 0 ? tps[i]! / predicted : 0;
-    const recall = tpTotal === 0 ? 1 : tps[i]! / tpTotal;
-    ap.add((recall - previousRecall) * precision);
-    previousRecall = recall;
-  }
-  return ap.value;
+  const { labels, scores } = data;
+  return weightedMeanOf(labels.length, (i) => {
+    const d = labels[i]! - scores[i]!;
+    return d * d;
+  }, data.weights);
 }
 
 export function rocAuc(data: BinaryData): number {
   checkBinary(data);
-  return rocAucFromCurve(binaryCurve(data));
+  return rankingAreas(curveWalk(data)).auc;
 }
 
 export function averagePrecision(data: BinaryData): number {
   checkBinary(data);
-  return averagePrecisionFromCurve(binaryCurve(data));
+  return rankingAreas(curveWalk(data)).pr_auc;
 }
 
 /** A reliability bin: scores in (lower, upper] (the first bin also holds 0). */

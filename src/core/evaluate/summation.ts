@@ -40,6 +40,24 @@ export function weightedMean(values: ArrayLike<number>, weights?: ArrayLike<numb
   return num.value / den.value;
 }
 
+/**
+ * weightedMean of `value(i)` for i < n, with the same sums in the same order, without an array
+ * of the n values (8 bytes a row: 160 MB for a 20M-row evaluation).
+ */
+export function weightedMeanOf(n: number, value: (i: number) => number, weights?: ArrayLike<number>): number {
+  const num = new CompensatedSum();
+  if (!weights) {
+    for (let i = 0; i < n; i++) num.add(value(i));
+    return num.value / n;
+  }
+  const den = new CompensatedSum();
+  for (let i = 0; i < n; i++) {
+    num.add(weights[i]! * value(i));
+    den.add(weights[i]!);
+  }
+  return num.value / den.value;
+}
+
 /** Total weight: the row count when unweighted. */
 export function totalWeight(n: number, weights?: ArrayLike<number>): number {
   return weights ? sum(weights) : n;

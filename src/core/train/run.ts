@@ -13,7 +13,7 @@ import { evaluatePredictions, type EvaluationReport } from '../evaluate/evaluati
 import { fitBaseline, type Baseline } from '../evaluate/baseline';
 import { taskDataOf, type TaskData } from '../evaluate/metrics';
 import type { InputValue } from '../evaluate/regression';
-import { checkSafeness, type SafenessResult } from '../evaluate/safeness';
+import { checkEdges, type SafenessResult } from '../evaluate/safeness';
 import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import { datasetFiles, loadProjectConfig, type ModelConfig, type ProjectConfig } from '../project/config';
@@ -26,6 +26,7 @@ import { loadTf, type BackendName } from './backend';
 import { createTrainingTable, type TrainingData } from './data';
 import { trainLinearFrom } from './linearTrainer';
 import { recordLayout } from './bucketFiles';
+import { edgeInputsOf } from './safenessSample';
 import { bucketLayout, DEFAULT_MEMORY_BUDGET_MB, prepareStreamed, shouldStream, type StreamedData } from './streamedTraining';
 import type { TrainResult } from './trainTypes';
 import { designMatrix, loadTrainedOn, timeRangeOf, timesOf, trainSplitRelation } from './columnarSplit';
@@ -151,8 +152,9 @@ export async function trainFromConfig(root: string, modelName: string | undefine
     // Its edge inputs come from raw training values, read back from DuckDB for this check alone:
     // the first SAFENESS_ROWS training rows (all of them on small data), so that 10M rows do not
     // become 10M row objects (that exhausted the heap).
-    const trainRows = await session.rows(`SELECT ${m.features.map((f) => sqlIdent(f.name)).join(', ')} FROM ${core.trainRelation} ORDER BY __row LIMIT ${SAFENESS_ROWS}`, { signal: opts.signal });
-    const safeness = checkSafeness((rows) => predict(tf, result.model, transformRows(fitted, rows), fitted.width), m.task === 'multiclass' ? classes : 1, trainRows, m.features.map((f) => f.name));
+    const names = m.features.map((f) => f.name);
+    const sample = await edgeInputsOf(session, `SELECT ${names.map(sqlIdent).join(', ')} FROM ${core.trainRelation} ORDER BY __row LIMIT ${SAFENESS_ROWS}`, names, opts.signal);
+    const safeness = checkEdges((rows) => predict(tf, result.model, transformRows(fitted, rows), fitted.width), m.task === 'multiclass' ? classes : 1, sample.base, sample.edges);
     const blessed = (evaluation.blessing?.blessed ?? true) && safeness.passed;
 
     say('registering', `Registering ${m.name}`);

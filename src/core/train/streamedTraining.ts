@@ -412,8 +412,10 @@ export async function prepareStreamed(
       }
       const extra = columns.filter((c) => slices.includes(c));
       const extraAt = extra.map((c) => slices.indexOf(c));
-      const values = new Map<string, unknown[]>(columns.map((c) => [c, []]));
+      // Sized once (a 20M-row eval split's lists grown by push held up to twice their rows).
+      const values = new Map<string, unknown[]>(columns.map((c) => [c, new Array<unknown>(evalRows).fill(null)]));
       const wanted = columns.some((c) => extra.includes(c) || m.features.some((f) => f.name === c));
+      let filled = 0;
       for (const b of wanted ? extraIds : []) {
         const sql = `SELECT ${[...m.features.map((_, k) => `__f${k}`), ...extraAt.map((k) => `__s${k}`)].join(', ')} FROM ${STREAM_TABLE} WHERE __bucket = ${b} ORDER BY __row`;
         const r = await readColumns(session, sql, [...reads, ...extraAt.map(() => 'js' as const)], COERCIONS, { signal: sig });
@@ -423,10 +425,11 @@ export async function prepareStreamed(
           const k = extra.indexOf(c);
           const f = m.features.findIndex((x) => x.name === c);
           const col: TypedColumn | undefined = k >= 0 ? r.columns[m.features.length + k] : f >= 0 ? features[f] : undefined;
-          for (let i = 0; i < r.rows; i++) list.push(col ? valueAt(col, i) : null);
+          if (col) for (let i = 0; i < r.rows; i++) list[filled + i] = valueAt(col, i);
         }
+        filled += r.rows;
       }
-      for (const c of columns) if (values.get(c)!.length === 0 && evalRows > 0) values.set(c, new Array<unknown>(evalRows).fill(null));
+      if (wanted && filled !== evalRows) throw new Error(`streamed training: ${filled} rows of slice columns for ${evalRows} eval rows`);
       return { y, out, columns: values };
     },
     trainRelation: SAMPLE_TABLE,
