@@ -4,7 +4,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { featureImportance, type ImportanceReport } from '../../src/core/checks';
+import { featureImportance, permutationImportance, type ImportanceReport } from '../../src/core/checks';
+import { DuckSession } from '../../src/core/data/duckdb';
+import { loadProjectConfig } from '../../src/core/project/config';
+import { modelConfig } from '../../src/core/project/workspace';
+import { loadScorer } from '../../src/core/serve/scorer';
+import { loadSplit } from '../../src/core/train/splitData';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { Rng } from '../../src/core/demo/random';
 import { openRegistry } from '../../src/core/registry';
@@ -98,6 +103,29 @@ describe('featureImportance', () => {
       again.features.map((f) => [f.feature, f.permutation.repeats]),
       report.features.map((f) => [f.feature, f.permutation.repeats]),
     );
+  });
+
+  test('shuffles through typed columns give the same drops as through row objects', async () => {
+    const project = (await loadProjectConfig(ws))!;
+    const m = modelConfig(project, 'baby_weight');
+    const version = await (await openRegistry(ws)).getVersion('baby_weight', 1);
+    const session = await DuckSession.open({ allowedDirectories: [ws] });
+    const data = await loadSplit(session, project, m);
+    session.close();
+    const scorer = await loadScorer(version);
+    try {
+      assert.ok(scorer.scoreColumns, 'the demo model scores typed columns');
+      const opts = { repeats: 3, seed: 5, groups: [{ features: ['is_male', 'plurality'], min_correlation: 0.5 }] };
+      const columns = permutationImportance(scorer, version, m, data, opts);
+      const rows = permutationImportance({ ...scorer, scoreColumns: undefined }, version, m, data, opts);
+      assert.equal(columns.base, rows.base);
+      assert.deepEqual(columns.features, rows.features);
+      assert.deepEqual(columns.groups, rows.groups);
+      // Not a comparison of nothing: shuffling the strongest input costs something.
+      assert.ok(Math.max(...Object.values(columns.features).map((f) => f.mean)) > 0.05);
+    } finally {
+      scorer.dispose();
+    }
   });
 
   test('leave-one-out retrains with every feature exactly as training did, and without each', async () => {

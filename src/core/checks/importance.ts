@@ -19,6 +19,7 @@ import type { Task } from '../train/model';
 import { loadModelConfig, versionToCheck, splitDescription, yamlLocation } from './context';
 import { featureCosts } from './costs';
 import { toNumber } from '../features/apply';
+import { columnsOfRows, pickRows } from '../features/applyColumns';
 import { bootstrapWeights, DEFAULT_BOOTSTRAP, percentileInterval, verdictOf } from './interval';
 import { retrainWithout, stageTrainSplit } from './leaveOneOut';
 import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
@@ -278,11 +279,14 @@ export function permutationImportance(
     const taskData = taskDataOf(m.task, labels, out, scorer.outputsPerRow);
     return (scalarMetrics(weights ? { ...taskData, weights } : taskData) as Record<string, number>)[metric] ?? Number.NaN;
   };
-  const baseOut = scorer.score(rows);
+  // Scorers that take typed columns get the held-out rows as columns once, and each shuffle as a
+  // gather of the shuffled columns alone; the others, row objects with those fields swapped.
+  const columns = scorer.scoreColumns ? columnsOfRows(scorer.transforms, rows) : undefined;
+  const baseOut = columns ? scorer.scoreColumns!(columns, rows.length) : scorer.score(rows);
   const base = measure(baseOut);
   const weights = opts.weights ?? [];
   const baseBoot = weights.map((w) => measure(baseOut, w));
-  const shuffle = (columns: readonly string[], key: string): { drops: number[]; lo: number; hi: number } => {
+  const shuffle = (shuffled: readonly string[], key: string): { drops: number[]; lo: number; hi: number } => {
     const outs: Float32Array[] = [];
     const drops: number[] = [];
     for (let rep = 0; rep < opts.repeats; rep++) {
@@ -295,12 +299,18 @@ export function permutationImportance(
         order[j] = t;
       }
       // One permutation for every column of a group: their joint distribution is kept, their link to the rest broken.
-      const permuted = rows.map((r, i) => {
-        const o = { ...r };
-        for (const c of columns) o[c] = rows[order[i]!]![c];
-        return o;
-      });
-      const out = scorer.score(permuted);
+      const out = columns
+        ? scorer.scoreColumns!(
+            columns.map((col, j) => (shuffled.includes(scorer.transforms.features[j]!.name) ? pickRows(col, order) : col)),
+            rows.length,
+          )
+        : scorer.score(
+            rows.map((r, i) => {
+              const o = { ...r };
+              for (const c of shuffled) o[c] = rows[order[i]!]![c];
+              return o;
+            }),
+          );
       outs.push(out);
       drops.push(dropOf(metric, base, measure(out)));
     }
