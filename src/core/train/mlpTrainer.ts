@@ -1,0 +1,374 @@
+/**
+ * The DNN training loop (dense ReLU layers, no dropout) with its passes written out: the
+ * forward pass is one fused matMul+bias+ReLU per layer, the loss and its gradient with respect
+ * to the logits are computed in JavaScript from the downloaded logits (the sigmoid/softmax and
+ * cross-entropy fused: p - y), the backward pass is three ops a layer, and Adam runs over the
+ * ~2.5k weights in typed arrays. Through layers.apply, autodiff and tf.train.adam the same step
+ * took about 120 tfjs ops a batch, whose dispatch cost as much as the arithmetic.
+ *
+ * The same semantics as the generic loop (trainer.ts): the same initial weights (buildModel),
+ * the weighted loss sum(w·loss)/sum(w), Adam with tfjs's defaults, the seeded shuffle, the best
+ * weights on the eval loss, early stopping. The model is a tfjs layers model as before.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { mulberry32 } from '../demo/random';
+import { cancelled } from '../errors';
+import { buildModel, type ModelSpec, type Task } from './model';
+import type { EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
+
+const EPS = 1e-7;
+/** tf.train.adam's defaults (epsilon is the float32 backends' epsilon()). */
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const ADAM_EPSILON = 1e-7;
+/** Rows per forward pass of the eval loss. */
+const EVAL_CHUNK = 16_384;
+/** Longest run of batches without letting progress messages and an abort through. */
+const YIELD_MS = 50;
+
+export function isPlainMlp(spec: ModelSpec): boolean {
+  return spec.type === 'dnn' && !(spec.dropout && spec.dropout > 0);
+}
+
+interface Layer {
+  inputs: number;
+  units: number;
+  /** Row-major [inputs, units], as the tfjs Dense kernel. */
+  w: Float32Array;
+  b: Float32Array;
+}
+
+/** Adam's moments for one weight array, updated in place as tf.train.adam does. */
+class AdamSlot {
+  m: Float64Array;
+  v: Float64Array;
+  constructor(size: number) {
+    this.m = new Float64Array(size);
+    this.v = new Float64Array(size);
+  }
+  apply(value: Float32Array, grad: Float32Array, lr: number, c1: number, c2: number): void {
+    const { m, v } = this;
+    for (let i = 0; i < value.length; i++) {
+      const g = grad[i]!;
+      const mi = BETA1 * m[i]! + (1 - BETA1) * g;
+      const vi = BETA2 * v[i]! + (1 - BETA2) * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      value[i] = value[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + ADAM_EPSILON);
+    }
+  }
+}
+
+/**
+ * Per-row loss (summed with the weights) and, when dz is given, its gradient with respect to the
+ * logits scaled by w/sum(w): binary cross-entropy on a sigmoid, softmax cross-entropy, squared
+ * error. The loss clips probabilities to [1e-7, 1 - 1e-7] as weightedLoss does; the gradient is
+ * the exact p - y (clipping would zero it on confident rows).
+ */
+function outputLoss(task: Task, outputs: number, z: Float32Array | Float64Array, y: Float32Array, w: Float32Array | undefined, rowOffset: number, n: number, dz?: Float32Array, totalWeight = 1): number {
+  let sum = 0;
+  if (task === 'multiclass') {
+    for (let i = 0; i < n; i++) {
+      const wi = w ? w[rowOffset + i]! : 1;
+      const yi = y[rowOffset + i]!;
+      let max = -Infinity;
+      for (let k = 0; k < outputs; k++) max = Math.max(max, z[i * outputs + k]!);
+      let denom = 0;
+      for (let k = 0; k < outputs; k++) denom += Math.exp(z[i * outputs + k]! - max);
+      const py = Math.exp(z[i * outputs + yi]! - max) / denom;
+      sum -= wi * Math.log(Math.min(1, Math.max(EPS, py)));
+      if (dz) {
+        const scale = wi / totalWeight;
+        for (let k = 0; k < outputs; k++) dz[i * outputs + k] = scale * (Math.exp(z[i * outputs + k]! - max) / denom - (k === yi ? 1 : 0));
+      }
+    }
+  } else if (task === 'binary') {
+    for (let i = 0; i < n; i++) {
+      const wi = w ? w[rowOffset + i]! : 1;
+      const yi = y[rowOffset + i]!;
+      const p = 1 / (1 + Math.exp(-z[i]!));
+      const q = Math.min(1 - EPS, Math.max(EPS, p));
+      sum -= wi * (yi * Math.log(q) + (1 - yi) * Math.log(1 - q));
+      if (dz) dz[i] = (wi / totalWeight) * (p - yi);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const wi = w ? w[rowOffset + i]! : 1;
+      const r = z[i]! - y[rowOffset + i]!;
+      sum += wi * r * r;
+      if (dz) dz[i] = (wi / totalWeight) * 2 * r;
+    }
+  }
+  return sum;
+}
+
+export async function trainMlp(
+  tf: typeof TF,
+  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData },
+  onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
+  signal?: AbortSignal,
+): Promise<TrainResult> {
+  const p = { epochs: 20, batch_size: 256, learning_rate: 0.01, seed: 42, ...opts.params };
+  const classes = opts.classes ?? 2;
+  const task = opts.task;
+  const width = opts.train.width;
+  const outputs = task === 'multiclass' ? classes : 1;
+  // The initial weights of the generic loop: the same seeded initializers.
+  const model = buildModel(tf, opts.model, task, width, classes, p.seed);
+  const initial = model.getWeights(); // the variables themselves: read, not disposed
+  const layers: Layer[] = [];
+  for (let i = 0; i < initial.length; i += 2) {
+    const [inputs, units] = initial[i]!.shape as [number, number];
+    layers.push({ inputs, units, w: initial[i]!.dataSync() as Float32Array, b: initial[i + 1]!.dataSync() as Float32Array });
+  }
+  const slots = layers.flatMap((l) => [new AdamSlot(l.w.length), new AdamSlot(l.b.length)]);
+  const random = mulberry32(p.seed);
+  const n = opts.train.y.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const batch = Math.min(n, p.batch_size);
+  // The batch's inputs with a column of ones (the first layer's bias rides in its matMul), as
+  // rows and transposed: the weight gradient wants Xᵀ, and a blocked transpose here costs a
+  // fraction of tfjs-wasm's Transpose kernel.
+  const w1 = width + 1;
+  const batchX = new Float32Array(batch * w1);
+  const batchXT = new Float32Array(w1 * batch);
+  const batchY = new Float32Array(batch);
+  const batchW = opts.train.w ? new Float32Array(batch) : undefined;
+  // The last hidden layer's activation and the output layer run in JavaScript: a 16 × 1 matMul
+  // costs more to dispatch to wasm than to do.
+  const hiddenCount = layers.length - 1;
+  const lastHidden = layers[hiddenCount - 1]!;
+  const output = layers[hiddenCount]!;
+  const units = lastHidden.units;
+  const aLast = new Float32Array(batch * units);
+  const dLast = new Float32Array(batch * units);
+  const below = hiddenCount > 1 ? layers[hiddenCount - 2]!.units : 0;
+  const belowT = new Float32Array(below * batch);
+  const z = new Float64Array(batch * outputs);
+  const dz = new Float32Array(batch * outputs);
+  const grads = layers.map((l) => ({ w: new Float32Array(l.w.length), b: new Float32Array(l.b.length) }));
+  // The first layer's kernel with its bias as one more input row: [width+1 × units].
+  const first = layers[0]!;
+  const w1Bias = new Float32Array(w1 * first.units);
+  let adamStep = 0;
+
+  /**
+   * One Adam step on the rows in the batch buffers; returns sum(w·loss) and sum(w). Every wasm
+   * matMul has a small second operand (XNNPACK packs it on every call) and no transposed
+   * operand (tfjs-wasm multiplies those in a slow generic loop).
+   */
+  const step = (rows: number): [number, number] => {
+    let totalWeight = rows;
+    if (batchW) {
+      totalWeight = 0;
+      for (let i = 0; i < rows; i++) totalWeight += batchW[i]!;
+    }
+    let lossSum = 0;
+    w1Bias.set(first.w);
+    w1Bias.set(first.b, width * first.units);
+    tf.tidy(() => {
+      // Forward: the hidden layers' activations [rows × units], the last one's pre-activation to JavaScript.
+      const acts: TF.Tensor2D[] = [];
+      let h = tf.matMul(tf.tensor2d(batchX.subarray(0, rows * w1), [rows, w1]), tf.tensor2d(w1Bias, [w1, first.units]));
+      for (let l = 1; l < hiddenCount; l++) {
+        const a = tf.relu(h) as TF.Tensor2D;
+        acts.push(a);
+        h = tf.matMul(a, tf.tensor2d(layers[l]!.w, [layers[l]!.inputs, layers[l]!.units]));
+        if (l < hiddenCount - 1) h = tf.add(h, tf.tensor1d(layers[l]!.b));
+      }
+      reluInto(h.dataSync() as Float32Array, hiddenCount > 1 ? lastHidden.b : undefined, rows, units, aLast);
+      denseInto(aLast, rows, units, output.w, output.b, outputs, z);
+      lossSum = outputLoss(task, outputs, z, batchY, batchW, 0, rows, dz, totalWeight || 1);
+      outputBackward(aLast, dz, rows, units, output.w, outputs, grads[hiddenCount]!, dLast, grads[hiddenCount - 1]!.b);
+      // Backward through the hidden layers in wasm.
+      let d: TF.Tensor2D = tf.tensor2d(dLast.subarray(0, rows * units), [rows, units]);
+      for (let l = hiddenCount - 1; l >= 1; l--) {
+        const a = acts[l - 1]!;
+        const layer = layers[l]!;
+        if (l === hiddenCount - 1) {
+          // The last hidden layer's weight gradient: Aᵀ transposed here, as the first layer's Xᵀ.
+          transposeInto(a.dataSync() as Float32Array, rows, layer.inputs, belowT);
+          grads[l]!.w.set(tf.matMul(tf.tensor2d(belowT.subarray(0, layer.inputs * rows), [layer.inputs, rows]), d).dataSync());
+        } else {
+          // Middle layers (three or more hidden): tfjs's transposed products, slower but rare.
+          grads[l]!.w.set(tf.matMul(a, d, true, false).dataSync());
+          grads[l]!.b.set(tf.sum(d, 0).dataSync());
+        }
+        // Through the ReLU: its derivative is 1 where the activation is positive, else 0 (as tfjs's).
+        d = tf.mul(tf.matMul(d, tf.tensor2d(transposed(layer), [layer.units, layer.inputs])), tf.step(a));
+      }
+      // The first layer: [width+1 × units], its last row the bias gradient.
+      transposeInto(batchX, rows, w1, batchXT);
+      const g1 = tf.matMul(tf.tensor2d(batchXT.subarray(0, w1 * rows), [w1, rows]), d).dataSync() as Float32Array;
+      grads[0]!.w.set(g1.subarray(0, width * first.units));
+      grads[0]!.b.set(g1.subarray(width * first.units));
+    });
+    adamStep++;
+    const c1 = 1 - BETA1 ** adamStep;
+    const c2 = 1 - BETA2 ** adamStep;
+    layers.forEach((l, i) => {
+      slots[2 * i]!.apply(l.w, grads[i]!.w, p.learning_rate, c1, c2);
+      slots[2 * i + 1]!.apply(l.b, grads[i]!.b, p.learning_rate, c1, c2);
+    });
+    return [lossSum, totalWeight];
+  };
+
+  /** The forward pass over rows of x in row layout (the eval loss), returning the logits. */
+  const forward = (x: TF.Tensor2D, ws: TF.Tensor2D[], bs: TF.Tensor1D[]): TF.Tensor2D => {
+    let a = x;
+    for (let l = 0; l < layers.length; l++) a = tf.fused.matMul({ a, b: ws[l]!, bias: bs[l]!, activation: l === layers.length - 1 ? 'linear' : 'relu' }) as TF.Tensor2D;
+    return a;
+  };
+  const weightTensors = () => ({ ws: layers.map((l) => tf.tensor2d(l.w, [l.inputs, l.units])), bs: layers.map((l) => tf.tensor1d(l.b)) });
+
+  const evalRows = opts.eval.y.length;
+  const evalLossOf = (): number => {
+    let sum = 0;
+    const weights = tf.tidy(() => weightTensors());
+    try {
+      for (let start = 0; start < evalRows; start += EVAL_CHUNK) {
+        const end = Math.min(evalRows, start + EVAL_CHUNK);
+        const z = tf.tidy(() => forward(tf.tensor2d(opts.eval.x.subarray(start * width, end * width), [end - start, width]), weights.ws, weights.bs).dataSync() as Float32Array);
+        sum += outputLoss(task, outputs, z, opts.eval.y, opts.eval.w, start, end - start);
+      }
+    } finally {
+      tf.dispose([...weights.ws, ...weights.bs]);
+    }
+    let total = evalRows;
+    if (opts.eval.w) {
+      total = 0;
+      for (let i = 0; i < evalRows; i++) total += opts.eval.w[i]!;
+    }
+    return sum / (total || 1);
+  };
+  const setModelWeights = (from: Layer[]) => {
+    const tensors = tf.tidy(() => from.flatMap((l) => [tf.tensor2d(l.w, [l.inputs, l.units]), tf.tensor1d(l.b)]));
+    model.setWeights(tensors);
+    tf.dispose(tensors);
+  };
+  const copy = (from: Layer[]): Layer[] => from.map((l) => ({ ...l, w: l.w.slice(), b: l.b.slice() }));
+
+  const history: EpochReport[] = [];
+  let best = { loss: Infinity, epoch: 0, layers: [] as Layer[] };
+  let stoppedEarly = false;
+  for (let epoch = 1; epoch <= p.epochs; epoch++) {
+    const started = performance.now();
+    // Fisher-Yates with the seeded generator: the same batches in the same order every run.
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    let total = 0;
+    let weight = 0;
+    let yielded = performance.now();
+    for (let start = 0; start < n; start += p.batch_size) {
+      if (signal?.aborted) throw cancelled();
+      const rows = Math.min(n, start + p.batch_size) - start;
+      gather(opts.train, order, start, rows, batchX, batchY, batchW);
+      const [l, w] = step(rows);
+      total += l;
+      weight += w;
+      // Let progress messages and cancellation through now and then, not after every batch.
+      if (performance.now() - yielded > YIELD_MS) {
+        await new Promise((r) => setImmediate(r));
+        yielded = performance.now();
+      }
+    }
+    const evalLoss = evalLossOf();
+    const seconds = (performance.now() - started) / 1000;
+    const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
+    history.push(report);
+    setModelWeights(layers);
+    const verdict = onEpoch?.(report, model);
+    if (evalLoss < best.loss) best = { loss: evalLoss, epoch, layers: copy(layers) };
+    else if (p.early_stopping && epoch - best.epoch >= p.early_stopping.patience) {
+      stoppedEarly = true;
+      break;
+    }
+    if (verdict === 'stop') {
+      stoppedEarly = true;
+      break;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  if (best.layers.length > 0) setModelWeights(best.layers);
+  return { model, history, bestEpoch: best.epoch, stoppedEarly };
+}
+
+/** The rows order[start..start+rows) copied into the batch buffer, with a 1 after each row; an element loop (a subarray per row allocates). */
+function gather(data: TrainData, order: Uint32Array, start: number, rows: number, x: Float32Array, y: Float32Array, w: Float32Array | undefined): void {
+  const width = data.width;
+  const w1 = width + 1;
+  const src = data.x;
+  for (let k = 0; k < rows; k++) {
+    const i = order[start + k]!;
+    const from = i * width;
+    const to = k * w1;
+    for (let j = 0; j < width; j++) x[to + j] = src[from + j]!;
+    x[to + width] = 1;
+    y[k] = data.y[i]!;
+    if (w) w[k] = data.w![i]!;
+  }
+}
+
+/** dst [cols × rows] = src [rows × cols]ᵀ, in blocks of 16 rows so each write fills a cache line. */
+function transposeInto(src: Float32Array, rows: number, cols: number, dst: Float32Array): void {
+  for (let r0 = 0; r0 < rows; r0 += 16) {
+    const r1 = Math.min(rows, r0 + 16);
+    for (let c = 0; c < cols; c++) {
+      const base = c * rows;
+      for (let r = r0; r < r1; r++) dst[base + r] = src[r * cols + c]!;
+    }
+  }
+}
+
+/** A kernel [inputs × units] transposed to [units × inputs]. */
+function transposed(l: Layer): Float32Array {
+  const out = new Float32Array(l.units * l.inputs);
+  transposeInto(l.w, l.inputs, l.units, out);
+  return out;
+}
+
+/** out = relu(pre + bias) over [rows × units]. */
+function reluInto(pre: Float32Array, bias: Float32Array | undefined, rows: number, units: number, out: Float32Array): void {
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < units; k++) {
+      const v = pre[i * units + k]! + (bias ? bias[k]! : 0);
+      out[i * units + k] = v > 0 ? v : 0;
+    }
+  }
+}
+
+/** z [rows × outputs] = a [rows × units] · w [units × outputs] + b. */
+function denseInto(a: Float32Array, rows: number, units: number, w: Float32Array, b: Float32Array, outputs: number, z: Float64Array): void {
+  for (let i = 0; i < rows; i++) {
+    for (let o = 0; o < outputs; o++) {
+      let s = b[o]!;
+      for (let k = 0; k < units; k++) s += a[i * units + k]! * w[k * outputs + o]!;
+      z[i * outputs + o] = s;
+    }
+  }
+}
+
+/** The output layer's gradients (w: aᵀ·dz, b: Σ dz), the gradient into the last hidden layer through its ReLU, and that layer's bias gradient. */
+function outputBackward(a: Float32Array, dz: Float32Array, rows: number, units: number, w: Float32Array, outputs: number, g: { w: Float32Array; b: Float32Array }, dLast: Float32Array, gbLast: Float32Array): void {
+  g.w.fill(0);
+  g.b.fill(0);
+  gbLast.fill(0);
+  for (let i = 0; i < rows; i++) {
+    for (let o = 0; o < outputs; o++) {
+      const d = dz[i * outputs + o]!;
+      g.b[o]! += d;
+      for (let k = 0; k < units; k++) g.w[k * outputs + o]! += a[i * units + k]! * d;
+    }
+    for (let k = 0; k < units; k++) {
+      let s = 0;
+      if (a[i * units + k]! > 0) for (let o = 0; o < outputs; o++) s += w[k * outputs + o]! * dz[i * outputs + o]!;
+      dLast[i * units + k] = s;
+      gbLast[k]! += s;
+    }
+  }
+}
