@@ -25,8 +25,6 @@ const ADAM_EPSILON = 1e-7;
 const EVAL_CHUNK = 16_384;
 /** Longest run of batches without letting progress messages and an abort through. */
 const YIELD_MS = 50;
-/** Rows ahead whose first word the gather reads early. */
-const PREFETCH = 8;
 
 export function isPlainMlp(spec: ModelSpec): boolean {
   return spec.type === 'dnn' && !(spec.dropout && spec.dropout > 0);
@@ -150,6 +148,9 @@ export async function trainMlp(
   const z = new Float64Array(batch * outputs);
   const dz = new Float32Array(batch * outputs);
   const grads = layers.map((l) => ({ w: new Float32Array(l.w.length), b: new Float32Array(l.b.length) }));
+  const acc = new Float64Array(units * outputs + outputs + units);
+  // With one hidden layer its bias rides in the first matMul (the column of ones).
+  const noBias = new Float32Array(units);
   // The first layer's kernel with its bias as one more input row: [width+1 × units].
   const first = layers[0]!;
   const w1Bias = new Float32Array(w1 * first.units);
@@ -179,10 +180,9 @@ export async function trainMlp(
         h = tf.matMul(a, tf.tensor2d(layers[l]!.w, [layers[l]!.inputs, layers[l]!.units]));
         if (l < hiddenCount - 1) h = tf.add(h, tf.tensor1d(layers[l]!.b));
       }
-      reluInto(h.dataSync() as Float32Array, hiddenCount > 1 ? lastHidden.b : undefined, rows, units, aLast);
-      denseInto(aLast, rows, units, output.w, output.b, outputs, z);
+      headForward(h.dataSync() as Float32Array, hiddenCount > 1 ? lastHidden.b : noBias, rows, units, aLast, output.w, output.b, outputs, z);
       lossSum = outputLoss(task, outputs, z, batchY, batchW, 0, rows, dz, totalWeight || 1);
-      outputBackward(aLast, dz, rows, units, output.w, outputs, grads[hiddenCount]!, dLast, grads[hiddenCount - 1]!.b);
+      outputBackward(aLast, dz, rows, units, output.w, outputs, grads[hiddenCount]!, dLast, grads[hiddenCount - 1]!.b, acc);
       // Backward through the hidden layers in wasm.
       let d: TF.Tensor2D = tf.tensor2d(dLast.subarray(0, rows * units), [rows, units]);
       for (let l = hiddenCount - 1; l >= 1; l--) {
@@ -265,7 +265,7 @@ export async function trainMlp(
     let total = 0;
     let weight = 0;
     let yielded = performance.now();
-    // The prefetching reads' sum, kept so the compiler cannot drop them.
+    // The gather's early reads' sum, kept so the compiler cannot drop them.
     let sink = 0;
     for (let start = 0; start < n; start += p.batch_size) {
       if (signal?.aborted) throw cancelled();
@@ -383,10 +383,14 @@ function gather(p: Packed, order: Uint32Array, start: number, rows: number, x: F
   x.fill(0, 0, rows * w1);
   xT.fill(0, 0, width * rows);
   xT.fill(1, width * rows, w1 * rows);
-  // Reading a row a few rows ahead starts its cache miss early, so the misses overlap.
+  // First touch every row's first and last word in a tight loop: the loads are independent, so
+  // the CPU keeps many cache misses in flight; the expansion below then reads from cache.
   let ahead = 0;
   for (let k = 0; k < rows; k++) {
-    if (k + PREFETCH < rows) ahead += f[order[start + k + PREFETCH]! * stride]!;
+    const row = order[start + k]! * stride;
+    ahead += f[row]! + f[row + stride - 1]!;
+  }
+  for (let k = 0; k < rows; k++) {
     const row = order[start + k]! * stride;
     const to = k * w1;
     for (let d = 0; d < nd; d++) {
@@ -429,43 +433,82 @@ function transposed(l: Layer): Float32Array {
   return out;
 }
 
-/** out = relu(pre + bias) over [rows × units]. */
-function reluInto(pre: Float32Array, bias: Float32Array | undefined, rows: number, units: number, out: Float32Array): void {
+/** The last hidden layer's activation a = relu(pre + bias) [rows × units] and the output layer's z = a · w + b [rows × outputs], in one pass. */
+export function headForward(pre: Float32Array, bias: Float32Array, rows: number, units: number, a: Float32Array, w: Float32Array, b: Float32Array, outputs: number, z: Float64Array): void {
+  if (outputs === 1) {
+    // The common case (binary, regression) without the loops over outputs.
+    const b0 = b[0]!;
+    for (let i = 0; i < rows; i++) {
+      const at = i * units;
+      let zi = b0;
+      for (let k = 0; k < units; k++) {
+        const p = Math.fround(pre[at + k]! + bias[k]!);
+        const v = (p + Math.abs(p)) * 0.5;
+        a[at + k] = v;
+        zi += v * w[k]!;
+      }
+      z[i] = zi;
+    }
+    return;
+  }
   for (let i = 0; i < rows; i++) {
+    const at = i * units;
+    for (let o = 0; o < outputs; o++) z[i * outputs + o] = b[o]!;
     for (let k = 0; k < units; k++) {
-      const v = pre[i * units + k]! + (bias ? bias[k]! : 0);
-      out[i * units + k] = v > 0 ? v : 0;
+      const p = Math.fround(pre[at + k]! + bias[k]!);
+      // relu without a branch (the sign is a coin flip, and mispredictions cost 3x here); exact.
+      const v = (p + Math.abs(p)) * 0.5;
+      a[at + k] = v;
+      for (let o = 0; o < outputs; o++) z[i * outputs + o]! += v * w[k * outputs + o]!;
     }
   }
 }
 
-/** z [rows × outputs] = a [rows × units] · w [units × outputs] + b. */
-function denseInto(a: Float32Array, rows: number, units: number, w: Float32Array, b: Float32Array, outputs: number, z: Float64Array): void {
-  for (let i = 0; i < rows; i++) {
-    for (let o = 0; o < outputs; o++) {
-      let s = b[o]!;
-      for (let k = 0; k < units; k++) s += a[i * units + k]! * w[k * outputs + o]!;
-      z[i * outputs + o] = s;
+/**
+ * The output layer's gradients (w: aᵀ·dz, b: Σ dz), the gradient into the last hidden layer
+ * through its ReLU (dLast), and that layer's bias gradient; sums in acc (float64).
+ */
+export function outputBackward(a: Float32Array, dz: Float32Array, rows: number, units: number, w: Float32Array, outputs: number, g: { w: Float32Array; b: Float32Array }, dLast: Float32Array, gbLast: Float32Array, acc: Float64Array): void {
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  // acc: [0, units·outputs) output weights, then outputs biases, then units last-layer biases.
+  const ob = units * outputs;
+  const lb = ob + outputs;
+  acc.fill(0);
+  if (outputs === 1) {
+    for (let i = 0; i < rows; i++) {
+      const at = i * units;
+      const d = dz[i]!;
+      acc[ob]! += d;
+      for (let k = 0; k < units; k++) {
+        const bk = bits[at + k]!;
+        acc[k]! += a[at + k]! * d;
+        const s = w[k]! * d * ((bk | -bk) >>> 31);
+        dLast[at + k] = s;
+        acc[lb + k]! += Math.fround(s);
+      }
+    }
+  } else {
+    for (let i = 0; i < rows; i++) {
+      const at = i * units;
+      for (let o = 0; o < outputs; o++) acc[ob + o]! += dz[i * outputs + o]!;
+      for (let k = 0; k < units; k++) {
+        const ak = a[at + k]!;
+        let s = 0;
+        for (let o = 0; o < outputs; o++) {
+          const d = dz[i * outputs + o]!;
+          acc[k * outputs + o]! += ak * d;
+          s += w[k * outputs + o]! * d;
+        }
+        // Through the ReLU: its derivative is 1 where the activation is positive, else 0 (as tfjs's);
+        // a ≥ 0, so a > 0 is a nonzero bit pattern: (b | -b) >>> 31, without a branch.
+        const bk = bits[at + k]!;
+        s *= (bk | -bk) >>> 31;
+        dLast[at + k] = s;
+        acc[lb + k]! += Math.fround(s);
+      }
     }
   }
-}
-
-/** The output layer's gradients (w: aᵀ·dz, b: Σ dz), the gradient into the last hidden layer through its ReLU, and that layer's bias gradient. */
-function outputBackward(a: Float32Array, dz: Float32Array, rows: number, units: number, w: Float32Array, outputs: number, g: { w: Float32Array; b: Float32Array }, dLast: Float32Array, gbLast: Float32Array): void {
-  g.w.fill(0);
-  g.b.fill(0);
-  gbLast.fill(0);
-  for (let i = 0; i < rows; i++) {
-    for (let o = 0; o < outputs; o++) {
-      const d = dz[i * outputs + o]!;
-      g.b[o]! += d;
-      for (let k = 0; k < units; k++) g.w[k * outputs + o]! += a[i * units + k]! * d;
-    }
-    for (let k = 0; k < units; k++) {
-      let s = 0;
-      if (a[i * units + k]! > 0) for (let o = 0; o < outputs; o++) s += w[k * outputs + o]! * dz[i * outputs + o]!;
-      dLast[i * units + k] = s;
-      gbLast[k]! += s;
-    }
-  }
+  for (let j = 0; j < ob; j++) g.w[j] = acc[j]!;
+  for (let o = 0; o < outputs; o++) g.b[o] = acc[ob + o]!;
+  for (let k = 0; k < units; k++) gbLast[k] = acc[lb + k]!;
 }
