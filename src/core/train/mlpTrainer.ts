@@ -88,7 +88,8 @@ function outputLoss(task: Task, outputs: number, z: Float32Array | Float64Array,
       const yi = y[rowOffset + i]!;
       const p = 1 / (1 + Math.exp(-z[i]!));
       const q = Math.min(1 - EPS, Math.max(EPS, p));
-      sum -= wi * (yi * Math.log(q) + (1 - yi) * Math.log(1 - q));
+      // One logarithm for a 0/1 label (the other term is 0).
+      sum -= wi * ((yi !== 0 ? yi * Math.log(q) : 0) + (yi !== 1 ? (1 - yi) * Math.log(1 - q) : 0));
       if (dz) dz[i] = (wi / totalWeight) * (p - yi);
     }
   } else {
