@@ -26,6 +26,19 @@ const EVAL_CHUNK = 16_384;
 /** Longest run of batches without letting progress messages and an abort through. */
 const YIELD_MS = 50;
 
+/**
+ * A float32 tensor's values where they lie: a view of tfjs-wasm's heap (valid until the next
+ * tfjs call: use it at once), else a copy. dataSync copies into a fresh buffer each time, ~400 KB
+ * a batch here, and collecting that garbage cost more than the copy.
+ */
+function read(tf: typeof TF, t: TF.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as { dataIdMap?: { get(id: object): { memoryOffset?: number } | undefined }; wasm?: { HEAPF32?: Float32Array } };
+  const offset = backend.dataIdMap?.get(t.dataId)?.memoryOffset;
+  const heap = backend.wasm?.HEAPF32;
+  if (t.dtype === 'float32' && heap && typeof offset === 'number' && offset % 4 === 0) return heap.subarray(offset / 4, offset / 4 + t.size);
+  return t.dataSync() as Float32Array;
+}
+
 export function isPlainMlp(spec: ModelSpec): boolean {
   return spec.type === 'dnn' && !(spec.dropout && spec.dropout > 0);
 }
@@ -181,7 +194,7 @@ export async function trainMlp(
         h = tf.matMul(a, tf.tensor2d(layers[l]!.w, [layers[l]!.inputs, layers[l]!.units]));
         if (l < hiddenCount - 1) h = tf.add(h, tf.tensor1d(layers[l]!.b));
       }
-      headForward(h.dataSync() as Float32Array, hiddenCount > 1 ? lastHidden.b : noBias, rows, units, aLast, output.w, output.b, outputs, z);
+      headForward(read(tf, h), hiddenCount > 1 ? lastHidden.b : noBias, rows, units, aLast, output.w, output.b, outputs, z);
       lossSum = outputLoss(task, outputs, z, batchY, batchW, 0, rows, dz, totalWeight || 1);
       outputBackward(aLast, dz, rows, units, output.w, outputs, grads[hiddenCount]!, dLast, grads[hiddenCount - 1]!.b, acc);
       // Backward through the hidden layers in wasm.
@@ -191,8 +204,8 @@ export async function trainMlp(
         const layer = layers[l]!;
         if (l === hiddenCount - 1) {
           // The last hidden layer's weight gradient: Aᵀ transposed here, as the first layer's Xᵀ.
-          transposeInto(a.dataSync() as Float32Array, rows, layer.inputs, belowT);
-          grads[l]!.w.set(tf.matMul(tf.tensor2d(belowT.subarray(0, layer.inputs * rows), [layer.inputs, rows]), d).dataSync());
+          transposeInto(read(tf, a), rows, layer.inputs, belowT);
+          grads[l]!.w.set(read(tf, tf.matMul(tf.tensor2d(belowT.subarray(0, layer.inputs * rows), [layer.inputs, rows]), d)));
         } else {
           // Middle layers (three or more hidden): tfjs's transposed products, slower but rare.
           grads[l]!.w.set(tf.matMul(a, d, true, false).dataSync());
@@ -202,7 +215,7 @@ export async function trainMlp(
         d = tf.mul(tf.matMul(d, tf.tensor2d(transposed(layer), [layer.units, layer.inputs])), tf.step(a));
       }
       // The first layer: [width+1 × units], its last row the bias gradient.
-      const g1 = tf.matMul(tf.tensor2d(batchXT.subarray(0, w1 * rows), [w1, rows]), d).dataSync() as Float32Array;
+      const g1 = read(tf, tf.matMul(tf.tensor2d(batchXT.subarray(0, w1 * rows), [w1, rows]), d));
       grads[0]!.w.set(g1.subarray(0, width * first.units));
       grads[0]!.b.set(g1.subarray(width * first.units));
     });
@@ -231,8 +244,10 @@ export async function trainMlp(
     try {
       for (let start = 0; start < evalRows; start += EVAL_CHUNK) {
         const end = Math.min(evalRows, start + EVAL_CHUNK);
-        const z = tf.tidy(() => forward(tf.tensor2d(opts.eval.x.subarray(start * width, end * width), [end - start, width]), weights.ws, weights.bs).dataSync() as Float32Array);
-        sum += outputLoss(task, outputs, z, opts.eval.y, opts.eval.w, start, end - start);
+        tf.tidy(() => {
+          const z = forward(tf.tensor2d(opts.eval.x.subarray(start * width, end * width), [end - start, width]), weights.ws, weights.bs);
+          sum += outputLoss(task, outputs, read(tf, z), opts.eval.y, opts.eval.w, start, end - start);
+        });
       }
     } finally {
       tf.dispose([...weights.ws, ...weights.bs]);
