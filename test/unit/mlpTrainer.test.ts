@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { mulberry32 } from '../../src/core/demo/random';
 import { isProdmlError } from '../../src/core/errors';
 import { loadTf } from '../../src/core/train/backend';
+import { gather, pack } from '../../src/core/train/mlpTrainer';
 import type { Task } from '../../src/core/train/model';
 import { modelArtifacts, predict, trainModel, type TrainData, type TrainParams } from '../../src/core/train/trainer';
 
@@ -106,6 +107,41 @@ describe('DNN trainer with written-out passes', () => {
     assert.ok(Math.abs(loss / p.length - best) < 1e-5, `${loss / p.length} vs ${best}`);
     const again = await trainModel(tf, { task: 'binary', model: { type: 'dnn', hidden: [32, 16] }, params, train: data(3000, 1, 'binary'), eval: evalData });
     assert.ok((await modelArtifacts(tf, fast.model)).weights.equals((await modelArtifacts(tf, again.model)).weights), 'same seed, same weights');
+  });
+
+  test('packed rows expand to the same bits: floats, 0/1 columns as bits, -0, a column 0/1 only at first', () => {
+    const width = 40;
+    const rows = 300;
+    const r = mulberry32(5);
+    const x = new Float32Array(rows * width);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < width; j++) x[i * width + j] = j < 3 ? r() - 0.5 : r() < 0.3 ? 1 : 0;
+      x[i * width + 3] = i === 0 ? 1 : r() < 0.5 ? 0 : 2.5; // 0/1 in the first row only: packing starts over
+      x[i * width + 4] = i === 7 ? -0 : 0; // -0 must come back as -0
+    }
+    const y = Float32Array.from({ length: rows }, () => r());
+    const w = Float32Array.from({ length: rows }, () => r());
+    const p = pack({ x, y, w, width });
+    assert.deepEqual([...p.dense], [0, 1, 2, 3, 4]);
+    assert.equal(p.binary.length, 35);
+    assert.equal(p.words, 2);
+    const order = Uint32Array.from({ length: rows }, (_, i) => (i * 7919) % rows);
+    const n = 100;
+    const bx = new Float32Array(n * (width + 1));
+    const bxT = new Float32Array((width + 1) * n).fill(NaN);
+    const by = new Float32Array(n);
+    const bw = new Float32Array(n);
+    gather(p, order, 50, n, bx, bxT, by, bw);
+    for (let k = 0; k < n; k++) {
+      const i = order[50 + k]!;
+      for (let j = 0; j <= width; j++) {
+        const want = j === width ? 1 : x[i * width + j]!;
+        assert.ok(Object.is(bx[k * (width + 1) + j], want), `row ${k} input ${j}: ${bx[k * (width + 1) + j]} vs ${want}`);
+        assert.ok(Object.is(bxT[j * n + k], want), `transposed row ${k} input ${j}`);
+      }
+      assert.equal(by[k], y[i]);
+      assert.equal(bw[k], w[i]);
+    }
   });
 
   test('an abort stops training between batches; a stop verdict ends it after the epoch', async () => {

@@ -1,10 +1,11 @@
 /**
- * The DNN training loop (dense ReLU layers, no dropout) with its passes written out: the
- * forward pass is one fused matMul+bias+ReLU per layer, the loss and its gradient with respect
- * to the logits are computed in JavaScript from the downloaded logits (the sigmoid/softmax and
- * cross-entropy fused: p - y), the backward pass is three ops a layer, and Adam runs over the
- * ~2.5k weights in typed arrays. Through layers.apply, autodiff and tf.train.adam the same step
- * took about 120 tfjs ops a batch, whose dispatch cost as much as the arithmetic.
+ * The DNN training loop (dense ReLU layers, no dropout) with its passes written out. In wasm:
+ * the hidden layers' matMuls forward and their weight and input gradients backward (about 15
+ * tfjs calls a batch for two hidden layers). In typed arrays: the last hidden layer's ReLU, the
+ * output layer, the loss and its gradient with respect to the logits (sigmoid/softmax and
+ * cross-entropy fused: p - y), and Adam over the ~2.5k weights. Through layers.apply, autodiff
+ * and tf.train.adam the same step took about 120 tfjs ops a batch, whose dispatch cost about as
+ * much as the arithmetic. Batches are gathered from packed rows (see Packed).
  *
  * The same semantics as the generic loop (trainer.ts): the same initial weights (buildModel),
  * the weighted loss sum(w·loss)/sum(w), Adam with tfjs's defaults, the seeded shuffle, the best
@@ -29,7 +30,7 @@ const YIELD_MS = 50;
 /**
  * A float32 tensor's values where they lie: a view of tfjs-wasm's heap (valid until the next
  * tfjs call: use it at once), else a copy. dataSync copies into a fresh buffer each time, ~400 KB
- * a batch here, and collecting that garbage cost more than the copy.
+ * a batch here: the copies and their garbage collection showed in the profile.
  */
 function read(tf: typeof TF, t: TF.Tensor): Float32Array {
   const backend = tf.backend() as unknown as { dataIdMap?: { get(id: object): { memoryOffset?: number } | undefined }; wasm?: { HEAPF32?: Float32Array } };
@@ -171,9 +172,11 @@ export async function trainMlp(
   let adamStep = 0;
 
   /**
-   * One Adam step on the rows in the batch buffers; returns sum(w·loss) and sum(w). Every wasm
-   * matMul has a small second operand (XNNPACK packs it on every call) and no transposed
-   * operand (tfjs-wasm multiplies those in a slow generic loop).
+   * One Adam step on the rows in the batch buffers; returns sum(w·loss) and sum(w). Activations
+   * stay in row layout, so the forward matMuls' second operand is a small kernel (XNNPACK packs
+   * the second operand on every call); no matMul of the two-hidden-layer path has a transposed
+   * operand (tfjs-wasm multiplies those in a slow generic loop): Xᵀ and the hidden Aᵀ are
+   * written in JavaScript instead.
    */
   const step = (rows: number): [number, number] => {
     let totalWeight = rows;
@@ -325,7 +328,7 @@ export async function trainMlp(
  * weight: 20 words for the benchmark's 16 numeric and 43 one-hot inputs. Expanding it gives the
  * same floats, so training is unchanged to the bit.
  */
-interface Packed {
+export interface Packed {
   width: number;
   stride: number;
   /** Input positions of the float fields, then of the bits (bit b of word k is binary[32k + b]). */
@@ -392,7 +395,7 @@ function packRows(data: TrainData, xi: Int32Array, dense: Uint32Array, binary: U
  * with a 1 after each row (the first layer's bias input). Writing the transpose here touches
  * only the nonzero inputs (a one-hot row has few); transposing the batch after costs more.
  */
-function gather(p: Packed, order: Uint32Array, start: number, rows: number, x: Float32Array, xT: Float32Array, y: Float32Array, w: Float32Array | undefined): number {
+export function gather(p: Packed, order: Uint32Array, start: number, rows: number, x: Float32Array, xT: Float32Array, y: Float32Array, w: Float32Array | undefined): number {
   const { width, stride, dense, binary, words, f, u } = p;
   const w1 = width + 1;
   const nd = dense.length;
@@ -450,7 +453,7 @@ function transposed(l: Layer): Float32Array {
 }
 
 /** The last hidden layer's activation a = relu(pre + bias) [rows × units] and the output layer's z = a · w + b [rows × outputs], in one pass. */
-export function headForward(pre: Float32Array, bias: Float32Array, rows: number, units: number, a: Float32Array, w: Float32Array, b: Float32Array, outputs: number, z: Float64Array): void {
+function headForward(pre: Float32Array, bias: Float32Array, rows: number, units: number, a: Float32Array, w: Float32Array, b: Float32Array, outputs: number, z: Float64Array): void {
   if (outputs === 1) {
     // The common case (binary, regression) without the loops over outputs.
     const b0 = b[0]!;
@@ -484,7 +487,7 @@ export function headForward(pre: Float32Array, bias: Float32Array, rows: number,
  * The output layer's gradients (w: aᵀ·dz, b: Σ dz), the gradient into the last hidden layer
  * through its ReLU (dLast), and that layer's bias gradient; sums in acc (float64).
  */
-export function outputBackward(a: Float32Array, dz: Float32Array, rows: number, units: number, w: Float32Array, outputs: number, g: { w: Float32Array; b: Float32Array }, dLast: Float32Array, gbLast: Float32Array, acc: Float64Array): void {
+function outputBackward(a: Float32Array, dz: Float32Array, rows: number, units: number, w: Float32Array, outputs: number, g: { w: Float32Array; b: Float32Array }, dLast: Float32Array, gbLast: Float32Array, acc: Float64Array): void {
   const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
   // acc: [0, units·outputs) output weights, then outputs biases, then units last-layer biases.
   const ob = units * outputs;
