@@ -5,6 +5,9 @@ ProdML's time split does (cut = the time at rank floor(n * (1 - eval_fraction)) 
 times; earlier rows train, the rest evaluate), encodes it as ProdML's transforms do (mean
 imputation, standardize, log then standardize, one-hot), and times:
   SGDClassifier(loss='log_loss'): one partial_fit pass over the training rows per epoch;
+  MLPClassifier (the reference for ProdML's dnn): the same hidden layers, batch size, learning
+    rate and epochs, no L2 penalty (ProdML's dnn has none), solvers 'sgd' and 'adam', one
+    partial_fit pass per epoch, then eval ROC AUC;
   LogisticRegression (lbfgs): fit, then eval ROC AUC;
   HistGradientBoostingClassifier: fit on raw numbers and categorical codes, then eval ROC AUC.
 Prints one JSON document on stdout; progress on stderr.
@@ -20,6 +23,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import roc_auc_score
+from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 
@@ -38,6 +42,9 @@ def main():
     p.add_argument("--categorical", required=True, help="comma-separated one-hot columns")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--hidden", default="32,16", help="comma-separated MLP hidden layer sizes")
+    p.add_argument("--batch", default="", help="comma-separated MLP batch sizes (none: no MLP)")
+    p.add_argument("--learning-rate", type=float, default=0.01)
     a = p.parse_args()
     numeric = [c for c in a.numeric.split(",") if c]
     logs = [c for c in a.log.split(",") if c]
@@ -100,6 +107,22 @@ def main():
         say(f"sklearn SGD epoch {e + 1}: {epoch_times[-1]:.3f} s")
     sgd_auc = roc_auc_score(y_test, sgd.predict_proba(x_test)[:, 1])
 
+    # float64 rows, as every model here gets them (sklearn's default from pandas and numpy).
+    mlps = []
+    hidden = tuple(int(h) for h in a.hidden.split(",") if h)
+    for batch in [int(b) for b in a.batch.split(",") if b]:
+        for solver in ("sgd", "adam"):
+            mlp = MLPClassifier(hidden_layer_sizes=hidden, solver=solver, batch_size=batch, learning_rate_init=a.learning_rate, alpha=0.0, random_state=a.seed)
+            times = []
+            for e in range(a.epochs):
+                t0 = time.perf_counter()
+                mlp.partial_fit(x_train, y_train, classes=np.array([0, 1]))
+                times.append(time.perf_counter() - t0)
+                say(f"sklearn MLP {solver} batch {batch} epoch {e + 1}: {times[-1]:.3f} s")
+            auc = roc_auc_score(y_test, mlp.predict_proba(x_test)[:, 1])
+            say(f"sklearn MLP {solver} batch {batch}: AUC {auc:.5f}")
+            mlps.append({"solver": solver, "batch": batch, "epoch_s": times, "auc": float(auc)})
+
     t0 = time.perf_counter()
     lr = LogisticRegression(max_iter=1000)
     lr.fit(x_train, y_train)
@@ -130,6 +153,7 @@ def main():
             "load_s": load_s,
             "encode_s": encode_s,
             "sgd": {"epoch_s": epoch_times, "auc": float(sgd_auc)},
+            "mlp": mlps,
             "logistic_regression": {"fit_s": lr_s, "auc": float(lr_auc), "iterations": int(lr.n_iter_[0])},
             "hist_gradient_boosting": {"fit_s": hgb_s, "auc": float(hgb_auc), "iterations": int(hgb.n_iter_)},
         },

@@ -7,6 +7,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { cancelled } from '../errors';
 import { epochOrderOf, isLinear, trainLinear } from './linearTrainer';
+import { isPlainMlp, trainMlp } from './mlpTrainer';
 import { buildModel, type ModelSpec, type Task } from './model';
 import type { RecordLayout } from './bucketFiles';
 import type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
@@ -49,13 +50,15 @@ function rows(data: TrainData, order: Int32Array, start: number, end: number): {
 
 export async function trainModel(
   tf: typeof TF,
-  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; /** 'tfjs' trains linear models with tfjs too (the reference the typed-array loop is tested against). */ engine?: 'auto' | 'tfjs'; layout?: EpochLayout; /** The transforms' record layout: linear models then train on records (linearTrainer.ts). */ records?: RecordLayout },
+  opts: { task: Task; classes?: number; model: ModelSpec; params?: TrainParams; train: TrainData; eval: TrainData; /** 'tfjs' trains every model with layers, autodiff and tf.train.adam (the reference the typed-array loop and the written-out DNN passes are tested against). */ engine?: 'auto' | 'tfjs'; layout?: EpochLayout; /** The transforms' record layout: linear models then train on records (linearTrainer.ts). */ records?: RecordLayout },
   /** Called after each epoch with the model as trained so far; returning 'stop' ends training there (the best weights are kept). */
   onEpoch?: (r: EpochReport, model: TF.LayersModel) => void | 'stop',
   signal?: AbortSignal,
 ): Promise<TrainResult> {
   // Linear and logistic models train in a typed-array loop (the same semantics, ~10x faster).
   if (isLinear(opts.model, opts.task) && !opts.model.dropout && opts.engine !== 'tfjs') return trainLinear(tf, opts, onEpoch, signal);
+  // DNNs without dropout: the passes written out (mlpTrainer.ts), a fraction of the tfjs ops a batch.
+  if (isPlainMlp(opts.model) && opts.engine !== 'tfjs') return trainMlp(tf, opts, onEpoch, signal);
   const p = { epochs: 20, batch_size: 256, learning_rate: 0.01, seed: 42, ...opts.params };
   const classes = opts.classes ?? 2;
   const model = buildModel(tf, opts.model, opts.task, opts.train.width, classes, p.seed);
