@@ -10,9 +10,10 @@
  * linear model cannot). The split is ProdML's time split on `event_date`: the first 80% of rows
  * have the earlier dates.
  *
- * Targets (issue 4): our logistic eval AUC within 0.005 of sklearn's LogisticRegression; our
- * time per epoch at most 2x SGDClassifier's (one partial_fit pass over the same rows).
- * Issue 17 for the DNN: an epoch no slower than MLPClassifier's (the same hidden layers, batch
+ * Targets: our logistic eval AUC within 0.005 of sklearn's LogisticRegression (issue 4); our
+ * training pass no slower than SGDClassifier's epoch (one partial_fit pass over the same rows;
+ * issue 17, where issue 4 asked for 2x). Issue 17 for the DNN: a training pass no slower than
+ * MLPClassifier's epoch (the same hidden layers, batch
  * size, learning rate and epochs; solvers sgd and adam, one partial_fit pass per epoch), the
  * eval AUC within 0.002 of the better of the two or above.
  *
@@ -148,6 +149,8 @@ interface OurRun {
   model: string;
   auc: number;
   epochs: number[];
+  /** Each epoch without its eval-loss pass: the training pass alone, what partial_fit times. */
+  passes: number[];
   phases: Record<string, number>;
   rows: { train: number; eval: number };
   total: number;
@@ -156,6 +159,7 @@ interface OurRun {
 async function trainOurs(ws: string, model: string): Promise<OurRun> {
   const phases: Record<string, number> = {};
   const epochs: number[] = [];
+  const passes: number[] = [];
   let phase = '';
   let mark = performance.now();
   const t0 = mark;
@@ -164,6 +168,7 @@ async function trainOurs(ws: string, model: string): Promise<OurRun> {
     if (p.phase === 'training' && phase === 'training') {
       // Between two epoch reports: exactly one epoch (its batches and its eval loss).
       epochs.push((now - mark) / 1000);
+      passes.push((now - mark) / 1000 - (p.evalSeconds ?? 0));
     } else if (phase) phases[phase] = (phases[phase] ?? 0) + (now - mark) / 1000;
     if (p.phase === 'training') process.stderr.write(`  ${model} epoch ${p.epoch}/${p.epochs}: ${((now - mark) / 1000).toFixed(2)} s, loss ${p.loss.toFixed(4)}, eval loss ${p.evalLoss.toFixed(4)}\n`);
     phase = p.phase;
@@ -171,7 +176,7 @@ async function trainOurs(ws: string, model: string): Promise<OurRun> {
   };
   const out = await trainFromConfig(ws, model, { onProgress });
   phases[phase] = (phases[phase] ?? 0) + (performance.now() - mark) / 1000;
-  return { model, auc: out.metrics['auc']!, epochs, phases, rows: out.rows, total: (performance.now() - t0) / 1000 };
+  return { model, auc: out.metrics['auc']!, epochs, passes, phases, rows: out.rows, total: (performance.now() - t0) / 1000 };
 }
 
 interface SklearnRun {
@@ -234,15 +239,16 @@ async function main() {
   const mlpEpoch = (batch: number) => Math.min(...mlps(batch).map((m) => median(later(m.epoch_s))));
   const refEpoch = (o: { type: string; batch: number }) => (o.type === 'dnn' ? mlpEpoch(o.batch) : sgdEpoch);
   for (const o of ours) {
-    rows.push([`ProdML ${o.type}, batch ${o.batch} (tfjs ${backend})`, s(median(o.epochs)), `${(median(o.epochs) / refEpoch(o)).toFixed(2)}x`, o.auc.toFixed(5), s(o.phases['fitting']! + o.epochs.reduce((a, b) => a + b, 0))]);
+    rows.push([`ProdML ${o.type}, batch ${o.batch} (tfjs ${backend})`, s(median(o.epochs)), `${(median(o.epochs) / refEpoch(o)).toFixed(2)}x`, s(median(o.passes)), `${(median(o.passes) / refEpoch(o)).toFixed(2)}x`, o.auc.toFixed(5), s(o.phases['fitting']! + o.epochs.reduce((a, b) => a + b, 0))]);
   }
-  rows.push([`sklearn SGDClassifier (log_loss)`, s(sgdEpoch), 'logistic ref', sk.sgd.auc.toFixed(5), s(sk.sgd.epoch_s.reduce((a, b) => a + b, 0))]);
+  rows.push([`sklearn SGDClassifier (log_loss)`, s(sgdEpoch), 'logistic ref', s(sgdEpoch), 'logistic ref', sk.sgd.auc.toFixed(5), s(sk.sgd.epoch_s.reduce((a, b) => a + b, 0))]);
   for (const m of sk.mlp) {
-    rows.push([`sklearn MLPClassifier (${HIDDEN.join(',')}), ${m.solver}, batch ${m.batch}`, s(median(later(m.epoch_s))), median(later(m.epoch_s)) === mlpEpoch(m.batch) ? 'dnn ref' : `${(median(later(m.epoch_s)) / mlpEpoch(m.batch)).toFixed(2)}x`, m.auc.toFixed(5), s(m.epoch_s.reduce((a, b) => a + b, 0))]);
+    const vs = median(later(m.epoch_s)) === mlpEpoch(m.batch) ? 'dnn ref' : `${(median(later(m.epoch_s)) / mlpEpoch(m.batch)).toFixed(2)}x`;
+    rows.push([`sklearn MLPClassifier (${HIDDEN.join(',')}), ${m.solver}, batch ${m.batch}`, s(median(later(m.epoch_s))), vs, s(median(later(m.epoch_s))), vs, m.auc.toFixed(5), s(m.epoch_s.reduce((a, b) => a + b, 0))]);
   }
-  rows.push([`sklearn LogisticRegression (lbfgs, ${sk.logistic_regression.iterations} it)`, '-', '-', sk.logistic_regression.auc.toFixed(5), s(sk.logistic_regression.fit_s)]);
-  rows.push([`sklearn HistGradientBoosting (${sk.hist_gradient_boosting.iterations} it)`, '-', '-', sk.hist_gradient_boosting.auc.toFixed(5), s(sk.hist_gradient_boosting.fit_s)]);
-  const header = ['model', 'epoch (median)', 'vs ref', 'eval AUC', 'fit'];
+  rows.push([`sklearn LogisticRegression (lbfgs, ${sk.logistic_regression.iterations} it)`, '-', '-', '-', '-', sk.logistic_regression.auc.toFixed(5), s(sk.logistic_regression.fit_s)]);
+  rows.push([`sklearn HistGradientBoosting (${sk.hist_gradient_boosting.iterations} it)`, '-', '-', '-', '-', sk.hist_gradient_boosting.auc.toFixed(5), s(sk.hist_gradient_boosting.fit_s)]);
+  const header = ['model', 'epoch (median)', 'vs ref', 'training pass', 'vs ref', 'eval AUC', 'fit'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [
@@ -255,9 +261,10 @@ async function main() {
   for (const o of ours.filter((x) => x.type === 'logistic')) {
     const dAuc = o.auc - sk.logistic_regression.auc;
     const ratio = median(o.epochs) / sgdEpoch;
+    const pass = median(o.passes) / sgdEpoch;
     out.push(
       `logistic, batch ${o.batch}: AUC - LogisticRegression AUC ${dAuc >= 0 ? '+' : ''}${dAuc.toFixed(5)} (target within 0.005: ${dAuc >= -0.005 ? 'met' : 'MISSED'}); ` +
-        `epoch / SGD epoch ${ratio.toFixed(2)}x (target <= 2x: ${ratio <= 2 ? 'met' : 'MISSED'})`,
+        `epoch / SGD epoch ${ratio.toFixed(2)}x with our eval-loss pass, ${pass.toFixed(2)}x the training pass alone (target <= 1x: ${pass <= 1 ? 'met' : 'MISSED'})`,
     );
   }
   for (const o of ours.filter((x) => x.type === 'dnn')) {
@@ -265,17 +272,17 @@ async function main() {
     if (ref.length === 0) continue;
     const bestAuc = Math.max(...ref.map((m) => m.auc));
     const dAuc = o.auc - bestAuc;
-    const ratio = median(o.epochs) / mlpEpoch(o.batch);
-    const each = ref.map((m) => `${m.solver} ${(median(o.epochs) / median(later(m.epoch_s))).toFixed(2)}x`).join(', ');
+    const ratio = median(o.passes) / mlpEpoch(o.batch);
+    const each = (ours: number[]) => ref.map((m) => `${m.solver} ${(median(ours) / median(later(m.epoch_s))).toFixed(2)}x`).join(', ');
     out.push(
       `dnn, batch ${o.batch}: AUC - best MLPClassifier AUC ${dAuc >= 0 ? '+' : ''}${dAuc.toFixed(5)} (target within 0.002: ${dAuc >= -0.002 ? 'met' : 'MISSED'}); ` +
-        `epoch / MLPClassifier epoch ${each} (target <= 1x the faster: ${ratio <= 1 ? 'met' : 'MISSED'})`,
+        `epoch / MLPClassifier epoch ${each(o.epochs)} with our eval-loss pass, ${each(o.passes)} the training pass alone (target <= 1x the faster: ${ratio <= 1 ? 'met' : 'MISSED'})`,
     );
   }
   const p = ours[0]!.phases;
   out.push(
     `Outside the epochs (${ours[0]!.model}): load ${s(p['loading'] ?? 0)}; fit transforms + encode + build + first epoch ${s(p['fitting'] ?? 0)}; evaluate ${s(p['evaluating'] ?? 0)}; register ${s(p['registering'] ?? 0)}; whole run ${s(ours[0]!.total)}.`,
-    `"fit" is fit transforms + encode + all epochs for ours, the training calls alone for sklearn. Epoch times are between consecutive epoch reports (epochs 2..${EPOCHS}, ours and sklearn's) and include our eval-loss pass; sklearn's encoding (impute, standardize, one-hot) took ${s(sk.encode_s)}, outside its epochs; MLPClassifier's epoch is one partial_fit on float64 rows (BLAS may use every core), ours one tfjs thread.`,
+    `"fit" is fit transforms + encode + all epochs for ours, the training calls alone for sklearn. Epoch times are between consecutive epoch reports (epochs 2..${EPOCHS}, ours and sklearn's) and include our eval-loss pass over the held-out rows, which partial_fit does not make; "training pass" leaves it out (the trainers time it, EpochReport.evalSeconds); sklearn's encoding (impute, standardize, one-hot) took ${s(sk.encode_s)}, outside its epochs; MLPClassifier's epoch is one partial_fit on float64 rows (BLAS may use every core), ours one tfjs thread.`,
   );
   process.stdout.write(out.join('\n') + '\n');
 }

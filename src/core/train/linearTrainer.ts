@@ -159,9 +159,11 @@ export async function trainLinearFrom(
     }
     // The epoch's last, partial batch.
     if (st.count > 0) adamStep(st);
+    const evalStarted = performance.now();
     const evalLoss = await source.evalLoss(theta, binary, signal);
+    const evalSeconds = (performance.now() - evalStarted) / 1000;
     const seconds = (performance.now() - started) / 1000;
-    const report: EpochReport = { epoch, epochs: p.epochs, loss: st.total / (st.weight || 1), evalLoss, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
+    const report: EpochReport = { epoch, epochs: p.epochs, loss: st.total / (st.weight || 1), evalLoss, evalSeconds, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
     history.push(report);
     let verdict: void | 'stop' = undefined;
     if (onEpoch) {

@@ -294,9 +294,11 @@ export async function trainMlp(
       }
     }
     if (Number.isNaN(sink)) sink = 0;
+    const evalStarted = performance.now();
     const evalLoss = evalLossOf();
+    const evalSeconds = (performance.now() - evalStarted) / 1000;
     const seconds = (performance.now() - started) / 1000;
-    const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
+    const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss, evalSeconds, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
     history.push(report);
     setModelWeights(layers);
     const verdict = onEpoch?.(report, model);

@@ -39,6 +39,8 @@ export interface EpochReport {
   epochs: number;
   loss: number;
   evalLoss: number;
+  /** Seconds of this epoch spent on the eval loss (a pass over the eval split the training pass itself does not need). */
+  evalSeconds?: number;
   /** Training rows per second in this epoch, and the time the remaining epochs would take at that pace. */
   rowsPerSecond?: number;
   etaSeconds?: number;

@@ -97,10 +97,12 @@ export async function trainModel(
         // Let progress messages and cancellation through between batches.
         await new Promise((r) => setImmediate(r));
       }
+      const evalStarted = performance.now();
       const evalOut = predict(tf, model, opts.eval.x, opts.eval.width);
       const evalLoss = tf.tidy(() => weightedLoss(tf, opts.task, classes, tf.tensor2d(evalOut, [evalRows, outputs]), evalY, evalW).dataSync()[0]!);
+      const evalSeconds = (performance.now() - evalStarted) / 1000;
       const seconds = (performance.now() - started) / 1000;
-      const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
+      const report = { epoch, epochs: p.epochs, loss: total / (weight || 1), evalLoss, evalSeconds, rowsPerSecond: n / seconds, etaSeconds: (p.epochs - epoch) * seconds };
       history.push(report);
       const verdict = onEpoch?.(report, model);
       if (evalLoss < best.loss) {
