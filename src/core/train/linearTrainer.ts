@@ -10,6 +10,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { cancelled } from '../errors';
 import { encodeRecords, type RecordLayout, type Records } from './bucketFiles';
 import { buildModel, type ModelSpec, type Task } from './model';
+import { BestEpoch } from './bestEpoch';
 import { EpochOrder } from './epochOrder';
 import type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
 
@@ -130,8 +131,7 @@ export async function trainLinearFrom(
   const st = newSgdState(width, theta, binary, p.learning_rate, p.batch_size);
   const n = source.rows;
   const history: EpochReport[] = [];
-  let best = { loss: Infinity, epoch: 0, theta: Float64Array.from(theta) };
-  let stoppedEarly = false;
+  const best = new BestEpoch<Float64Array>(p.early_stopping?.patience);
   const setModel = (t: Float64Array) => {
     const k = tf.tensor2d(Float32Array.from(t.subarray(0, width)), [width, 1]);
     const b = tf.tensor1d([t[width]!]);
@@ -170,20 +170,12 @@ export async function trainLinearFrom(
       setModel(theta);
       verdict = onEpoch(report, model);
     }
-    if (evalLoss < best.loss) best = { loss: evalLoss, epoch, theta: Float64Array.from(theta) };
-    else if (p.early_stopping && epoch - best.epoch >= p.early_stopping.patience) {
-      stoppedEarly = true;
-      break;
-    }
-    if (verdict === 'stop') {
-      stoppedEarly = true;
-      break;
-    }
+    if (best.after(epoch, evalLoss, () => Float64Array.from(theta), verdict)) break;
     await new Promise((r) => setImmediate(r));
   }
   source.done?.();
-  setModel(best.epoch > 0 ? best.theta : theta);
-  return { model, history, bestEpoch: best.epoch, stoppedEarly };
+  setModel(best.weights ?? theta);
+  return { model, history, bestEpoch: best.epoch, stoppedEarly: best.stoppedEarly };
 }
 
 interface SgdState {

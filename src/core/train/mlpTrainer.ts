@@ -13,6 +13,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { cancelled } from '../errors';
+import { BestEpoch } from './bestEpoch';
 import { epochOrderOf } from './linearTrainer';
 import { buildModel, type ModelSpec, type Task } from './model';
 import type { EpochLayout, EpochReport, TrainData, TrainParams, TrainResult } from './trainTypes';
@@ -269,8 +270,7 @@ export async function trainMlp(
   const copy = (from: Layer[]): Layer[] => from.map((l) => ({ ...l, w: l.w.slice(), b: l.b.slice() }));
 
   const history: EpochReport[] = [];
-  let best = { loss: Infinity, epoch: 0, layers: [] as Layer[] };
-  let stoppedEarly = false;
+  const best = new BestEpoch<Layer[]>(p.early_stopping?.patience);
   for (let epoch = 1; epoch <= p.epochs; epoch++) {
     const started = performance.now();
     // The seeded order of epochOrder.ts, as the generic loop visits the rows.
@@ -302,19 +302,11 @@ export async function trainMlp(
     history.push(report);
     setModelWeights(layers);
     const verdict = onEpoch?.(report, model);
-    if (evalLoss < best.loss) best = { loss: evalLoss, epoch, layers: copy(layers) };
-    else if (p.early_stopping && epoch - best.epoch >= p.early_stopping.patience) {
-      stoppedEarly = true;
-      break;
-    }
-    if (verdict === 'stop') {
-      stoppedEarly = true;
-      break;
-    }
+    if (best.after(epoch, evalLoss, () => copy(layers), verdict)) break;
     await new Promise((r) => setImmediate(r));
   }
-  if (best.layers.length > 0) setModelWeights(best.layers);
-  return { model, history, bestEpoch: best.epoch, stoppedEarly };
+  if (best.weights) setModelWeights(best.weights);
+  return { model, history, bestEpoch: best.epoch, stoppedEarly: best.stoppedEarly };
 }
 
 /**
