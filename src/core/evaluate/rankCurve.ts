@@ -59,6 +59,8 @@ function countedWalk(labels: ArrayLike<number>, scores: ArrayLike<number>): Curv
       let fp = 0;
       while (i >= 0 || j >= 0) {
         const s = j < 0 || (i >= 0 && pos[i]! >= neg[j]!) ? pos[i]! : neg[j]!;
+        // checkBinary refuses NaN scores; one here would never equal itself and stall the walk.
+        if (s !== s) throw new Error('rank curve: a NaN score');
         while (i >= 0 && pos[i] === s) (tp++, i--);
         while (j >= 0 && neg[j] === s) (fp++, j--);
         visit(fp, tp, s);
