@@ -96,8 +96,14 @@ describe('ProdML serving and monitoring in VS Code', { timeout: 900_000 }, () =>
     // The dashboard draws its charts (they render after the text).
     await frame.waitForFunction(() => document.querySelectorAll('.chart svg').length >= 2, undefined, { timeout: 60_000 });
     // Only May alerts: the clean months raise nothing (calibrated thresholds keep false alarms rare).
-    const alerts = await frame.locator('.alerts li').allInnerTexts();
-    assert.ok(alerts.length >= 2 && alerts.every((a) => a.startsWith('2025-05')), alerts.join('\n'));
+    // Read once the page lists them: a Refresh or the periodic re-check may be redrawing the page
+    // (CI once read an empty list a moment after the text showed the alerts).
+    let alerts: string[] = [];
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      alerts = await frame.locator('.alerts li').allInnerTexts();
+      if (alerts.length >= 2) break;
+    }
+    assert.ok(alerts.length >= 2 && alerts.every((a) => a.startsWith('2025-05')), `alerts listed: ${alerts.join('\n') || 'none'}`);
     // With the dashboard in view no alert toast covers it; the status bar counts the active alerts.
     await vscode.page.locator('.statusbar-item', { hasText: new RegExp(`baby_weight: ${alerts.length} alerts`) }).first().waitFor({ timeout: 60_000 });
     assert.ok(!(await vscode.notifications()).some((n) => /ProdML monitor/.test(n)), 'no alert toast over the dashboard');
