@@ -98,13 +98,18 @@ def main():
     encode_s = time.perf_counter() - t0
     say(f"sklearn: encoded to {x_train.shape[1]} inputs in {encode_s:.2f} s")
 
+    def timed_epochs(model, name):
+        """One partial_fit pass over the training rows per epoch; the seconds of each."""
+        times = []
+        for e in range(a.epochs):
+            t0 = time.perf_counter()
+            model.partial_fit(x_train, y_train, classes=np.array([0, 1]))
+            times.append(time.perf_counter() - t0)
+            say(f"sklearn {name} epoch {e + 1}: {times[-1]:.3f} s")
+        return times
+
     sgd = SGDClassifier(loss="log_loss", random_state=a.seed)
-    epoch_times = []
-    for e in range(a.epochs):
-        t0 = time.perf_counter()
-        sgd.partial_fit(x_train, y_train, classes=np.array([0, 1]))
-        epoch_times.append(time.perf_counter() - t0)
-        say(f"sklearn SGD epoch {e + 1}: {epoch_times[-1]:.3f} s")
+    epoch_times = timed_epochs(sgd, "SGD")
     sgd_auc = roc_auc_score(y_test, sgd.predict_proba(x_test)[:, 1])
 
     # float64 rows, as every model here gets them (sklearn's default from pandas and numpy).
@@ -113,12 +118,7 @@ def main():
     for batch in [int(b) for b in a.batch.split(",") if b]:
         for solver in ("sgd", "adam"):
             mlp = MLPClassifier(hidden_layer_sizes=hidden, solver=solver, batch_size=batch, learning_rate_init=a.learning_rate, alpha=0.0, random_state=a.seed)
-            times = []
-            for e in range(a.epochs):
-                t0 = time.perf_counter()
-                mlp.partial_fit(x_train, y_train, classes=np.array([0, 1]))
-                times.append(time.perf_counter() - t0)
-                say(f"sklearn MLP {solver} batch {batch} epoch {e + 1}: {times[-1]:.3f} s")
+            times = timed_epochs(mlp, f"MLP {solver} batch {batch}")
             auc = roc_auc_score(y_test, mlp.predict_proba(x_test)[:, 1])
             say(f"sklearn MLP {solver} batch {batch}: AUC {auc:.5f}")
             mlps.append({"solver": solver, "batch": batch, "epoch_s": times, "auc": float(auc)})
