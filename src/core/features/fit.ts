@@ -1,12 +1,13 @@
 /**
- * Fits transforms on the training split only, in SQL: one aggregate query for every numeric
- * and date statistic, one grouped query per categorical vocabulary. Population statistics
- * (stddev_pop), as scikit-learn's StandardScaler uses.
+ * Fits transforms on the training split only, in SQL: two aggregate passes for every numeric
+ * and date statistic (ranges and quantiles, then exact sums: exactMoments.ts), one grouped query
+ * per categorical vocabulary. Population statistics, as scikit-learn's StandardScaler uses.
  */
 import type { DuckSession } from '../data/duckdb';
 import { sqlIdent } from '../data/duckdb';
 import { featureTypeOf } from '../data/profile';
 import { badInput } from '../errors';
+import { momentSelect, momentsOf, rangeOf, rangeSelect } from './exactMoments';
 import { DATE_PARTS, type FeatureSpec, type FittedFeature, type FittedTransforms } from './spec';
 
 export interface FitOptions {
@@ -25,35 +26,34 @@ const spread = (v: unknown) => {
   return n !== null && Number.isFinite(n) && n > 0 ? n : 1;
 };
 
-export async function fitTransforms(session: DuckSession, specs: readonly FeatureSpec[], opts: FitOptions): Promise<FittedTransforms> {
-  const q = { signal: opts.signal };
-  const select: string[] = ['count(*) AS rows'];
+/** Each numeric statistic the transforms need, as a SQL expression over one row. */
+function momentExprs(specs: readonly FeatureSpec[]): Map<string, string> {
+  const exprs = new Map<string, string>();
   specs.forEach((s, i) => {
     const x = `TRY_CAST(${sqlIdent(s.name)} AS DOUBLE)`;
     const t = s.transform;
-    switch (t.kind) {
-      case 'identity':
-      case 'standardize':
-      case 'min_max':
-      case 'bucketize':
-        select.push(`avg(${x}) AS f${i}_mean`, `stddev_pop(${x}) AS f${i}_std`, `min(${x}) AS f${i}_min`, `max(${x}) AS f${i}_max`);
-        if (t.kind === 'bucketize' && !t.boundaries) {
-          const n = Math.max(2, t.buckets ?? 4);
-          const qs = Array.from({ length: n - 1 }, (_, k) => (k + 1) / n);
-          select.push(`quantile_cont(${x}, [${qs.join(', ')}]) AS f${i}_q`);
-        }
-        break;
-      case 'log': {
-        const l = `ln(${x} + ${t.offset ?? 1})`;
-        select.push(`avg(${x}) AS f${i}_mean`, `avg(CASE WHEN ${x} + ${t.offset ?? 1} > 0 THEN ${l} END) AS f${i}_lmean`, `stddev_pop(CASE WHEN ${x} + ${t.offset ?? 1} > 0 THEN ${l} END) AS f${i}_lstd`);
-        break;
-      }
-      case 'date_parts':
-        select.push(`avg(year(TRY_CAST(${sqlIdent(s.name)} AS TIMESTAMP))) AS f${i}_ymean`, `stddev_pop(year(TRY_CAST(${sqlIdent(s.name)} AS TIMESTAMP))) AS f${i}_ystd`);
-        break;
-      case 'one_hot':
-      case 'vocabulary':
-        break;
+    if (t.kind === 'one_hot' || t.kind === 'vocabulary') return;
+    if (t.kind === 'date_parts') {
+      exprs.set(`f${i}_y`, `CAST(year(TRY_CAST(${sqlIdent(s.name)} AS TIMESTAMP)) AS DOUBLE)`);
+      return;
+    }
+    exprs.set(`f${i}_x`, x);
+    if (t.kind === 'log') exprs.set(`f${i}_l`, `(CASE WHEN ${x} + ${t.offset ?? 1} > 0 THEN ln(${x} + ${t.offset ?? 1}) END)`);
+  });
+  return exprs;
+}
+
+export async function fitTransforms(session: DuckSession, specs: readonly FeatureSpec[], opts: FitOptions): Promise<FittedTransforms> {
+  const q = { signal: opts.signal };
+  const exprs = momentExprs(specs);
+  // Pass one: the row count, each statistic's range (the grid of its exact sums) and the quantiles.
+  const select: string[] = ['count(*) AS rows', ...[...exprs].flatMap(([key, e]) => rangeSelect(e, key))];
+  specs.forEach((s, i) => {
+    const t = s.transform;
+    if (t.kind === 'bucketize' && !t.boundaries) {
+      const n = Math.max(2, t.buckets ?? 4);
+      const qs = Array.from({ length: n - 1 }, (_, k) => (k + 1) / n);
+      select.push(`quantile_cont(TRY_CAST(${sqlIdent(s.name)} AS DOUBLE), [${qs.join(', ')}]) AS f${i}_q`);
     }
   });
   let r: Record<string, unknown>;
@@ -66,26 +66,38 @@ export async function fitTransforms(session: DuckSession, specs: readonly Featur
   }
   const rows = num(r['rows']) ?? 0;
   if (rows === 0) throw badInput(opts.display, 'the training split is empty: nothing to fit the transforms on');
+  // Pass two: means and spreads from exact integer sums, the same in every process (exactMoments.ts).
+  const ranges = new Map([...exprs.keys()].map((key) => [key, rangeOf(r, key)]));
+  const sums = [...exprs].flatMap(([key, e]) => momentSelect(e, key, ranges.get(key)!) ?? []);
+  const summed =
+    sums.length > 0
+      ? ((await session.rows(`SELECT ${sums.flatMap((m) => m.outer).join(', ')} FROM (SELECT ${sums.map((m) => m.inner).join(', ')} FROM ${opts.relation})`, q))[0] ?? {})
+      : {};
+  const moments = (key: string) => momentsOf(summed, key, ranges.get(key) ?? { lo: null, hi: null });
 
   const features: FittedFeature[] = [];
   for (const [i, s] of specs.entries()) {
     const t = s.transform;
-    const mean = num(r[`f${i}_mean`]) ?? 0;
+    const x = t.kind === 'date_parts' ? undefined : moments(`f${i}_x`);
+    const mean = x?.mean ?? 0;
     switch (t.kind) {
       case 'identity':
         features.push({ name: s.name, kind: 'identity', center: 0, scale: 1, impute: mean, outputs: [s.name] });
         break;
       case 'standardize':
-        features.push({ name: s.name, kind: 'standardize', center: mean, scale: spread(r[`f${i}_std`]), impute: mean, outputs: [s.name] });
+        features.push({ name: s.name, kind: 'standardize', center: mean, scale: spread(x?.std), impute: mean, outputs: [s.name] });
         break;
       case 'min_max': {
-        const min = num(r[`f${i}_min`]) ?? 0;
-        features.push({ name: s.name, kind: 'min_max', center: min, scale: spread((num(r[`f${i}_max`]) ?? min) - min), impute: mean, outputs: [s.name] });
+        const { lo, hi } = ranges.get(`f${i}_x`)!;
+        const min = lo ?? 0;
+        features.push({ name: s.name, kind: 'min_max', center: min, scale: spread((hi ?? min) - min), impute: mean, outputs: [s.name] });
         break;
       }
-      case 'log':
-        features.push({ name: s.name, kind: 'log', offset: t.offset ?? 1, center: num(r[`f${i}_lmean`]) ?? 0, scale: spread(r[`f${i}_lstd`]), impute: mean, outputs: [s.name] });
+      case 'log': {
+        const l = moments(`f${i}_l`);
+        features.push({ name: s.name, kind: 'log', offset: t.offset ?? 1, center: l.mean ?? 0, scale: spread(l.std), impute: mean, outputs: [s.name] });
         break;
+      }
       case 'bucketize': {
         const fitted = Array.isArray(r[`f${i}_q`]) ? (r[`f${i}_q`] as unknown[]).map((v) => Number(v)) : [];
         // Equal quantiles (a heavy value) would make empty buckets; keep each boundary once.
@@ -111,12 +123,13 @@ export async function fitTransforms(session: DuckSession, specs: readonly Featur
       }
       case 'date_parts': {
         const parts = t.parts ?? [...DATE_PARTS];
+        const year = moments(`f${i}_y`);
         const outputs = parts.flatMap((p) =>
           p === 'year' || p === 'weekend'
             ? [`${s.name}.${p}`]
             : Array.from({ length: p === 'month' ? 12 : p === 'day_of_week' ? 7 : 24 }, (_, k) => `${s.name}.${p}=${p === 'month' ? k + 1 : k}`),
         );
-        features.push({ name: s.name, kind: 'date_parts', parts, yearCenter: num(r[`f${i}_ymean`]) ?? 0, yearScale: spread(r[`f${i}_ystd`]), outputs });
+        features.push({ name: s.name, kind: 'date_parts', parts, yearCenter: year.mean ?? 0, yearScale: spread(year.std), outputs });
         break;
       }
     }
