@@ -7,6 +7,7 @@
 import type { ModelServingConfig } from '../project/config';
 import type { Route } from './logTypes';
 import { isProblem, type InstanceProblem } from './instanceCheck';
+import { singleInstanceText } from './instanceText';
 import { readRequest, type Verb } from './requestFormat';
 import { errorAnswer, shapeAnswer, verbMismatch, type Prediction } from './responseShape';
 import { routesToCanary } from './routing';
@@ -27,6 +28,8 @@ export interface AnswerRequest {
   receivedAt: number;
   /** A version the client pinned (`versions/3`, `labels/candidate`): then no canary and no shadow. */
   pinned?: { lv: LoadedVersion; as: string };
+  /** The body's text, when it parsed as plain JSON: log lines then quote each row as sent (instanceText.ts). */
+  bodyText?: string;
 }
 
 export interface ShadowJob {
@@ -35,6 +38,8 @@ export interface ShadowJob {
   keys: (string | undefined)[];
   logged: boolean[];
   time: string;
+  /** The single row's text, as the client sent it (instanceText.ts). */
+  text?: string;
 }
 
 export interface Answer {
@@ -103,6 +108,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
     if (c.length) groups.push({ lv: canary!.lv, route: 'canary', idx: c });
   }
   const sample = cfg.log.sample_rate;
+  const text = n === 1 && sample > 0 && req.bodyText !== undefined && read.format === 'row' && onlyInstances(req.body) ? singleInstanceText(req.bodyText) : undefined;
   const logged: boolean[] = new Array(n);
   for (let i = 0; i < n; i++) logged[i] = sample >= 1 || random() < sample;
   const lines: LogRecord[] = [];
@@ -126,7 +132,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
         }
         predictions[i] = hit;
         versions[i] = g.lv.version;
-        if (logged[i]) lines.push(new LogRecord(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, hit, pinnedAs, true));
+        if (logged[i]) lines.push(new LogRecord(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], text ?? instances[i]!, hit, pinnedAs, true));
       }
       staticLooked += all.length;
       staticHits += all.length - missed.length;
@@ -141,7 +147,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
       // The model's OOV rule already applied in scoring (all zeros, or a hashed bucket); count it.
       const outside = g.lv.check.oov(instances[i]!);
       if (outside) for (const f of outside) oov[f] = (oov[f] ?? 0) + 1;
-      if (logged[i]) lines.push(new LogRecord(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], instances[i]!, predictions[i]!, pinnedAs, false, outside));
+      if (logged[i]) lines.push(new LogRecord(req.requestId, i, time, model.name, g.lv.version, g.route, keys[i], text ?? instances[i]!, predictions[i]!, pinnedAs, false, outside));
     }
     counts.push({ route: pinnedAs ? 'pinned' : g.route, version: g.lv.version, n: g.idx.length === 0 ? n : g.idx.length });
   }
@@ -157,8 +163,15 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
   const shadow = req.pinned ? undefined : d.shadow;
   const shaped = shapeAnswer(req.verb, read.format, primary.scorer.task, primary.scorer.classes, predictions);
   const out: Answer = { status: shaped.status, body: shaped.body, headers, lines, day, counts, oov };
-  if (shadow) out.shadow = { lv: shadow.lv, rows: instances, keys, logged, time };
+  if (shadow) out.shadow = { lv: shadow.lv, rows: instances, keys, logged, time, ...(text !== undefined ? { text } : {}) };
   return out;
+}
+
+/** Whether the body is {"instances": ...} and nothing else (singleInstanceText's premise). */
+function onlyInstances(body: unknown): boolean {
+  let keys = 0;
+  for (const k in body as Record<string, unknown>) if (k !== 'instances' || ++keys > 1) return false;
+  return keys === 1;
 }
 
 // Requests arriving in the same millisecond share one time string, and those in the same second
@@ -190,7 +203,7 @@ export function scoreShadow(model: string, requestId: string, job: ShadowJob): {
   const out = lv.scorer.score(idx.map((i) => rows[i]!));
   const lines: LogRecord[] = [];
   idx.forEach((i, j) => {
-    if (job.logged[i]) lines.push(new LogRecord(requestId, i, job.time, model, lv.version, 'shadow', job.keys[i], rows[i]!, predictionValue(lv.scorer, out, j)));
+    if (job.logged[i]) lines.push(new LogRecord(requestId, i, job.time, model, lv.version, 'shadow', job.keys[i], job.text ?? rows[i]!, predictionValue(lv.scorer, out, j)));
   });
   return { lines, n: idx.length };
 }
@@ -209,7 +222,8 @@ export class LogRecord {
     readonly version: number,
     readonly route: Route,
     readonly key: string | undefined,
-    readonly inputs: Record<string, unknown>,
+    /** The row, or its JSON text as the client sent it (instanceText.ts): then the parsed row is not kept until the log writes. */
+    readonly inputs: Record<string, unknown> | string,
     readonly prediction: Prediction,
     readonly pinned?: string,
     readonly fromTable?: boolean,
@@ -224,13 +238,14 @@ export class LogRecord {
 /**
  * One PredictionRecord (logTypes.ts) as a JSON line: the same text as JSON.stringify of the
  * record, fields in the interface's order, built by concatenation because a record object of
- * varying shape takes JSON.stringify's slow path on every request.
+ * varying shape takes JSON.stringify's slow path on every request. `inputs` may be given as its
+ * JSON text already.
  */
-export function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown>, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
+export function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown> | string, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
   // time (toISOString), version (an integer) and route (a Route) hold nothing JSON escapes.
   let line = `{"request_id":${JSON.stringify(`${rid}-${i}`)},"time":"${time}","model":${JSON.stringify(model)},"version":${version},"route":"${route}"`;
   if (key !== undefined) line += `,"key":${JSON.stringify(key)}`;
-  line += `,"inputs":${JSON.stringify(inputs)},"prediction":${JSON.stringify(prediction)}`;
+  line += `,"inputs":${typeof inputs === 'string' ? inputs : JSON.stringify(inputs)},"prediction":${JSON.stringify(prediction)}`;
   if (pinned) line += `,"pinned":${JSON.stringify(pinned)}`;
   if (fromTable) line += ',"static":true';
   if (oov) line += `,"oov":${JSON.stringify(oov)}`;

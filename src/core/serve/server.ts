@@ -278,8 +278,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
    * scoring after the response. From receipt to here, no await: the request scores on exactly
    * the versions it was given.
    */
-  function respond(s: Served, verb: Verb, body: unknown, requestId: string, received: number, pinned?: AnswerRequest['pinned']) {
-    const a = answer({ name: s.model.name, config: s.model.config, deployment: s.model.deployment }, { verb, body, requestId, receivedAt: received, ...(pinned ? { pinned } : {}) });
+  function respond(s: Served, verb: Verb, body: unknown, requestId: string, received: number, pinned?: AnswerRequest['pinned'], bodyText?: string) {
+    const a = answer({ name: s.model.name, config: s.model.config, deployment: s.model.deployment }, { verb, body, requestId, receivedAt: received, ...(pinned ? { pinned } : {}), ...(bodyText !== undefined ? { bodyText } : {}) });
     if (a.status !== 200) return a;
     for (const c of a.counts) metrics.predicted(s.model.name, c.route, c.version, c.n);
     for (const field in a.oov) metrics.outOfDomain(s.model.name, field, a.oov[field]!);
@@ -337,13 +337,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       let status: number;
       let out: string;
       const head: string[] = ['x-request-id', id, 'content-type', 'application/json; charset=utf-8'];
-      const body = parseBodyText(more ? Buffer.concat(more).toString('utf8') : (first?.toString('utf8') ?? ''));
+      const text = more ? Buffer.concat(more).toString('utf8') : (first?.toString('utf8') ?? '');
+      const body = parseBodyText(text);
       if (body instanceof Error) {
         status = 400;
         out = JSON.stringify({ error: body.message });
       } else {
         try {
-          const a = respond(s, verb as Verb, body, id, received);
+          const a = respond(s, verb as Verb, body, id, received, undefined, text);
           status = a.status;
           out = JSON.stringify(a.body);
           for (const h in a.headers) head.push(h, a.headers[h]!);
