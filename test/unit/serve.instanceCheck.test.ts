@@ -31,6 +31,14 @@ describe('a transform.json without input types', () => {
     assert.equal(check.instance({ age: Number.NaN, race: 'a', born: null }, 0)?.rule, 'non_finite');
   });
 
+  test('an input named as a property every object inherits is missing unless the row holds it', () => {
+    const named: FittedTransforms = { ...OLD, features: [{ name: 'constructor', kind: 'standardize', center: 0, scale: 1, impute: 0, outputs: ['constructor'] }], width: 1 };
+    const c = instanceChecker({ transforms: named });
+    assert.equal(c.instance({}, 0)?.rule, 'missing_field');
+    assert.equal(c.instance(parseJsonBody('{"constructor": 2}'), 0), undefined);
+    assert.equal(c.instance(parseJsonBody('{"constructor": "x"}'), 0)?.rule, 'wrong_type');
+  });
+
   test('out-of-domain categories are reported; in-domain and null are not', () => {
     assert.deepEqual(check.oov({ age: 1, race: 'z' }), ['race']);
     assert.equal(check.oov({ age: 1, race: 'b' }), undefined);

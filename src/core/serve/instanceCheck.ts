@@ -96,6 +96,7 @@ export function instanceChecker(opts: CheckerOptions): InstanceChecker {
   const fields = fieldRules(opts.schema, opts.transforms);
   const known = new Set([...fields.map((f) => f.name), ...(opts.extra ?? [])]);
   const categorical = fields.filter((f) => f.domain);
+  const ownOnly = fields.map((f) => f.name in Object.prototype);
   const refuseUnknown = opts.unknownFields ?? true;
   const fromText = opts.fromText ?? false;
   const knownList = () => {
@@ -112,12 +113,16 @@ export function instanceChecker(opts: CheckerOptions): InstanceChecker {
       }
       const row = inst as Record<string, unknown>;
       if (unknownFields) {
-        for (const k of Object.keys(row)) {
+        // for-in walks a parsed object's own keys without building an array; inherited enumerable
+        // keys cannot occur (a JSON object's prototype is Object.prototype).
+        for (const k in row) {
           if (!known.has(k) && !alsoKnown?.has(k)) return { instance: i, field: k, rule: 'unknown_field', message: `${place.row(i)}: unknown field ${JSON.stringify(k)} (${knownList()})` };
         }
       }
-      for (const r of fields) {
-        const v = Object.hasOwn(row, r.name) ? row[r.name] : undefined;
+      for (let f = 0; f < fields.length; f++) {
+        const r = fields[f]!;
+        // A name Object.prototype also has ("constructor") is read only when the row holds it itself.
+        const v = ownOnly[f] && !Object.hasOwn(row, r.name) ? undefined : row[r.name];
         if (v === undefined || v === null) {
           if (r.nonNull || (v === undefined && r.required)) {
             return { instance: i, field: r.name, rule: 'missing_field', message: `${place.row(i)}: missing required field "${r.name}" (${r.why})${v === null ? '; it is null' : ''}` };
