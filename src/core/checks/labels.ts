@@ -17,7 +17,7 @@ import { fitTransforms } from '../features/fit';
 import type { FittedTransforms } from '../features/spec';
 import { loadSplit, rowLocation } from '../train/splitData';
 import { loadModelConfig, versionToCheck } from './context';
-import { stageTrainSplit } from './leaveOneOut';
+import { trainSplitRelation } from '../train/columnarSplit';
 import type { CheckProgress } from './types';
 
 export interface LabelConflict {
@@ -109,7 +109,7 @@ export async function labelConsistency(root: string, model: string | undefined, 
       source = `${m.name}:${version.version}'s transform.json`;
     } else {
       say(0.2, 'Fitting the transforms on the training split');
-      fitted = await fitTransforms(session, m.features, { relation: await stageTrainSplit(session, data, opts.signal), display: m.dataset.path.join(', '), signal: opts.signal });
+      fitted = await fitTransforms(session, m.features, { relation: await trainSplitRelation(session, data.table, data.train), display: m.dataset.path.join(', '), signal: opts.signal });
       source = 'fitted now on the training split (no registered version)';
     }
   } finally {

@@ -20,7 +20,7 @@ import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
 import { splitRows, type SplitSpec } from '../train/split';
 import { toDate, transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
-import { stageTrainSplit } from './leaveOneOut';
+import { trainSplitRelation } from '../train/columnarSplit';
 import { linearSurrogate, type Surrogate } from './surrogate';
 import { DEFAULT_LEAKAGE_THRESHOLDS, type CheckProgress, type GroupReport, type LeakageFinding, type LeakageReport, type LeakageThresholds, type SingleFeatureScore } from './types';
 import { chanceLevel, scoreOf, UNIVARIATE_MEASURE, univariateScore, type UnivariateMeasure } from './univariate';
@@ -58,7 +58,7 @@ export async function leakageCheck(root: string, model: string | undefined, opts
     say(0, `Reading ${m.dataset.path.join(', ')}`);
     data = await loadSplit(session, project, m, opts.signal);
     say(0.15, 'Fitting the transforms on the training split');
-    const relation = await stageTrainSplit(session, data, opts.signal);
+    const relation = await trainSplitRelation(session, data.table, data.train);
     const fitted = await fitTransforms(session, m.features, { relation, display: m.dataset.path.join(', '), signal: opts.signal });
     const pick = (idx: number[]) => idx.map((i) => data.rows[i]!);
     surrogate = linearSurrogate(

@@ -62,7 +62,7 @@ export function rowLocation(files: SplitData['files'], index: number): { file: s
 }
 
 /** Why a version's own held-out rows may differ from the split reproduced now (as heldOutSource says). */
-export function splitNotes(m: ModelConfig, data: SplitData, version: ModelVersion): string[] {
+export function splitNotes(m: ModelConfig, data: Pick<SplitData, 'files' | 'seed'>, version: ModelVersion): string[] {
   const params = version.card.params as { split?: SplitSpec; training?: { seed?: number } };
   const now = data.files.map((f) => `${f.path} ${f.content_hash}`).sort().join('\n');
   const then = version.card.training_data.datasets.map((f) => `${f.path} ${f.content_hash}`).sort().join('\n');
