@@ -10,7 +10,9 @@ import { readColumns, sqlIdent, type ColumnRead, type DuckSession, type Row, typ
 import { COERCIONS, readFor } from '../features/applyColumns';
 import type { FittedTransforms } from '../features/spec';
 import type { ModelConfig, ProjectConfig } from '../project/config';
+import type { Scorer } from '../serve/scorer';
 import { loadTrainedOn, type ColumnarSplit } from '../train/columnarSplit';
+import { valueAt } from '../train/columns';
 
 export interface CheckData extends ColumnarSplit {
   /** The dataset's columns in table order, with DuckDB's type of each. */
@@ -123,4 +125,14 @@ export async function transformInputs(session: DuckSession, data: CheckData, m: 
   const out = await readColumns(session, `SELECT ${select} FROM ${data.table} ORDER BY __row`, missing.map((j) => reads[j]!), COERCIONS, { signal, rows: data.rows });
   missing.forEach((j, k) => (own[j] = out.columns[k]!));
   return own as TypedColumn[];
+}
+
+/**
+ * A scorer's outputs on n rows of its inputs (transformInputs, picked): typed columns where it
+ * scores them, else row objects of these rows alone (an imported ONNX model scores rows).
+ */
+export function scoreColumnsOf(scorer: Scorer, columns: readonly TypedColumn[], n: number): Float32Array {
+  if (scorer.scoreColumns) return scorer.scoreColumns(columns, n);
+  const names = scorer.transforms.features.map((f) => f.name);
+  return scorer.score(Array.from({ length: n }, (_, i) => Object.fromEntries(names.map((f, j) => [f, valueAt(columns[j]!, i)]))));
 }

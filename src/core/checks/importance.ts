@@ -21,9 +21,8 @@ import { featureCosts } from './costs';
 import { pickRows } from '../features/applyColumns';
 import { bootstrapWeights, DEFAULT_BOOTSTRAP, percentileInterval, verdictOf } from './interval';
 import { retrainWithout } from './leaveOneOut';
-import { loadCheckData, readRawColumns, transformInputs, type RawColumn } from './datasetColumns';
+import { loadCheckData, readRawColumns, scoreColumnsOf, transformInputs, type RawColumn } from './datasetColumns';
 import { trainSplitRelation } from '../train/columnarSplit';
-import { valueAt } from '../train/columns';
 import { splitNotes } from '../train/splitData';
 import type { CheckProgress, FeatureImportance, ImportanceReport, LeaveOneOut, PermutationImportance } from './types';
 
@@ -298,7 +297,7 @@ export function permutationImportance(
   // Scorers that take rows only (imported ONNX) get row objects of the held-out rows' inputs.
   const columns = data.inputs.map((c) => pickRows(c, data.eval));
   const names = scorer.transforms.features.map((f) => f.name);
-  const score = (cols: readonly TypedColumn[]): Float32Array => (scorer.scoreColumns ? scorer.scoreColumns(cols, n) : scorer.score(rowObjects(names, cols, n)));
+  const score = (cols: readonly TypedColumn[]) => scoreColumnsOf(scorer, cols, n);
   const baseOut = score(columns);
   const base = measure(baseOut);
   const weights = opts.weights ?? [];
@@ -340,11 +339,6 @@ export function permutationImportance(
     return { name, features: g.features, min_correlation: g.min_correlation, importance: mean(drops), ci_low: lo, ci_high: hi };
   });
   return { metric, base, features, groups, measure };
-}
-
-/** Row objects of n rows of typed columns, each value as the columns read it. */
-function rowObjects(names: readonly string[], columns: readonly TypedColumn[], n: number): Record<string, unknown>[] {
-  return Array.from({ length: n }, (_, i) => Object.fromEntries(names.map((f, j) => [f, valueAt(columns[j]!, i)])));
 }
 
 function noteFor(f: string, metric: string, p: PermutationImportance, v: { verdict: string; rows_to_decide?: number }, threshold: number, cost: FeatureImportance['cost'], loo?: LeaveOneOut, group?: string): string {

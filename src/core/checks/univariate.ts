@@ -53,13 +53,14 @@ function binner(spec: FeatureSpec, trainValues: unknown[]): (v: unknown) => stri
 }
 
 /**
- * `y` holds encoded labels (value, 0/1, class index) of every row; `train` and `eval` index rows.
- * `classes` is the number of classes for multiclass.
+ * `value` reads the feature's raw value at a row index; `y` holds encoded labels (value, 0/1,
+ * class index) of every row; `train` and `eval` index rows. `classes` is the number of classes
+ * for multiclass.
  */
 export function univariateScore(
   spec: FeatureSpec,
   task: Task,
-  rows: readonly Record<string, unknown>[],
+  value: (i: number) => unknown,
   y: ArrayLike<number>,
   train: readonly number[],
   evalIdx: readonly number[],
@@ -67,14 +68,14 @@ export function univariateScore(
 ): UnivariateScore {
   const bin = binner(
     spec,
-    train.map((i) => rows[i]![spec.name]),
+    train.map((i) => value(i)),
   );
   const k = task === 'multiclass' ? classes : 1;
   // Per bin: count and label sums (regression, binary) or class counts (multiclass).
   const stats = new Map<string, { n: number; sums: Float64Array }>();
   const overall = { n: 0, sums: new Float64Array(k) };
   for (const i of train) {
-    const key = bin(rows[i]![spec.name]);
+    const key = bin(value(i));
     let s = stats.get(key);
     if (!s) stats.set(key, (s = { n: 0, sums: new Float64Array(k) }));
     const label = y[i]!;
@@ -91,7 +92,7 @@ export function univariateScore(
   const predictOf = (s: { n: number; sums: Float64Array }) => (task === 'multiclass' ? argmax(s.sums) : s.sums[0]! / s.n);
   const fallback = predictOf(overall);
   const predictions = new Map([...stats].map(([key, s]) => [key, predictOf(s)]));
-  const pred = Float64Array.from(evalIdx, (i) => predictions.get(bin(rows[i]![spec.name])) ?? fallback);
+  const pred = Float64Array.from(evalIdx, (i) => predictions.get(bin(value(i))) ?? fallback);
   const labels = Float64Array.from(evalIdx, (i) => y[i]!);
   const measure = UNIVARIATE_MEASURE[task];
   return { feature: spec.name, measure, score: scoreOf(measure, labels, pred), bins: stats.size };
