@@ -119,12 +119,24 @@ export async function transformInputs(session: DuckSession, data: CheckData, m: 
     const k = m.features.findIndex((x) => x.name === f.name);
     return k >= 0 && readFor(m.features[k]!.transform) === reads[j] ? data.features[k] : undefined;
   });
-  const missing = t.features.map((_, j) => j).filter((j) => !own[j]);
-  if (missing.length === 0) return own as TypedColumn[];
-  const select = missing.map((j) => sqlIdent(t.features[j]!.name)).join(', ');
-  const out = await readColumns(session, `SELECT ${select} FROM ${data.table} ORDER BY __row`, missing.map((j) => reads[j]!), COERCIONS, { signal, rows: data.rows });
-  missing.forEach((j, k) => (own[j] = out.columns[k]!));
+  // A column the data lacks reads as missing in every row, as a row object's absent field does.
+  const have = new Set(data.columns.map((c) => c.name));
+  t.features.forEach((f, j) => {
+    if (!own[j] && !have.has(f.name)) own[j] = missingColumn(reads[j]!, data.rows);
+  });
+  const toRead = t.features.map((_, j) => j).filter((j) => !own[j]);
+  if (toRead.length > 0) {
+    const select = toRead.map((j) => sqlIdent(t.features[j]!.name)).join(', ');
+    const out = await readColumns(session, `SELECT ${select} FROM ${data.table} ORDER BY __row`, toRead.map((j) => reads[j]!), COERCIONS, { signal, rows: data.rows });
+    toRead.forEach((j, k) => (own[j] = out.columns[k]!));
+  }
   return own as TypedColumn[];
+}
+
+function missingColumn(read: ColumnRead, rows: number): TypedColumn {
+  if (read === 'category') return { kind: 'category', codes: new Int32Array(rows).fill(-1), dictionary: [] };
+  if (read === 'date') return { kind: 'date', ms: new Float64Array(rows).fill(Number.NaN) };
+  return { kind: 'number', values: new Float64Array(rows).fill(Number.NaN) };
 }
 
 /**
