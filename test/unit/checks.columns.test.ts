@@ -1,8 +1,10 @@
-/** The checks' raw columns give back, row by row, the value DuckDB's row objects hold, for each type a dataset column can have. */
+/** The checks' raw columns give back, row by row, the value DuckDB's row objects hold, for each type a dataset column can have; rows group into classes of equal values as text keys would group them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readRawColumns } from '../../src/core/checks/datasetColumns';
+import { groupRows, mixHashes, numberHash, RowClasses, sameNumber } from '../../src/core/checks/rowClasses';
 import { DuckSession } from '../../src/core/data/duckdb';
+import { Rng } from '../../src/core/demo/random';
 import { tempDir } from '../helpers/fixtures';
 
 test('raw columns read as row objects hold them: text (empty and null kept apart), numbers, booleans, instants, and the rest', async () => {
@@ -27,14 +29,39 @@ test('raw columns read as row objects hold them: text (empty and null kept apart
         const n = x === null ? Number.NaN : x instanceof Date ? x.getTime() : typeof x === 'boolean' ? Number(x) : typeof x === 'string' ? (x.trim() === '' ? Number.NaN : Number(x)) : Number(x);
         assert.ok(Object.is(c.number(i), n) || (Number.isNaN(c.number(i)) && Number.isNaN(n)), `${name}, row ${i}: ${c.number(i)} vs ${n}`);
       });
-      // Tokens: equal exactly where the values are (rows 0 and 3 are copies; row 1 and 2 differ from them).
-      assert.equal(c.token(0), c.token(3), name);
-      assert.notEqual(c.token(0), c.token(2), name);
-      if (rows[1]![name] !== rows[2]![name]) assert.notEqual(c.token(1), c.token(2), name);
+      // Equal exactly where the values are (rows 0 and 3 are copies; rows 1 and 2 differ from them), hashes alike for equals.
+      assert.ok(c.same(0, 3) && c.hash(0) === c.hash(3), name);
+      assert.ok(!c.same(0, 2), name);
+      assert.equal(c.same(1, 2), rows[1]![name] === rows[2]![name], name);
+      assert.ok(c.same(1, 1) && c.same(2, 2), `${name}: a missing value equals itself`);
     }
     assert.equal(raw.get('s')!.value(1), '');
     assert.equal(raw.get('s')!.value(2), null);
   } finally {
     session.close();
   }
+});
+
+test('row classes equal the groups of a text key per row, even when every row shares one hash', () => {
+  const rng = new Rng(11);
+  const n = 3000;
+  const w = 3;
+  // Few distinct values, so rows repeat; -0 and 0 and NaN planted (one class each, as their text is).
+  const x = Float64Array.from({ length: n * w }, () => [0, -0, 1.5, 2, Number.NaN][rng.int(0, 4)]!);
+  const text = (k: number) => Array.from(x.subarray(k * w, (k + 1) * w), (v) => (Object.is(v, -0) ? 0 : v)).join(',');
+  const byText = new Map<string, number[]>();
+  for (let k = 0; k < n; k++) byText.set(text(k), [...(byText.get(text(k)) ?? []), k]);
+  const expected = [...byText.values()].filter((g) => g.length > 1);
+  const same = (a: number, b: number) => [0, 1, 2].every((c) => sameNumber(x[a * w + c]!, x[b * w + c]!));
+  for (const hash of [(k: number) => mixHashes(w, (c) => numberHash(x[k * w + c]!)), () => 7]) {
+    const { groups, classOf } = groupRows(n, hash, same);
+    assert.deepEqual(groups, expected);
+    assert.ok(groups.length > 50, `${groups.length} groups`);
+    for (let k = 0; k < n; k++) assert.equal(classOf[k] === classOf[byText.get(text(k))![0]!], true);
+  }
+  assert.equal(numberHash(0), numberHash(-0));
+  assert.equal(numberHash(Number.NaN), numberHash(0 / 0));
+  const classes = new RowClasses(() => 1, (a, b) => a % 10 === b % 10);
+  assert.deepEqual([0, 10, 3, 13, 23].map((i) => classes.classOf(i)), [0, 0, 1, 1, 1]);
+  assert.equal(classes.classOf(5, false), -1);
 });

@@ -7,12 +7,14 @@
  * a row object costs its fields, its hidden class and a string per text value.
  */
 import { readColumns, sqlIdent, type ColumnRead, type DuckSession, type Row, type TypedColumn, type ValueCoercions } from '../data/duckdb';
+import { fmix32, fnv1a } from '../demo/random';
 import { COERCIONS, readFor } from '../features/applyColumns';
 import type { FittedTransforms } from '../features/spec';
 import type { ModelConfig, ProjectConfig } from '../project/config';
 import type { Scorer } from '../serve/scorer';
 import { loadTrainedOn, type ColumnarSplit } from '../train/columnarSplit';
 import { valueAt } from '../train/columns';
+import { numberHash, sameNumber } from './rowClasses';
 
 export interface CheckData extends ColumnarSplit {
   /** The dataset's columns in table order, with DuckDB's type of each. */
@@ -23,8 +25,10 @@ export interface CheckData extends ColumnarSplit {
 export interface RawColumn {
   /** The value row i's object held: a string, number, boolean, Date or null. */
   value(i: number): unknown;
-  /** Text equal for two rows exactly when their values are (a dictionary code, not the text itself). */
-  token(i: number): string;
+  /** Whether rows i and j hold equal values (types kept apart, dates as instants, null equal to null). */
+  same(i: number, j: number): boolean;
+  /** A 32-bit hash of row i's value, equal where `same` is. */
+  hash(i: number): number;
   /** Row i's value as toNumber reads it (NaN where null). */
   number(i: number): number;
 }
@@ -71,22 +75,27 @@ function rawColumn(kind: Kind, col: TypedColumn): RawColumn {
       const numbers = Float64Array.from(dictionary, (s) => COERCIONS.toNumber(s) ?? Number.NaN);
       return {
         value: (i) => (codes[i]! < 0 ? null : dictionary[codes[i]!]!),
-        token: (i) => String(codes[i]!),
+        same: (i, j) => codes[i] === codes[j],
+        hash: (i) => fmix32(codes[i]!),
         number: (i) => (codes[i]! < 0 ? Number.NaN : numbers[codes[i]!]!),
       };
     }
-    case 'number': {
-      const v = col.values;
-      if (kind === 'boolean') return { value: (i) => (v[i] !== v[i] ? null : v[i] === 1), token: (i) => String(v[i]), number: (i) => v[i]! };
-      return { value: (i) => (v[i] !== v[i] ? null : v[i]!), token: (i) => String(v[i]), number: (i) => v[i]! };
-    }
+    case 'number':
     case 'date': {
-      const ms = col.ms;
-      return { value: (i) => (ms[i] !== ms[i] ? null : new Date(ms[i]!)), token: (i) => String(ms[i]), number: (i) => ms[i]! };
+      // Missing is NaN: equal to missing, as null is in a row object.
+      const v = col.kind === 'number' ? col.values : col.ms;
+      const value: (i: number) => unknown =
+        kind === 'boolean' ? (i) => (v[i] !== v[i] ? null : v[i] === 1) : col.kind === 'date' ? (i) => (v[i] !== v[i] ? null : new Date(v[i]!)) : (i) => (v[i] !== v[i] ? null : v[i]!);
+      return { value, same: (i, j) => sameNumber(v[i]!, v[j]!), hash: (i) => numberHash(v[i]!), number: (i) => v[i]! };
     }
     case 'js': {
       const v = col.values;
-      return { value: (i) => v[i] ?? null, token: (i) => canonical(v[i]), number: (i) => COERCIONS.toNumber(v[i]) ?? Number.NaN };
+      return {
+        value: (i) => v[i] ?? null,
+        same: (i, j) => canonical(v[i]) === canonical(v[j]),
+        hash: (i) => fnv1a(canonical(v[i])),
+        number: (i) => COERCIONS.toNumber(v[i]) ?? Number.NaN,
+      };
     }
   }
 }

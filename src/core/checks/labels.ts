@@ -19,6 +19,7 @@ import { designMatrix, trainSplitRelation } from '../train/columnarSplit';
 import { rowLocation } from '../train/splitData';
 import { loadCheckData, transformInputs } from './datasetColumns';
 import { loadModelConfig, versionToCheck } from './context';
+import { groupRows, mixHashes, numberHash, sameNumber } from './rowClasses';
 import type { CheckProgress } from './types';
 
 export interface LabelConflict {
@@ -128,19 +129,19 @@ async function labelsOf(session: DuckSession, root: string, project: ProjectConf
   const y = (k: number) => data.labels.y[idx[k]!]!;
   const classes = data.labels.classes;
   const labelText = (k: number) => (classes ? classes[y(k)]! : String(data.label[idx[k]!]));
-  const exactKey = (k: number) => Array.from(x.subarray(k * w, (k + 1) * w), (v) => (Object.is(v, -0) ? 0 : v)).join(',');
-  const gridKey = (k: number) => Array.from(x.subarray(k * w, (k + 1) * w), (v) => Math.round(v / tolerance)).join(',');
-  const groupBy = (key: (k: number) => string) => {
-    const g = new Map<string, number[]>();
-    for (let k = 0; k < idx.length; k++) {
-      const s = key(k);
-      const list = g.get(s);
-      if (list) list.push(k);
-      else g.set(s, [k]);
-    }
-    return [...g.values()].filter((ks) => ks.length > 1);
-  };
-  const exact = groupBy(exactKey);
+  // Rows grouped by their transformed values (every value equal; -0 is 0), or by those values
+  // rounded to the tolerance grid: classes of equal rows, no text key per row.
+  const groupBy = (value: (v: number) => number) =>
+    groupRows(
+      idx.length,
+      (k) => mixHashes(w, (c) => numberHash(value(x[k * w + c]!))),
+      (a, b) => {
+        for (let c = 0; c < w; c++) if (!sameNumber(value(x[a * w + c]!), value(x[b * w + c]!))) return false;
+        return true;
+      },
+    );
+  const exactOf = groupBy((v) => v);
+  const exact = exactOf.groups;
 
   // Noise from identical inputs.
   const noise: LabelReport['noise'] = { duplicated_rows: exact.reduce((a, g) => a + g.length, 0), note: '' };
@@ -204,8 +205,9 @@ async function labelsOf(session: DuckSession, root: string, project: ProjectConf
   if (conflicts.some((g) => g.length > MAX_LINES)) notes.push(`Groups larger than ${MAX_LINES} rows list their first ${MAX_LINES} lines.`);
 
   say(0.8, 'Grouping near-duplicates');
-  const inExact = new Set(conflicts.map((g) => exactKey(g[0]!)));
-  const near = groupBy(gridKey).filter((g) => conflicting(g) && !(new Set(g.map(exactKey)).size === 1 && inExact.has(exactKey(g[0]!))));
+  const exactClass = exactOf.classOf;
+  const inExact = new Set(conflicts.map((g) => exactClass[g[0]!]!));
+  const near = groupBy((v) => Math.round(v / tolerance)).groups.filter((g) => conflicting(g) && !(new Set(g.map((k) => exactClass[k]!)).size === 1 && inExact.has(exactClass[g[0]!]!)));
   shown = await rowsByIndex(session, data.table, [...conflicts, ...near].map((g) => idx[g[0]!]!), opts.signal);
   say(1, 'Done');
   return {
