@@ -32,23 +32,33 @@ const MAX_DISTINCT_BINS = 50;
 const MISSING = '\u0000missing';
 
 /** The bin key of a value: a category, or the index of the training-quantile interval of a number. */
-function binner(spec: FeatureSpec, trainValues: unknown[]): (v: unknown) => string {
+function binner(spec: FeatureSpec, train: readonly number[], value: (i: number) => unknown): (v: unknown) => string {
   const kind = spec.transform.kind;
   if (kind === 'one_hot' || kind === 'vocabulary') return (v) => toCategory(v) ?? MISSING;
   const num = kind === 'date_parts' ? (v: unknown) => toDate(v)?.getTime() ?? null : toNumber;
-  const xs = trainValues.map(num).filter((x): x is number => x !== null);
+  const xs: number[] = [];
+  let text = false;
+  for (const i of train) {
+    const v = value(i);
+    const x = num(v);
+    if (x !== null) xs.push(x);
+    else if (!text && toCategory(v) !== null) text = true;
+  }
   // Text that is not numeric (an unconfigured category) falls back to categories.
-  if (xs.length === 0 && trainValues.some((v) => toCategory(v) !== null)) return (v) => toCategory(v) ?? MISSING;
+  if (xs.length === 0 && text) return (v) => toCategory(v) ?? MISSING;
   const sorted = Float64Array.from(xs).sort();
-  const distinct = new Set(xs);
-  if (distinct.size <= MAX_DISTINCT_BINS) return (v) => String(num(v) ?? MISSING);
+  // Distinct values counted on the sorted copy (0 and -0 alike, as a Set counts them): no Set of every training value.
+  let distinct = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
+  if (distinct <= MAX_DISTINCT_BINS) return (v) => String(num(v) ?? MISSING);
   const edges = [...new Set(Array.from({ length: MAX_NUMERIC_BINS - 1 }, (_, i) => quantileSorted(sorted, (i + 1) / MAX_NUMERIC_BINS)))];
+  const names = Array.from({ length: edges.length + 1 }, (_, b) => `b${b}`);
   return (v) => {
     const x = num(v);
     if (x === null) return MISSING;
     let b = 0;
     while (b < edges.length && x >= edges[b]!) b++;
-    return `b${b}`;
+    return names[b]!;
   };
 }
 
@@ -66,10 +76,7 @@ export function univariateScore(
   evalIdx: readonly number[],
   classes = 2,
 ): UnivariateScore {
-  const bin = binner(
-    spec,
-    train.map((i) => value(i)),
-  );
+  const bin = binner(spec, train, value);
   const k = task === 'multiclass' ? classes : 1;
   // Per bin: count and label sums (regression, binary) or class counts (multiclass).
   const stats = new Map<string, { n: number; sums: Float64Array }>();
