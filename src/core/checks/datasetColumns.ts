@@ -4,7 +4,8 @@
  * kind DuckDB holds (text as dictionary codes, numbers, booleans, instants). A raw column gives
  * back, row by row, the value a row object of the dataset held, so the checks' tests on values
  * (toCategory, toNumber, toDate, equality) read as they did on rows, at a fraction of the memory:
- * a row object costs its fields, its hidden class and a string per text value.
+ * a row object costs its fields, its hidden class and a string per text value. One difference: a
+ * DOUBLE that is not finite (inf, NaN) reads as missing, as toNumber reads it everywhere else.
  */
 import { readColumns, sqlIdent, type ColumnRead, type DuckSession, type Row, type TypedColumn, type ValueCoercions } from '../data/duckdb';
 import { fmix32, fnv1a } from '../demo/random';
