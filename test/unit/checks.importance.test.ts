@@ -9,7 +9,7 @@ import { DuckSession } from '../../src/core/data/duckdb';
 import { loadProjectConfig } from '../../src/core/project/config';
 import { modelConfig } from '../../src/core/project/workspace';
 import { loadScorer } from '../../src/core/serve/scorer';
-import { loadSplit } from '../../src/core/train/splitData';
+import { loadCheckData, transformInputs } from '../../src/core/checks/datasetColumns';
 import { prepareDemoWorkspace } from '../../src/core/demo/prepare';
 import { Rng } from '../../src/core/demo/random';
 import { openRegistry } from '../../src/core/registry';
@@ -110,10 +110,10 @@ describe('featureImportance', () => {
     const m = modelConfig(project, 'baby_weight');
     const version = await (await openRegistry(ws)).getVersion('baby_weight', 1);
     const session = await DuckSession.open({ allowedDirectories: [ws] });
-    const data = await loadSplit(session, project, m);
-    session.close();
     const scorer = await loadScorer(version);
     try {
+      const split = await loadCheckData(session, project, m);
+      const data = { labels: split.labels, eval: split.eval, inputs: await transformInputs(session, split, m, scorer.transforms) };
       assert.ok(scorer.scoreColumns, 'the demo model scores typed columns');
       const opts = { repeats: 3, seed: 5, groups: [{ features: ['is_male', 'plurality'], min_correlation: 0.5 }] };
       const columns = permutationImportance(scorer, version, m, data, opts);
@@ -124,6 +124,7 @@ describe('featureImportance', () => {
       // Not a comparison of nothing: shuffling the strongest input costs something.
       assert.ok(Math.max(...Object.values(columns.features).map((f) => f.mean)) > 0.05);
     } finally {
+      session.close();
       scorer.dispose();
     }
   });

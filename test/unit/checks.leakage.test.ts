@@ -221,7 +221,7 @@ describe('univariateScore', () => {
   test('a per-category mean fitted on train, the training mean for unseen categories, R² on eval', () => {
     const rows = [{ c: 'a' }, { c: 'a' }, { c: 'b' }, { c: 'a' }, { c: 'b' }, { c: 'z' }];
     const y = [1, 3, 10, 2, 12, 5];
-    const u = univariateScore({ name: 'c', transform: { kind: 'one_hot' } }, 'regression', rows, y, [0, 1, 2], [3, 4, 5]);
+    const u = univariateScore({ name: 'c', transform: { kind: 'one_hot' } }, 'regression', (i) => rows[i]!.c, y, [0, 1, 2], [3, 4, 5]);
     // Predictions: a → 2, b → 10, z (unseen) → (1 + 3 + 10) / 3.
     const pred = [2, 10, 14 / 3];
     const labels = [2, 12, 5];

@@ -17,7 +17,7 @@ import { loadProjectConfig } from '../../src/core/project/config';
 import { modelConfig } from '../../src/core/project/workspace';
 import { loadTf } from '../../src/core/train/backend';
 import { designMatrix, loadTrainedOn, trainSplitRelation } from '../../src/core/train/columnarSplit';
-import { loadSplit } from '../../src/core/train/splitData';
+import { loadSplit } from '../helpers/rowSplit';
 import { predict, trainModel } from '../../src/core/train/trainer';
 import { tempDir } from '../helpers/fixtures';
 

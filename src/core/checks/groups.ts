@@ -5,18 +5,20 @@
  * straddling group there is a bug; a random split straddles almost every group that repeats.
  */
 import { toCategory } from '../features/apply';
-import type { SplitData } from '../train/splitData';
+import type { ColumnarSplit } from '../train/columnarSplit';
+import type { RawColumn } from './datasetColumns';
 import type { GroupReport } from './types';
 
 const MAX_EXAMPLES = 5;
 /** Names that usually mean "which entity this row belongs to". */
 const GROUP_NAME = /(^|_)(id|key|author|user|customer|client|patient|hospital|account|session|device|household|store|group|owner|member)s?(_|$)/i;
 
-export function groupStraddle(data: Pick<SplitData, 'rows' | 'train' | 'eval'>, column: string, why: GroupReport['why']): GroupReport {
+/** `value` reads the column's value at a row index (undefined when the data has no such column). */
+export function groupStraddle(data: Pick<ColumnarSplit, 'train' | 'eval'>, column: string, value: (i: number) => unknown, why: GroupReport['why']): GroupReport {
   const counts = new Map<string, { train: number; eval: number }>();
   const add = (idx: readonly number[], side: 'train' | 'eval') => {
     for (const i of idx) {
-      const g = toCategory(data.rows[i]![column]);
+      const g = toCategory(value(i));
       if (g === null) continue;
       let c = counts.get(g);
       if (!c) counts.set(g, (c = { train: 0, eval: 0 }));
@@ -44,13 +46,14 @@ export function groupStraddle(data: Pick<SplitData, 'rows' | 'train' | 'eval'>, 
  * than half the rows) without being a handful of categories (at least 10 distinct). A unique
  * row id repeats nowhere and cannot straddle.
  */
-export function likelyGroupColumns(rows: readonly Record<string, unknown>[], exclude: ReadonlySet<string>): string[] {
-  const columns = Object.keys(rows[0] ?? {}).filter((c) => !exclude.has(c) && GROUP_NAME.test(c));
-  return columns.filter((c) => {
+export function likelyGroupColumns(columns: ReadonlyMap<string, RawColumn>, rows: number, exclude: ReadonlySet<string>): string[] {
+  const names = [...columns.keys()].filter((c) => !exclude.has(c) && GROUP_NAME.test(c));
+  return names.filter((name) => {
+    const c = columns.get(name)!;
     const distinct = new Set<string>();
     let present = 0;
-    for (const r of rows) {
-      const g = toCategory(r[c]);
+    for (let i = 0; i < rows; i++) {
+      const g = toCategory(c.value(i));
       if (g === null) continue;
       present++;
       distinct.add(g);

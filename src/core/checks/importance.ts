@@ -6,7 +6,7 @@
  * cost prodml.yaml gives it. A feature whose value is within noise of zero while it costs
  * something is a dependency the model does not need.
  */
-import { DuckSession } from '../data/duckdb';
+import { DuckSession, type TypedColumn } from '../data/duckdb';
 import { badInput, cancelled } from '../errors';
 import { metricDirection } from '../evaluate/compareVersions';
 import { scalarMetrics, taskDataOf } from '../evaluate/metrics';
@@ -18,11 +18,12 @@ import type { BackendName } from '../train/backend';
 import type { Task } from '../train/model';
 import { loadModelConfig, versionToCheck, splitDescription, yamlLocation } from './context';
 import { featureCosts } from './costs';
-import { toNumber } from '../features/apply';
-import { columnsOfRows, pickRows } from '../features/applyColumns';
+import { pickRows } from '../features/applyColumns';
 import { bootstrapWeights, DEFAULT_BOOTSTRAP, percentileInterval, verdictOf } from './interval';
-import { retrainWithout, stageTrainSplit } from './leaveOneOut';
-import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
+import { retrainWithout } from './leaveOneOut';
+import { loadCheckData, readRawColumns, scoreColumnsOf, transformInputs, type RawColumn } from './datasetColumns';
+import { trainSplitRelation } from '../train/columnarSplit';
+import { splitNotes } from '../train/splitData';
 import type { CheckProgress, FeatureImportance, ImportanceReport, LeaveOneOut, PermutationImportance } from './types';
 
 export interface ImportanceOptions {
@@ -79,7 +80,7 @@ export async function featureImportance(root: string, model: string | undefined,
   const session = await DuckSession.open({ allowedDirectories: [root] });
   try {
     say(0, `Reading ${m.dataset.path.join(', ')}`);
-    const data = await loadSplit(session, project, m, opts.signal);
+    const data = await loadCheckData(session, project, m, opts.signal);
     notes.push(...splitNotes(m, data, version));
     const scorer = await loadScorer(version);
     let perm: PermutationResult;
@@ -87,25 +88,24 @@ export async function featureImportance(root: string, model: string | undefined,
     // (at least 50) keep the cost bounded; their intervals are narrow anyway.
     const bootstrap = explicitBootstrap ?? Math.max(50, Math.min(DEFAULT_BOOTSTRAP, Math.floor(BOOTSTRAP_BUDGET / (data.eval.length * repeats))));
     const weights = bootstrapWeights(data.eval.length, bootstrap, seed ^ 0x5bd1e995);
+    let raw: Map<string, RawColumn>;
     try {
-      const absent = scorer.inputs.filter((c) => !(c in (data.rows[0] ?? {})));
+      const absent = scorer.inputs.filter((c) => !data.columns.some((x) => x.name === c));
       if (absent.length > 0) throw badInput(project.file, `models.${m.name}: the ${m.dataset.name} data has no column ${absent.map((c) => `"${c}"`).join(', ')}, which ${m.name}:${version.version} reads`);
-      const groups = correlatedGroups(
-        data.eval.map((i) => data.rows[i]!),
-        scorer.inputs,
-        correlation,
-      );
-      perm = permutationImportance(scorer, version, m, data, { repeats, seed, weights, groups, onFeature: (k, n, f) => say(0.1 + (permShare - 0.1) * (k / n), `Shuffling ${f} (${k + 1} of ${n})`) });
+      raw = await readRawColumns(session, data, scorer.inputs, opts.signal);
+      const groups = correlatedGroups(raw, data.eval, scorer.inputs, correlation);
+      const inputs = await transformInputs(session, data, m, scorer.transforms, opts.signal);
+      perm = permutationImportance(scorer, version, m, { labels: data.labels, eval: data.eval, inputs }, { repeats, seed, weights, groups, onFeature: (k, n, f) => say(0.1 + (permShare - 0.1) * (k / n), `Shuffling ${f} (${k + 1} of ${n})`) });
     } finally {
       scorer.dispose();
     }
-    const costs = featureCosts(m, data, scorer.inputs);
+    const costs = featureCosts(m, data, raw, scorer.inputs);
     const threshold = (opts.minImportance ?? DEFAULT_MIN_IMPORTANCE) * Math.abs(perm.base);
     const rows = data.eval.length;
     let loo: ImportanceReport['leave_one_out'];
     const looOf: Record<string, LeaveOneOut> = {};
     if (opts.leaveOneOut) {
-      const relation = await stageTrainSplit(session, data, opts.signal);
+      const relation = await trainSplitRelation(session, data.table, data.train);
       const runs = [undefined, ...m.features.map((f) => f.name)];
       const seeds = Array.from({ length: looSeeds }, (_, s) => (m.training.seed ?? 42) + s);
       const total = runs.length * seeds.length;
@@ -202,10 +202,13 @@ export function dropOf(metric: string, before: number, after: number): number {
  * `threshold`, joined transitively). Shuffling one of them leaves its twin to carry the signal,
  * so each alone looks unimportant; shuffled together they show what they carry between them.
  */
-export function correlatedGroups(rows: readonly Record<string, unknown>[], inputs: readonly string[], threshold: number): { features: string[]; min_correlation: number }[] {
+export function correlatedGroups(columns: ReadonlyMap<string, RawColumn>, idx: readonly number[], inputs: readonly string[], threshold: number): { features: string[]; min_correlation: number }[] {
+  // A column with text that is not a number (a category) is no number to correlate.
   const cols = inputs
-    .map((f) => ({ f, x: rows.map((r) => toNumber(r[f])) }))
-    .filter((c) => c.x.filter((v) => v !== null).length >= 3 && rows.every((r) => typeof r[c.f] !== 'string' || toNumber(r[c.f]) !== null));
+    .map((f) => ({ f, c: columns.get(f)! }))
+    .filter(({ c }) => idx.every((i) => typeof c.value(i) !== 'string' || !Number.isNaN(c.number(i))))
+    .map(({ f, c }) => ({ f, x: Float64Array.from(idx, (i) => c.number(i)) }))
+    .filter((c) => c.x.filter((v) => !Number.isNaN(v)).length >= 3);
   const parent = cols.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
   const joined = new Map<number, number>();
@@ -224,12 +227,13 @@ export function correlatedGroups(rows: readonly Record<string, unknown>[], input
   return [...byRoot].filter(([, fs]) => fs.length > 1).map(([root, fs]) => ({ features: fs, min_correlation: joined.get(root) ?? 1 }));
 }
 
-function pearson(x: (number | null)[], y: (number | null)[]): number {
+/** Pearson's r over the rows where both are known (NaN: missing). */
+function pearson(x: Float64Array, y: Float64Array): number {
   let n = 0;
   let sx = 0;
   let sy = 0;
   for (let i = 0; i < x.length; i++) {
-    if (x[i] === null || y[i] === null) continue;
+    if (Number.isNaN(x[i]!) || Number.isNaN(y[i]!)) continue;
     n++;
     sx += x[i]!;
     sy += y[i]!;
@@ -240,12 +244,20 @@ function pearson(x: (number | null)[], y: (number | null)[]): number {
   let cxx = 0;
   let cyy = 0;
   for (let i = 0; i < x.length; i++) {
-    if (x[i] === null || y[i] === null) continue;
+    if (Number.isNaN(x[i]!) || Number.isNaN(y[i]!)) continue;
     cxy += (x[i]! - mx) * (y[i]! - my);
     cxx += (x[i]! - mx) ** 2;
     cyy += (y[i]! - my) ** 2;
   }
   return cxx > 0 && cyy > 0 ? cxy / Math.sqrt(cxx * cyy) : 0;
+}
+
+/** What the permutations read: labels of every row, the held-out rows, and the scorer's inputs over every row (transformInputs). */
+export interface HeldOut {
+  labels: { y: Float32Array; classes?: string[] };
+  eval: readonly number[];
+  /** One column per feature of the scorer's transforms, in order. */
+  inputs: readonly TypedColumn[];
 }
 
 export interface PermutationResult {
@@ -267,22 +279,26 @@ export function permutationImportance(
   scorer: Scorer,
   version: ModelVersion,
   m: Pick<ModelConfig, 'task' | 'label'>,
-  data: Pick<SplitData, 'rows' | 'y' | 'eval' | 'classes'>,
+  data: HeldOut,
   opts: { repeats: number; seed: number; weights?: Float64Array[]; groups?: { features: string[]; min_correlation: number }[]; onFeature?: (k: number, n: number, feature: string) => void },
 ): PermutationResult {
-  const rows = data.eval.map((i) => data.rows[i]!);
+  const n = data.eval.length;
+  const y = data.labels.y;
   // Multiclass: labels as the version's class indices, as evaluateVersion does.
   const classes = scorer.classes;
-  const labels = m.task === 'multiclass' && classes && data.classes ? Float32Array.from(data.eval, (i) => classes.indexOf(data.classes![data.y[i]!]!)) : Float32Array.from(data.eval, (i) => data.y[i]!);
+  const now = data.labels.classes;
+  const labels = m.task === 'multiclass' && classes && now ? Float32Array.from(data.eval, (i) => classes.indexOf(now[y[i]!]!)) : Float32Array.from(data.eval, (i) => y[i]!);
   const metric = version.card.key_metric ?? KEY_METRIC[m.task];
   const measure = (out: Float32Array, weights?: Float64Array): number => {
     const taskData = taskDataOf(m.task, labels, out, scorer.outputsPerRow);
     return (scalarMetrics(weights ? { ...taskData, weights } : taskData) as Record<string, number>)[metric] ?? Number.NaN;
   };
-  // Scorers that take typed columns get the held-out rows as columns once, and each shuffle as a
-  // gather of the shuffled columns alone; the others, row objects with those fields swapped.
-  const columns = scorer.scoreColumns ? columnsOfRows(scorer.transforms, rows) : undefined;
-  const baseOut = columns ? scorer.scoreColumns!(columns, rows.length) : scorer.score(rows);
+  // The held-out rows as columns once, and each shuffle as a gather of the shuffled columns alone.
+  // Scorers that take rows only (imported ONNX) get row objects of the held-out rows' inputs.
+  const columns = data.inputs.map((c) => pickRows(c, data.eval));
+  const names = scorer.transforms.features.map((f) => f.name);
+  const score = (cols: readonly TypedColumn[]) => scoreColumnsOf(scorer, cols, n);
+  const baseOut = score(columns);
   const base = measure(baseOut);
   const weights = opts.weights ?? [];
   const baseBoot = weights.map((w) => measure(baseOut, w));
@@ -291,7 +307,7 @@ export function permutationImportance(
     const drops: number[] = [];
     for (let rep = 0; rep < opts.repeats; rep++) {
       const random = mulberry32(opts.seed ^ fnv1a(`${key}#${rep}`));
-      const order = rows.map((_, i) => i);
+      const order = Array.from({ length: n }, (_, i) => i);
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         const t = order[i]!;
@@ -299,18 +315,7 @@ export function permutationImportance(
         order[j] = t;
       }
       // One permutation for every column of a group: their joint distribution is kept, their link to the rest broken.
-      const out = columns
-        ? scorer.scoreColumns!(
-            columns.map((col, j) => (shuffled.includes(scorer.transforms.features[j]!.name) ? pickRows(col, order) : col)),
-            rows.length,
-          )
-        : scorer.score(
-            rows.map((r, i) => {
-              const o = { ...r };
-              for (const c of shuffled) o[c] = rows[order[i]!]![c];
-              return o;
-            }),
-          );
+      const out = score(columns.map((col, j) => (shuffled.includes(names[j]!) ? pickRows(col, order) : col)));
       outs.push(out);
       drops.push(dropOf(metric, base, measure(out)));
     }

@@ -10,14 +10,16 @@
  * noise estimate assumes the label is a function of these inputs, so it is an upper bound.
  */
 import fs from 'node:fs/promises';
-import { DuckSession } from '../data/duckdb';
+import { DuckSession, type Row } from '../data/duckdb';
 import { badInput, cancelled } from '../errors';
-import { transformRows } from '../features/apply';
 import { fitTransforms } from '../features/fit';
 import type { FittedTransforms } from '../features/spec';
-import { loadSplit, rowLocation } from '../train/splitData';
+import type { ModelConfig, ProjectConfig } from '../project/config';
+import { designMatrix, trainSplitRelation } from '../train/columnarSplit';
+import { rowLocation } from '../train/splitData';
+import { loadCheckData, transformInputs } from './datasetColumns';
 import { loadModelConfig, versionToCheck } from './context';
-import { stageTrainSplit } from './leaveOneOut';
+import { groupRows, mixHashes, numberHash, sameNumber } from './rowClasses';
 import type { CheckProgress } from './types';
 
 export interface LabelConflict {
@@ -86,57 +88,60 @@ export async function labelConsistency(root: string, model: string | undefined, 
   const { project, m } = await loadModelConfig(root, model);
   const tolerance = opts.tolerance ?? 0.05;
   if (!(tolerance > 0)) throw badInput(undefined, `--tolerance must be a positive number (got ${opts.tolerance})`);
+  // One session for the whole check: the dataset stays in DuckDB, read as columns, and the rows a
+  // conflict shows are read back from it alone.
+  const session = await DuckSession.open({ allowedDirectories: [root] });
+  try {
+    return await labelsOf(session, root, project, m, tolerance, opts);
+  } finally {
+    session.close();
+  }
+}
+
+async function labelsOf(session: DuckSession, root: string, project: ProjectConfig, m: ModelConfig, tolerance: number, opts: LabelOptions): Promise<LabelReport> {
   const say = (fraction: number, phase: string) => {
     if (opts.signal?.aborted) throw cancelled();
     opts.onProgress?.({ fraction, phase });
   };
   const notes: string[] = [];
-  const session = await DuckSession.open({ allowedDirectories: [root] });
   let fitted: FittedTransforms;
   let source: string;
-  let data: Awaited<ReturnType<typeof loadSplit>>;
+  say(0, `Reading ${m.dataset.path.join(', ')}`);
+  const data = await loadCheckData(session, project, m, opts.signal);
+  let version;
   try {
-    say(0, `Reading ${m.dataset.path.join(', ')}`);
-    data = await loadSplit(session, project, m, opts.signal);
-    let version;
-    try {
-      version = (await versionToCheck(root, m.name, opts.version)).version;
-    } catch (e) {
-      if (opts.version !== undefined) throw e;
-    }
-    if (version && version.card.task === m.task && version.card.label === m.label) {
-      fitted = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;
-      source = `${m.name}:${version.version}'s transform.json`;
-    } else {
-      say(0.2, 'Fitting the transforms on the training split');
-      fitted = await fitTransforms(session, m.features, { relation: await stageTrainSplit(session, data, opts.signal), display: m.dataset.path.join(', '), signal: opts.signal });
-      source = 'fitted now on the training split (no registered version)';
-    }
-  } finally {
-    session.close();
+    version = (await versionToCheck(root, m.name, opts.version)).version;
+  } catch (e) {
+    if (opts.version !== undefined) throw e;
+  }
+  if (version && version.card.task === m.task && version.card.label === m.label) {
+    fitted = JSON.parse(await fs.readFile(version.files['transform.json'], 'utf8')) as FittedTransforms;
+    source = `${m.name}:${version.version}'s transform.json`;
+  } else {
+    say(0.2, 'Fitting the transforms on the training split');
+    fitted = await fitTransforms(session, m.features, { relation: await trainSplitRelation(session, data.table, data.train), display: m.dataset.path.join(', '), signal: opts.signal });
+    source = 'fitted now on the training split (no registered version)';
   }
   say(0.5, 'Grouping identical inputs');
   const idx = [...data.train, ...data.eval].sort((a, b) => a - b);
-  const x = transformRows(
-    fitted,
-    idx.map((i) => data.rows[i]!),
-  );
+  const x = designMatrix(fitted, await transformInputs(session, data, m, fitted, opts.signal), idx);
   const w = fitted.width;
-  const y = (k: number) => data.y[idx[k]!]!;
-  const labelText = (k: number) => (data.classes ? data.classes[y(k)]! : String(data.rows[idx[k]!]![m.label]));
-  const exactKey = (k: number) => Array.from(x.subarray(k * w, (k + 1) * w), (v) => (Object.is(v, -0) ? 0 : v)).join(',');
-  const gridKey = (k: number) => Array.from(x.subarray(k * w, (k + 1) * w), (v) => Math.round(v / tolerance)).join(',');
-  const groupBy = (key: (k: number) => string) => {
-    const g = new Map<string, number[]>();
-    for (let k = 0; k < idx.length; k++) {
-      const s = key(k);
-      const list = g.get(s);
-      if (list) list.push(k);
-      else g.set(s, [k]);
-    }
-    return [...g.values()].filter((ks) => ks.length > 1);
-  };
-  const exact = groupBy(exactKey);
+  const y = (k: number) => data.labels.y[idx[k]!]!;
+  const classes = data.labels.classes;
+  const labelText = (k: number) => (classes ? classes[y(k)]! : String(data.label[idx[k]!]));
+  // Rows grouped by their transformed values (every value equal; -0 is 0), or by those values
+  // rounded to the tolerance grid: classes of equal rows, no text key per row.
+  const groupBy = (value: (v: number) => number) =>
+    groupRows(
+      idx.length,
+      (k) => mixHashes(w, (c) => numberHash(value(x[k * w + c]!))),
+      (a, b) => {
+        for (let c = 0; c < w; c++) if (!sameNumber(value(x[a * w + c]!), value(x[b * w + c]!))) return false;
+        return true;
+      },
+    );
+  const exactOf = groupBy((v) => v);
+  const exact = exactOf.groups;
 
   // Noise from identical inputs.
   const noise: LabelReport['noise'] = { duplicated_rows: exact.reduce((a, g) => a + g.length, 0), note: '' };
@@ -182,11 +187,13 @@ export async function labelConsistency(root: string, model: string | undefined, 
     const mid = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
     return Math.max(mid - sorted[0]!, sorted[sorted.length - 1]! - mid) > labelTolerance!;
   };
+  // The raw values a conflict shows: its first row's, read back from DuckDB for those rows alone.
+  let shown = new Map<number, Row>();
   const describe = (g: number[]): LabelConflict => {
     const labels = g.map(labelText);
     const counts: Record<string, number> = {};
     for (const l of labels) counts[l] = (counts[l] ?? 0) + 1;
-    const first = data.rows[idx[g[0]!]!]!;
+    const first = shown.get(idx[g[0]!]!) ?? {};
     return {
       lines: g.slice(0, MAX_LINES).map((k) => rowLocation(data.files, idx[k]!)),
       labels: labels.slice(0, MAX_LINES),
@@ -198,8 +205,10 @@ export async function labelConsistency(root: string, model: string | undefined, 
   if (conflicts.some((g) => g.length > MAX_LINES)) notes.push(`Groups larger than ${MAX_LINES} rows list their first ${MAX_LINES} lines.`);
 
   say(0.8, 'Grouping near-duplicates');
-  const inExact = new Set(conflicts.map((g) => exactKey(g[0]!)));
-  const near = groupBy(gridKey).filter((g) => conflicting(g) && !(new Set(g.map(exactKey)).size === 1 && inExact.has(exactKey(g[0]!))));
+  const exactClass = exactOf.classOf;
+  const inExact = new Set(conflicts.map((g) => exactClass[g[0]!]!));
+  const near = groupBy((v) => Math.round(v / tolerance)).groups.filter((g) => conflicting(g) && !(new Set(g.map((k) => exactClass[k]!)).size === 1 && inExact.has(exactClass[g[0]!]!)));
+  shown = await rowsByIndex(session, data.table, [...conflicts, ...near].map((g) => idx[g[0]!]!), opts.signal);
   say(1, 'Done');
   return {
     model: m.name,
@@ -214,6 +223,17 @@ export async function labelConsistency(root: string, model: string | undefined, 
     ...(labelTolerance !== undefined ? { label_tolerance: labelTolerance } : {}),
     notes,
   };
+}
+
+/** The dataset's rows at these indices (__row), as row objects, by index. */
+async function rowsByIndex(session: DuckSession, table: string, rows: readonly number[], signal?: AbortSignal): Promise<Map<number, Row>> {
+  const out = new Map<number, Row>();
+  const wanted = [...new Set(rows)];
+  for (let i = 0; i < wanted.length; i += 5000) {
+    const part = wanted.slice(i, i + 5000);
+    for (const r of await session.rows(`SELECT * FROM ${table} WHERE __row IN (${part.join(',')})`, { signal })) out.set(Number(r['__row']), r);
+  }
+  return out;
 }
 
 function jsonValue(v: unknown): unknown {

@@ -8,19 +8,22 @@
  * the split itself: a random split of data with a time column, the same records on both sides,
  * and groups (authors, patients) on both sides when their rows resemble each other.
  */
-import { DuckSession } from '../data/duckdb';
+import { DuckSession, type TypedColumn } from '../data/duckdb';
 import { badInput, cancelled } from '../errors';
-import type { ModelConfig } from '../project/config';
+import type { ModelConfig, ProjectConfig } from '../project/config';
 import { loadScorer } from '../serve/scorer';
 import type { ModelVersion } from '../registry/types';
 import { loadModelConfig, versionToCheck, splitDescription, yamlLocation } from './context';
 import { findDuplicates } from './duplicates';
 import { groupStraddle, likelyGroupColumns } from './groups';
-import { loadSplit, splitNotes, type SplitData } from '../train/splitData';
-import { splitRows, type SplitSpec } from '../train/split';
-import { toDate, transformRows } from '../features/apply';
+import { splitNotes } from '../train/splitData';
+import { splitBy, type SplitSpec } from '../train/split';
+import { toCategory, toDate } from '../features/apply';
+import { designMatrix } from '../train/columnarSplit';
+import { loadCheckData, readRawColumns, rowsAt, scoreColumnsOf, transformInputs, type CheckData, type RawColumn } from './datasetColumns';
 import { fitTransforms } from '../features/fit';
-import { stageTrainSplit } from './leaveOneOut';
+import { pickRows } from '../features/applyColumns';
+import { trainSplitRelation } from '../train/columnarSplit';
 import { linearSurrogate, type Surrogate } from './surrogate';
 import { DEFAULT_LEAKAGE_THRESHOLDS, type CheckProgress, type GroupReport, type LeakageFinding, type LeakageReport, type LeakageThresholds, type SingleFeatureScore } from './types';
 import { chanceLevel, scoreOf, UNIVARIATE_MEASURE, univariateScore, type UnivariateMeasure } from './univariate';
@@ -40,42 +43,56 @@ const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'undefined');
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 
 export async function leakageCheck(root: string, model: string | undefined, opts: LeakageOptions = {}): Promise<LeakageReport> {
-  const { project, m, yaml } = await loadModelConfig(root, model);
+  const config = await loadModelConfig(root, model);
+  // One session for the whole check: the dataset stays in DuckDB and the checks read it as columns.
+  const session = await DuckSession.open({ allowedDirectories: [root] });
+  try {
+    return await leakageOf(session, root, config, opts);
+  } finally {
+    session.close();
+  }
+}
+
+async function leakageOf(session: DuckSession, root: string, { project, m, yaml }: { project: ProjectConfig; m: ModelConfig; yaml: string }, opts: LeakageOptions): Promise<LeakageReport> {
   const t: LeakageThresholds = { ...DEFAULT_LEAKAGE_THRESHOLDS, ...opts.thresholds };
   const say = (fraction: number, phase: string) => {
     if (opts.signal?.aborted) throw cancelled();
     opts.onProgress?.({ fraction, phase });
   };
-  const locate = (p: string[]) => yamlLocation(project.file, yaml, p);
+  const notes: string[] = [];
+  const projectFile = project.file;
+  const locate = (p: string[]) => yamlLocation(projectFile, yaml, p);
   const featureAt = (f: string) => locate(['models', m.name, 'features', f]);
   const splitAt = () => locate(['models', m.name, 'split']);
-  const notes: string[] = [];
-
-  const session = await DuckSession.open({ allowedDirectories: [root] });
-  let data: SplitData;
-  let surrogate: Surrogate;
-  try {
-    say(0, `Reading ${m.dataset.path.join(', ')}`);
-    data = await loadSplit(session, project, m, opts.signal);
-    say(0.15, 'Fitting the transforms on the training split');
-    const relation = await stageTrainSplit(session, data, opts.signal);
-    const fitted = await fitTransforms(session, m.features, { relation, display: m.dataset.path.join(', '), signal: opts.signal });
-    const pick = (idx: number[]) => idx.map((i) => data.rows[i]!);
-    surrogate = linearSurrogate(
-      fitted,
-      m.task,
-      transformRows(fitted, pick(data.train)),
-      transformRows(fitted, pick(data.eval)),
-      Float64Array.from(data.train, (i) => data.y[i]!),
-      Float64Array.from(data.eval, (i) => data.y[i]!),
-      data.classes?.length ?? 2,
-    );
-  } finally {
-    session.close();
-  }
-  const classes = data.classes?.length ?? 2;
-  const evalY = Float64Array.from(data.eval, (i) => data.y[i]!);
-  const trainY = Float64Array.from(data.train, (i) => data.y[i]!);
+  say(0, `Reading ${m.dataset.path.join(', ')}`);
+  const data = await loadCheckData(session, project, m, opts.signal);
+  // Every column, typed: duplicates compare whole records, and groups and times may be any column.
+  const raw = await readRawColumns(
+    session,
+    data,
+    data.columns.map((c) => c.name),
+    opts.signal,
+  );
+  const valueOf = (column: string): ((i: number) => unknown) => {
+    const c = raw.get(column);
+    return c ? (i) => c.value(i) : () => undefined;
+  };
+  say(0.15, 'Fitting the transforms on the training split');
+  const relation = await trainSplitRelation(session, data.table, data.train);
+  const fitted = await fitTransforms(session, m.features, { relation, display: m.dataset.path.join(', '), signal: opts.signal });
+  const y = data.labels.y;
+  const surrogate = linearSurrogate(
+    fitted,
+    m.task,
+    designMatrix(fitted, data.features, data.train),
+    designMatrix(fitted, data.features, data.eval),
+    Float64Array.from(data.train, (i) => y[i]!),
+    Float64Array.from(data.eval, (i) => y[i]!),
+    data.labels.classes?.length ?? 2,
+  );
+  const classes = data.labels.classes?.length ?? 2;
+  const evalY = Float64Array.from(data.eval, (i) => y[i]!);
+  const trainY = Float64Array.from(data.train, (i) => y[i]!);
   const featureNames = m.features.map((f) => f.name);
   const measure = UNIVARIATE_MEASURE[m.task];
   const name = MEASURE_NAME[measure];
@@ -84,10 +101,15 @@ export async function leakageCheck(root: string, model: string | undefined, opts
 
   // The same rows split the ways that respect time and groups, to see whose skill survives.
   const kept = [...data.train, ...data.eval].sort((a, b) => a - b);
-  const keptRows = kept.map((i) => data.rows[i]!);
-  const timeColumn = m.split.kind === 'time' ? undefined : (m.dataset.time_column ?? dateColumn(data.rows, [m.label, ...featureNames]));
+  const sample = rowsAt(
+    raw,
+    Array.from({ length: Math.min(200, data.rows) }, (_, i) => i),
+  );
+  const timeColumn = m.split.kind === 'time' ? undefined : (m.dataset.time_column ?? dateColumn(sample, [m.label, ...featureNames]));
   const altSplit = (spec: SplitSpec) => {
-    const s = splitRows(keptRows, spec, data.seed);
+    const value = valueOf(spec.kind === 'random' ? '' : spec.column);
+    const valueAt = spec.kind === 'group' ? (k: number) => toCategory(value(kept[k]!)) ?? '' : (k: number) => toDate(value(kept[k]!))?.getTime() ?? Number.NaN;
+    const s = splitBy(kept.length, spec, data.seed, valueAt);
     return { train: s.train.map((k) => kept[k]!), eval: s.eval.map((k) => kept[k]!) };
   };
   const fraction = m.split.eval_fraction ?? 0.2;
@@ -95,14 +117,14 @@ export async function leakageCheck(root: string, model: string | undefined, opts
 
   say(0.85, 'Looking for groups on both sides of the split');
   const groups: GroupReport[] = [];
-  if (m.split.kind === 'group') groups.push(groupStraddle(data, m.split.column, 'split'));
+  if (m.split.kind === 'group') groups.push(groupStraddle(data, m.split.column, valueOf(m.split.column), 'split'));
   for (const c of opts.groupColumns ?? []) {
-    if (!(c in (data.rows[0] ?? {}))) throw badInput(project.file, `models.${m.name}: the ${m.dataset.name} data has no column "${c}" to check as a group`);
-    if (!groups.some((g) => g.column === c)) groups.push(groupStraddle(data, c, 'declared'));
+    if (!raw.has(c)) throw badInput(projectFile, `models.${m.name}: the ${m.dataset.name} data has no column "${c}" to check as a group`);
+    if (!groups.some((g) => g.column === c)) groups.push(groupStraddle(data, c, valueOf(c), 'declared'));
   }
   if (m.split.kind === 'random') {
     const exclude = new Set([m.label, ...groups.map((g) => g.column)]);
-    for (const c of likelyGroupColumns(data.rows, exclude)) groups.push(groupStraddle(data, c, 'likely'));
+    for (const c of likelyGroupColumns(raw, data.rows, exclude)) groups.push(groupStraddle(data, c, valueOf(c), 'likely'));
   }
   const groupSplits = groups.filter((g) => g.why !== 'split' && g.straddling > 0).map((g) => ({ column: g.column, split: altSplit({ kind: 'group', column: g.column, eval_fraction: fraction }) }));
 
@@ -110,8 +132,8 @@ export async function leakageCheck(root: string, model: string | undefined, opts
   const eventColumn = m.dataset.time_column;
   for (const [f, c] of Object.entries(knownAt)) {
     const where = `models.${m.name}.features.${f}.known_at`;
-    if (!eventColumn) throw badInput(project.file, `${where}: comparing when ${f} is known with the label's event needs the event time: give datasets.${m.dataset.name}.time_column`);
-    if (!(c in (data.rows[0] ?? {}))) throw badInput(project.file, `${where}: the ${m.dataset.name} data has no column "${c}"`);
+    if (!eventColumn) throw badInput(projectFile, `${where}: comparing when ${f} is known with the label's event needs the event time: give datasets.${m.dataset.name}.time_column`);
+    if (!raw.has(c)) throw badInput(projectFile, `${where}: the ${m.dataset.name} data has no column "${c}"`);
   }
 
   say(0.2, 'Scoring each feature on its own, and the rest together');
@@ -120,20 +142,23 @@ export async function leakageCheck(root: string, model: string | undefined, opts
   const lookup = new Map<string, number>();
   const single: SingleFeatureScore[] = m.features.map((f, k) => {
     say(0.2 + (0.5 * k) / m.features.length, `Scoring ${f.name} on its own`);
-    const u = univariateScore(f, m.task, data.rows, data.y, data.train, data.eval, classes);
+    const value = valueOf(f.name);
+    const u = univariateScore(f, m.task, value, y, data.train, data.eval, classes);
     const linear = surrogate.score([f.name]);
     const alone = Number.isFinite(linear) && !(linear <= u.score) ? linear : u.score;
     lookup.set(f.name, u.score);
     const s: SingleFeatureScore = { feature: f.name, measure, alone, rest: featureNames.length > 1 ? surrogate.score(featureNames.filter((x) => x !== f.name)) : chance, verdict: 'ok', bins: u.bins };
-    if (timeSplit) s.alone_time_split = univariateScore(f, m.task, data.rows, data.y, timeSplit.train, timeSplit.eval, classes).score;
-    if (groupSplits.length > 0) s.alone_group_split = groupSplits.map((g) => ({ column: g.column, score: univariateScore(f, m.task, data.rows, data.y, g.split.train, g.split.eval, classes).score }));
+    if (timeSplit) s.alone_time_split = univariateScore(f, m.task, value, y, timeSplit.train, timeSplit.eval, classes).score;
+    if (groupSplits.length > 0) s.alone_group_split = groupSplits.map((g) => ({ column: g.column, score: univariateScore(f, m.task, value, y, g.split.train, g.split.eval, classes).score }));
     const c = knownAt[f.name];
     if (c && eventColumn) {
       let late = 0;
       let of = 0;
+      const knownOf = valueOf(c);
+      const eventOf = valueOf(eventColumn);
       for (const i of kept) {
-        const known = toDate(data.rows[i]![c])?.getTime();
-        const event = toDate(data.rows[i]![eventColumn])?.getTime();
+        const known = toDate(knownOf(i))?.getTime();
+        const event = toDate(eventOf(i))?.getTime();
         if (known === undefined || event === undefined) continue;
         of++;
         if (known > event) late++;
@@ -144,10 +169,10 @@ export async function leakageCheck(root: string, model: string | undefined, opts
   });
 
   say(0.75, 'Scoring the model on the held-out rows');
-  const scored = await modelScore(root, m.name, opts.version, data, evalY, m, notes);
+  const scored = await modelScore(session, root, opts.version, data, evalY, m, notes, opts.signal);
 
   say(0.8, 'Looking for rows on both sides of the split');
-  const duplicates = findDuplicates(data, featureNames, m.label);
+  const duplicates = findDuplicates(data, raw, featureNames, m.label);
 
   const findings: LeakageFinding[] = [];
   const add = (f: Omit<LeakageFinding, 'message'>) => findings.push({ ...f, message: `${f.evidence} ${f.alternative} ${f.confirm}` });
@@ -321,14 +346,16 @@ export function skillOf(score: number, chance: number): number {
 
 /** The version's score on the held-out rows in the single-feature measure; undefined when there is no version to score. */
 async function modelScore(
+  session: DuckSession,
   root: string,
-  model: string,
   ref: number | string | undefined,
-  data: SplitData,
+  data: CheckData,
   evalY: Float64Array,
   m: ModelConfig,
   notes: string[],
+  signal?: AbortSignal,
 ): Promise<{ version: number; score: { measure: UnivariateMeasure; score: number } } | undefined> {
+  const model = m.name;
   let version: ModelVersion;
   try {
     const r = await versionToCheck(root, model, ref);
@@ -341,19 +368,24 @@ async function modelScore(
   }
   const scorer = await loadScorer(version);
   try {
-    const absent = scorer.inputs.filter((c) => !(c in (data.rows[0] ?? {})));
+    const absent = scorer.inputs.filter((c) => !data.columns.some((x) => x.name === c));
     if (absent.length > 0) {
       notes.push(`${model}:${version.version} reads ${absent.join(', ')}, which the dataset no longer has: not compared with the whole model.`);
       return undefined;
     }
-    const out = scorer.score(data.eval.map((i) => data.rows[i]!));
+    const inputs: TypedColumn[] = await transformInputs(session, data, m, scorer.transforms, signal);
+    const out = scoreColumnsOf(
+      scorer,
+      inputs.map((c) => pickRows(c, data.eval)),
+      data.eval.length,
+    );
     const task = m.task;
     const measure: UnivariateMeasure = task === 'regression' ? 'r2' : task === 'binary' ? 'auc' : 'accuracy';
     const k = scorer.outputsPerRow;
     let pred: ArrayLike<number> = out;
     if (task === 'multiclass') {
       // The version's class order may differ from the classes seen now: compare by name.
-      const now = data.classes ?? [];
+      const now = data.labels.classes ?? [];
       const names = scorer.classes ?? [];
       pred = Float64Array.from(data.eval, (_, r) => {
         let best = 0;

@@ -32,49 +32,57 @@ const MAX_DISTINCT_BINS = 50;
 const MISSING = '\u0000missing';
 
 /** The bin key of a value: a category, or the index of the training-quantile interval of a number. */
-function binner(spec: FeatureSpec, trainValues: unknown[]): (v: unknown) => string {
+function binner(spec: FeatureSpec, train: readonly number[], value: (i: number) => unknown): (v: unknown) => string {
   const kind = spec.transform.kind;
   if (kind === 'one_hot' || kind === 'vocabulary') return (v) => toCategory(v) ?? MISSING;
   const num = kind === 'date_parts' ? (v: unknown) => toDate(v)?.getTime() ?? null : toNumber;
-  const xs = trainValues.map(num).filter((x): x is number => x !== null);
+  const xs: number[] = [];
+  let text = false;
+  for (const i of train) {
+    const v = value(i);
+    const x = num(v);
+    if (x !== null) xs.push(x);
+    else if (!text && toCategory(v) !== null) text = true;
+  }
   // Text that is not numeric (an unconfigured category) falls back to categories.
-  if (xs.length === 0 && trainValues.some((v) => toCategory(v) !== null)) return (v) => toCategory(v) ?? MISSING;
+  if (xs.length === 0 && text) return (v) => toCategory(v) ?? MISSING;
   const sorted = Float64Array.from(xs).sort();
-  const distinct = new Set(xs);
-  if (distinct.size <= MAX_DISTINCT_BINS) return (v) => String(num(v) ?? MISSING);
+  // Distinct values counted on the sorted copy (0 and -0 alike, as a Set counts them): no Set of every training value.
+  let distinct = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
+  if (distinct <= MAX_DISTINCT_BINS) return (v) => String(num(v) ?? MISSING);
   const edges = [...new Set(Array.from({ length: MAX_NUMERIC_BINS - 1 }, (_, i) => quantileSorted(sorted, (i + 1) / MAX_NUMERIC_BINS)))];
+  const names = Array.from({ length: edges.length + 1 }, (_, b) => `b${b}`);
   return (v) => {
     const x = num(v);
     if (x === null) return MISSING;
     let b = 0;
     while (b < edges.length && x >= edges[b]!) b++;
-    return `b${b}`;
+    return names[b]!;
   };
 }
 
 /**
- * `y` holds encoded labels (value, 0/1, class index) of every row; `train` and `eval` index rows.
- * `classes` is the number of classes for multiclass.
+ * `value` reads the feature's raw value at a row index; `y` holds encoded labels (value, 0/1,
+ * class index) of every row; `train` and `eval` index rows. `classes` is the number of classes
+ * for multiclass.
  */
 export function univariateScore(
   spec: FeatureSpec,
   task: Task,
-  rows: readonly Record<string, unknown>[],
+  value: (i: number) => unknown,
   y: ArrayLike<number>,
   train: readonly number[],
   evalIdx: readonly number[],
   classes = 2,
 ): UnivariateScore {
-  const bin = binner(
-    spec,
-    train.map((i) => rows[i]![spec.name]),
-  );
+  const bin = binner(spec, train, value);
   const k = task === 'multiclass' ? classes : 1;
   // Per bin: count and label sums (regression, binary) or class counts (multiclass).
   const stats = new Map<string, { n: number; sums: Float64Array }>();
   const overall = { n: 0, sums: new Float64Array(k) };
   for (const i of train) {
-    const key = bin(rows[i]![spec.name]);
+    const key = bin(value(i));
     let s = stats.get(key);
     if (!s) stats.set(key, (s = { n: 0, sums: new Float64Array(k) }));
     const label = y[i]!;
@@ -91,7 +99,7 @@ export function univariateScore(
   const predictOf = (s: { n: number; sums: Float64Array }) => (task === 'multiclass' ? argmax(s.sums) : s.sums[0]! / s.n);
   const fallback = predictOf(overall);
   const predictions = new Map([...stats].map(([key, s]) => [key, predictOf(s)]));
-  const pred = Float64Array.from(evalIdx, (i) => predictions.get(bin(rows[i]![spec.name])) ?? fallback);
+  const pred = Float64Array.from(evalIdx, (i) => predictions.get(bin(value(i))) ?? fallback);
   const labels = Float64Array.from(evalIdx, (i) => y[i]!);
   const measure = UNIVARIATE_MEASURE[task];
   return { feature: spec.name, measure, score: scoreOf(measure, labels, pred), bins: stats.size };

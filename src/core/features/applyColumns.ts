@@ -97,46 +97,6 @@ function encodeColumn(f: FittedFeature, col: TypedColumn, start: number, end: nu
   }
 }
 
-/**
- * Row objects as the typed columns transformColumns takes (one per feature of `t`, in order),
- * each value coerced as transformRow coerces it, so both paths encode the same bits. For work
- * that reorders rows it already holds many times over (permutation importance): one pass here,
- * then a typed gather (pickRows) per reordering instead of a copy of every row object.
- */
-export function columnsOfRows(t: FittedTransforms, rows: readonly Record<string, unknown>[]): TypedColumn[] {
-  const n = rows.length;
-  return t.features.map((f): TypedColumn => {
-    const read = readFor(f);
-    if (read === 'number') {
-      const values = new Float64Array(n);
-      for (let i = 0; i < n; i++) values[i] = toNumber(rows[i]![f.name]) ?? Number.NaN;
-      return { kind: 'number', values };
-    }
-    if (read === 'date') {
-      const ms = new Float64Array(n);
-      for (let i = 0; i < n; i++) ms[i] = toDate(rows[i]![f.name])?.getTime() ?? Number.NaN;
-      return { kind: 'date', ms };
-    }
-    const codes = new Int32Array(n);
-    const dictionary: string[] = [];
-    const seen = new Map<string, number>();
-    for (let i = 0; i < n; i++) {
-      const c = toCategory(rows[i]![f.name]);
-      if (c === null) {
-        codes[i] = -1;
-        continue;
-      }
-      let code = seen.get(c);
-      if (code === undefined) {
-        code = dictionary.push(c) - 1;
-        seen.set(c, code);
-      }
-      codes[i] = code;
-    }
-    return { kind: 'category', codes, dictionary };
-  });
-}
-
 function numbers(col: TypedColumn, name: string): Float64Array {
   if (col.kind !== 'number') throw new Error(`feature "${name}" needs a number column, got ${col.kind}`);
   return (col as NumberColumn).values;

@@ -1,5 +1,5 @@
 /**
- * A model's training data, columnar, split as the row path splits it (splitData.ts): rows
+ * A model's training data, columnar, split as the row path splits it (splitRows, split.ts): rows
  * without a usable label left out, then the split over the kept rows with the same seed.
  */
 import type { DuckSession, TypedColumn } from '../data/duckdb';
