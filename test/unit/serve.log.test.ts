@@ -8,6 +8,7 @@ import { DuckSession } from '../../src/core/data/duckdb';
 import { isoTime, record } from '../../src/core/serve/answer';
 import type { PredictionRecord } from '../../src/core/serve/logTypes';
 import { singleInstanceText } from '../../src/core/serve/instanceText';
+import { numbersJson, shapeAnswer } from '../../src/core/serve/responseShape';
 import { PredictionLog } from '../../src/core/serve/predictionLog';
 import { startServer } from '../../src/core/serve/server';
 import { tempDir } from '../helpers/fixtures';
@@ -47,6 +48,20 @@ describe('prediction records', () => {
       const line = record(rid, i, c.time, c.model, c.version, c.route, c.key, c.inputs, c.prediction, c.pinned, c.static, c.oov);
       assert.equal(line, JSON.stringify(c));
     }
+  });
+});
+
+describe('answer bodies', () => {
+  test('numbersJson writes exactly what JSON.stringify writes, for every kind of number', () => {
+    const values = [7.976022243499756, -0, 0, 1e21, 1.5e-7, -2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Math.fround(0.1), 123456789012345680000, 5e-324];
+    for (const key of ['predictions', 'outputs', 'result']) {
+      assert.equal(numbersJson(key, values), JSON.stringify({ [key]: values }));
+      assert.equal(numbersJson(key, []), JSON.stringify({ [key]: [] }));
+    }
+    assert.equal(numbersJson('predictions', [1, { a: 0.5 }]), undefined, 'a multiclass prediction is left to JSON.stringify');
+    const shaped = shapeAnswer('predict', 'row', 'regression', undefined, [1.25, Number.NaN]);
+    assert.equal(shaped.text, JSON.stringify(shaped.body));
+    assert.equal(shapeAnswer('predict', 'row', 'multiclass', ['a', 'b'], [{ a: 0.5, b: 0.5 }]).text, undefined);
   });
 });
 

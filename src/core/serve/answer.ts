@@ -9,7 +9,7 @@ import type { Route } from './logTypes';
 import { isProblem, type InstanceProblem } from './instanceCheck';
 import { singleInstanceText } from './instanceText';
 import { readRequest, type Verb } from './requestFormat';
-import { errorAnswer, shapeAnswer, verbMismatch, type Prediction } from './responseShape';
+import { errorAnswer, numberJson, shapeAnswer, verbMismatch, type Prediction } from './responseShape';
 import { routesToCanary } from './routing';
 import { predictionValue } from './scorer';
 import type { Deployment, LoadedVersion } from './servedModel';
@@ -45,6 +45,8 @@ export interface ShadowJob {
 export interface Answer {
   status: number;
   body: unknown;
+  /** JSON.stringify(body), when already written. */
+  text?: string;
   headers: Record<string, string>;
   /** Prediction log lines, all on `day`: each one's JSON text is String(line), made when the log writes it. */
   lines: LogRecord[];
@@ -163,6 +165,7 @@ export function answer(model: ModelView, req: AnswerRequest, random: () => numbe
   const shadow = req.pinned ? undefined : d.shadow;
   const shaped = shapeAnswer(req.verb, read.format, primary.scorer.task, primary.scorer.classes, predictions);
   const out: Answer = { status: shaped.status, body: shaped.body, headers, lines, day, counts, oov };
+  if (shaped.text !== undefined) out.text = shaped.text;
   if (shadow) out.shadow = { lv: shadow.lv, rows: instances, keys, logged, time, ...(text !== undefined ? { text } : {}) };
   return out;
 }
@@ -245,7 +248,7 @@ export function record(rid: string, i: number, time: string, model: string, vers
   // time (toISOString), version (an integer) and route (a Route) hold nothing JSON escapes.
   let line = `{"request_id":${JSON.stringify(`${rid}-${i}`)},"time":"${time}","model":${JSON.stringify(model)},"version":${version},"route":"${route}"`;
   if (key !== undefined) line += `,"key":${JSON.stringify(key)}`;
-  line += `,"inputs":${typeof inputs === 'string' ? inputs : JSON.stringify(inputs)},"prediction":${JSON.stringify(prediction)}`;
+  line += `,"inputs":${typeof inputs === 'string' ? inputs : JSON.stringify(inputs)},"prediction":${typeof prediction === 'number' ? numberJson(prediction) : JSON.stringify(prediction)}`;
   if (pinned) line += `,"pinned":${JSON.stringify(pinned)}`;
   if (fromTable) line += ',"static":true';
   if (oov) line += `,"oov":${JSON.stringify(oov)}`;

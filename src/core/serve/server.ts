@@ -346,7 +346,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         try {
           const a = respond(s, verb as Verb, body, id, received, undefined, text);
           status = a.status;
-          out = JSON.stringify(a.body);
+          out = a.text ?? JSON.stringify(a.body);
           for (const h in a.headers) head.push(h, a.headers[h]!);
         } catch (e) {
           // As fastify's error handler answers a handler that throws: 500, and the server goes on.
