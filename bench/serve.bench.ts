@@ -37,7 +37,7 @@ const REPO = path.join(__dirname, '..');
 const CONNECTIONS = 10;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const SEQUENTIAL = Number(process.env['BENCH_SEQUENTIAL'] ?? 5000);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 9);
 
 interface Run {
   name: string;
@@ -81,11 +81,11 @@ async function main() {
     const seqEmpty = await sequential('empty route, sequential single requests', `${empty.url}/empty`, bodies, SEQUENTIAL);
     runs.push(seqRow, seqCol, seqEmpty);
     // Interleaved rounds, so that a burst of other work on a shared machine falls on all three alike.
-    const [max, maxCol, ceiling] = await interleaved([
-      ['predict row, max throughput (autocannon)', predictUrl, bodies],
-      ['predict columnar, max throughput', predictUrl, columnar],
-      ['empty fastify route, max throughput', `${empty.url}/empty`, bodies],
-    ], SECONDS);
+    const { runs: [max, maxCol, ceiling], ratios, cpu } = await interleaved([
+      ['predict row, max throughput (autocannon)', predictUrl, bodies, server.child.pid],
+      ['predict columnar, max throughput', predictUrl, columnar, server.child.pid],
+      ['empty fastify route, max throughput', `${empty.url}/empty`, bodies, empty.child.pid],
+    ], Math.max(SECONDS, 3 * ROUNDS));
     runs.push(maxCol);
     const fixed = await fixedRate('predict at 1,000 req/s (open loop)', predictUrl, bodies, 1000, SECONDS);
     const fixedEmpty = await fixedRate('empty route at 1,000 req/s (open loop)', `${empty.url}/empty`, bodies, 1000, SECONDS);
@@ -118,8 +118,22 @@ async function main() {
     for (const [f, seq, m] of [['row', seqRow, max], ['columnar', seqCol, maxCol], ['empty route', seqEmpty, ceiling]] as const) {
       console.log(`${f.padEnd(15)} ${pad(`${seq.p50.toFixed(2)} ms`, 14)}   ${pad(`${seq.p99.toFixed(2)} ms`, 14)}   ${pad(m.rps.toFixed(0), 9)}   ${pad(`${((100 * m.rps) / ceiling.rps).toFixed(0)}%`, 14)}`);
     }
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+    console.log('');
+    for (const [k, f] of ['row', 'columnar'].entries()) {
+      console.log(`${f.padEnd(15)} vs empty route by round: ${ratios[k]!.map(pct).join(' ')} (median ${pct(median(ratios[k]!))})`);
+    }
+    // Capacity in CPU: a server answers at most 1 / (its CPU time per request) requests a second.
+    // Time the machine spends elsewhere (the load generator, other tenants) is not in it.
+    const capacity = [0, 1].map((k) => cpu[k]!.map((c, r) => cpu[2]![r]! / c));
+    console.log('');
+    console.log(`server CPU per request (median):  row ${median(cpu[0]!).toFixed(1)} µs, columnar ${median(cpu[1]!).toFixed(1)} µs, empty route ${median(cpu[2]!).toFixed(1)} µs`);
+    for (const [k, f] of ['row', 'columnar'].entries()) {
+      console.log(`${f.padEnd(15)} capacity vs empty route (its CPU per request / ours) by round: ${capacity[k]!.map(pct).join(' ')} (median ${pct(median(capacity[k]!))})`);
+    }
     console.log(`sequential single-row p99:        row ${seqRow.p99.toFixed(2)} ms, columnar ${seqCol.p99.toFixed(2)} ms (target < 5 ms; the empty route: ${seqEmpty.p99.toFixed(2)} ms)`);
-    console.log(`throughput vs empty route:        row ${((100 * max.rps) / ceiling.rps).toFixed(0)}%, columnar ${((100 * maxCol.rps) / ceiling.rps).toFixed(0)}% (target ≥ 80%)`);
+    console.log(`throughput vs empty route:        row ${pct(median(ratios[0]!))}, columnar ${pct(median(ratios[1]!))} (median of ${ROUNDS} rounds; target ≥ 80%; totals ${pct(max.rps / ceiling.rps)}, ${pct(maxCol.rps / ceiling.rps)})`);
+    console.log(`capacity vs empty route (CPU):    row ${pct(median(capacity[0]!))}, columnar ${pct(median(capacity[1]!))} (median of ${ROUNDS} rounds)`);
     console.log(`p99 at 1,000 req/s:               ${fixed.p99.toFixed(2)} ms (target < 5 ms; the empty route: ${fixedEmpty.p99.toFixed(2)} ms)`);
     console.log(`server-side latency, last 8,192:  p50 ${metrics.latency_ms.p50} ms, p99 ${metrics.latency_ms.p99} ms (receipt to response sent)`);
     console.log(`swaps while swapping:             ${metrics.swaps['baby_weight'] ?? 0} (promotions sent: ${swaps})`);
@@ -216,19 +230,49 @@ async function sequential(name: string, url: string, bodies: string[], n: number
 }
 
 
-/** Each target loaded for `seconds` in all, in ROUNDS alternating turns; their counts are summed. */
-async function interleaved(targets: [name: string, url: string, bodies: string[]][], seconds: number): Promise<[Run, Run, Run]> {
+/**
+ * Each target in turn, ROUNDS times. Besides the totals, the ratio of each target to the last
+ * (the empty route) in every round: a round's turns run seconds apart, so a burst of other work
+ * on a shared machine moves both sides of its ratio; the median of the rounds' ratios is what is
+ * reported against the target, the totals beside it.
+ */
+async function interleaved(targets: [name: string, url: string, bodies: string[], pid?: number][], seconds: number): Promise<{ runs: [Run, Run, Run]; ratios: number[][]; cpu: number[][] }> {
   const turn = Math.max(1, Math.round(seconds / ROUNDS));
   const turns = targets.map(() => [] as Run[]);
+  // The serving process's CPU time per answered request in each turn (µs; NaN where /proc is missing).
+  const cpu = targets.map(() => [] as number[]);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [k, [name, url, b]] of targets.entries()) turns[k]!.push(await load(name, url, b, { duration: turn }));
+    for (const [k, [name, url, b, pid]] of targets.entries()) {
+      const before = cpuSeconds(pid);
+      const run = await load(name, url, b, { duration: turn });
+      turns[k]!.push(run);
+      cpu[k]!.push((1e6 * (cpuSeconds(pid) - before)) / run.ok);
+    }
   }
   const sum = (k: number): Run => {
     const runs = turns[k]!;
     const ok = runs.reduce((a, x) => a + x.ok, 0);
     return { name: targets[k]![0], rps: ok / (turn * ROUNDS), p50: Math.max(...runs.map((x) => x.p50)), p99: Math.max(...runs.map((x) => x.p99)), ok, failed: runs.reduce((a, x) => a + x.failed, 0) };
   };
-  return [sum(0), sum(1), sum(2)];
+  const last = turns[turns.length - 1]!;
+  const ratios = turns.map((runs) => runs.map((x, r) => x.ok / last[r]!.ok));
+  return { runs: [sum(0), sum(1), sum(2)], ratios, cpu };
+}
+
+/** User + system CPU seconds of a process, all its threads (Linux /proc). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function load(name: string, url: string, bodies: string[], opts: { duration: number; overallRate?: number }): Promise<Run> {
