@@ -1,7 +1,7 @@
 /**
  * The JSON text of the row of a single-row body, as the client sent it, so that a prediction log
  * line quotes the row instead of serializing the parsed object again (JSON.stringify of the row
- * was a third of the log's cost per request in bench:serve).
+ * was about 0.7 µs of a single-row request's own 6.9 µs, measured in-process).
  *
  * The caller vouches that the text parsed to an object whose only key is "instances", a list of
  * one object: then the first '[' opens the list and the last ']' closes it, and what lies between
