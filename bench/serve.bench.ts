@@ -6,11 +6,14 @@
  * promoted and rolled back every 2 s.
  *
  * The server runs in its own process (`prodml serve --json`, dist/cli.js as shipped); the load comes from
- * this one over loopback keep-alive connections: autocannon for the throughput runs, and an
+ * this one over loopback keep-alive connections: autocannon for the throughput runs, then wrk when
+ * it is installed (wrkLoad.ts: a load generator cheap enough that the server is what runs out of
+ * CPU), and an
  * open-loop client for the fixed-rate runs (requests leave on a 1 ms schedule whether or not
  * earlier ones have returned; latency is measured per request with sub-millisecond resolution,
  * which autocannon's whole-millisecond histogram lacks). Latency on a shared 2-core machine
- * depends on what else runs: the load average is printed with the results.
+ * depends on what else runs: the load average is printed with the results, and each round's
+ * stolen CPU time (the hypervisor serving other guests), with the medians of the quiet rounds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -21,6 +24,7 @@ import { prepareDemoWorkspace } from '../src/core/demo/prepare';
 import { openRegistry } from '../src/core/registry';
 import { trainFromConfig } from '../src/core/train/run';
 import { streamBodies } from './streamBodies';
+import { cpuTimes, hasCommand, stealShare, wrk, writeWrkScript } from './wrkLoad';
 
 // autocannon ships no types; this is the part of its API used here.
 interface AutocannonResult {
@@ -81,12 +85,18 @@ async function main() {
     const seqEmpty = await sequential('empty route, sequential single requests', `${empty.url}/empty`, bodies, SEQUENTIAL);
     runs.push(seqRow, seqCol, seqEmpty);
     // Interleaved rounds, so that a burst of other work on a shared machine falls on all three alike.
-    const { runs: [max, maxCol, ceiling], ratios, cpu } = await interleaved([
+    const { runs: [max, maxCol, ceiling], ratios, cpu, steal } = await interleaved([
       ['predict row, max throughput (autocannon)', predictUrl, bodies, server.child.pid],
       ['predict columnar, max throughput', predictUrl, columnar, server.child.pid],
       ['empty fastify route, max throughput', `${empty.url}/empty`, bodies, empty.child.pid],
     ], Math.max(SECONDS, 3 * ROUNDS));
     runs.push(maxCol);
+    const bound = await serverBound(path.dirname(ws), [
+      ['predict row, server-bound (wrk)', predictUrl, bodies, server.child.pid],
+      ['predict columnar, server-bound (wrk)', predictUrl, columnar, server.child.pid],
+      ['empty fastify route, server-bound (wrk)', `${empty.url}/empty`, bodies, empty.child.pid],
+    ]);
+    if (bound) runs.push(...bound.runs);
     const fixed = await fixedRate('predict at 1,000 req/s (open loop)', predictUrl, bodies, 1000, SECONDS);
     const fixedEmpty = await fixedRate('empty route at 1,000 req/s (open loop)', `${empty.url}/empty`, bodies, 1000, SECONDS);
     runs.push(max, ceiling, fixed, fixedEmpty);
@@ -123,6 +133,9 @@ async function main() {
     for (const [k, f] of ['row', 'columnar'].entries()) {
       console.log(`${f.padEnd(15)} vs empty route by round: ${ratios[k]!.map(pct).join(' ')} (median ${pct(median(ratios[k]!))})`);
     }
+    console.log(`${'stolen CPU'.padEnd(15)} by round (the most of any turn): ${steal.map(pct).join(' ')}`);
+    const calm = quiet(steal);
+    const calmMedian = (xs: number[]) => (calm.length ? pct(median(calm.map((r) => xs[r]!))) : 'none');
     // Capacity in CPU: a server answers at most 1 / (its CPU time per request) requests a second.
     // Time the machine spends elsewhere (the load generator, other tenants) is not in it.
     const capacity = [0, 1].map((k) => cpu[k]!.map((c, r) => cpu[2]![r]! / c));
@@ -134,6 +147,14 @@ async function main() {
     console.log(`sequential single-row p99:        row ${seqRow.p99.toFixed(2)} ms, columnar ${seqCol.p99.toFixed(2)} ms (target < 5 ms; the empty route: ${seqEmpty.p99.toFixed(2)} ms)`);
     console.log(`throughput vs empty route:        row ${pct(median(ratios[0]!))}, columnar ${pct(median(ratios[1]!))} (median of ${ROUNDS} rounds; target ≥ 80%; totals ${pct(max.rps / ceiling.rps)}, ${pct(maxCol.rps / ceiling.rps)})`);
     console.log(`capacity vs empty route (CPU):    row ${pct(median(capacity[0]!))}, columnar ${pct(median(capacity[1]!))} (median of ${ROUNDS} rounds)`);
+    console.log(`the same, quiet rounds only:      row ${calmMedian(ratios[0]!)}, columnar ${calmMedian(ratios[1]!)} of the empty route's throughput (${calm.length} of ${ROUNDS} rounds with at most 2% of the CPU stolen)`);
+    if (bound) {
+      const calmB = quiet(bound.steal);
+      const byRound = (k: number) => bound.ratios[k]!.map(pct).join(' ');
+      console.log(`server-bound throughput (wrk):    row ${pct(median(bound.ratios[0]!))}, columnar ${pct(median(bound.ratios[1]!))} of the empty route (median of ${ROUNDS} rounds; target ≥ 80%)`);
+      console.log(`                                  by round: row ${byRound(0)}; columnar ${byRound(1)}; quiet rounds (${calmB.length}): row ${calmB.length ? pct(median(calmB.map((r) => bound.ratios[0]![r]!))) : 'none'}, columnar ${calmB.length ? pct(median(calmB.map((r) => bound.ratios[1]![r]!))) : 'none'}`);
+      console.log(`                                  server CPU per request: row ${median(bound.cpu[0]!).toFixed(1)} µs, columnar ${median(bound.cpu[1]!).toFixed(1)} µs, empty route ${median(bound.cpu[2]!).toFixed(1)} µs`);
+    } else console.log('server-bound throughput (wrk):    skipped: wrk is not installed (apt-get install wrk); autocannon above costs more CPU per request than either server, so on 2 cores it shares the machine with them');
     console.log(`p99 at 1,000 req/s:               ${fixed.p99.toFixed(2)} ms (target < 5 ms; the empty route: ${fixedEmpty.p99.toFixed(2)} ms)`);
     console.log(`server-side latency, last 8,192:  p50 ${metrics.latency_ms.p50} ms, p99 ${metrics.latency_ms.p99} ms (receipt to response sent)`);
     console.log(`swaps while swapping:             ${metrics.swaps['baby_weight'] ?? 0} (promotions sent: ${swaps})`);
@@ -230,24 +251,50 @@ async function sequential(name: string, url: string, bodies: string[], n: number
 }
 
 
+/** The same three targets with wrk as the load (wrkLoad.ts); undefined when wrk is not installed. */
+async function serverBound(dir: string, targets: [name: string, url: string, bodies: string[], pid?: number][]) {
+  if (!hasCommand('wrk')) return undefined;
+  const scripts = new Map<string[], string>();
+  for (const [, , b] of targets) {
+    if (!scripts.has(b)) {
+      const file = path.join(dir, `wrk-${scripts.size}.lua`);
+      writeWrkScript(file, b);
+      scripts.set(b, file);
+    }
+  }
+  const run1 = async (name: string, url: string, b: string[], seconds: number): Promise<Run> => {
+    const r = await wrk(url, scripts.get(b)!, seconds, CONNECTIONS);
+    process.stderr.write(`${name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(2)} ms, ${r.failed} failed\n`);
+    return { name, ...r };
+  };
+  for (const [name, url, b] of targets) await run1(`${name} (warm-up)`, url, b, 1);
+  return interleaved(targets, Math.max(SECONDS, 3 * ROUNDS), run1);
+}
+
 /**
  * Each target in turn, ROUNDS times. Besides the totals, the ratio of each target to the last
  * (the empty route) in every round: a round's turns run seconds apart, so a burst of other work
  * on a shared machine moves both sides of its ratio; the median of the rounds' ratios is what is
  * reported against the target, the totals beside it.
  */
-async function interleaved(targets: [name: string, url: string, bodies: string[], pid?: number][], seconds: number): Promise<{ runs: [Run, Run, Run]; ratios: number[][]; cpu: number[][] }> {
+async function interleaved(targets: [name: string, url: string, bodies: string[], pid?: number][], seconds: number, run1: (name: string, url: string, bodies: string[], seconds: number) => Promise<Run> = (name, url, b, s) => load(name, url, b, { duration: s })): Promise<{ runs: [Run, Run, Run]; ratios: number[][]; cpu: number[][]; steal: number[] }> {
   const turn = Math.max(1, Math.round(seconds / ROUNDS));
   const turns = targets.map(() => [] as Run[]);
   // The serving process's CPU time per answered request in each turn (µs; NaN where /proc is missing).
   const cpu = targets.map(() => [] as number[]);
+  // The largest share of CPU time stolen by the hypervisor in any turn of each round.
+  const steal: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
+    let worst = 0;
     for (const [k, [name, url, b, pid]] of targets.entries()) {
       const before = cpuSeconds(pid);
-      const run = await load(name, url, b, { duration: turn });
+      const times = cpuTimes();
+      const run = await run1(name, url, b, turn);
+      worst = Math.max(worst, stealShare(times));
       turns[k]!.push(run);
       cpu[k]!.push((1e6 * (cpuSeconds(pid) - before)) / run.ok);
     }
+    steal.push(worst);
   }
   const sum = (k: number): Run => {
     const runs = turns[k]!;
@@ -256,7 +303,12 @@ async function interleaved(targets: [name: string, url: string, bodies: string[]
   };
   const last = turns[turns.length - 1]!;
   const ratios = turns.map((runs) => runs.map((x, r) => x.ok / last[r]!.ok));
-  return { runs: [sum(0), sum(1), sum(2)], ratios, cpu };
+  return { runs: [sum(0), sum(1), sum(2)], ratios, cpu, steal };
+}
+
+/** Rounds in which the hypervisor took at most 2% of the CPU time: the machine was the bench's. */
+function quiet(steal: number[]): number[] {
+  return steal.flatMap((s, r) => (s <= 0.02 ? [r] : []));
 }
 
 /** User + system CPU seconds of a process, all its threads (Linux /proc). */
