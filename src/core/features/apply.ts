@@ -70,14 +70,12 @@ function encode(f: FittedFeature, value: unknown, out: Float32Array, at: number)
       const x = toNumber(value) ?? f.impute;
       let b = 0;
       while (b < f.boundaries.length && x >= f.boundaries[b]!) b++;
-      out.fill(0, at, at + f.boundaries.length + 1);
       out[at + b] = 1;
       return f.boundaries.length + 1;
     }
     case 'one_hot':
     case 'vocabulary': {
       const width = f.values.length + f.oovBuckets;
-      out.fill(0, at, at + width);
       const c = toCategory(value);
       const i = c === null ? -1 : f.values.indexOf(c);
       if (i >= 0) out[at + i] = 1;
@@ -92,7 +90,6 @@ function encode(f: FittedFeature, value: unknown, out: Float32Array, at: number)
         else if (part === 'weekend') out[k++] = d && (d.getUTCDay() === 0 || d.getUTCDay() === 6) ? 1 : 0;
         else {
           const n = part === 'month' ? 12 : part === 'day_of_week' ? 7 : 24;
-          out.fill(0, k, k + n);
           if (d) out[k + (part === 'month' ? d.getUTCMonth() : part === 'day_of_week' ? d.getUTCDay() : d.getUTCHours())] = 1;
           k += n;
         }
@@ -102,16 +99,21 @@ function encode(f: FittedFeature, value: unknown, out: Float32Array, at: number)
   }
 }
 
-/** A row's model inputs, in the order of `t.features` and each feature's `outputs`. */
+/**
+ * A row's model inputs, in the order of `t.features` and each feature's `outputs`, written at
+ * `offset` of `out`, whose row must be zeros (a new Float32Array is): the encoders set only the
+ * positions that are not zero.
+ */
 export function transformRow(t: FittedTransforms, row: Record<string, unknown>, out = new Float32Array(t.width), offset = 0): Float32Array {
   let at = offset;
-  for (const f of t.features) at += encode(f, row[f.name], out, at);
+  const features = t.features;
+  for (let k = 0; k < features.length; k++) at += encode(features[k]!, row[features[k]!.name], out, at);
   return out;
 }
 
 /** Many rows into one row-major matrix (rows × width), through transformRow. */
 export function transformRows(t: FittedTransforms, rows: readonly Record<string, unknown>[]): Float32Array {
   const out = new Float32Array(rows.length * t.width);
-  rows.forEach((row, i) => transformRow(t, row, out, i * t.width));
+  for (let i = 0; i < rows.length; i++) transformRow(t, rows[i]!, out, i * t.width);
   return out;
 }
