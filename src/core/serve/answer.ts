@@ -238,6 +238,9 @@ export class LogRecord {
   }
 }
 
+let lastModel = '';
+let lastModelJson = '""';
+
 /**
  * One PredictionRecord (logTypes.ts) as a JSON line: the same text as JSON.stringify of the
  * record, fields in the interface's order, built by concatenation because a record object of
@@ -245,8 +248,13 @@ export class LogRecord {
  * JSON text already.
  */
 export function record(rid: string, i: number, time: string, model: string, version: number, route: Route, key: string | undefined, inputs: Record<string, unknown> | string, prediction: Prediction, pinned?: string, fromTable?: boolean, oov?: string[]): string {
+  // A server's lines name the same model over and over: its JSON text is kept.
+  if (model !== lastModel) {
+    lastModel = model;
+    lastModelJson = JSON.stringify(model);
+  }
   // time (toISOString), version (an integer) and route (a Route) hold nothing JSON escapes.
-  let line = `{"request_id":${JSON.stringify(`${rid}-${i}`)},"time":"${time}","model":${JSON.stringify(model)},"version":${version},"route":"${route}"`;
+  let line = `{"request_id":${JSON.stringify(`${rid}-${i}`)},"time":"${time}","model":${lastModelJson},"version":${version},"route":"${route}"`;
   if (key !== undefined) line += `,"key":${JSON.stringify(key)}`;
   line += `,"inputs":${typeof inputs === 'string' ? inputs : JSON.stringify(inputs)},"prediction":${typeof prediction === 'number' ? numberJson(prediction) : JSON.stringify(prediction)}`;
   if (pinned) line += `,"pinned":${JSON.stringify(pinned)}`;
