@@ -3,7 +3,7 @@
  * the CPU autocannon does (15 against 33-44 µs here), so on a 2-core machine the server, not the
  * load generator, is what runs out of CPU. Nothing is pinned: a deployed server's helper threads
  * (garbage collector, log writes) are not confined to its request thread's CPU, and pinning with
- * taskset gave the same range of ratios here (64-80%) as not pinning. Optional: without wrk on
+ * taskset gave ratios in the same range here (64-80% pinned, 63-84% not). Optional: without wrk on
  * PATH (Debian package `wrk`) the bench says how to get it and skips this part.
  */
 import { spawn, spawnSync } from 'node:child_process';
