@@ -1,5 +1,6 @@
 /** The prediction server's REST API over real HTTP on loopback: answers, refusals, status, metrics, log. */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { openRegistry } from '../../src/core/registry';
 import { loadScorer } from '../../src/core/serve/scorer';
@@ -55,6 +56,31 @@ describe('prodml serve API', () => {
     assert.deepEqual(others.map((o) => o.status), [400, 404, 404, 200, 200, 200, 200, 200]);
     for (const o of others) assert.match(o.headers.get('x-request-id')!, /^([0-9a-f]{8}-[0-9a-z]+|client-43)$/, o.url);
     assert.equal(others[4]!.headers.get('x-request-id'), 'client-43');
+  });
+
+  test('answers written together (one event-loop turn) reach their own clients: pipelined on one connection, and concurrent', async () => {
+    const rows = streamRows(ws, '2025-03', 24);
+    const expected = Array.from((await loadScorer(await (await openRegistry(ws)).getVersion(MODEL, 1))).score(rows));
+    // Three requests in one write on one connection: three answers, in request order.
+    const socket = net.connect(server.port, '127.0.0.1');
+    const text = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      socket.on('data', (d) => {
+        got += d;
+        if ((got.match(/HTTP\/1\.1 /g) ?? []).length === 3 && got.trimEnd().endsWith('}')) resolve(got);
+      });
+      socket.on('error', reject);
+      socket.write([0, 1, 2].map((i) => {
+        const body = JSON.stringify({ instances: [rows[i]] });
+        return `POST /v1/models/${MODEL}:predict HTTP/1.1\r\nHost: x\r\nx-request-id: piped-${i}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      }).join(''));
+    });
+    socket.destroy();
+    const answers = text.split(/(?=HTTP\/1\.1 )/).map((a) => ({ id: /x-request-id: (\S+)/i.exec(a)?.[1], prediction: JSON.parse(a.slice(a.indexOf('\r\n\r\n') + 4)).predictions[0] }));
+    assert.deepEqual(answers, [0, 1, 2].map((i) => ({ id: `piped-${i}`, prediction: expected[i] })));
+    // Twenty-one at once on their own connections: each gets its own row's prediction.
+    const concurrent = await Promise.all(rows.slice(3).map((row, i) => predict(server.url, [row], { headers: { 'x-request-id': `many-${i}` } })));
+    assert.deepEqual(concurrent.map((r) => [r.status, r.headers.get('x-request-id'), r.body.predictions[0]]), expected.slice(3).map((p, i) => [200, `many-${i}`, p]));
   });
 
   test('curl-style bodies (no JSON content type) are read as JSON, as TF Serving does', async () => {

@@ -24,6 +24,7 @@ import { badInput } from '../errors';
 import { DEFAULT_SERVER, loadProjectConfig, type ModelServingConfig } from '../project/config';
 import { openRegistry } from '../registry';
 import { answer, scoreShadow, type AnswerRequest } from './answer';
+import { AnswerBatch } from './answerBatch';
 import { modelEndpoint, pinName, type Pin } from './endpoints';
 import { BodyTooDeep, parseJsonBody } from './jsonBody';
 import { logsDir } from './logPaths';
@@ -124,6 +125,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const bodyLimit = serverCfg.body_limit_kb * 1024;
   let closingNow = false;
+  const answers = new AnswerBatch();
   const app = Fastify({
     logger: false,
     // Fastify's own http server settings (keepAliveTimeout, requestTimeout), with fastScore in front.
@@ -287,7 +289,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const shadow = a.shadow;
     if (shadow) {
       shadowPending++;
-      setImmediate(() => {
+      answers.afterAnswers(() => {
         try {
           const r = scoreShadow(s.model.name, requestId, shadow);
           if (r.n > 0) {
@@ -355,10 +357,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
       }
       head.push('content-length', String(Buffer.byteLength(out)));
-      res.writeHead(status, head);
-      res.end(out);
-      metrics.request(status);
-      metrics.latency(performance.now() - t0);
+      answers.add({ res, status, head, body: out, sent: (code) => {
+        metrics.request(code);
+        metrics.latency(performance.now() - t0);
+      } });
     });
     return true;
   }
