@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need and a fresh machine lacks: Debian's Chromium, the
-# reference Python stack, PostgreSQL 15 and ClickHouse (the database-source tests), and code-server 4.100.3 (VS Code 1.100) cached outside the repo.
+# reference Python stack, PostgreSQL 15 and ClickHouse (the database-source tests), wrk, and code-server 4.100.3 (VS Code 1.100) cached outside the repo.
 # Idempotent: each step is skipped when its result is already there.
 # `--code-server-only` (used by `npm run editor`) skips the browser and the Python reference stack.
 set -euo pipefail
@@ -19,6 +19,8 @@ $only_code_server || /usr/bin/python3 -c 'import torch, xgboost, onnx' >/dev/nul
 # Real database servers for the dataset-source tests (test/helpers/dbServers.ts).
 $only_code_server || [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
 $only_code_server || [ -x /usr/sbin/clickhouse-server ] || need_apt+=(clickhouse-server)
+# bench:serve's server-bound load; test/unit/wrkLoad.test.ts reads its real report.
+$only_code_server || command -v wrk >/dev/null || need_apt+=(wrk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
