@@ -310,7 +310,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
    * The hot path, in front of fastify: a POST /v1/models/<model>:<verb> to a served model, with
    * a body whose declared length is within the limit, is read, parsed and answered here, without
    * fastify's router, content-type parser, hooks and reply (together about a fifth of a
-   * single-row request's cost in bench:serve). The answer is the same function's; anything else
+   * single-row request's cost in bench:serve), and written with the rest of its event-loop turn's
+   * answers (answerBatch.ts). The answer is the same function's; anything else
    * (pinned versions, chunked or oversized bodies, query strings, other routes, a closing
    * server) returns false and goes through fastify as before.
    */
