@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { AnswerBatch } from '../../src/core/serve/answerBatch';
 
-const batch = new AnswerBatch();
+// A wait long enough that no stall of a busy machine ends a turn early; and a short one for 'slow' requests.
+const turnBatch = new AnswerBatch(60_000);
+const SLOW_WAIT_MS = 50;
+const slowBatch = new AnswerBatch(SLOW_WAIT_MS);
 let waiting: { res: ServerResponse; tag: string }[] = [];
 const seen: string[] = [];
 let server: http.Server;
@@ -18,7 +21,14 @@ before(async () => {
     if (waiting.length < 3) return;
     const turn = waiting;
     waiting = [];
-    for (const { res: r, tag } of turn) {
+    const slow = turn.some(({ tag }) => tag.startsWith('slow'));
+    const batch = slow ? slowBatch : turnBatch;
+    for (const [k, { res: r, tag }] of turn.entries()) {
+      // In a 'slow' turn the second request takes twice the batch's wait to score.
+      if (slow && k === 1) {
+        const until = performance.now() + 2 * SLOW_WAIT_MS;
+        while (performance.now() < until);
+      }
       batch.add({ res: r, status: 200, head: ['content-type', 'text/plain', 'x-echo', tag === 'bad' ? 'line\nbreak' : tag], body: `answer ${tag}`, sent: () => seen.push(`sent ${tag}`) });
       seen.push(`headersSent ${tag} ${r.headersSent}`);
     }
@@ -51,3 +61,22 @@ test('an answer node refuses to write closes its own connection; the others in i
   assert.equal((got[2] as PromiseFulfilledResult<string>).value, '200 z answer z');
   assert.deepEqual(seen.filter((s) => s.startsWith('sent')), ['sent x', 'sent z']);
 });
+
+test('an answer that has waited its batch\'s longest wait is written when the next one is added', async () => {
+  seen.length = 0;
+  const got = await Promise.all(['slow-a', 'slow-b', 'slow-c'].map(ask));
+  assert.deepEqual([...got].sort(), ['200 slow-a answer slow-a', '200 slow-b answer slow-b', '200 slow-c answer slow-c']);
+  const order = [seen[0], seen[2], seen[3]].map((s) => s!.split(' ')[1]!);
+  // The first answer waits while the second is scored (twice the batch's wait), and goes out when
+  // the second is added; the second and third, added together, wait for the end of the turn.
+  assert.deepEqual(seen, [
+    `headersSent ${order[0]} false`,
+    `sent ${order[0]}`,
+    `headersSent ${order[1]} false`,
+    `headersSent ${order[2]} false`,
+    `sent ${order[1]}`,
+    `sent ${order[2]}`,
+    'task, all ended: true',
+  ]);
+});
+
