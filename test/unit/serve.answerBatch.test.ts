@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { AnswerBatch } from '../../src/core/serve/answerBatch';
 
-// A wait long enough that no stall of a busy machine ends a turn early; and a short one for 'slow' requests.
+// A wait long enough that no stall of a busy machine ends a turn early; and a shorter one for 'slow'
+// requests, still far longer than a stall between two adds of one synchronous block.
 const turnBatch = new AnswerBatch(60_000);
-const SLOW_WAIT_MS = 50;
+const SLOW_WAIT_MS = 250;
 const slowBatch = new AnswerBatch(SLOW_WAIT_MS);
 let waiting: { res: ServerResponse; tag: string }[] = [];
 const seen: string[] = [];
